@@ -1,0 +1,76 @@
+# stepledger. The two commands are `make run` and `make test` (DESIGN.md, "The two commands");
+# the rest is for development. All of it works in a fresh Debian 12 clone, as root or a sudo user.
+
+# Debian packages the build, the tests and `make run` need. `make deps` installs the missing
+# ones. Add packages here (one list, so there is one place to look).
+DEB_PACKAGES := \
+	cmake ninja-build g++ pkg-config \
+	libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
+	libabsl-dev libpqxx-dev prometheus-cpp-dev nlohmann-json3-dev libssl-dev \
+	libgtest-dev libgmock-dev libbenchmark-dev \
+	postgresql-15 postgresql-client-15 \
+	clang-format
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+JOBS ?= 2
+# Extra arguments for ctest in `make test` / `make asan`, e.g. CTEST_ARGS="-L unit".
+CTEST_ARGS ?=
+# Sources that format/format-check/tidy look at.
+FORMAT_DIRS := server client tests bench
+
+.PHONY: all deps build run test bench format format-check tidy asan clean distclean
+
+all: build
+
+deps:
+	@bash deploy/local/deps.sh $(DEB_PACKAGES)
+
+# Configure only once: later builds let CMake re-run itself when CMakeLists.txt files change.
+build: deps
+	@if [[ ! -f build/release/build.ninja ]]; then cmake --preset release; fi
+	cmake --build --preset release -j $(JOBS)
+
+run: build
+	@bash deploy/local/run.sh
+
+test: build
+	@CTEST_ARGS="$(CTEST_ARGS)" bash deploy/local/test.sh build/release
+
+bench: build
+	@bash deploy/local/bench.sh build/release
+
+# ASan+UBSan debug build, tested against the same kind of throwaway PostgreSQL as `make test`.
+asan: deps
+	@if [[ ! -f build/asan/build.ninja ]]; then cmake --preset asan; fi
+	cmake --build --preset asan -j $(JOBS)
+	@CTEST_ARGS="$(CTEST_ARGS)" bash deploy/local/test.sh build/asan
+
+# C++ sources under FORMAT_DIRS (generated code lives in build/, so it is never touched).
+format_files = $(shell find $(FORMAT_DIRS) -type f \( -name '*.h' -o -name '*.cc' \) 2>/dev/null | sort)
+
+format: deps
+	@files="$(format_files)"; if [[ -n $$files ]]; then clang-format -i --style=file $$files; fi
+
+format-check: deps
+	@files="$(format_files)"; if [[ -n $$files ]]; then \
+	  clang-format --dry-run --Werror --style=file $$files || \
+	  { echo "format-check: run 'make format'" >&2; exit 1; }; fi
+
+# Best effort: clang-tidy (not in DEB_PACKAGES: install it yourself) over the project's own
+# translation units in compile_commands.json; needs a build for the generated proto headers.
+tidy: build
+	@command -v clang-tidy >/dev/null || { echo "tidy: install clang-tidy (apt-get install clang-tidy)" >&2; exit 1; }
+	@sed -n 's/^ *"file": "\(.*\)",*$$/\1/p' build/release/compile_commands.json | \
+	  grep -E "^$(CURDIR)/($(subst $() ,|,$(FORMAT_DIRS)))/" | sort -u | \
+	  xargs -r -P $(JOBS) -n 4 clang-tidy -p build/release --quiet \
+	    --extra-arg=-Wno-unknown-warning-option
+
+clean:
+	rm -rf build
+	@echo "clean: removed build/; kept .var/ (the make run database): 'make distclean' removes it"
+
+distclean: clean
+	@bash deploy/local/pg.sh destroy .var/pg
+	@bash deploy/local/pg.sh destroy /tmp/stepledger-$$(printf '%s' "$(CURDIR)" | sha256sum | cut -c1-12)
+	rm -rf .var
