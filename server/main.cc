@@ -1,1 +1,35 @@
-int main() { return 0; }
+// stepledger-collector: flags -> config -> app::Run(); nothing else.
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "server/app/app.h"
+#include "server/config/config.h"
+
+int main(int argc, char** argv) {
+  // Block the shutdown signals before any thread exists, so all threads inherit the mask and
+  // app::Run() receives them with sigwait().
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto config = stepledger::config::LoadConfig(args, [](const std::string& name) {
+    const char* v = std::getenv(name.c_str());
+    return v == nullptr ? std::nullopt : std::optional<std::string>(v);
+  });
+  if (!config.ok()) {
+    if (absl::IsNotFound(config.status())) {
+      std::fputs(std::string(config.status().message()).c_str(), stdout);
+      return 0;
+    }
+    std::fprintf(stderr, "stepledger-collector: %s\n", std::string(config.status().message()).c_str());
+    return 64;
+  }
+  return stepledger::app::Run(*config);
+}

@@ -10,7 +10,7 @@ std::string_view ToString(WorkloadClass v) {
     case WorkloadClass::kBackground: return "background";
     case WorkloadClass::kUnspecified: break;
   }
-  return "";
+  return kUnattributed;  // only stored outside production, where missing tags are defaulted
 }
 
 std::string_view ToString(Environment v) {

@@ -1,0 +1,144 @@
+#include "server/app/app.h"
+
+#include <signal.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "server/common/log.h"
+#include "server/domain/clock.h"
+#include "server/domain/ingest/group_committer.h"
+#include "server/domain/ingest/ingest_service.h"
+#include "server/metrics/ingest_metrics.h"
+#include "server/metrics/metrics_registry.h"
+#include "server/storage/migrator.h"
+#include "server/storage/partitions.h"
+#include "server/storage/pg_ledger_store.h"
+#include "server/transport/collector_service.h"
+
+namespace stepledger::app {
+namespace {
+
+constexpr int kPartitionDaysAhead = 3;
+
+// Waits for PostgreSQL at start: a collector started together with its database should not
+// fail just because the database is a second slower.
+absl::Status MigrateWithRetry(const config::Config& config) {
+  const absl::Time deadline = absl::Now() + config.startup_db_wait;
+  while (true) {
+    absl::StatusOr<storage::MigrationReport> report = storage::ApplyMigrations(config.database_url);
+    if (report.ok()) {
+      std::string applied;
+      for (const auto& name : report->applied) absl::StrAppend(&applied, applied.empty() ? "" : ",", name);
+      log::Info("migrations", {{"applied", applied.empty() ? "none" : applied},
+                               {"already_applied", absl::StrCat(report->already_applied)}});
+      return absl::OkStatus();
+    }
+    if (!absl::IsUnavailable(report.status()) || absl::Now() > deadline) return report.status();
+    log::Warn("database not reachable yet; retrying", {{"error", std::string(report.status().message())}});
+    absl::SleepFor(absl::Seconds(1));
+  }
+}
+
+absl::CivilDay TodayUtc() { return absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()); }
+
+}  // namespace
+
+int Run(const config::Config& config) {
+  log::Info("starting stepledger-collector", {{"version", STEPLEDGER_VERSION}});
+  if (config.migrate) {
+    if (absl::Status s = MigrateWithRetry(config); !s.ok()) {
+      log::Error("migration failed", {{"error", std::string(s.message())}});
+      return 1;
+    }
+  }
+  if (absl::Status s = storage::EnsurePartitionsAround(config.database_url, TodayUtc(),
+                                                       kPartitionDaysAhead);
+      !s.ok()) {
+    log::Error("cannot create ledger partitions", {{"error", std::string(s.message())}});
+    return 1;
+  }
+
+  metrics::MetricsRegistry registry;
+  if (absl::Status s = registry.Serve(config.metrics_listen); !s.ok()) {
+    log::Error("cannot serve metrics", {{"error", std::string(s.message())}});
+    return 1;
+  }
+  metrics::RegisterBuildInfo(registry.registry(), STEPLEDGER_VERSION);
+  metrics::IngestMetrics ingest_metrics(registry.registry());
+
+  domain::SystemClock clock;
+  std::vector<std::unique_ptr<domain::ingest::LedgerStore>> stores;
+  for (int i = 0; i < config.writers; ++i) {
+    stores.push_back(std::make_unique<storage::PgLedgerStore>(
+        storage::PgLedgerStore::Options{.database_url = config.database_url}));
+  }
+  domain::ingest::GroupCommitter committer(
+      std::move(stores),
+      {.max_queued_events = static_cast<size_t>(config.max_queued_events),
+       .max_group_events = static_cast<size_t>(config.max_group_events)},
+      &ingest_metrics);
+  domain::ingest::IngestService ingest(committer, clock, domain::ingest::ValidationLimits{},
+                                       &ingest_metrics);
+  transport::CollectorService collector(ingest, {.max_inflight_batches = config.max_inflight_batches});
+
+  grpc::ServerBuilder builder;
+  int grpc_port = 0;
+  builder.AddListeningPort(config.grpc_listen, grpc::InsecureServerCredentials(), &grpc_port);
+  builder.RegisterService(&collector);
+  builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || grpc_port == 0) {
+    log::Error("cannot listen for gRPC", {{"grpc_listen", config.grpc_listen}});
+    return 1;
+  }
+  log::Info("collector ready", {{"grpc", config.grpc_listen},
+                                {"grpc_port", absl::StrCat(grpc_port)},
+                                {"metrics", config.metrics_listen},
+                                {"metrics_port", absl::StrCat(registry.port())},
+                                {"writers", absl::StrCat(config.writers)}});
+
+  // Upkeep: queue depth gauge every second, tomorrow's partitions every hour.
+  absl::Notification stop_upkeep;
+  std::thread upkeep([&] {
+    absl::Time next_partitions = absl::Now() + absl::Hours(1);
+    while (!stop_upkeep.WaitForNotificationWithTimeout(absl::Seconds(1))) {
+      ingest_metrics.SetQueueDepth(committer.QueuedEvents());
+      if (absl::Now() >= next_partitions) {
+        next_partitions = absl::Now() + absl::Hours(1);
+        absl::Status s = storage::EnsurePartitionsAround(config.database_url, TodayUtc(),
+                                                         kPartitionDaysAhead);
+        if (!s.ok()) log::Warn("partition upkeep failed", {{"error", std::string(s.message())}});
+      }
+    }
+  });
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  log::Info("shutting down: no new streams, finishing in-flight batches",
+            {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+
+  // Stop accepting; open streams get shutdown_grace to finish before being cancelled. Every
+  // batch already handed to the writer is committed and acked (or reported failed) first.
+  server->Shutdown(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(absl::ToInt64Milliseconds(config.shutdown_grace)));
+  committer.Stop();
+  stop_upkeep.Notify();
+  upkeep.join();
+  log::Info("stopped cleanly");
+  return 0;
+}
+
+}  // namespace stepledger::app

@@ -1,0 +1,33 @@
+// Structured logs to stderr, one logfmt line per event:
+//   ts=2026-11-28T11:33:08.123Z level=info msg="collector started" grpc=127.0.0.1:50051
+//
+// Thread safety: Log() may be called from any thread; lines never interleave.
+#ifndef STEPLEDGER_SERVER_COMMON_LOG_H_
+#define STEPLEDGER_SERVER_COMMON_LOG_H_
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace stepledger::log {
+
+enum class Level { kDebug, kInfo, kWarn, kError };
+
+using Field = std::pair<std::string_view, std::string>;
+
+void Log(Level level, std::string_view msg, std::initializer_list<Field> fields = {});
+
+inline void Info(std::string_view msg, std::initializer_list<Field> fields = {}) {
+  Log(Level::kInfo, msg, fields);
+}
+inline void Warn(std::string_view msg, std::initializer_list<Field> fields = {}) {
+  Log(Level::kWarn, msg, fields);
+}
+inline void Error(std::string_view msg, std::initializer_list<Field> fields = {}) {
+  Log(Level::kError, msg, fields);
+}
+
+}  // namespace stepledger::log
+
+#endif  // STEPLEDGER_SERVER_COMMON_LOG_H_

@@ -1,0 +1,167 @@
+#include "server/config/config.h"
+
+#include <map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace stepledger::config {
+namespace {
+
+struct FlagSpec {
+  const char* name;
+  const char* help;
+  std::function<absl::Status(Config&, const std::string&)> set;
+};
+
+absl::Status SetInt(int& field, const std::string& flag, const std::string& value, int min) {
+  int v = 0;
+  if (!absl::SimpleAtoi(value, &v) || v < min) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": expected an integer >= ", min, ", got \"", value, "\""));
+  }
+  field = v;
+  return absl::OkStatus();
+}
+
+absl::Status SetBool(bool& field, const std::string& flag, const std::string& value) {
+  const std::string v = absl::AsciiStrToLower(value);
+  if (v == "true" || v == "1" || v == "yes" || v == "on" || v.empty()) {
+    field = true;
+  } else if (v == "false" || v == "0" || v == "no" || v == "off") {
+    field = false;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": expected true or false, got \"", value, "\""));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetDuration(absl::Duration& field, const std::string& flag,
+                         const std::string& value) {
+  absl::Duration d;
+  if (!absl::ParseDuration(value, &d) || d < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": expected a duration like 10s, got \"", value, "\""));
+  }
+  field = d;
+  return absl::OkStatus();
+}
+
+const std::vector<FlagSpec>& Flags() {
+  static const std::vector<FlagSpec> kFlags = {
+      {"grpc-listen", "host:port for gRPC (default 127.0.0.1:50051)",
+       [](Config& c, const std::string& v) {
+         c.grpc_listen = v;
+         return absl::OkStatus();
+       }},
+      {"metrics-listen", "host:port for Prometheus /metrics (default 127.0.0.1:9464)",
+       [](Config& c, const std::string& v) {
+         c.metrics_listen = v;
+         return absl::OkStatus();
+       }},
+      {"database-url", "PostgreSQL URL, e.g. postgresql://user@127.0.0.1:55432/stepledger",
+       [](Config& c, const std::string& v) {
+         c.database_url = v;
+         return absl::OkStatus();
+       }},
+      {"migrate", "apply pending migrations at start (default true)",
+       [](Config& c, const std::string& v) { return SetBool(c.migrate, "migrate", v); }},
+      {"writers", "writer connections committing in parallel (default 2)",
+       [](Config& c, const std::string& v) { return SetInt(c.writers, "writers", v, 1); }},
+      {"max-group-events", "events per write transaction, at most (default 5000)",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.max_group_events, "max-group-events", v, 1);
+       }},
+      {"max-queued-events", "events waiting for COMMIT across streams (default 100000)",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.max_queued_events, "max-queued-events", v, 1);
+       }},
+      {"max-inflight-batches", "per stream, before reading pauses (default 16)",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.max_inflight_batches, "max-inflight-batches", v, 1);
+       }},
+      {"shutdown-grace", "how long streams may finish after SIGTERM (default 10s)",
+       [](Config& c, const std::string& v) {
+         return SetDuration(c.shutdown_grace, "shutdown-grace", v);
+       }},
+      {"startup-db-wait", "how long to wait for PostgreSQL at start (default 30s)",
+       [](Config& c, const std::string& v) {
+         return SetDuration(c.startup_db_wait, "startup-db-wait", v);
+       }},
+  };
+  return kFlags;
+}
+
+std::string EnvName(const std::string& flag) {
+  std::string name = "STEPLEDGER_" + absl::AsciiStrToUpper(flag);
+  for (char& c : name) {
+    if (c == '-') c = '_';
+  }
+  return name;
+}
+
+}  // namespace
+
+std::string Usage() {
+  std::string out = "usage: stepledger-collector [flags]\n\nflags (each also from the "
+                    "environment variable shown):\n";
+  for (const FlagSpec& f : Flags()) {
+    absl::StrAppend(&out, "  --", f.name, "  (", EnvName(f.name), ")\n      ", f.help, "\n");
+  }
+  return out;
+}
+
+absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const EnvLookup& env) {
+  Config config;
+  std::map<std::string, std::string> given;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--help" || arg == "-h") return absl::NotFoundError(Usage());
+    if (arg.rfind("--", 0) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("unexpected argument \"", arg, "\""));
+    }
+    std::string name = arg.substr(2);
+    std::string value;
+    const size_t eq = name.find('=');
+    if (eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    } else if (name == "migrate" || name.rfind("no-", 0) == 0) {
+      if (name.rfind("no-", 0) == 0) {
+        name = name.substr(3);
+        value = "false";
+      }
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("--", name, ": missing value"));
+    }
+    given[name] = value;
+  }
+  for (const FlagSpec& f : Flags()) {
+    auto it = given.find(f.name);
+    std::optional<std::string> value;
+    if (it != given.end()) {
+      value = it->second;
+      given.erase(it);
+    } else {
+      value = env(EnvName(f.name));
+    }
+    if (value.has_value()) {
+      if (absl::Status s = f.set(config, *value); !s.ok()) return s;
+    }
+  }
+  if (!given.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown flag --", given.begin()->first, " (see --help)"));
+  }
+  if (config.database_url.empty()) {
+    return absl::InvalidArgumentError(
+        "--database-url (or STEPLEDGER_DATABASE_URL) is required");
+  }
+  return config;
+}
+
+}  // namespace stepledger::config

@@ -1,0 +1,40 @@
+// Collector configuration: command-line flags, each also readable from an environment
+// variable (STEPLEDGER_<FLAG_IN_CAPS>, dashes as underscores). A flag given on the command
+// line wins over the environment. No globals: LoadConfig() returns a value.
+#ifndef STEPLEDGER_SERVER_CONFIG_CONFIG_H_
+#define STEPLEDGER_SERVER_CONFIG_CONFIG_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace stepledger::config {
+
+struct Config {
+  std::string grpc_listen = "127.0.0.1:50051";
+  std::string metrics_listen = "127.0.0.1:9464";
+  std::string database_url;
+  bool migrate = true;
+  int writers = 2;                     // writer connections committing groups in parallel
+  int max_group_events = 5000;         // events per transaction, at most
+  int max_queued_events = 100000;      // memory bound of the write path
+  int max_inflight_batches = 16;       // per stream, before reads pause
+  absl::Duration shutdown_grace = absl::Seconds(10);
+  absl::Duration startup_db_wait = absl::Seconds(30);
+};
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+// Parses argv (argv[0] skipped). Returns InvalidArgument naming the flag on bad input;
+// NotFound with the usage text when --help was asked for.
+absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const EnvLookup& env);
+
+std::string Usage();
+
+}  // namespace stepledger::config
+
+#endif  // STEPLEDGER_SERVER_CONFIG_CONFIG_H_

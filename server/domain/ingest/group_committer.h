@@ -1,0 +1,93 @@
+// GroupCommitter: the write path's engine. Streams hand it validated batches; writer threads
+// (one per LedgerStore, i.e. per database connection) take several batches at once, commit them
+// in one transaction, then call every batch's completion with its slice of the outcomes.
+//
+// Why groups: a transaction's fixed cost (round trips, WAL flush at COMMIT) is paid once for
+// thousands of events instead of once per batch.
+//
+// Memory bound: events are counted from Submit() until their completion has run; Submit()
+// refuses with ResourceExhausted when max_queued_events would be exceeded, so nothing is
+// buffered without limit. Callers (streams) also cap their own in-flight batches.
+//
+// Thread safety: Submit(), QueuedEvents() and Stop() may be called from any thread.
+// Completions run on a writer thread; they must not block (hand work off instead).
+// Ordering: batches may complete out of submission order (several writers).
+#ifndef STEPLEDGER_SERVER_DOMAIN_INGEST_GROUP_COMMITTER_H_
+#define STEPLEDGER_SERVER_DOMAIN_INGEST_GROUP_COMMITTER_H_
+
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "server/domain/ingest/ledger_port.h"
+
+namespace stepledger::domain::ingest {
+
+// Notified after every group; used for metrics and to feed in-memory views (budget counters,
+// open runs) with what is now durable. Called on writer threads; must be thread-safe.
+class CommitObserver {
+ public:
+  virtual ~CommitObserver() = default;
+  virtual void OnGroupCommitted(absl::Span<const IngestItem* const> items,
+                                absl::Span<const Outcome> outcomes, absl::Duration latency) = 0;
+  virtual void OnGroupFailed(const absl::Status& status, size_t events) = 0;
+};
+
+class GroupCommitter {
+ public:
+  struct Options {
+    size_t max_queued_events = 100'000;  // queued + being committed, across all streams
+    size_t max_group_events = 5'000;     // upper bound on one transaction's size
+    int max_attempts = 3;                // for Aborted (deadlock / serialization failure)
+  };
+  using Done = absl::AnyInvocable<void(absl::StatusOr<std::vector<Outcome>>) &&>;
+
+  // REQUIRES: stores is non-empty. `observer` may be null; it must outlive this object.
+  GroupCommitter(std::vector<std::unique_ptr<LedgerStore>> stores, Options options,
+                 CommitObserver* observer);
+  ~GroupCommitter();  // Stop()s.
+
+  GroupCommitter(const GroupCommitter&) = delete;
+  GroupCommitter& operator=(const GroupCommitter&) = delete;
+
+  // Queues a batch. On OK, `done` will be called exactly once, after the batch's group
+  // committed (with one Outcome per item) or failed (with the error). On error `done` is not
+  // called: ResourceExhausted (queue full), Unavailable (stopping).
+  absl::Status Submit(std::vector<IngestItem> items, Done done);
+
+  // Stops taking batches, commits everything already queued, joins the writers. Idempotent.
+  void Stop();
+
+  size_t QueuedEvents() const;
+
+ private:
+  struct Pending {
+    std::vector<IngestItem> items;
+    Done done;
+  };
+
+  void WriterLoop(LedgerStore* store);
+  void CommitGroup(LedgerStore* store, std::vector<Pending>& group);
+
+  const Options options_;
+  CommitObserver* const observer_;
+  std::vector<std::unique_ptr<LedgerStore>> stores_;
+  std::vector<std::thread> writers_;
+
+  mutable absl::Mutex mu_;
+  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  size_t queued_events_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace stepledger::domain::ingest
+
+#endif  // STEPLEDGER_SERVER_DOMAIN_INGEST_GROUP_COMMITTER_H_

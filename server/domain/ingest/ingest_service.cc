@@ -1,0 +1,116 @@
+#include "server/domain/ingest/ingest_service.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace stepledger::domain::ingest {
+
+std::string RejectionCode(std::string_view reason) {
+  size_t end = 0;
+  while (end < reason.size() &&
+         (absl::ascii_islower(static_cast<unsigned char>(reason[end])) || reason[end] == ' ' ||
+          reason[end] == '-' || reason[end] == '_')) {
+    ++end;
+  }
+  while (end > 0 && reason[end - 1] == ' ') --end;
+  std::string code(reason.substr(0, end));
+  for (char& c : code) {
+    if (c == ' ' || c == '-') c = '_';
+  }
+  return code.empty() ? "invalid" : code;
+}
+
+std::string_view RejectionFieldLabel(std::string_view field) {
+  if (field.rfind("attributes", 0) == 0) return "attributes";
+  return field;
+}
+
+IngestService::IngestService(GroupCommitter& committer, const Clock& clock,
+                             ValidationLimits limits, IngestObserver* observer)
+    : committer_(committer), clock_(clock), limits_(limits), observer_(observer) {}
+
+absl::Status IngestService::SubmitBatch(std::vector<ReceivedEvent> events, Done done) {
+  if (events.size() > limits_.max_events_per_batch) {
+    return absl::InvalidArgumentError(absl::StrCat("events: batch has ", events.size(),
+                                                   " events, at most ",
+                                                   limits_.max_events_per_batch));
+  }
+  if (observer_ != nullptr) observer_->OnEventsReceived(events.size());
+  const absl::Time now = clock_.Now();
+  std::vector<IngestItem> items;
+  items.reserve(events.size());
+  for (ReceivedEvent& event : events) {
+    IngestItem item;
+    item.received_at = now;
+    item.digest = std::move(event.digest);
+    Verdict verdict = ValidateStep(event.step, now, limits_);
+    item.status = verdict.status;
+    if (verdict.error.has_value()) {
+      item.raw_json = event.as_json();
+      item.rejection = std::move(verdict.error);
+    }
+    item.step = std::move(event.step);
+    item.charged = item.step.tags;
+    if (item.step.cost_nano_usd.has_value()) {
+      item.cost_nano_usd = item.step.cost_nano_usd;
+      item.cost_source = CostSource::kReported;
+    }
+    items.push_back(std::move(item));
+  }
+
+  // The completion needs each event's id and rejection; keep just those, not the items.
+  struct Summary {
+    std::string event_id;
+    std::optional<FieldError> rejection;
+    std::optional<NanoUsd> reported_cost;
+  };
+  std::vector<Summary> summaries;
+  summaries.reserve(items.size());
+  for (const IngestItem& item : items) {
+    summaries.push_back({item.step.event_id, item.rejection, item.step.cost_nano_usd});
+  }
+
+  return committer_.Submit(
+      std::move(items),
+      [this, summaries = std::move(summaries), done = std::move(done)](
+          absl::StatusOr<std::vector<Outcome>> outcomes) mutable {
+        if (!outcomes.ok()) {
+          std::move(done)(outcomes.status());
+          return;
+        }
+        BatchResult result;
+        for (size_t i = 0; i < summaries.size(); ++i) {
+          const Summary& s = summaries[i];
+          switch ((*outcomes)[i]) {
+            case Outcome::kAccepted:
+              ++result.accepted;
+              break;
+            case Outcome::kDuplicate:
+              ++result.duplicates;
+              break;
+            case Outcome::kConflict:
+              result.rejected.push_back(
+                  {s.event_id, "event_id",
+                   "conflict: event_id already stored with different content; the stored "
+                   "event is kept and this one is quarantined"});
+              if (observer_ != nullptr) {
+                observer_->OnEventRejected("event_id", "conflict", s.reported_cost);
+              }
+              break;
+            case Outcome::kQuarantined:
+              result.rejected.push_back({s.event_id, s.rejection->field, s.rejection->reason});
+              if (observer_ != nullptr) {
+                observer_->OnEventRejected(RejectionFieldLabel(s.rejection->field),
+                                           RejectionCode(s.rejection->reason), s.reported_cost);
+              }
+              break;
+          }
+        }
+        if (observer_ != nullptr) observer_->OnBatchResult(result);
+        std::move(done)(std::move(result));
+      });
+}
+
+}  // namespace stepledger::domain::ingest

@@ -1,0 +1,65 @@
+// The port between the write path and durable storage.
+//
+// An IngestItem is one received event after validation: either a step to store in the ledger
+// or a rejected event to keep in quarantine. A LedgerStore commits a group of items in ONE
+// transaction and reports, per item, what happened. Nothing is acknowledged to a client before
+// Commit() returned OK.
+#ifndef STEPLEDGER_SERVER_DOMAIN_INGEST_LEDGER_PORT_H_
+#define STEPLEDGER_SERVER_DOMAIN_INGEST_LEDGER_PORT_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "server/domain/ingest/validation.h"
+#include "server/domain/step.h"
+
+namespace stepledger::domain::ingest {
+
+enum class CostSource { kReported, kComputed, kUnpriced };
+std::string_view ToString(CostSource source);
+
+struct IngestItem {
+  Step step;
+  AttributionStatus status = AttributionStatus::kComplete;
+  std::optional<FieldError> rejection;  // set: goes to quarantine, never to the ledger
+  // Digest of the event's content as received (stable across processes): tells a harmless
+  // re-send (same id, same digest) from a conflict (same id, other content).
+  std::string digest;
+  absl::Time received_at;
+  // The event as received, for the quarantine table (JSON). Only filled for rejected events.
+  std::string raw_json;
+
+  // Who pays: the own tags unless inherited from / overridden by the run's root.
+  Tags charged;
+  // The cost the ledger records: reported (always wins), computed from the price catalog, or
+  // unpriced (nullopt: unknown, never zero).
+  std::optional<NanoUsd> cost_nano_usd;
+  CostSource cost_source = CostSource::kUnpriced;
+  std::string price_version;  // the catalog version used when computed
+
+  absl::Time occurred_at() const { return OccurredAt(step, received_at); }
+};
+
+enum class Outcome {
+  kAccepted,     // stored for the first time
+  kDuplicate,    // already stored with the same digest; nothing written
+  kConflict,     // already stored with another digest; stored row unchanged; quarantined
+  kQuarantined,  // failed validation; kept in quarantine
+};
+
+class LedgerStore {
+ public:
+  virtual ~LedgerStore() = default;
+  // Commits `items` in one transaction. On OK the result has one Outcome per item, in order.
+  // Errors: Unavailable (database unreachable: nothing of the group is stored, or the commit's
+  // outcome is unknown; re-sending is safe), Aborted (serialization failure or deadlock: the
+  // group may be retried), Internal otherwise.
+  virtual absl::StatusOr<std::vector<Outcome>> Commit(absl::Span<const IngestItem* const> items) = 0;
+};
+
+}  // namespace stepledger::domain::ingest
+
+#endif  // STEPLEDGER_SERVER_DOMAIN_INGEST_LEDGER_PORT_H_

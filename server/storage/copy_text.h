@@ -1,0 +1,40 @@
+// Builds rows in PostgreSQL's COPY text format (tab-separated, backslash escapes, \N = NULL).
+// Used by the write path to stream rows into a staging table.
+#ifndef STEPLEDGER_SERVER_STORAGE_COPY_TEXT_H_
+#define STEPLEDGER_SERVER_STORAGE_COPY_TEXT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/time/time.h"
+
+namespace stepledger::storage {
+
+class CopyRow {
+ public:
+  CopyRow& Text(std::string_view value);
+  CopyRow& Int(int64_t value);
+  CopyRow& OptionalInt(const std::optional<int64_t>& value);
+  CopyRow& Time(absl::Time value);
+  CopyRow& OptionalTime(const std::optional<absl::Time>& value);
+  CopyRow& Bytea(std::string_view bytes);  // raw bytes, written as \x hex
+  CopyRow& Null();
+
+  // The line without its trailing newline (stream_to::write_raw_line adds it).
+  const std::string& line() const { return line_; }
+  void Clear() { line_.clear(); first_ = true; }
+
+ private:
+  void Separator();
+  std::string line_;
+  bool first_ = true;
+};
+
+// "2026-11-28 11:33:08.123456+00"
+std::string PgTimestamp(absl::Time t);
+
+}  // namespace stepledger::storage
+
+#endif  // STEPLEDGER_SERVER_STORAGE_COPY_TEXT_H_

@@ -1,0 +1,254 @@
+#include "server/storage/pg_ledger_store.h"
+
+#include <pqxx/pqxx>
+#include <pqxx/tablewriter>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "server/storage/copy_text.h"
+#include "server/storage/ledger_queries.h"
+#include "server/storage/partitions.h"
+#include "server/storage/pg_status.h"
+#include "server/storage/step_json.h"
+
+namespace stepledger::storage {
+namespace {
+
+using domain::ingest::IngestItem;
+using domain::ingest::Outcome;
+
+std::string Hex(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char b : bytes) {
+    out.push_back(kHex[b >> 4]);
+    out.push_back(kHex[b & 0xf]);
+  }
+  return out;
+}
+
+// A PostgreSQL text[] literal: every element double-quoted, \ and " escaped.
+std::string TextArrayLiteral(const std::vector<std::string_view>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.push_back('"');
+    for (char c : values[i]) {
+      if (c == '\\' || c == '"') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
+absl::CivilDay DayOf(absl::Time t) { return absl::ToCivilDay(t, absl::UTCTimeZone()); }
+
+int64_t EpochDay(absl::CivilDay day) { return day - absl::CivilDay(1970, 1, 1); }
+
+void AppendStagingRow(CopyRow& row, int seq, const IngestItem& item) {
+  const domain::Step& s = item.step;
+  row.Int(seq)
+      .Text(s.event_id)
+      .Time(item.occurred_at())
+      .Time(item.received_at)
+      .Bytea(item.digest)
+      .Text(s.tags.feature)
+      .Text(s.tags.team)
+      .Text(domain::ToString(s.tags.workload_class))
+      .Text(s.tags.tenant)
+      .Text(domain::ToString(s.tags.environment))
+      .Text(s.tags.parent_run_id)
+      .Text(item.charged.feature)
+      .Text(item.charged.team)
+      .Text(domain::ToString(item.charged.workload_class))
+      .Text(item.charged.tenant)
+      .Text(domain::ToString(item.status))
+      .Text(s.step_id)
+      .Text(s.parent_step_id)
+      .Text(domain::ToString(s.kind))
+      .Text(s.name)
+      .Text(s.provider)
+      .Text(s.model)
+      .OptionalInt(s.usage.input_uncached_tokens)
+      .OptionalInt(s.usage.cache_read_tokens)
+      .OptionalInt(s.usage.cache_write_tokens)
+      .OptionalInt(s.usage.output_tokens)
+      .OptionalInt(s.usage.reasoning_tokens)
+      .OptionalInt(s.cost_nano_usd)
+      .OptionalInt(item.cost_nano_usd)
+      .Text(domain::ingest::ToString(item.cost_source));
+  if (item.price_version.empty()) {
+    row.Null();
+  } else {
+    row.Text(item.price_version);
+  }
+  row.Text(s.tool_name)
+      .Text(s.tool_owner_team)
+      .Text(s.status)
+      .Text(s.operation_id)
+      .Int(s.attempt)
+      .OptionalTime(s.started_at)
+      .OptionalTime(s.ended_at)
+      .Text(AttributesToJson(s.attributes));
+}
+
+void InsertQuarantine(pqxx::work& txn, const IngestItem& item, std::string_view field,
+                      std::string_view reason, const std::string& event_json) {
+  const domain::Step& s = item.step;
+  const std::string cost = s.cost_nano_usd ? absl::StrCat(*s.cost_nano_usd) : "";
+  txn.exec_params(queries::kInsertQuarantine, s.event_id, Hex(item.digest),
+                  PgTimestamp(item.received_at), PgTimestamp(item.occurred_at()),
+                  std::string(field), std::string(reason),
+                  std::string(domain::ToString(s.tags.environment)), s.tags.parent_run_id,
+                  s.cost_nano_usd ? cost.c_str() : nullptr, event_json);
+}
+
+}  // namespace
+
+struct PgLedgerStore::Connection {
+  explicit Connection(const std::string& url) : pg(url) {}
+  pqxx::connection pg;
+};
+
+PgLedgerStore::PgLedgerStore(Options options) : options_(std::move(options)) {}
+
+PgLedgerStore::~PgLedgerStore() = default;
+
+absl::Status PgLedgerStore::EnsureConnected() {
+  if (conn_ != nullptr && conn_->pg.is_open()) return absl::OkStatus();
+  conn_.reset();
+  const absl::Time now = absl::Now();
+  if (now - last_connect_attempt_ < options_.reconnect_interval) {
+    return absl::UnavailableError("database unreachable (reconnecting)");
+  }
+  last_connect_attempt_ = now;
+  try {
+    auto conn = std::make_unique<Connection>(options_.database_url);
+    pqxx::nontransaction setup(conn->pg);
+    setup.exec(queries::kCreateStaging);
+    conn_ = std::move(conn);
+    known_partition_days_.clear();
+  } catch (...) {
+    return CurrentExceptionToStatus("connect");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PgLedgerStore::EnsurePartitions(absl::Span<const IngestItem* const> items) {
+  std::vector<absl::CivilDay> missing;
+  for (const IngestItem* item : items) {
+    if (item->rejection.has_value()) continue;
+    const absl::CivilDay day = DayOf(item->occurred_at());
+    if (known_partition_days_.insert(EpochDay(day)).second) missing.push_back(day);
+  }
+  absl::Status status = EnsureDailyPartitions(conn_->pg, missing);
+  if (!status.ok()) {
+    for (absl::CivilDay day : missing) known_partition_days_.erase(EpochDay(day));
+  }
+  return status;
+}
+
+absl::StatusOr<std::vector<Outcome>> PgLedgerStore::Commit(
+    absl::Span<const IngestItem* const> items) {
+  if (absl::Status s = EnsureConnected(); !s.ok()) return s;
+  if (absl::Status s = EnsurePartitions(items); !s.ok()) {
+    if (absl::IsUnavailable(s)) conn_.reset();
+    return s;
+  }
+  std::vector<Outcome> outcomes(items.size(), Outcome::kAccepted);
+  try {
+    pqxx::work txn(conn_->pg);
+
+    // 1-2: stage the valid events.
+    bool any_valid = false;
+    {
+      // libpqxx 6.4 exposes raw COPY lines only through the (deprecated) tablewriter; the rows
+      // are escaped by CopyRow, so the raw path is exactly what is wanted here.
+      const std::vector<std::string> columns(queries::kStagingColumns.begin(),
+                                             queries::kStagingColumns.end());
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+      pqxx::tablewriter copy(txn, "staging_steps", columns.begin(), columns.end());
+#pragma GCC diagnostic pop
+      CopyRow row;
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (items[i]->rejection.has_value()) continue;
+        any_valid = true;
+        row.Clear();
+        AppendStagingRow(row, static_cast<int>(i), *items[i]);
+        copy.write_raw_line(row.line());
+      }
+      copy.complete();
+    }
+
+    // 3: claim ids and insert the claimed events.
+    absl::flat_hash_set<std::string> claimed;
+    if (any_valid) {
+      pqxx::result r = txn.exec(queries::kClaimAndInsert);
+      claimed.reserve(r.size());
+      for (const auto& row : r) claimed.insert(row[0].as<std::string>());
+    }
+
+    // 4: everything not claimed now was stored before (or earlier in this group). The first
+    // occurrence of a claimed id in the group is the one that was stored (DISTINCT ON by seq).
+    std::vector<std::string_view> lookup;
+    for (size_t i = 0; i < items.size(); ++i) {
+      const IngestItem& item = *items[i];
+      if (item.rejection.has_value()) {
+        outcomes[i] = Outcome::kQuarantined;
+        continue;
+      }
+      if (claimed.erase(item.step.event_id) > 0) {
+        outcomes[i] = Outcome::kAccepted;
+      } else {
+        outcomes[i] = Outcome::kDuplicate;  // or a conflict: refined below
+        lookup.push_back(item.step.event_id);
+      }
+    }
+    if (!lookup.empty()) {
+      absl::flat_hash_map<std::string, std::string> stored;
+      pqxx::result r = txn.exec_params(queries::kStoredDigests, TextArrayLiteral(lookup));
+      for (const auto& row : r) stored[row[0].as<std::string>()] = row[1].as<std::string>();
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (outcomes[i] != Outcome::kDuplicate) continue;
+        const IngestItem& item = *items[i];
+        auto it = stored.find(item.step.event_id);
+        if (it == stored.end()) {
+          return absl::InternalError(
+              absl::StrCat("event ", item.step.event_id, " neither claimed nor stored"));
+        }
+        if (it->second != Hex(item.digest)) outcomes[i] = Outcome::kConflict;
+      }
+    }
+
+    // 5: quarantine what was rejected, and conflicts (the stored row stays as it was).
+    for (size_t i = 0; i < items.size(); ++i) {
+      const IngestItem& item = *items[i];
+      if (outcomes[i] == Outcome::kQuarantined) {
+        InsertQuarantine(txn, item, item.rejection->field, item.rejection->reason,
+                         item.raw_json.empty() ? StepToJson(item.step) : item.raw_json);
+      } else if (outcomes[i] == Outcome::kConflict) {
+        InsertQuarantine(txn, item, "event_id",
+                         "conflict: event_id already stored with different content",
+                         StepToJson(item.step));
+      }
+    }
+
+    txn.commit();
+  } catch (...) {
+    absl::Status status = CurrentExceptionToStatus("commit group");
+    if (absl::IsUnavailable(status) || conn_ == nullptr || !conn_->pg.is_open()) conn_.reset();
+    return status;
+  }
+  return outcomes;
+}
+
+}  // namespace stepledger::storage

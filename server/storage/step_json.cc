@@ -1,0 +1,58 @@
+#include "server/storage/step_json.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/time/time.h"
+
+namespace stepledger::storage {
+namespace {
+
+std::string Rfc3339(absl::Time t) { return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone()); }
+
+}  // namespace
+
+std::string AttributesToJson(const std::map<std::string, std::string>& attributes) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : attributes) j[k] = v;
+  // Replace, not throw, on invalid UTF-8: proto3 strings are UTF-8 already; this is a backstop.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string StepToJson(const domain::Step& s) {
+  nlohmann::json j;
+  j["eventId"] = s.event_id;
+  j["tags"] = {{"feature", s.tags.feature},
+               {"team", s.tags.team},
+               {"workloadClass", std::string(domain::ToString(s.tags.workload_class))},
+               {"tenant", s.tags.tenant},
+               {"environment", std::string(domain::ToString(s.tags.environment))},
+               {"parentRunId", s.tags.parent_run_id}};
+  j["stepId"] = s.step_id;
+  j["parentStepId"] = s.parent_step_id;
+  j["kind"] = std::string(domain::ToString(s.kind));
+  j["name"] = s.name;
+  j["provider"] = s.provider;
+  j["model"] = s.model;
+  nlohmann::json usage = nlohmann::json::object();
+  auto put = [&usage](const char* key, const std::optional<int64_t>& v) {
+    if (v.has_value()) usage[key] = *v;
+  };
+  put("inputUncachedTokens", s.usage.input_uncached_tokens);
+  put("cacheReadTokens", s.usage.cache_read_tokens);
+  put("cacheWriteTokens", s.usage.cache_write_tokens);
+  put("outputTokens", s.usage.output_tokens);
+  put("reasoningTokens", s.usage.reasoning_tokens);
+  j["usage"] = usage;
+  if (s.cost_nano_usd.has_value()) j["costNanoUsd"] = *s.cost_nano_usd;
+  j["toolName"] = s.tool_name;
+  j["toolOwnerTeam"] = s.tool_owner_team;
+  j["status"] = s.status;
+  j["operationId"] = s.operation_id;
+  j["attempt"] = s.attempt;
+  if (s.started_at.has_value()) j["startedAt"] = Rfc3339(*s.started_at);
+  if (s.ended_at.has_value()) j["endedAt"] = Rfc3339(*s.ended_at);
+  j["attributes"] = nlohmann::json::parse(AttributesToJson(s.attributes));
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace stepledger::storage

@@ -1,0 +1,145 @@
+#include "server/transport/step_convert.h"
+
+#include <openssl/evp.h>
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/time/time.h"
+
+namespace stepledger::transport {
+namespace {
+
+domain::WorkloadClass FromProto(v1::WorkloadClass v) {
+  switch (v) {
+    case v1::WORKLOAD_CLASS_INTERACTIVE: return domain::WorkloadClass::kInteractive;
+    case v1::WORKLOAD_CLASS_BATCH: return domain::WorkloadClass::kBatch;
+    case v1::WORKLOAD_CLASS_EVAL: return domain::WorkloadClass::kEval;
+    case v1::WORKLOAD_CLASS_BACKGROUND: return domain::WorkloadClass::kBackground;
+    default: return domain::WorkloadClass::kUnspecified;
+  }
+}
+
+domain::Environment FromProto(v1::Environment v) {
+  switch (v) {
+    case v1::ENVIRONMENT_PRODUCTION: return domain::Environment::kProduction;
+    case v1::ENVIRONMENT_STAGING: return domain::Environment::kStaging;
+    case v1::ENVIRONMENT_EVAL: return domain::Environment::kEval;
+    default: return domain::Environment::kUnspecified;
+  }
+}
+
+domain::StepKind FromProto(v1::StepKind v) {
+  switch (v) {
+    case v1::STEP_KIND_MODEL_CALL: return domain::StepKind::kModelCall;
+    case v1::STEP_KIND_TOOL_CALL: return domain::StepKind::kToolCall;
+    case v1::STEP_KIND_RETRIEVAL: return domain::StepKind::kRetrieval;
+    case v1::STEP_KIND_EMBEDDING: return domain::StepKind::kEmbedding;
+    case v1::STEP_KIND_RERANK: return domain::StepKind::kRerank;
+    default: return domain::StepKind::kOther;
+  }
+}
+
+absl::Time FromProto(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+}  // namespace
+
+domain::Tags FromProto(const v1::Tags& tags) {
+  domain::Tags out;
+  out.feature = tags.feature();
+  out.team = tags.team();
+  out.workload_class = FromProto(tags.workload_class());
+  out.tenant = tags.tenant();
+  out.environment = FromProto(tags.environment());
+  out.parent_run_id = tags.parent_run_id();
+  return out;
+}
+
+void ToProto(const domain::Tags& tags, v1::Tags* out) {
+  out->set_feature(tags.feature);
+  out->set_team(tags.team);
+  switch (tags.workload_class) {
+    case domain::WorkloadClass::kInteractive: out->set_workload_class(v1::WORKLOAD_CLASS_INTERACTIVE); break;
+    case domain::WorkloadClass::kBatch: out->set_workload_class(v1::WORKLOAD_CLASS_BATCH); break;
+    case domain::WorkloadClass::kEval: out->set_workload_class(v1::WORKLOAD_CLASS_EVAL); break;
+    case domain::WorkloadClass::kBackground: out->set_workload_class(v1::WORKLOAD_CLASS_BACKGROUND); break;
+    case domain::WorkloadClass::kUnspecified: break;
+  }
+  switch (tags.environment) {
+    case domain::Environment::kProduction: out->set_environment(v1::ENVIRONMENT_PRODUCTION); break;
+    case domain::Environment::kStaging: out->set_environment(v1::ENVIRONMENT_STAGING); break;
+    case domain::Environment::kEval: out->set_environment(v1::ENVIRONMENT_EVAL); break;
+    case domain::Environment::kUnspecified: break;
+  }
+  out->set_tenant(tags.tenant);
+  out->set_parent_run_id(tags.parent_run_id);
+}
+
+v1::StepKind ToProto(domain::StepKind kind) {
+  switch (kind) {
+    case domain::StepKind::kModelCall: return v1::STEP_KIND_MODEL_CALL;
+    case domain::StepKind::kToolCall: return v1::STEP_KIND_TOOL_CALL;
+    case domain::StepKind::kRetrieval: return v1::STEP_KIND_RETRIEVAL;
+    case domain::StepKind::kEmbedding: return v1::STEP_KIND_EMBEDDING;
+    case domain::StepKind::kRerank: return v1::STEP_KIND_RERANK;
+    case domain::StepKind::kOther: break;
+  }
+  return v1::STEP_KIND_OTHER;
+}
+
+domain::Step FromProto(const v1::StepEvent& e) {
+  domain::Step s;
+  s.event_id = e.event_id();
+  s.tags = FromProto(e.tags());
+  s.step_id = e.step_id();
+  s.parent_step_id = e.parent_step_id();
+  s.kind = FromProto(e.kind());
+  s.name = e.name();
+  s.provider = e.provider();
+  s.model = e.model();
+  const v1::Usage& u = e.usage();
+  if (u.has_input_uncached_tokens()) s.usage.input_uncached_tokens = u.input_uncached_tokens();
+  if (u.has_cache_read_tokens()) s.usage.cache_read_tokens = u.cache_read_tokens();
+  if (u.has_cache_write_tokens()) s.usage.cache_write_tokens = u.cache_write_tokens();
+  if (u.has_output_tokens()) s.usage.output_tokens = u.output_tokens();
+  if (u.has_reasoning_tokens()) s.usage.reasoning_tokens = u.reasoning_tokens();
+  if (e.has_cost_nano_usd()) s.cost_nano_usd = e.cost_nano_usd();
+  s.tool_name = e.tool_name();
+  s.tool_owner_team = e.tool_owner_team();
+  s.status = e.status();
+  s.operation_id = e.operation_id();
+  s.attempt = e.attempt();
+  if (e.has_started_at()) s.started_at = FromProto(e.started_at());
+  if (e.has_ended_at()) s.ended_at = FromProto(e.ended_at());
+  for (const auto& [k, v] : e.attributes()) s.attributes.emplace(k, v);
+  return s;
+}
+
+std::string EventDigest(const v1::StepEvent& event) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    event.SerializeToCodedStream(&coded);
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
+  return std::string(reinterpret_cast<const char*>(md), len);
+}
+
+std::string EventJson(const v1::StepEvent& event) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = false;
+  if (!google::protobuf::util::MessageToJsonString(event, &json, options).ok()) {
+    return "{}";
+  }
+  return json;
+}
+
+}  // namespace stepledger::transport
