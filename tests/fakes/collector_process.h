@@ -1,0 +1,130 @@
+// Starts a real stepledger-collector process for e2e tests and stops it with SIGTERM.
+// Ports are picked by binding port 0 and releasing it just before the collector takes it.
+#ifndef STEPLEDGER_TESTS_FAKES_COLLECTOR_PROCESS_H_
+#define STEPLEDGER_TESTS_FAKES_COLLECTOR_PROCESS_H_
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+extern char** environ;
+
+namespace stepledger::testing {
+
+inline int PickFreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const int port = ntohs(addr.sin_port);
+  close(fd);
+  return port;
+}
+
+class CollectorProcess {
+ public:
+  CollectorProcess(std::string database_url, std::vector<std::string> extra_flags = {})
+      : database_url_(std::move(database_url)), extra_flags_(std::move(extra_flags)) {
+    grpc_port_ = PickFreePort();
+    metrics_port_ = PickFreePort();
+    log_path_ = "/tmp/stepledger-e2e-collector-" + std::to_string(getpid()) + "-" +
+                std::to_string(grpc_port_) + ".log";
+  }
+  ~CollectorProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  // Starts the process and waits until its gRPC port accepts connections.
+  bool Start(std::chrono::seconds timeout = std::chrono::seconds(60)) {
+    std::vector<std::string> args = {STEPLEDGER_COLLECTOR_BIN,
+                                     "--database-url=" + database_url_,
+                                     "--grpc-listen=127.0.0.1:" + std::to_string(grpc_port_),
+                                     "--metrics-listen=127.0.0.1:" + std::to_string(metrics_port_)};
+    for (const auto& f : extra_flags_) args.push_back(f);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log_path_.c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+    // Children must not inherit a blocked SIGTERM from test threads.
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t empty;
+    sigemptyset(&empty);
+    posix_spawnattr_setsigmask(&attr, &empty);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+    const int rc = posix_spawn(&pid_, argv[0], &actions, &attr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) return false;
+    auto channel = grpc::CreateChannel(target(), grpc::InsecureChannelCredentials());
+    const auto deadline = std::chrono::system_clock::now() + timeout;
+    while (std::chrono::system_clock::now() < deadline) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return false;
+      }
+      if (channel->WaitForConnected(std::chrono::system_clock::now() +
+                                    std::chrono::milliseconds(200))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // SIGTERM, then waits; returns the exit code (or -signal when killed by one).
+  int Stop() {
+    if (pid_ <= 0) return -1;
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    return WIFSIGNALED(status) ? -WTERMSIG(status) : -1;
+  }
+
+  std::string target() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
+  int metrics_port() const { return metrics_port_; }
+  std::string Log() const {
+    std::ifstream in(log_path_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+ private:
+  std::string database_url_;
+  std::vector<std::string> extra_flags_;
+  int grpc_port_ = 0;
+  int metrics_port_ = 0;
+  std::string log_path_;
+  pid_t pid_ = -1;
+};
+
+}  // namespace stepledger::testing
+
+#endif  // STEPLEDGER_TESTS_FAKES_COLLECTOR_PROCESS_H_
