@@ -1,0 +1,33 @@
+// stepledger: the command-line client of the stepledger collector. This file holds only the
+// command table and the process plumbing; each command lives in its own file.
+//
+// To add a command: write foo_command.{h,cc} in this folder with
+// `int RunFooCommand(const CliContext&, const std::vector<std::string>&)`, include its header
+// below and add one row to kCommands. CMake picks up the new .cc by itself.
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "client/cli/cli_context.h"
+#include "client/cli/dispatcher.h"
+#include "client/cli/send_command.h"
+
+namespace {
+
+constexpr stepledger::client::Command kCommands[] = {
+    {"send", "stream a JSON Lines file of StepEvents to the collector",
+     &stepledger::client::RunSendCommand},
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* env_target = std::getenv("STEPLEDGER_TARGET");
+  const std::string default_target = env_target != nullptr && env_target[0] != '\0'
+                                         ? env_target
+                                         : stepledger::client::kDefaultTarget;
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  return stepledger::client::Dispatch(kCommands, args, default_target, std::cin, std::cout,
+                                      std::cerr);
+}
