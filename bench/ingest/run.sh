@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# bench/ingest: end-to-end ingest throughput against the physical limit of this machine.
+#
+#   1. start a collector on the benchmark's PostgreSQL (durable settings: fsync and
+#      synchronous_commit on), stream EVENTS events (default 500,000) over 8 streams in batches
+#      of 500, report acked (= committed) events/s and the collector's peak RSS
+#   2. COPY the same rows with psql into an empty copy of the ledger table (same columns and
+#      indexes) and report rows/s: the physical limit of a single COPY session
+#   3. print the ratio (target >= 0.5, goal 0.8)
+#
+# Needs STEPLEDGER_BENCH_DATABASE_URL and STEPLEDGER_BUILD_DIR (set by `make bench`).
+set -euo pipefail
+: "${STEPLEDGER_BENCH_DATABASE_URL:?run through make bench}"
+BUILD_DIR=${STEPLEDGER_BUILD_DIR:-build/release}
+EVENTS=${INGEST_BENCH_EVENTS:-500000}
+STREAMS=${INGEST_BENCH_STREAMS:-8}
+BATCH=${INGEST_BENCH_BATCH:-500}
+WRITERS=${INGEST_BENCH_WRITERS:-2}
+URL=$STEPLEDGER_BENCH_DATABASE_URL
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+GRPC_PORT=$(free_port)
+METRICS_PORT=$(free_port)
+LOG=$(mktemp /tmp/stepledger-bench-collector.XXXXXX.log)
+DUMP=$(mktemp /tmp/stepledger-bench-rows.XXXXXX.copy)
+chmod 644 "$DUMP"
+
+"$BUILD_DIR/server/stepledger-collector" --database-url="$URL" \
+  --grpc-listen="127.0.0.1:$GRPC_PORT" --metrics-listen="127.0.0.1:$METRICS_PORT" \
+  --writers="$WRITERS" 2>"$LOG" &
+PID=$!
+cleanup() { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -f "$DUMP"; }
+trap cleanup EXIT
+for _ in $(seq 1 100); do
+  grep -q "collector ready" "$LOG" && break
+  sleep 0.2
+done
+grep -q "collector ready" "$LOG" || { cat "$LOG"; exit 1; }
+
+psql -qAt "$URL" -c "TRUNCATE steps, event_keys, quarantine" >/dev/null
+echo "ingest: $EVENTS events, $STREAMS streams, batches of $BATCH, $WRITERS writer connections"
+LOAD_OUT=$("$BUILD_DIR/bench/ingest/ingest_load" "127.0.0.1:$GRPC_PORT" "$EVENTS" "$STREAMS" "$BATCH")
+echo "  collector: $LOAD_OUT"
+RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$PID/status")
+echo "  collector peak RSS: $((RSS_KB / 1024)) MiB"
+ROWS=$(psql -qAt "$URL" -c "SELECT count(*) FROM steps")
+[[ $ROWS -eq $EVENTS ]] || { echo "ledger has $ROWS rows, expected $EVENTS"; exit 1; }
+kill -TERM "$PID"; wait "$PID" || true
+
+# The physical limit: the same rows, one COPY, into an empty table of the same shape.
+psql -qAt "$URL" -c "\\copy (SELECT * FROM steps) TO '$DUMP'" >/dev/null
+psql -qAt "$URL" -c "DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy (LIKE steps INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)" >/dev/null
+START=$(date +%s.%N)
+psql -qAt "$URL" -c "\\copy bench_copy FROM '$DUMP'" >/dev/null
+END=$(date +%s.%N)
+psql -qAt "$URL" -c "DROP TABLE bench_copy" >/dev/null
+COPY_RATE=$(python3 -c "print(round($ROWS / ($END - $START)))")
+INGEST_RATE=$(sed -E 's/.*events_per_second=([0-9]+).*/\1/' <<<"$LOAD_OUT")
+echo "  raw COPY: $ROWS rows in $(python3 -c "print(round($END - $START, 2))") s = $COPY_RATE rows/s"
+python3 -c "r=$INGEST_RATE/$COPY_RATE; print(f'  ratio ingest/COPY: {r:.2f} (target >= 0.50, goal 0.80)')"
