@@ -13,6 +13,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
+#include "server/app/commit_log_observer.h"
 #include "server/common/log.h"
 #include "server/domain/clock.h"
 #include "server/domain/ingest/group_committer.h"
@@ -75,6 +76,7 @@ int Run(const config::Config& config) {
   metrics::RegisterBuildInfo(registry.registry(), STEPLEDGER_VERSION);
   metrics::IngestMetrics ingest_metrics(registry.registry());
 
+  CommitLogObserver commit_observer({&ingest_metrics});
   domain::SystemClock clock;
   std::vector<std::unique_ptr<domain::ingest::LedgerStore>> stores;
   for (int i = 0; i < config.writers; ++i) {
@@ -85,7 +87,7 @@ int Run(const config::Config& config) {
       std::move(stores),
       {.max_queued_events = static_cast<size_t>(config.max_queued_events),
        .max_group_events = static_cast<size_t>(config.max_group_events)},
-      &ingest_metrics);
+      &commit_observer);
   domain::ingest::IngestService ingest(committer, clock, domain::ingest::ValidationLimits{},
                                        &ingest_metrics);
   transport::CollectorService collector(ingest, {.max_inflight_batches = config.max_inflight_batches});

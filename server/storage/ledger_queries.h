@@ -9,7 +9,7 @@ namespace stepledger::storage::queries {
 
 // Per connection: the staging table that COPY fills; emptied at every COMMIT.
 inline constexpr char kCreateStaging[] =
-    "CREATE TEMP TABLE IF NOT EXISTS staging_steps (seq integer NOT NULL, LIKE steps) "
+    "CREATE TEMP TABLE IF NOT EXISTS staging_steps (seq integer NOT NULL, LIKE steps INCLUDING DEFAULTS) "
     "ON COMMIT DELETE ROWS";
 
 // The staging table's columns in COPY order (seq first, then the ledger's columns).
@@ -23,9 +23,44 @@ inline constexpr std::array<std::string_view, 39> kStagingColumns = {
     "price_version", "tool_name", "tool_owner_team", "status", "operation_id", "attempt",
     "started_at", "ended_at", "attributes"};
 
-// Claims each staged event_id once (the first occurrence in the group wins) and inserts the
-// claimed events into the ledger. Sorting by event_id gives concurrent writers one lock order,
-// so two groups sharing ids wait for each other instead of deadlocking. Returns the claimed ids.
+// Inheritance and "who pays", before the claim: a non-root step of a run whose root is
+// already stored is charged to the root's tags; pending steps become inherited; a step whose
+// own feature/team/tenant disagree with the root's is flagged as tag drift.
+// (In an UPDATE every SET expression reads the row's old values.)
+inline constexpr char kChargeToStoredRoots[] = R"sql(
+  UPDATE staging_steps s SET
+    charged_feature = r.charged_feature, charged_team = r.charged_team,
+    charged_workload_class = r.charged_workload_class, charged_tenant = r.charged_tenant,
+    tag_drift = (s.attribution_status <> 'pending' AND (s.feature, s.team, s.tenant)
+                 IS DISTINCT FROM (r.charged_feature, r.charged_team, r.charged_tenant)),
+    attribution_status = CASE WHEN s.attribution_status = 'pending' THEN 'inherited'
+                              ELSE s.attribution_status END
+  FROM runs r
+  WHERE r.parent_run_id = s.parent_run_id AND r.root_step_id IS NOT NULL
+    AND s.parent_step_id <> ''
+)sql";
+
+// The same for runs whose root arrives in this very group (and was not stored before).
+inline constexpr char kChargeToStagedRoots[] = R"sql(
+  UPDATE staging_steps s SET
+    charged_feature = r.feature, charged_team = r.team,
+    charged_workload_class = r.workload_class, charged_tenant = r.tenant,
+    tag_drift = (s.attribution_status <> 'pending' AND (s.feature, s.team, s.tenant)
+                 IS DISTINCT FROM (r.feature, r.team, r.tenant)),
+    attribution_status = CASE WHEN s.attribution_status = 'pending' THEN 'inherited'
+                              ELSE s.attribution_status END
+  FROM (SELECT DISTINCT ON (parent_run_id) parent_run_id, feature, team, workload_class, tenant
+        FROM staging_steps WHERE parent_step_id = '' ORDER BY parent_run_id, seq) r
+  WHERE r.parent_run_id = s.parent_run_id AND s.parent_step_id <> ''
+    AND NOT EXISTS (SELECT 1 FROM runs x
+                    WHERE x.parent_run_id = s.parent_run_id AND x.root_step_id IS NOT NULL)
+)sql";
+
+// Claims each staged event_id once (the first occurrence in the group wins), inserts the
+// claimed events into the ledger and adds them to their runs. Sorting by event_id (keys) and
+// parent_run_id (runs) gives concurrent writers one lock order, so two groups sharing ids or
+// runs wait for each other instead of deadlocking. Returns the claimed ids, whether each is a
+// run root, and its run.
 inline constexpr char kClaimAndInsert[] = R"sql(
   WITH firsts AS (
     SELECT DISTINCT ON (event_id) * FROM staging_steps ORDER BY event_id, seq
@@ -34,25 +69,114 @@ inline constexpr char kClaimAndInsert[] = R"sql(
     SELECT event_id, digest, occurred_at, received_at FROM firsts ORDER BY event_id
     ON CONFLICT (event_id) DO NOTHING
     RETURNING event_id
+  ), ins AS (
+    INSERT INTO steps (
+      event_id, occurred_at, received_at, digest, feature, team, workload_class, tenant,
+      environment, parent_run_id, charged_feature, charged_team, charged_workload_class,
+      charged_tenant, attribution_status, step_id, parent_step_id, kind, name, provider, model,
+      input_uncached_tokens, cache_read_tokens, cache_write_tokens, output_tokens,
+      reasoning_tokens, reported_cost_nano_usd, cost_nano_usd, cost_source, price_version,
+      tool_name, tool_owner_team, status, operation_id, attempt, started_at, ended_at,
+      attributes, tag_drift, attribution_reason)
+    SELECT
+      f.event_id, f.occurred_at, f.received_at, f.digest, f.feature, f.team, f.workload_class,
+      f.tenant, f.environment, f.parent_run_id, f.charged_feature, f.charged_team,
+      f.charged_workload_class, f.charged_tenant, f.attribution_status, f.step_id,
+      f.parent_step_id, f.kind, f.name, f.provider, f.model, f.input_uncached_tokens,
+      f.cache_read_tokens, f.cache_write_tokens, f.output_tokens, f.reasoning_tokens,
+      f.reported_cost_nano_usd, f.cost_nano_usd, f.cost_source, f.price_version, f.tool_name,
+      f.tool_owner_team, f.status, f.operation_id, f.attempt, f.started_at, f.ended_at,
+      f.attributes, COALESCE(f.tag_drift, false), ''
+    FROM firsts f JOIN claimed c USING (event_id)
+    RETURNING event_id, parent_run_id, parent_step_id, step_id, occurred_at, received_at,
+              cost_nano_usd, attempt, tag_drift, attribution_status, environment,
+              charged_feature, charged_team, charged_workload_class, charged_tenant
+  ), run_delta AS (
+    INSERT INTO runs AS r (
+      parent_run_id, first_seen, last_seen, last_received_at, root_step_id, root_event_id,
+      charged_feature, charged_team, charged_workload_class, charged_tenant, environment,
+      step_count, total_cost_nano_usd, unpriced_steps, retry_steps, retry_cost_nano_usd,
+      drift_steps, pending_steps, status)
+    SELECT
+      parent_run_id, min(occurred_at), max(occurred_at), max(received_at),
+      (array_agg(step_id ORDER BY event_id) FILTER (WHERE parent_step_id = ''))[1],
+      (array_agg(event_id ORDER BY event_id) FILTER (WHERE parent_step_id = ''))[1],
+      (array_agg(charged_feature ORDER BY event_id) FILTER (WHERE parent_step_id = ''))[1],
+      (array_agg(charged_team ORDER BY event_id) FILTER (WHERE parent_step_id = ''))[1],
+      (array_agg(charged_workload_class ORDER BY event_id) FILTER (WHERE parent_step_id = ''))[1],
+      (array_agg(charged_tenant ORDER BY event_id) FILTER (WHERE parent_step_id = ''))[1],
+      min(environment), count(*), COALESCE(sum(cost_nano_usd), 0),
+      count(*) FILTER (WHERE cost_nano_usd IS NULL), count(*) FILTER (WHERE attempt > 1),
+      COALESCE(sum(cost_nano_usd) FILTER (WHERE attempt > 1), 0),
+      count(*) FILTER (WHERE tag_drift), count(*) FILTER (WHERE attribution_status = 'pending'),
+      CASE WHEN bool_or(parent_step_id = '') THEN 'rooted' ELSE 'open' END
+    FROM ins GROUP BY parent_run_id ORDER BY parent_run_id
+    ON CONFLICT (parent_run_id) DO UPDATE SET
+      first_seen = LEAST(r.first_seen, EXCLUDED.first_seen),
+      last_seen = GREATEST(r.last_seen, EXCLUDED.last_seen),
+      last_received_at = GREATEST(r.last_received_at, EXCLUDED.last_received_at),
+      root_step_id = COALESCE(r.root_step_id, EXCLUDED.root_step_id),
+      root_event_id = COALESCE(r.root_event_id, EXCLUDED.root_event_id),
+      charged_feature = COALESCE(r.charged_feature, EXCLUDED.charged_feature),
+      charged_team = COALESCE(r.charged_team, EXCLUDED.charged_team),
+      charged_workload_class = COALESCE(r.charged_workload_class, EXCLUDED.charged_workload_class),
+      charged_tenant = COALESCE(r.charged_tenant, EXCLUDED.charged_tenant),
+      step_count = r.step_count + EXCLUDED.step_count,
+      total_cost_nano_usd = r.total_cost_nano_usd + EXCLUDED.total_cost_nano_usd,
+      unpriced_steps = r.unpriced_steps + EXCLUDED.unpriced_steps,
+      retry_steps = r.retry_steps + EXCLUDED.retry_steps,
+      retry_cost_nano_usd = r.retry_cost_nano_usd + EXCLUDED.retry_cost_nano_usd,
+      drift_steps = r.drift_steps + EXCLUDED.drift_steps,
+      pending_steps = r.pending_steps + EXCLUDED.pending_steps,
+      status = CASE WHEN COALESCE(r.root_step_id, EXCLUDED.root_step_id) IS NULL THEN 'open'
+                    ELSE 'rooted' END
+    RETURNING 1
   )
-  INSERT INTO steps (
-    event_id, occurred_at, received_at, digest, feature, team, workload_class, tenant,
-    environment, parent_run_id, charged_feature, charged_team, charged_workload_class,
-    charged_tenant, attribution_status, step_id, parent_step_id, kind, name, provider, model,
-    input_uncached_tokens, cache_read_tokens, cache_write_tokens, output_tokens,
-    reasoning_tokens, reported_cost_nano_usd, cost_nano_usd, cost_source, price_version,
-    tool_name, tool_owner_team, status, operation_id, attempt, started_at, ended_at, attributes)
-  SELECT
-    f.event_id, f.occurred_at, f.received_at, f.digest, f.feature, f.team, f.workload_class,
-    f.tenant, f.environment, f.parent_run_id, f.charged_feature, f.charged_team,
-    f.charged_workload_class, f.charged_tenant, f.attribution_status, f.step_id,
-    f.parent_step_id, f.kind, f.name, f.provider, f.model, f.input_uncached_tokens,
-    f.cache_read_tokens, f.cache_write_tokens, f.output_tokens, f.reasoning_tokens,
-    f.reported_cost_nano_usd, f.cost_nano_usd, f.cost_source, f.price_version, f.tool_name,
-    f.tool_owner_team, f.status, f.operation_id, f.attempt, f.started_at, f.ended_at,
-    f.attributes
-  FROM firsts f JOIN claimed c USING (event_id)
-  RETURNING event_id
+  -- run_delta runs to completion although it is not read (PostgreSQL's rule for
+  -- data-modifying WITH clauses).
+  SELECT event_id, parent_step_id = '' AS is_root, parent_run_id FROM ins
+)sql";
+
+// A root arrived after some of its run's steps: charge those to the root's tags, resolve
+// pending (and timed-out) inheritance, flag drift. $1: text[] of run ids.
+inline constexpr char kChargeStoredStepsToNewRoots[] = R"sql(
+  UPDATE steps s SET
+    charged_feature = r.charged_feature, charged_team = r.charged_team,
+    charged_workload_class = r.charged_workload_class, charged_tenant = r.charged_tenant,
+    tag_drift = (s.attribution_status NOT IN ('pending', 'quarantined')
+                 AND (s.feature, s.team, s.tenant)
+                     IS DISTINCT FROM (r.charged_feature, r.charged_team, r.charged_tenant)),
+    attribution_status = CASE WHEN s.attribution_status IN ('pending', 'quarantined')
+                              THEN 'inherited' ELSE s.attribution_status END,
+    attribution_reason = ''
+  FROM runs r
+  WHERE r.parent_run_id = ANY($1::text[]) AND s.parent_run_id = r.parent_run_id
+    AND s.parent_step_id <> ''
+    AND (s.attribution_status IN ('pending', 'quarantined')
+         OR (s.charged_feature, s.charged_team, s.charged_workload_class, s.charged_tenant)
+            IS DISTINCT FROM (r.charged_feature, r.charged_team, r.charged_workload_class,
+                              r.charged_tenant))
+)sql";
+
+// Recomputes the per-run counts that resolution can change. $1: text[] of run ids.
+inline constexpr char kRecountRuns[] = R"sql(
+  UPDATE runs r SET pending_steps = c.pending, drift_steps = c.drift
+  FROM (SELECT parent_run_id,
+               count(*) FILTER (WHERE attribution_status = 'pending') AS pending,
+               count(*) FILTER (WHERE tag_drift) AS drift
+        FROM steps WHERE parent_run_id = ANY($1::text[]) GROUP BY parent_run_id) c
+  WHERE r.parent_run_id = c.parent_run_id
+)sql";
+
+// Pending steps whose root never arrived in time become unattributed (they stay in the ledger,
+// counted as unattributed spend). $1: cut-off receive time. Returns the affected runs.
+inline constexpr char kExpirePending[] = R"sql(
+  UPDATE steps SET
+    attribution_status = 'quarantined', attribution_reason = 'root_never_arrived',
+    charged_feature = '(unattributed)', charged_team = '(unattributed)',
+    charged_workload_class = '(unattributed)', charged_tenant = '(unattributed)'
+  WHERE attribution_status = 'pending' AND received_at < $1::timestamptz
+  RETURNING parent_run_id
 )sql";
 
 // Digests of ids that were already claimed (by an earlier group or earlier in this group).

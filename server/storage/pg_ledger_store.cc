@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
@@ -100,15 +101,17 @@ void AppendStagingRow(CopyRow& row, int seq, const IngestItem& item) {
       .Text(AttributesToJson(s.attributes));
 }
 
-void InsertQuarantine(pqxx::work& txn, const IngestItem& item, std::string_view field,
+// Returns true when the row is new (its digest was not quarantined before).
+bool InsertQuarantine(pqxx::work& txn, const IngestItem& item, std::string_view field,
                       std::string_view reason, const std::string& event_json) {
   const domain::Step& s = item.step;
   const std::string cost = s.cost_nano_usd ? absl::StrCat(*s.cost_nano_usd) : "";
-  txn.exec_params(queries::kInsertQuarantine, s.event_id, Hex(item.digest),
+  return txn.exec_params(queries::kInsertQuarantine, s.event_id, Hex(item.digest),
                   PgTimestamp(item.received_at), PgTimestamp(item.occurred_at()),
                   std::string(field), std::string(reason),
                   std::string(domain::ToString(s.tags.environment)), s.tags.parent_run_id,
-                  s.cost_nano_usd ? cost.c_str() : nullptr, event_json);
+                  s.cost_nano_usd ? cost.c_str() : nullptr, event_json)
+             .affected_rows() > 0;
 }
 
 }  // namespace
@@ -158,6 +161,20 @@ absl::Status PgLedgerStore::EnsurePartitions(absl::Span<const IngestItem* const>
 
 absl::StatusOr<std::vector<Outcome>> PgLedgerStore::Commit(
     absl::Span<const IngestItem* const> items) {
+  const bool had_connection = conn_ != nullptr;
+  absl::StatusOr<std::vector<Outcome>> result = CommitOnce(items);
+  // A connection that broke while idle (the database restarted) is only noticed on use. Try
+  // once more on a fresh connection, unless the commit itself may have happened.
+  if (had_connection && absl::IsUnavailable(result.status()) &&
+      !absl::StrContains(result.status().message(), "commit outcome unknown")) {
+    last_connect_attempt_ = absl::InfinitePast();
+    result = CommitOnce(items);
+  }
+  return result;
+}
+
+absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
+    absl::Span<const IngestItem* const> items) {
   if (absl::Status s = EnsureConnected(); !s.ok()) return s;
   if (absl::Status s = EnsurePartitions(items); !s.ok()) {
     if (absl::IsUnavailable(s)) conn_.reset();
@@ -191,10 +208,23 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::Commit(
 
     // 3: claim ids and insert the claimed events.
     absl::flat_hash_set<std::string> claimed;
+    std::vector<std::string> runs_with_new_root;
     if (any_valid) {
+      txn.exec(queries::kChargeToStoredRoots);
+      txn.exec(queries::kChargeToStagedRoots);
       pqxx::result r = txn.exec(queries::kClaimAndInsert);
       claimed.reserve(r.size());
-      for (const auto& row : r) claimed.insert(row[0].as<std::string>());
+      for (const auto& row : r) {
+        claimed.insert(row[0].as<std::string>());
+        if (row[1].as<bool>()) runs_with_new_root.push_back(row[2].as<std::string>());
+      }
+    }
+    if (!runs_with_new_root.empty()) {
+      // Steps stored before their root are charged to it now, in the same transaction.
+      std::vector<std::string_view> ids(runs_with_new_root.begin(), runs_with_new_root.end());
+      const std::string array = TextArrayLiteral(ids);
+      txn.exec_params(queries::kChargeStoredStepsToNewRoots, array);
+      txn.exec_params(queries::kRecountRuns, array);
     }
 
     // 4: everything not claimed now was stored before (or earlier in this group). The first
@@ -233,8 +263,10 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::Commit(
     for (size_t i = 0; i < items.size(); ++i) {
       const IngestItem& item = *items[i];
       if (outcomes[i] == Outcome::kQuarantined) {
-        InsertQuarantine(txn, item, item.rejection->field, item.rejection->reason,
-                         item.raw_json.empty() ? StepToJson(item.step) : item.raw_json);
+        if (!InsertQuarantine(txn, item, item.rejection->field, item.rejection->reason,
+                              item.raw_json.empty() ? StepToJson(item.step) : item.raw_json)) {
+          outcomes[i] = Outcome::kQuarantinedAgain;
+        }
       } else if (outcomes[i] == Outcome::kConflict) {
         InsertQuarantine(txn, item, "event_id",
                          "conflict: event_id already stored with different content",

@@ -38,6 +38,8 @@ class PgLedgerStore final : public domain::ingest::LedgerStore {
       absl::Span<const domain::ingest::IngestItem* const> items) override;
 
  private:
+  absl::StatusOr<std::vector<domain::ingest::Outcome>> CommitOnce(
+      absl::Span<const domain::ingest::IngestItem* const> items);
   absl::Status EnsureConnected();
   absl::Status EnsurePartitions(absl::Span<const domain::ingest::IngestItem* const> items);
 

@@ -29,8 +29,10 @@ void StepStreamReactor::OnReadDone(bool ok) {
     bool dropped = false;
     {
       absl::MutexLock lock(&mu_);
-      read_pending_ = false;
+      // read_pending_ stays true while batch_ is being converted below, so that no other
+      // thread (a commit completion, a write completion) starts the next read into batch_.
       if (!failure_.ok() || cancelled_) {
+        read_pending_ = false;
         // The stream is ending with an error: this batch is not acked, so the client knows
         // to re-send it.
         dropped = true;
@@ -62,6 +64,7 @@ void StepStreamReactor::OnReadDone(bool ok) {
           OnCommitted(sequence, std::move(r));
         });
     absl::MutexLock lock(&mu_);
+    read_pending_ = false;  // batch_ is free again
     if (!submitted.ok()) {
       --inflight_;
       FailLocked(submitted);

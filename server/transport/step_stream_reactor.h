@@ -51,7 +51,8 @@ class StepStreamReactor final : public grpc::ServerBidiReactor<v1::StepBatch, v1
 
   absl::Mutex mu_;
   int inflight_ ABSL_GUARDED_BY(mu_) = 0;           // batches submitted, not yet committed
-  bool read_pending_ ABSL_GUARDED_BY(mu_) = false;  // a StartRead is outstanding
+  // A StartRead is outstanding, or its batch is still being converted: batch_ is busy.
+  bool read_pending_ ABSL_GUARDED_BY(mu_) = false;
   bool reads_done_ ABSL_GUARDED_BY(mu_) = false;    // client half-closed
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;

@@ -60,7 +60,7 @@ v1::StepEvent ValidEvent(int i, std::mt19937& rng) {
   return e;
 }
 
-// 20,000 events: 2% invalid (production step without team), 10% exact re-sends of valid
+// 20,000 events: 2% invalid (malformed team), 10% exact re-sends of valid
 // events, the rest unique and valid; shuffled.
 Workload MakeWorkload(int total, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -73,7 +73,7 @@ Workload MakeWorkload(int total, uint32_t seed) {
   for (int i = 0; i < invalid; ++i) {
     v1::StepEvent e = ValidEvent(unique_valid + i, rng);
     e.set_event_id(absl::StrCat("bad-", i));
-    e.mutable_tags()->clear_team();
+    e.mutable_tags()->set_team("Mail AI");  // malformed: rejected in every environment
     w.events.push_back(e);
   }
   std::shuffle(w.events.begin(), w.events.end(), rng);

@@ -138,7 +138,7 @@ TEST_F(LedgerStoreTest, RejectedEventsAreQuarantinedWithReasonOnce) {
   bad.rejection = domain::ingest::FieldError{"tags.team", "missing: required in production"};
   bad.raw_json = R"({"eventId":"bad"})";
   EXPECT_EQ(Commit({bad}), std::vector<Outcome>{Outcome::kQuarantined});
-  EXPECT_EQ(Commit({bad}), std::vector<Outcome>{Outcome::kQuarantined});  // re-sent
+  EXPECT_EQ(Commit({bad}), std::vector<Outcome>{Outcome::kQuarantinedAgain});  // re-sent
   EXPECT_EQ(db_.Count("SELECT count(*) FROM quarantine"), 1);
   EXPECT_EQ(db_.Count("SELECT count(*) FROM quarantine WHERE field = 'tags.team' AND "
                       "cost_nano_usd = 5000 AND event->>'eventId' = 'bad'"),

@@ -53,6 +53,13 @@ absl::Status IngestService::SubmitBatch(std::vector<ReceivedEvent> events, Done 
     }
     item.step = std::move(event.step);
     item.charged = item.step.tags;
+    if (item.status == AttributionStatus::kPending) {
+      // Charged to its run's root once the root is known (in this group, in the ledger, or
+      // later); until then the charged columns say so plainly.
+      for (std::string* tag : {&item.charged.feature, &item.charged.team, &item.charged.tenant}) {
+        if (tag->empty()) *tag = "(pending)";
+      }
+    }
     if (item.step.cost_nano_usd.has_value()) {
       item.cost_nano_usd = item.step.cost_nano_usd;
       item.cost_source = CostSource::kReported;
@@ -96,14 +103,19 @@ absl::Status IngestService::SubmitBatch(std::vector<ReceivedEvent> events, Done 
                    "conflict: event_id already stored with different content; the stored "
                    "event is kept and this one is quarantined"});
               if (observer_ != nullptr) {
-                observer_->OnEventRejected("event_id", "conflict", s.reported_cost);
+                // The stored event is charged; the conflicting copy is not spend.
+                observer_->OnEventRejected("event_id", "conflict", std::nullopt);
               }
               break;
             case Outcome::kQuarantined:
+            case Outcome::kQuarantinedAgain:
               result.rejected.push_back({s.event_id, s.rejection->field, s.rejection->reason});
               if (observer_ != nullptr) {
+                // Unattributed spend counts a quarantined event once, however often re-sent.
+                const bool first_time = (*outcomes)[i] == Outcome::kQuarantined;
                 observer_->OnEventRejected(RejectionFieldLabel(s.rejection->field),
-                                           RejectionCode(s.rejection->reason), s.reported_cost);
+                                           RejectionCode(s.rejection->reason),
+                                           first_time ? s.reported_cost : std::nullopt);
               }
               break;
           }

@@ -47,7 +47,8 @@ enum class Outcome {
   kAccepted,     // stored for the first time
   kDuplicate,    // already stored with the same digest; nothing written
   kConflict,     // already stored with another digest; stored row unchanged; quarantined
-  kQuarantined,  // failed validation; kept in quarantine
+  kQuarantined,  // failed validation; kept in quarantine (first time this content was seen)
+  kQuarantinedAgain,  // failed validation; the same content was quarantined before
 };
 
 class LedgerStore {

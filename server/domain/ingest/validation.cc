@@ -101,6 +101,26 @@ std::optional<FieldError> CheckStep(Step& step, absl::Time now, const Validation
                                  tags.tenant.empty() ||
                                  tags.workload_class == WorkloadClass::kUnspecified;
 
+  // A production child that names its run and parent may lack the inheritable tags: it is
+  // validated as if they were present (everything else must still be right) and, if that
+  // passes, stored as pending until its run's root supplies them.
+  if (production && names_parent && lacks_inheritable && !verdict.checking_placeholders) {
+    Step probe = step;
+    if (probe.tags.feature.empty()) probe.tags.feature = "pending";
+    if (probe.tags.team.empty()) probe.tags.team = "pending";
+    if (probe.tags.tenant.empty()) probe.tags.tenant = "pending";
+    if (probe.tags.workload_class == WorkloadClass::kUnspecified) {
+      probe.tags.workload_class = WorkloadClass::kBackground;
+    }
+    Verdict probe_verdict;
+    probe_verdict.checking_placeholders = true;
+    if (auto e = CheckStep(probe, now, limits, probe_verdict)) return e;
+    step.attempt = probe.attempt;
+    verdict.status = AttributionStatus::kPending;
+    verdict.inheritable = true;
+    return std::nullopt;
+  }
+
   bool defaulted = false;
   if (auto e = CheckTextTag("tags.feature", tags.feature, production, IsSlug,
                             "[a-z0-9][a-z0-9._-]{0,63}", defaulted)) {

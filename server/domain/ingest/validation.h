@@ -1,7 +1,9 @@
 // Validation of one step against DESIGN.md's tag taxonomy and the collector's limits.
 //
 // ValidateStep() is pure: it reads the step and the time it is handed, never the clock.
-// In production a missing or malformed tag rejects the step (it is quarantined by the caller).
+// In production a missing or malformed tag rejects the step (it is quarantined by the caller),
+// except that a child step naming parent_run_id and parent_step_id may lack feature, team,
+// tenant and workload_class: it is accepted as kPending and inherits them from its run's root.
 // Outside production a *missing* tag is filled with "(unattributed)" and the step is accepted
 // with status kDefaulted; a *malformed* value is rejected in every environment, because a
 // wrong value would silently charge someone else.
@@ -45,9 +47,11 @@ struct FieldError {
 struct Verdict {
   std::optional<FieldError> error;  // set: rejected, to be quarantined
   AttributionStatus status = AttributionStatus::kComplete;
-  // Set when the only problem is missing feature/team/tenant/workload_class on a production
-  // step that names its run and parent step: such a step can inherit its run root's tags.
+  // Set for a production step that names its run and parent step but lacks feature, team,
+  // tenant or workload_class: it is accepted with status kPending and inherits those tags from
+  // its run's root (DESIGN.md "tag taxonomy").
   bool inheritable = false;
+  bool checking_placeholders = false;  // internal: re-validation with placeholder tags
 };
 
 // Validates `step` and, outside production, fills missing tags with "(unattributed)".

@@ -196,7 +196,7 @@ TEST(ValidationTest, StagingStillNeedsEnvironment) {
   EXPECT_EQ(v.error->field, "tags.environment");
 }
 
-TEST(ValidationTest, ProductionChildWithoutTagsIsMarkedInheritable) {
+TEST(ValidationTest, ProductionChildWithoutTagsIsPendingInheritance) {
   Step s = ValidProductionStep();
   s.parent_step_id = "s0";
   s.tags.feature.clear();
@@ -204,14 +204,44 @@ TEST(ValidationTest, ProductionChildWithoutTagsIsMarkedInheritable) {
   s.tags.tenant.clear();
   s.tags.workload_class = WorkloadClass::kUnspecified;
   Verdict v = ValidateStep(s, kNow, {});
-  ASSERT_TRUE(v.error.has_value());
+  EXPECT_FALSE(v.error.has_value()) << v.error->field;
   EXPECT_TRUE(v.inheritable);
+  EXPECT_EQ(v.status, AttributionStatus::kPending);
+  EXPECT_TRUE(s.tags.feature.empty()) << "own tags stay as sent; charged tags come from the root";
+}
 
+TEST(ValidationTest, PendingChildIsStillCheckedOnEveryOtherField) {
+  Step s = ValidProductionStep();
+  s.parent_step_id = "s0";
+  s.tags.team.clear();
+  s.usage.output_tokens = -1;
+  Verdict v = ValidateStep(s, kNow, {});
+  ASSERT_TRUE(v.error.has_value());
+  EXPECT_EQ(v.error->field, "usage.output_tokens");
+
+  Step malformed = ValidProductionStep();
+  malformed.parent_step_id = "s0";
+  malformed.tags.team.clear();
+  malformed.tags.feature = "Bad Feature";
+  Verdict w = ValidateStep(malformed, kNow, {});
+  ASSERT_TRUE(w.error.has_value());
+  EXPECT_EQ(w.error->field, "tags.feature");
+}
+
+TEST(ValidationTest, RootOrRunlessStepWithoutTagsIsRejected) {
   Step root = ValidProductionStep();
   root.tags.feature.clear();
   Verdict r = ValidateStep(root, kNow, {});
   ASSERT_TRUE(r.error.has_value());
+  EXPECT_EQ(r.error->field, "tags.feature");
   EXPECT_FALSE(r.inheritable) << "a root step has nobody to inherit from";
+
+  Step runless = ValidProductionStep();
+  runless.parent_step_id = "s0";
+  runless.tags.parent_run_id.clear();
+  runless.tags.team.clear();
+  Verdict n = ValidateStep(runless, kNow, {});
+  ASSERT_TRUE(n.error.has_value());
 }
 
 TEST(ValidationTest, OccurredAtFallsBackToReceiveTime) {

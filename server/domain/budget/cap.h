@@ -1,0 +1,79 @@
+// A budget cap as data: what it limits, for whom, over which calendar period, and what crossing
+// it does. Caps arrive from PutBudget / `stepledger budget apply` and are stored in PostgreSQL;
+// the engine only keeps them in memory.
+//
+// Thread safety: plain values; copy freely. Free functions are pure.
+//
+// Invariants of a cap accepted by ValidateCap():
+//   - scope, environment, period and action are concrete (never kUnspecified);
+//   - key is "*" for kOrg, a feature/team slug for kFeature/kTeam, a tenant id for kTenant;
+//   - 0 <= limit_nano_usd <= kMaxLimitNanoUsd, so limit + headroom + estimate never overflow
+//     the 128-bit arithmetic of the decision;
+//   - 1 <= alert_threshold_bps <= 10000 (basis points of the limit: 8000 = 80%). The threshold is
+//     an integer so that "exactly 80%" is decided exactly, never by a floating-point rounding.
+#ifndef STEPLEDGER_SERVER_DOMAIN_BUDGET_CAP_H_
+#define STEPLEDGER_SERVER_DOMAIN_BUDGET_CAP_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "server/domain/step.h"
+
+namespace stepledger::domain::budget {
+
+// Ordered from narrowest to broadest; the order is also the tier order reported to clients.
+enum class Scope { kUnspecified, kFeature, kTeam, kTenant, kOrg };
+// Calendar periods in UTC: a daily cap resets at 00:00 UTC, a monthly cap on the 1st 00:00 UTC.
+enum class Period { kUnspecified, kDaily, kMonthly };
+// What a cap does once a check would take spend strictly past its limit.
+enum class Action { kUnspecified, kAlert, kRequireAck };
+
+std::string_view ToString(Scope v);
+std::string_view ToString(Period v);
+std::string_view ToString(Action v);
+
+// The org cap's key: it matches every step of its environment.
+inline constexpr std::string_view kOrgKey = "*";
+inline constexpr int32_t kDefaultAlertThresholdBps = 8000;  // 80%
+inline constexpr int32_t kBasisPointsPerWhole = 10000;
+// $1e9: far above any real cap, far below overflow of int64 sums of a few such values.
+inline constexpr NanoUsd kMaxLimitNanoUsd = 1'000'000'000 * kNanoUsdPerUsd;
+
+struct Cap {
+  std::string id;  // Stable identifier chosen by the owner ("team-search-daily").
+  Scope scope = Scope::kUnspecified;
+  std::string key;  // The feature, team or tenant it limits; "*" for org.
+  Environment environment = Environment::kProduction;
+  Period period = Period::kUnspecified;
+  NanoUsd limit_nano_usd = 0;
+  Action action = Action::kUnspecified;  // kUnspecified: the tier default, see DefaultAction().
+  int32_t alert_threshold_bps = kDefaultAlertThresholdBps;
+  std::string owner;          // Who is told, and who can acknowledge.
+  std::string signed_off_by;  // Who approved the limit; optional only for shadow caps.
+  bool shadow = false;        // Evaluated and reported, never changes a decision.
+};
+
+// The finance model's defaults:
+//   feature -> kAlert      a feature cap is a soft early warning for the feature's team;
+//   team    -> kRequireAck the team owns the budget line, crossing it needs a human;
+//   tenant  -> kAlert      stopping one customer's work is a product decision, so a tenant cap
+//                          only blocks when its owner sets kRequireAck explicitly;
+//   org     -> kRequireAck the emergency cap.
+Action DefaultAction(Scope scope);
+
+// Fills the fields whose default depends on others (today: action by tier). Idempotent.
+Cap ApplyCapDefaults(Cap cap);
+
+// OK, or InvalidArgument whose message starts with the offending field's name.
+// REQUIRES: ApplyCapDefaults() has run (an unspecified action is rejected).
+absl::Status ValidateCap(const Cap& cap);
+
+// Whether `key` has the tag form that `scope` uses (slug for feature/team, tenant id for
+// tenant, "*" for org). Shared by cap validation and check validation.
+bool IsValidScopeKey(Scope scope, std::string_view key);
+
+}  // namespace stepledger::domain::budget
+
+#endif  // STEPLEDGER_SERVER_DOMAIN_BUDGET_CAP_H_

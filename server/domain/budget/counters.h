@@ -1,0 +1,122 @@
+// Spend counters: one per (scope, key, environment, period kind, period start). Every cap on the
+// same key, environment and period shares one counter, so adding a cap never re-counts spend
+// and a cap added mid-period immediately sees the spend counted since start-up.
+//
+// Multi-replica model (see docs/BUDGETS.md): a counter splits its totals into this replica's own
+// part (`local_*`, exact: updated as this replica commits steps and makes reservations) and the
+// other replicas' part (`others_*`, absolute totals replaced by each shared snapshot). The shared
+// counters table keeps one row per (replica, counter); a snapshot sums the rows of every replica
+// except this one. Local spend is therefore never double counted: it is never in `others_*`.
+//
+// Thread safety: none; the engine's mutex serialises access.
+// Ownership: the table owns its counters; a Counter* stays valid until Prune() removes it, which
+// it never does while open_reservations > 0 (reservations hold Counter*).
+#ifndef STEPLEDGER_SERVER_DOMAIN_BUDGET_COUNTERS_H_
+#define STEPLEDGER_SERVER_DOMAIN_BUDGET_COUNTERS_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
+#include "absl/time/time.h"
+#include "server/domain/budget/burn_rate.h"
+#include "server/domain/budget/cap.h"
+#include "server/domain/step.h"
+
+namespace stepledger::domain::budget {
+
+struct CounterKey {
+  Scope scope = Scope::kUnspecified;
+  std::string key;
+  Environment environment = Environment::kUnspecified;
+  Period period = Period::kUnspecified;
+  absl::Time period_start;  // PeriodStart(period, t) of any t inside the period.
+
+  friend bool operator==(const CounterKey&, const CounterKey&) = default;
+};
+
+// A non-owning view of a CounterKey, so the hot path looks counters up without allocating.
+struct CounterKeyRef {
+  Scope scope = Scope::kUnspecified;
+  std::string_view key;
+  Environment environment = Environment::kUnspecified;
+  Period period = Period::kUnspecified;
+  absl::Time period_start;
+
+  static CounterKeyRef Of(const CounterKey& k) {
+    return {k.scope, k.key, k.environment, k.period, k.period_start};
+  }
+  CounterKey ToKey() const {
+    return {scope, std::string(key), environment, period, period_start};
+  }
+  friend bool operator==(const CounterKeyRef&, const CounterKeyRef&) = default;
+};
+
+struct CounterKeyHash {
+  using is_transparent = void;
+  size_t operator()(const CounterKeyRef& k) const {
+    return absl::HashOf(k.scope, k.key, k.environment, k.period, k.period_start);
+  }
+  size_t operator()(const CounterKey& k) const { return (*this)(CounterKeyRef::Of(k)); }
+};
+
+struct CounterKeyEq {
+  using is_transparent = void;
+  static CounterKeyRef R(const CounterKey& k) { return CounterKeyRef::Of(k); }
+  static CounterKeyRef R(const CounterKeyRef& k) { return k; }
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const {
+    return R(a) == R(b);
+  }
+};
+
+struct Counter {
+  NanoUsd local_spent = 0;      // Committed by this replica (or loaded for it at start-up).
+  NanoUsd others_spent = 0;     // Committed by other replicas, as of the last snapshot.
+  NanoUsd local_reserved = 0;   // Held by this replica's open reservations.
+  NanoUsd others_reserved = 0;  // Held by other replicas, as of the last snapshot.
+  int32_t open_reservations = 0;
+  BurnRing burn;
+
+  NanoUsd spent() const { return local_spent + others_spent; }
+  NanoUsd reserved() const { return local_reserved + others_reserved; }
+};
+
+class CounterTable {
+ public:
+  Counter* Find(const CounterKeyRef& key) {
+    auto it = map_.find(key);
+    return it == map_.end() ? nullptr : it->second.get();
+  }
+  const Counter* Find(const CounterKeyRef& key) const {
+    auto it = map_.find(key);
+    return it == map_.end() ? nullptr : it->second.get();
+  }
+  Counter& FindOrCreate(const CounterKeyRef& key);
+  // Starts loading the memory a Find(key) will touch, so that several lookups overlap their
+  // cache misses instead of paying them one after another.
+  void Prefetch(const CounterKeyRef& key) const { map_.prefetch(key); }
+
+  // Removes counters of periods that ended at or before `ended_by` and hold no reservation.
+  // Returns how many were removed.
+  int Prune(absl::Time ended_by);
+
+  size_t size() const { return map_.size(); }
+
+  template <typename F>  // F(const CounterKey&, const Counter&)
+  void ForEach(F&& f) const {
+    for (const auto& [key, counter] : map_) f(key, *counter);
+  }
+
+ private:
+  // unique_ptr: a Counter is ~1 KiB (its burn ring) and must not move on rehash.
+  absl::flat_hash_map<CounterKey, std::unique_ptr<Counter>, CounterKeyHash, CounterKeyEq> map_;
+};
+
+}  // namespace stepledger::domain::budget
+
+#endif  // STEPLEDGER_SERVER_DOMAIN_BUDGET_COUNTERS_H_

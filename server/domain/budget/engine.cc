@@ -1,0 +1,441 @@
+#include "server/domain/budget/engine.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "server/domain/budget/decision.h"
+#include "server/domain/budget/period.h"
+#include "server/domain/budget/string_key.h"
+
+namespace stepledger::domain::budget {
+namespace {
+
+constexpr std::array<Period, 2> kPeriods = {Period::kDaily, Period::kMonthly};
+
+// The four tiers a step is charged to, with the tag that keys each. An empty key (a missing tag
+// outside production, or a quarantined step) matches no cap and charges no counter of that
+// tier; the org tier always applies.
+struct TierKey {
+  Scope scope;
+  std::string_view key;
+};
+std::array<TierKey, 4> TierKeys(const Tags& tags) {
+  return {{{Scope::kFeature, tags.feature},
+           {Scope::kTeam, tags.team},
+           {Scope::kTenant, tags.tenant},
+           {Scope::kOrg, kOrgKey}}};
+}
+
+// The period starts and ends of one instant, computed once per call: the monthly one needs a
+// civil-time conversion, which is the most expensive arithmetic on the check path.
+struct Periods {
+  explicit Periods(absl::Time t)
+      : daily_start(PeriodStart(Period::kDaily, t)),
+        monthly_start(PeriodStart(Period::kMonthly, t)),
+        daily_end(daily_start + absl::Hours(24)),
+        monthly_end(PeriodEnd(Period::kMonthly, t)) {}
+  absl::Time start(Period p) const { return p == Period::kDaily ? daily_start : monthly_start; }
+  absl::Time end(Period p) const { return p == Period::kDaily ? daily_end : monthly_end; }
+
+  absl::Time daily_start, monthly_start, daily_end, monthly_end;
+};
+
+// Tie-break between caps with equal decisions: the tiers that need a human first.
+int TierRank(Scope s) {
+  switch (s) {
+    case Scope::kOrg: return 4;
+    case Scope::kTeam: return 3;
+    case Scope::kTenant: return 2;
+    case Scope::kFeature: return 1;
+    case Scope::kUnspecified: break;
+  }
+  return 0;
+}
+
+bool IsFinite(absl::Time t) { return t != absl::InfinitePast() && t != absl::InfiniteFuture(); }
+
+std::string RandomInstanceId() {
+  absl::BitGen gen;
+  return absl::StrCat(absl::Hex(absl::Uniform<uint64_t>(gen), absl::kZeroPad16));
+}
+
+absl::Status ValidateCounterKey(const CounterKey& key, std::string_view field) {
+  if (key.scope == Scope::kUnspecified || !IsValidScopeKey(key.scope, key.key)) {
+    return absl::InvalidArgumentError(absl::StrCat(AbslView(field), ".scope/key: invalid"));
+  }
+  if (key.environment == Environment::kUnspecified) {
+    return absl::InvalidArgumentError(absl::StrCat(AbslView(field), ".environment: required"));
+  }
+  if (key.period == Period::kUnspecified) {
+    return absl::InvalidArgumentError(absl::StrCat(AbslView(field), ".period: required"));
+  }
+  if (!IsFinite(key.period_start) || PeriodStart(key.period, key.period_start) != key.period_start) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(AbslView(field), ".period_start: not the start of a ",
+                     AbslView(ToString(key.period)), " period"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+BudgetEngine::BudgetEngine(const Clock& clock, EngineOptions options)
+    : clock_(clock),
+      options_(std::move(options)),
+      instance_id_(options_.instance_id.empty() ? RandomInstanceId() : options_.instance_id),
+      reservations_(instance_id_) {}
+
+// ---------------------------------------------------------------------------------------------
+// Caps
+
+absl::StatusOr<Cap> BudgetEngine::UpsertCap(Cap cap) {
+  cap = ApplyCapDefaults(std::move(cap));
+  if (absl::Status s = ValidateCap(cap); !s.ok()) return s;
+  auto stored = std::make_shared<const Cap>(cap);
+  absl::MutexLock lock(&mu_);
+  auto [it, inserted] = caps_.try_emplace(cap.id, stored);
+  if (!inserted) {
+    RemoveFromIndex(*it->second);
+    it->second = stored;
+  }
+  index_[static_cast<size_t>(cap.scope)][cap.key].push_back(std::move(stored));
+  return cap;
+}
+
+void BudgetEngine::RemoveFromIndex(const Cap& cap) {
+  auto& by_key = index_[static_cast<size_t>(cap.scope)];
+  auto it = by_key.find(cap.key);
+  if (it == by_key.end()) return;
+  CapList& list = it->second;
+  list.erase(std::remove_if(list.begin(), list.end(),
+                            [&](const auto& c) { return c->id == cap.id; }),
+             list.end());
+  if (list.empty()) by_key.erase(it);
+}
+
+absl::Status BudgetEngine::DeleteCap(std::string_view cap_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = caps_.find(AbslView(cap_id));
+  if (it == caps_.end()) {
+    return absl::NotFoundError(absl::StrCat("cap_id: no cap \"", AbslView(cap_id), "\""));
+  }
+  RemoveFromIndex(*it->second);
+  caps_.erase(it);
+  return absl::OkStatus();
+}
+
+std::vector<Cap> BudgetEngine::ListCaps() const {
+  std::vector<Cap> out;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    out.reserve(caps_.size());
+    for (const auto& [id, cap] : caps_) out.push_back(*cap);
+  }
+  std::sort(out.begin(), out.end(), [](const Cap& a, const Cap& b) { return a.id < b.id; });
+  return out;
+}
+
+std::optional<Cap> BudgetEngine::GetCap(std::string_view cap_id) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = caps_.find(AbslView(cap_id));
+  if (it == caps_.end()) return std::nullopt;
+  return *it->second;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Check
+
+absl::StatusOr<CheckResult> BudgetEngine::Check(const CheckRequest& request) {
+  if (absl::Status s = ValidateCheckRequest(request); !s.ok()) return s;
+  const absl::Time now = request.now.has_value() ? *request.now : clock_.Now();
+  CheckResult result;
+  if (!request.reserve) {
+    absl::ReaderMutexLock lock(&mu_);
+    Evaluate(request, now, result);
+    return result;
+  }
+
+  absl::MutexLock lock(&mu_);
+  if (reservations_.WasSettled(request.step_id)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("step_id: \"", request.step_id, "\" has already committed and settled"));
+  }
+  // A retried check replaces its own earlier hold rather than adding a second one.
+  reservations_.Cancel(request.step_id);
+  Evaluate(request, now, result);
+  // A step told to stop (or to ask a human) holds nothing; its retry after an
+  // acknowledgement reserves then.
+  if (result.decision == Decision::kRequireAck) return result;
+
+  const Periods periods(now);
+  HeldCounters held;
+  for (const TierKey& tier : TierKeys(request.tags)) {
+    if (tier.key.empty()) continue;
+    for (Period p : kPeriods) {
+      held.push_back(&counters_.FindOrCreate(
+          {tier.scope, tier.key, request.tags.environment, p, periods.start(p)}));
+    }
+  }
+  const Reservation& r = reservations_.Add(request.step_id, request.estimated_cost_nano_usd,
+                                           now, options_.reservation_ttl, std::move(held));
+  ++reservations_made_;
+  result.reservation_id = r.id;
+  return result;
+}
+
+void BudgetEngine::Evaluate(const CheckRequest& request, absl::Time now,
+                            CheckResult& result) const {
+  const Environment env = request.tags.environment;
+  const NanoUsd estimate = request.estimated_cost_nano_usd;
+  const Periods periods(now);
+  const std::array<TierKey, 4> tiers = TierKeys(request.tags);
+  // With thousands of caps the lookups below are cache misses; issuing them all first lets the
+  // memory system serve them in parallel (this halves the cold-cache latency of a check).
+  for (const TierKey& tier : tiers) {
+    if (tier.key.empty()) continue;
+    index_[static_cast<size_t>(tier.scope)].prefetch(AbslView(tier.key));
+    for (Period p : kPeriods) counters_.Prefetch({tier.scope, tier.key, env, p, periods.start(p)});
+  }
+  result.caps.reserve(8);
+
+  for (const TierKey& tier : tiers) {
+    if (tier.key.empty()) continue;
+    const auto& by_key = index_[static_cast<size_t>(tier.scope)];
+    auto it = by_key.find(AbslView(tier.key));
+    if (it == by_key.end()) continue;
+    for (const std::shared_ptr<const Cap>& cap : it->second) {
+      if (cap->environment != env) continue;
+      CapStatus& st = result.caps.emplace_back();
+      st.cap = cap;
+      st.period_start = periods.start(cap->period);
+      st.period_end = periods.end(cap->period);
+      if (const Counter* c =
+              counters_.Find({tier.scope, tier.key, env, cap->period, st.period_start})) {
+        st.spent = c->spent();
+        st.reserved = c->reserved();
+        st.burn_rate_per_hour = c->burn.LastHour(now);
+      }
+      const AckHeadroom ack = acks_.HeadroomAt(cap->id, now);
+      st.acknowledged_headroom = ack.remaining;
+      // Mirrors DecideCap: with live headroom only new spend past the limit draws on it; an
+      // alert-only cap never blocks, so acknowledgements do not change what is left of it.
+      st.remaining = cap->action == Action::kRequireAck && ack.remaining > 0
+                         ? std::max(cap->limit_nano_usd, st.spent) - st.spent - st.reserved +
+                               ack.remaining
+                         : cap->limit_nano_usd - st.spent - st.reserved;
+      st.projected_exhaustion =
+          ProjectExhaustion(st.remaining, st.burn_rate_per_hour, now, st.period_end);
+      st.decision = DecideCap(*cap, st.spent, st.reserved, estimate, ack);
+    }
+  }
+
+  const CapStatus* decider = nullptr;
+  for (const CapStatus& st : result.caps) {
+    if (st.cap->shadow || st.decision == Decision::kAllow) continue;
+    if (decider == nullptr || st.decision > decider->decision ||
+        (st.decision == decider->decision &&
+         (TierRank(st.cap->scope) > TierRank(decider->cap->scope) ||
+          (st.cap->scope == decider->cap->scope && st.cap->id < decider->cap->id)))) {
+      decider = &st;
+    }
+  }
+  if (decider != nullptr) {
+    result.decision = decider->decision;
+    result.deciding_scope = decider->cap->scope;
+    result.deciding_cap_id = decider->cap->id;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spend, reservations
+
+absl::StatusOr<SpendOutcome> BudgetEngine::RecordSpend(const Tags& charged, NanoUsd cost,
+                                                       absl::Time occurred_at,
+                                                       std::string_view step_id) {
+  if (charged.environment == Environment::kUnspecified) {
+    return absl::InvalidArgumentError("tags.environment: required");
+  }
+  if (cost < 0 || cost > kMaxLimitNanoUsd) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cost_nano_usd: must be in [0, ", kMaxLimitNanoUsd, "]"));
+  }
+  if (!IsFinite(occurred_at)) return absl::InvalidArgumentError("occurred_at: must be finite");
+  const absl::Time now = clock_.Now();
+  const Periods periods(occurred_at);
+
+  absl::MutexLock lock(&mu_);
+  SpendOutcome outcome = SpendOutcome::kCounted;
+  if (!step_id.empty()) {
+    switch (reservations_.Settle(step_id, now, options_.reservation_ttl)) {
+      case ReservationBook::SettleResult::kAlreadySettled:
+        ++duplicate_settles_;
+        return SpendOutcome::kDuplicateSettle;
+      case ReservationBook::SettleResult::kSettled:
+        ++reservations_settled_;
+        outcome = SpendOutcome::kCountedAndSettled;
+        break;
+      case ReservationBook::SettleResult::kNoReservation:
+        break;
+    }
+  }
+  for (const TierKey& tier : TierKeys(charged)) {
+    if (tier.key.empty()) continue;
+    for (Period p : kPeriods) {
+      const CounterKeyRef ref{tier.scope, tier.key, charged.environment, p, periods.start(p)};
+      Counter& c = counters_.FindOrCreate(ref);
+      const NanoUsd before = c.spent();
+      c.local_spent += cost;
+      c.burn.Add(occurred_at, cost);
+      ConsumeHeadroom(ref, before, c.spent(), occurred_at);
+    }
+  }
+  return outcome;
+}
+
+void BudgetEngine::ConsumeHeadroom(const CounterKeyRef& key, NanoUsd before, NanoUsd after,
+                                   absl::Time at) {
+  if (after <= before) return;
+  const auto& by_key = index_[static_cast<size_t>(key.scope)];
+  auto it = by_key.find(AbslView(key.key));
+  if (it == by_key.end()) return;
+  for (const std::shared_ptr<const Cap>& cap : it->second) {
+    if (cap->environment != key.environment || cap->period != key.period) continue;
+    if (!acks_.HasAny(cap->id)) continue;
+    acks_.Consume(cap->id, PastLimitGrowth(cap->limit_nano_usd, before, after), at);
+  }
+}
+
+int BudgetEngine::ExpireReservations(absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  const int expired = reservations_.Expire(now);
+  reservations_expired_ += expired;
+  return expired;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Acknowledgements
+
+absl::StatusOr<Acknowledgement> BudgetEngine::Acknowledge(std::string_view cap_id,
+                                                          std::string_view principal,
+                                                          std::string_view reason,
+                                                          NanoUsd extra_headroom,
+                                                          absl::Time expires_at) {
+  const absl::Time now = clock_.Now();
+  if (principal.empty()) return absl::InvalidArgumentError("principal: required");
+  if (reason.empty()) return absl::InvalidArgumentError("reason: required");
+  if (extra_headroom <= 0 || extra_headroom > kMaxLimitNanoUsd) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("extra_headroom: must be in (0, ", kMaxLimitNanoUsd, "]"));
+  }
+  if (!IsFinite(expires_at) || expires_at <= now) {
+    return absl::InvalidArgumentError("expires_at: must be in the future");
+  }
+  absl::MutexLock lock(&mu_);
+  if (!caps_.contains(AbslView(cap_id))) {
+    return absl::NotFoundError(absl::StrCat("cap_id: no cap \"", AbslView(cap_id), "\""));
+  }
+  Acknowledgement ack;
+  ack.id = absl::StrCat("ack-", instance_id_, "-", next_ack_seq_++);
+  ack.cap_id = std::string(cap_id);
+  ack.principal = std::string(principal);
+  ack.reason = std::string(reason);
+  ack.extra_headroom = extra_headroom;
+  ack.created_at = now;
+  ack.expires_at = expires_at;
+  acks_.Put(ack);
+  return ack;
+}
+
+absl::Status BudgetEngine::LoadAcknowledgement(Acknowledgement ack) {
+  if (ack.id.empty()) return absl::InvalidArgumentError("id: required");
+  if (ack.cap_id.empty()) return absl::InvalidArgumentError("cap_id: required");
+  if (ack.extra_headroom < 0 || ack.consumed < 0 || ack.consumed > ack.extra_headroom) {
+    return absl::InvalidArgumentError("consumed: must be in [0, extra_headroom]");
+  }
+  absl::MutexLock lock(&mu_);
+  acks_.Put(std::move(ack));
+  return absl::OkStatus();
+}
+
+std::vector<Acknowledgement> BudgetEngine::ListAcknowledgements(std::string_view cap_id) const {
+  absl::ReaderMutexLock lock(&mu_);
+  return acks_.List(cap_id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recovery and replication
+
+absl::Status BudgetEngine::LoadCounter(const CounterKey& key, NanoUsd spent) {
+  if (absl::Status s = ValidateCounterKey(key, "key"); !s.ok()) return s;
+  if (spent < 0) return absl::InvalidArgumentError("spent: must not be negative");
+  absl::MutexLock lock(&mu_);
+  counters_.FindOrCreate(CounterKeyRef::Of(key)).local_spent = spent;
+  return absl::OkStatus();
+}
+
+absl::Status BudgetEngine::ApplySharedSnapshot(const SharedSnapshot& snapshot) {
+  if (!IsFinite(snapshot.as_of)) return absl::InvalidArgumentError("as_of: must be finite");
+  for (size_t i = 0; i < snapshot.rows.size(); ++i) {
+    const CounterTotals& row = snapshot.rows[i];
+    const std::string field = absl::StrCat("rows[", i, "]");
+    if (absl::Status s = ValidateCounterKey(row.key, absl::StrCat(field, ".key")); !s.ok()) {
+      return s;
+    }
+    if (row.spent < 0 || row.reserved < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ".spent/reserved: negative"));
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  if (last_snapshot_as_of_.has_value() && snapshot.as_of < *last_snapshot_as_of_) {
+    return absl::AbortedError("as_of: older than the last applied snapshot");
+  }
+  last_snapshot_as_of_ = snapshot.as_of;
+  for (const CounterTotals& row : snapshot.rows) {
+    const CounterKeyRef ref = CounterKeyRef::Of(row.key);
+    Counter& c = counters_.FindOrCreate(ref);
+    const NanoUsd before = c.spent();
+    c.others_spent = row.spent;
+    c.others_reserved = row.reserved;
+    // Other replicas' growth since the last snapshot feeds the burn rate (at the time it
+    // became visible) and consumes acknowledged headroom like local spend does.
+    if (c.spent() > before) {
+      c.burn.Add(snapshot.as_of, c.spent() - before);
+      ConsumeHeadroom(ref, before, c.spent(), snapshot.as_of);
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::vector<CounterTotals> BudgetEngine::ExportLocalCounters() const {
+  std::vector<CounterTotals> out;
+  absl::ReaderMutexLock lock(&mu_);
+  counters_.ForEach([&](const CounterKey& key, const Counter& c) {
+    if (c.local_spent != 0 || c.local_reserved != 0) {
+      out.push_back({key, c.local_spent, c.local_reserved});
+    }
+  });
+  return out;
+}
+
+int BudgetEngine::PruneClosedPeriods(absl::Time ended_by) {
+  absl::MutexLock lock(&mu_);
+  return counters_.Prune(ended_by);
+}
+
+EngineStats BudgetEngine::Stats() const {
+  absl::ReaderMutexLock lock(&mu_);
+  EngineStats s;
+  s.caps = caps_.size();
+  s.counters = counters_.size();
+  s.open_reservations = reservations_.open_count();
+  s.reservations_made = reservations_made_;
+  s.reservations_settled = reservations_settled_;
+  s.reservations_expired = reservations_expired_;
+  s.duplicate_settles = duplicate_settles_;
+  s.acknowledgements = acks_.size();
+  return s;
+}
+
+}  // namespace stepledger::domain::budget

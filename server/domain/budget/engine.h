@@ -1,0 +1,205 @@
+// BudgetEngine: the in-memory half of budgets. It holds the caps, the spend counters, the open
+// reservations and the acknowledgements, and answers CheckBudget in about a microsecond.
+// PostgreSQL (storage/) is the system of record: it feeds the engine through the recovery and
+// refresh methods below and persists what the engine exports; gRPC (transport/) converts
+// requests. The decision rules are in decision.h; docs/BUDGETS.md is the operator's view.
+//
+// Matching: a check's tags select the caps whose scope key equals the tag (feature, team,
+// tenant) plus the org cap "*", restricted to the check's environment. Caps are indexed by
+// (scope, key), so a check touches only its own caps, however many exist.
+//
+// Counters: RecordSpend charges a committed step to its feature, team, tenant and org counters
+// for both period kinds of the period the step occurred in (counters.h). A counter exists for
+// every key that has spend, whether or not a cap watches it, so a cap added mid-period sees the
+// spend counted since start-up (plus whatever storage loaded with LoadCounter).
+//
+// Reservations (reservations.h): a check with reserve=true that is not REQUIRE_ACK holds its
+// estimate on all 8 counters of its tags until RecordSpend settles it by step_id or the TTL
+// (default 10 min) passes and ExpireReservations() releases it. A second reserving check for a
+// step_id with an open reservation replaces it (a retried check never holds twice). Expired
+// reservations keep holding until the next ExpireReservations(), which errs on the safe side;
+// the app runs it every second.
+//
+// Multi-replica refresh, staleness and overshoot:
+//   Each replica commits, in the transaction that stores a batch of steps, the batch's deltas
+//   to its own rows of a shared counters table (one row per replica and counter, so replicas
+//   never contend on a hot row such as the org counter), and every refresh interval R (default
+//   1 s) writes its reserved totals (ExportLocalCounters) and reads the sums of every other
+//   replica's rows into ApplySharedSnapshot(). Own spend lives in Counter::local_*, other
+//   replicas' in Counter::others_*, replaced wholesale by each snapshot: no spend is ever in
+//   both, so nothing is double counted, however snapshots and commits interleave.
+//   Staleness: a check sees this replica's commits and reservations at once, and other
+//   replicas' as of at most S = R + one refresh round trip (the snapshot's as_of).
+//   Overshoot: committed spend on a REQUIRE_ACK cap can exceed limit + acknowledged headroom by
+//   at most
+//     (a) the sum over admitted reserved steps of (actual cost - estimate), when positive;
+//     (b) the cost of steps charged to the cap that never made a reserving check, or that
+//         committed after their reservation expired (the engine cannot hold what it never saw);
+//     (c) with N replicas, what the other N-1 replicas admitted against the cap during one
+//         staleness window S, i.e. at most (N-1) x (the cap's admitted spend rate per replica
+//         x S). With one replica (c) is zero, and with estimates >= actual costs and every step
+//         reserving, committed spend never passes the limit without an acknowledgement.
+//   Acknowledgement headroom is consumed on each replica from its own commits and from
+//   snapshot growth, so every replica converges on the same consumption within S.
+//
+// Thread safety: all methods may be called from any thread. One absl::Mutex guards all state:
+// Check without reserve takes it shared (many gRPC threads in parallel); Check with reserve,
+// RecordSpend and the rest take it exclusive. The critical sections are a few hash lookups
+// (sub-microsecond), and a reserving check must see and update all its counters atomically
+// (including the org counter every check touches), so sharding would add lock-ordering
+// without removing the hot spot.
+// Time: the engine never reads time except through the Clock it is handed.
+#ifndef STEPLEDGER_SERVER_DOMAIN_BUDGET_ENGINE_H_
+#define STEPLEDGER_SERVER_DOMAIN_BUDGET_ENGINE_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "server/domain/budget/acknowledgements.h"
+#include "server/domain/budget/cap.h"
+#include "server/domain/budget/check.h"
+#include "server/domain/budget/counters.h"
+#include "server/domain/budget/reservations.h"
+#include "server/domain/clock.h"
+#include "server/domain/step.h"
+
+namespace stepledger::domain::budget {
+
+struct EngineOptions {
+  absl::Duration reservation_ttl = kDefaultReservationTtl;
+  // Prefix of reservation and acknowledgement ids; unique per replica lifetime. Empty: random.
+  std::string instance_id;
+};
+
+// A counter's totals, exchanged with storage.
+struct CounterTotals {
+  CounterKey key;
+  NanoUsd spent = 0;
+  NanoUsd reserved = 0;
+};
+
+// The other replicas' absolute totals (sum over every replica but this one), as of one read of
+// the shared counters table. Rows are authoritative for the counters they name; counters not
+// named keep their last values (storage sends every row of the open periods).
+struct SharedSnapshot {
+  absl::Time as_of;
+  std::vector<CounterTotals> rows;
+};
+
+enum class SpendOutcome {
+  kCounted,             // Charged; the step had no open reservation.
+  kCountedAndSettled,   // Charged, and its reservation released.
+  kDuplicateSettle,     // Its reservation was already settled: ignored, nothing charged.
+};
+
+struct EngineStats {
+  size_t caps = 0;
+  size_t counters = 0;
+  size_t open_reservations = 0;
+  int64_t reservations_made = 0;
+  int64_t reservations_settled = 0;
+  int64_t reservations_expired = 0;
+  int64_t duplicate_settles = 0;
+  size_t acknowledgements = 0;
+};
+
+class BudgetEngine {
+ public:
+  // REQUIRES: `clock` outlives the engine.
+  explicit BudgetEngine(const Clock& clock, EngineOptions options = {});
+  BudgetEngine(const BudgetEngine&) = delete;
+  BudgetEngine& operator=(const BudgetEngine&) = delete;
+
+  // --- Caps (PutBudget / ListBudgets / DeleteBudget) ---
+  // Applies tier defaults, validates, and inserts or replaces the cap with the same id.
+  // Returns the cap as stored.
+  absl::StatusOr<Cap> UpsertCap(Cap cap);
+  absl::Status DeleteCap(std::string_view cap_id);  // NotFound when absent.
+  std::vector<Cap> ListCaps() const;                 // Sorted by id.
+  std::optional<Cap> GetCap(std::string_view cap_id) const;
+
+  // --- CheckBudget ---
+  // InvalidArgument (naming the field) for a malformed request; AlreadyExists when reserving
+  // for a step_id whose reservation was already settled.
+  absl::StatusOr<CheckResult> Check(const CheckRequest& request);
+
+  // --- Committed spend (the writer, after the transaction commits) ---
+  // Charges `cost` to the counters of `charged` (its environment, and its feature, team and
+  // tenant where not empty; org always) in the period containing `occurred_at`, and settles the
+  // step's reservation. REQUIRES: called once per committed step; the ledger's idempotency key
+  // is the guard, and a repeat after a settled reservation is recognised (kDuplicateSettle).
+  absl::StatusOr<SpendOutcome> RecordSpend(const Tags& charged, NanoUsd cost,
+                                           absl::Time occurred_at, std::string_view step_id);
+
+  // Releases reservations whose TTL has passed; returns how many (also in Stats()).
+  int ExpireReservations(absl::Time now);
+
+  // --- Acknowledgements ---
+  // Records an acknowledgement made now (per the Clock). NotFound for an unknown cap;
+  // InvalidArgument naming principal, reason, extra_headroom or expires_at.
+  absl::StatusOr<Acknowledgement> Acknowledge(std::string_view cap_id,
+                                              std::string_view principal,
+                                              std::string_view reason, NanoUsd extra_headroom,
+                                              absl::Time expires_at);
+  // Recovery / refresh from storage; replaces an acknowledgement with the same id.
+  absl::Status LoadAcknowledgement(Acknowledgement ack);
+  std::vector<Acknowledgement> ListAcknowledgements(std::string_view cap_id) const;
+
+  // --- Recovery and replication ---
+  // Sets this replica's own committed spend for a counter (start-up, from PostgreSQL).
+  absl::Status LoadCounter(const CounterKey& key, NanoUsd spent);
+  // Replaces the other replicas' totals. Aborted (and nothing applied) when as_of is older than
+  // the last applied snapshot's: a slow refresh must not roll counters back.
+  absl::Status ApplySharedSnapshot(const SharedSnapshot& snapshot);
+  // This replica's own non-zero totals, for storage to write its reserved amounts.
+  std::vector<CounterTotals> ExportLocalCounters() const;
+  // Drops counters of periods that ended at or before `ended_by` (keep a grace period for late
+  // events, e.g. now - 1 day). Returns how many.
+  int PruneClosedPeriods(absl::Time ended_by);
+
+  EngineStats Stats() const;
+
+ private:
+  using CapList = std::vector<std::shared_ptr<const Cap>>;
+  // Indexed by Scope; within a scope by key.
+  using CapIndex = std::array<absl::flat_hash_map<std::string, CapList>, 5>;
+
+  void Evaluate(const CheckRequest& request, absl::Time now, CheckResult& result) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Charges spend growth on one counter against the acknowledgements of the caps watching it.
+  void ConsumeHeadroom(const CounterKeyRef& key, NanoUsd before, NanoUsd after, absl::Time at)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RemoveFromIndex(const Cap& cap) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const Clock& clock_;
+  const EngineOptions options_;
+  const std::string instance_id_;
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const Cap>> caps_ ABSL_GUARDED_BY(mu_);
+  CapIndex index_ ABSL_GUARDED_BY(mu_);
+  CounterTable counters_ ABSL_GUARDED_BY(mu_);
+  ReservationBook reservations_ ABSL_GUARDED_BY(mu_);
+  AcknowledgementBook acks_ ABSL_GUARDED_BY(mu_);
+  std::optional<absl::Time> last_snapshot_as_of_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_ack_seq_ ABSL_GUARDED_BY(mu_) = 1;
+  int64_t reservations_made_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t reservations_settled_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t reservations_expired_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t duplicate_settles_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace stepledger::domain::budget
+
+#endif  // STEPLEDGER_SERVER_DOMAIN_BUDGET_ENGINE_H_

@@ -1,0 +1,71 @@
+#include "server/domain/budget/reservations.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace stepledger::domain::budget {
+
+const Reservation& ReservationBook::Add(std::string_view step_id, NanoUsd amount,
+                                        absl::Time now, absl::Duration ttl,
+                                        HeldCounters counters) {
+  auto r = std::make_unique<Reservation>();
+  r->id = absl::StrCat("rsv-", id_prefix_, "-", next_seq_++);
+  r->step_id = std::string(step_id);
+  r->amount = amount;
+  r->created_at = now;
+  r->expires_at = now + ttl;
+  r->counters = std::move(counters);
+  for (Counter* c : r->counters) {
+    c->local_reserved += amount;
+    ++c->open_reservations;
+  }
+  expiry_.insert({r->expires_at, r.get()});
+  auto [it, inserted] = open_.emplace(r->step_id, std::move(r));
+  return *it->second;
+}
+
+void ReservationBook::Release(const Reservation& r) {
+  for (Counter* c : r.counters) {
+    c->local_reserved -= r.amount;
+    --c->open_reservations;
+  }
+}
+
+bool ReservationBook::Cancel(std::string_view step_id) {
+  auto it = open_.find(AbslView(step_id));
+  if (it == open_.end()) return false;
+  Release(*it->second);
+  expiry_.erase({it->second->expires_at, it->second.get()});
+  open_.erase(it);
+  return true;
+}
+
+ReservationBook::SettleResult ReservationBook::Settle(std::string_view step_id, absl::Time now,
+                                                      absl::Duration ttl) {
+  if (!Cancel(step_id)) {
+    return settled_.contains(AbslView(step_id)) ? SettleResult::kAlreadySettled
+                                      : SettleResult::kNoReservation;
+  }
+  settled_[std::string(step_id)] = now + ttl;
+  settled_order_.emplace_back(now + ttl, std::string(step_id));
+  return SettleResult::kSettled;
+}
+
+int ReservationBook::Expire(absl::Time now) {
+  int expired = 0;
+  while (!expiry_.empty() && expiry_.begin()->first <= now) {
+    const Reservation* r = expiry_.begin()->second;
+    expiry_.erase(expiry_.begin());
+    Release(*r);
+    open_.erase(open_.find(r->step_id));  // Destroys *r; nothing reads it afterwards.
+    ++expired;
+  }
+  while (!settled_order_.empty() && settled_order_.front().first <= now) {
+    auto it = settled_.find(settled_order_.front().second);
+    // A later settle of the same step_id may have extended the tombstone.
+    if (it != settled_.end() && it->second <= now) settled_.erase(it);
+    settled_order_.pop_front();
+  }
+  return expired;
+}
+
+}  // namespace stepledger::domain::budget

@@ -1,0 +1,53 @@
+#include "server/storage/run_upkeep.h"
+
+#include <pqxx/pqxx>
+#include <set>
+
+#include "server/storage/copy_text.h"
+#include "server/storage/ledger_queries.h"
+#include "server/storage/pg_status.h"
+
+namespace stepledger::storage {
+namespace {
+
+constexpr int64_t kRunUpkeepLockKey = 0x5354504c52554e53;  // "STPLRUNS"
+
+std::string TextArray(const std::set<std::string>& values) {
+  std::string out = "{";
+  bool first = true;
+  for (const auto& v : values) {
+    if (!first) out.push_back(',');
+    first = false;
+    out.push_back('"');
+    for (char c : v) {
+      if (c == '\\' || c == '"') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  return out + "}";
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> ExpirePendingInheritance(const std::string& database_url,
+                                                 absl::Time cutoff) {
+  try {
+    pqxx::connection conn(database_url);
+    pqxx::work txn(conn);
+    if (!txn.exec_params1("SELECT pg_try_advisory_xact_lock($1)", kRunUpkeepLockKey)[0]
+             .as<bool>()) {
+      return 0;  // another replica is doing it
+    }
+    pqxx::result expired = txn.exec_params(queries::kExpirePending, PgTimestamp(cutoff));
+    std::set<std::string> runs;
+    for (const auto& row : expired) runs.insert(row[0].as<std::string>());
+    if (!runs.empty()) txn.exec_params(queries::kRecountRuns, TextArray(runs));
+    txn.commit();
+    return static_cast<int64_t>(expired.size());
+  } catch (...) {
+    return CurrentExceptionToStatus("expire pending inheritance");
+  }
+}
+
+}  // namespace stepledger::storage
