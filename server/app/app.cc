@@ -18,11 +18,15 @@
 #include "server/domain/clock.h"
 #include "server/domain/ingest/group_committer.h"
 #include "server/domain/ingest/ingest_service.h"
+#include "server/domain/runs/run_query.h"
 #include "server/metrics/ingest_metrics.h"
 #include "server/metrics/metrics_registry.h"
+#include "server/metrics/run_metrics.h"
 #include "server/storage/migrator.h"
 #include "server/storage/partitions.h"
 #include "server/storage/pg_ledger_store.h"
+#include "server/storage/pg_run_repository.h"
+#include "server/storage/run_upkeep.h"
 #include "server/transport/collector_service.h"
 
 namespace stepledger::app {
@@ -75,13 +79,15 @@ int Run(const config::Config& config) {
   }
   metrics::RegisterBuildInfo(registry.registry(), STEPLEDGER_VERSION);
   metrics::IngestMetrics ingest_metrics(registry.registry());
+  metrics::RunMetrics run_metrics(registry.registry());
 
   CommitLogObserver commit_observer({&ingest_metrics});
   domain::SystemClock clock;
   std::vector<std::unique_ptr<domain::ingest::LedgerStore>> stores;
   for (int i = 0; i < config.writers; ++i) {
     stores.push_back(std::make_unique<storage::PgLedgerStore>(
-        storage::PgLedgerStore::Options{.database_url = config.database_url}));
+        storage::PgLedgerStore::Options{.database_url = config.database_url,
+                                        .run_observer = &run_metrics}));
   }
   domain::ingest::GroupCommitter committer(
       std::move(stores),
@@ -90,7 +96,12 @@ int Run(const config::Config& config) {
       &commit_observer);
   domain::ingest::IngestService ingest(committer, clock, domain::ingest::ValidationLimits{},
                                        &ingest_metrics);
-  transport::CollectorService collector(ingest, {.max_inflight_batches = config.max_inflight_batches});
+  // GetRun: the service's query threads (4 by default) each take a connection from the
+  // repository's pool (4 by default), so queries never wait on each other for a connection.
+  storage::PgRunRepository run_repository({.database_url = config.database_url});
+  domain::runs::RunQuery run_query(run_repository);
+  transport::CollectorService collector(ingest, &run_query,
+                                        {.max_inflight_batches = config.max_inflight_batches});
 
   grpc::ServerBuilder builder;
   int grpc_port = 0;
@@ -108,12 +119,30 @@ int Run(const config::Config& config) {
                                 {"metrics_port", absl::StrCat(registry.port())},
                                 {"writers", absl::StrCat(config.writers)}});
 
-  // Upkeep: queue depth gauge every second, tomorrow's partitions every hour.
+  // Upkeep: queue depth gauge every second; pending-inheritance expiry and run gauges every
+  // upkeep_interval; tomorrow's partitions every hour. Expiry takes an advisory lock, so with
+  // several replicas one of them does it.
   absl::Notification stop_upkeep;
   std::thread upkeep([&] {
     absl::Time next_partitions = absl::Now() + absl::Hours(1);
+    absl::Time next_runs = absl::Now();
     while (!stop_upkeep.WaitForNotificationWithTimeout(absl::Seconds(1))) {
       ingest_metrics.SetQueueDepth(committer.QueuedEvents());
+      if (absl::Now() >= next_runs) {
+        next_runs = absl::Now() + config.upkeep_interval;
+        absl::StatusOr<int64_t> expired = storage::ExpirePendingInheritance(
+            config.database_url, absl::Now() - config.pending_inheritance_wait);
+        if (expired.ok()) {
+          run_metrics.OnPendingTimedOut(*expired);
+          if (*expired > 0) {
+            log::Warn("pending steps timed out: their run's root never arrived",
+                      {{"steps", absl::StrCat(*expired)}});
+          }
+        }
+        absl::StatusOr<storage::OpenRunStats> stats =
+            storage::ReadOpenRunStats(config.database_url, absl::Hours(24));
+        if (stats.ok()) run_metrics.SetOpenRuns(stats->open_runs, stats->pending_steps, stats->drift_steps);
+      }
       if (absl::Now() >= next_partitions) {
         next_partitions = absl::Now() + absl::Hours(1);
         absl::Status s = storage::EnsurePartitionsAround(config.database_url, TodayUtc(),

@@ -90,6 +90,14 @@ const std::vector<FlagSpec>& Flags() {
        [](Config& c, const std::string& v) {
          return SetDuration(c.startup_db_wait, "startup-db-wait", v);
        }},
+      {"pending-inheritance-wait", "how long a step waits for its run's root (default 15m)",
+       [](Config& c, const std::string& v) {
+         return SetDuration(c.pending_inheritance_wait, "pending-inheritance-wait", v);
+       }},
+      {"upkeep-interval", "how often scheduled upkeep runs (default 30s)",
+       [](Config& c, const std::string& v) {
+         return SetDuration(c.upkeep_interval, "upkeep-interval", v);
+       }},
   };
   return kFlags;
 }

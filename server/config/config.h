@@ -25,6 +25,10 @@ struct Config {
   int max_inflight_batches = 16;       // per stream, before reads pause
   absl::Duration shutdown_grace = absl::Seconds(10);
   absl::Duration startup_db_wait = absl::Seconds(30);
+  // A step waiting for its run's root becomes unattributed (root_never_arrived) after this.
+  absl::Duration pending_inheritance_wait = absl::Minutes(15);
+  // How often scheduled upkeep runs (pending expiry, run gauges).
+  absl::Duration upkeep_interval = absl::Seconds(30);
 };
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;

@@ -134,7 +134,8 @@ inline constexpr char kClaimAndInsert[] = R"sql(
   )
   -- run_delta runs to completion although it is not read (PostgreSQL's rule for
   -- data-modifying WITH clauses).
-  SELECT event_id, parent_step_id = '' AS is_root, parent_run_id FROM ins
+  SELECT event_id, parent_step_id = '' AS is_root, parent_run_id, attribution_status, tag_drift
+  FROM ins
 )sql";
 
 // A root arrived after some of its run's steps: charge those to the root's tags, resolve
@@ -156,6 +157,7 @@ inline constexpr char kChargeStoredStepsToNewRoots[] = R"sql(
          OR (s.charged_feature, s.charged_team, s.charged_workload_class, s.charged_tenant)
             IS DISTINCT FROM (r.charged_feature, r.charged_team, r.charged_workload_class,
                               r.charged_tenant))
+  RETURNING s.attribution_status, s.tag_drift
 )sql";
 
 // Recomputes the per-run counts that resolution can change. $1: text[] of run ids.
@@ -188,6 +190,14 @@ inline constexpr char kInsertQuarantine[] = R"sql(
                           environment, parent_run_id, cost_nano_usd, event)
   VALUES ($1, decode($2, 'hex'), $3::timestamptz, $4::timestamptz, $5, $6, $7, $8, $9, $10::jsonb)
   ON CONFLICT (digest) DO NOTHING
+)sql";
+
+// Gauges over recently active runs. $1: oldest last_received_at considered.
+inline constexpr char kOpenRunStats[] = R"sql(
+  SELECT count(*) FILTER (WHERE status = 'open'),
+         COALESCE(sum(pending_steps), 0)::bigint,
+         COALESCE(sum(drift_steps), 0)::bigint
+  FROM runs WHERE last_received_at >= $1::timestamptz
 )sql";
 
 }  // namespace stepledger::storage::queries

@@ -209,6 +209,7 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
     // 3: claim ids and insert the claimed events.
     absl::flat_hash_set<std::string> claimed;
     std::vector<std::string> runs_with_new_root;
+    domain::ingest::RunUpdateStats run_stats;
     if (any_valid) {
       txn.exec(queries::kChargeToStoredRoots);
       txn.exec(queries::kChargeToStagedRoots);
@@ -217,13 +218,21 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
       for (const auto& row : r) {
         claimed.insert(row[0].as<std::string>());
         if (row[1].as<bool>()) runs_with_new_root.push_back(row[2].as<std::string>());
+        const std::string status = row[3].as<std::string>();
+        if (status == "inherited") ++run_stats.inherited_at_insert;
+        if (status == "pending") ++run_stats.stored_pending;
+        if (row[4].as<bool>()) ++run_stats.tag_drift;
       }
     }
     if (!runs_with_new_root.empty()) {
       // Steps stored before their root are charged to it now, in the same transaction.
       std::vector<std::string_view> ids(runs_with_new_root.begin(), runs_with_new_root.end());
       const std::string array = TextArrayLiteral(ids);
-      txn.exec_params(queries::kChargeStoredStepsToNewRoots, array);
+      pqxx::result fixed = txn.exec_params(queries::kChargeStoredStepsToNewRoots, array);
+      for (const auto& row : fixed) {
+        if (row[0].as<std::string>() == "inherited") ++run_stats.resolved_by_late_root;
+        if (row[1].as<bool>()) ++run_stats.tag_drift;
+      }
       txn.exec_params(queries::kRecountRuns, array);
     }
 
@@ -275,6 +284,7 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
     }
 
     txn.commit();
+    if (options_.run_observer != nullptr) options_.run_observer->OnRunsUpdated(run_stats);
   } catch (...) {
     absl::Status status = CurrentExceptionToStatus("commit group");
     if (absl::IsUnavailable(status) || conn_ == nullptr || !conn_->pg.is_open()) conn_.reset();

@@ -29,6 +29,7 @@ class PgLedgerStore final : public domain::ingest::LedgerStore {
   struct Options {
     std::string database_url;
     absl::Duration reconnect_interval = absl::Milliseconds(500);
+    domain::ingest::RunObserver* run_observer = nullptr;  // may be null; must outlive the store
   };
 
   explicit PgLedgerStore(Options options);

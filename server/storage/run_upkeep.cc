@@ -5,6 +5,7 @@
 
 #include "server/storage/copy_text.h"
 #include "server/storage/ledger_queries.h"
+#include "absl/time/clock.h"
 #include "server/storage/pg_status.h"
 
 namespace stepledger::storage {
@@ -47,6 +48,19 @@ absl::StatusOr<int64_t> ExpirePendingInheritance(const std::string& database_url
     return static_cast<int64_t>(expired.size());
   } catch (...) {
     return CurrentExceptionToStatus("expire pending inheritance");
+  }
+}
+
+absl::StatusOr<OpenRunStats> ReadOpenRunStats(const std::string& database_url,
+                                              absl::Duration window) {
+  try {
+    pqxx::connection conn(database_url);
+    pqxx::read_transaction txn(conn);
+    pqxx::row row = txn.exec_params1(queries::kOpenRunStats,
+                                     PgTimestamp(absl::Now() - window));
+    return OpenRunStats{row[0].as<int64_t>(), row[1].as<int64_t>(), row[2].as<int64_t>()};
+  } catch (...) {
+    return CurrentExceptionToStatus("read open run stats");
   }
 }
 

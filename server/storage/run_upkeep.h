@@ -18,6 +18,16 @@ namespace stepledger::storage {
 absl::StatusOr<int64_t> ExpirePendingInheritance(const std::string& database_url,
                                                  absl::Time cutoff);
 
+struct OpenRunStats {
+  int64_t open_runs = 0;       // runs whose root has not arrived
+  int64_t pending_steps = 0;   // steps waiting for their root
+  int64_t drift_steps = 0;     // in runs seen within the window
+};
+
+// Reads the gauges' values over runs received within `window`.
+absl::StatusOr<OpenRunStats> ReadOpenRunStats(const std::string& database_url,
+                                              absl::Duration window);
+
 }  // namespace stepledger::storage
 
 #endif  // STEPLEDGER_SERVER_STORAGE_RUN_UPKEEP_H_

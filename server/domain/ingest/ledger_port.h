@@ -51,6 +51,21 @@ enum class Outcome {
   kQuarantinedAgain,  // failed validation; the same content was quarantined before
 };
 
+// What a committed group did to runs (for metrics). Counts are of ledger rows.
+struct RunUpdateStats {
+  int64_t inherited_at_insert = 0;    // stored already charged to a known root
+  int64_t resolved_by_late_root = 0;  // stored earlier, charged now that their root arrived
+  int64_t stored_pending = 0;         // stored waiting for their root
+  int64_t tag_drift = 0;              // stored (or re-charged) with tags disagreeing with root
+};
+
+// Notified by a LedgerStore after each commit. Must be thread-safe.
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void OnRunsUpdated(const RunUpdateStats& stats) = 0;
+};
+
 class LedgerStore {
  public:
   virtual ~LedgerStore() = default;
