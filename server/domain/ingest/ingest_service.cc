@@ -28,8 +28,9 @@ std::string_view RejectionFieldLabel(std::string_view field) {
 }
 
 IngestService::IngestService(GroupCommitter& committer, const Clock& clock,
-                             ValidationLimits limits, IngestObserver* observer)
-    : committer_(committer), clock_(clock), limits_(limits), observer_(observer) {}
+                             ValidationLimits limits, IngestObserver* observer,
+                             const StepPricer* pricer)
+    : committer_(committer), clock_(clock), limits_(limits), observer_(observer), pricer_(pricer) {}
 
 absl::Status IngestService::SubmitBatch(std::vector<ReceivedEvent> events, Done done) {
   if (events.size() > limits_.max_events_per_batch) {
@@ -61,8 +62,14 @@ absl::Status IngestService::SubmitBatch(std::vector<ReceivedEvent> events, Done 
       }
     }
     if (item.step.cost_nano_usd.has_value()) {
-      item.cost_nano_usd = item.step.cost_nano_usd;
+      item.cost_nano_usd = item.step.cost_nano_usd;  // reported cost always wins
       item.cost_source = CostSource::kReported;
+    } else if (pricer_ != nullptr && !item.rejection.has_value()) {
+      PricedCost priced = pricer_->Price(item.step, item.occurred_at());
+      item.cost_nano_usd = priced.cost_nano_usd;
+      item.cost_source = priced.source;
+      item.price_version = std::move(priced.price_version);
+      item.unpriced_reason = std::move(priced.unpriced_reason);
     }
     items.push_back(std::move(item));
   }

@@ -61,8 +61,9 @@ class IngestService {
   using Done = absl::AnyInvocable<void(absl::StatusOr<BatchResult>) &&>;
 
   // REQUIRES: all pointers/references outlive this object; observer may be null.
+  // `pricer` may be null: steps without a reported cost are then stored unpriced.
   IngestService(GroupCommitter& committer, const Clock& clock, ValidationLimits limits,
-                IngestObserver* observer);
+                IngestObserver* observer, const StepPricer* pricer = nullptr);
 
   // Errors returned here mean `done` will not be called: InvalidArgument (batch too large),
   // ResourceExhausted (write queue full), Unavailable (shutting down).
@@ -75,6 +76,7 @@ class IngestService {
   const Clock& clock_;
   const ValidationLimits limits_;
   IngestObserver* const observer_;
+  const StepPricer* const pricer_;
 };
 
 }  // namespace stepledger::domain::ingest

@@ -39,6 +39,7 @@ struct IngestItem {
   std::optional<NanoUsd> cost_nano_usd;
   CostSource cost_source = CostSource::kUnpriced;
   std::string price_version;  // the catalog version used when computed
+  std::string unpriced_reason;  // why cost_nano_usd is unknown ("unknown_model", ...), else ""
 
   absl::Time occurred_at() const { return OccurredAt(step, received_at); }
 };
@@ -49,6 +50,21 @@ enum class Outcome {
   kConflict,     // already stored with another digest; stored row unchanged; quarantined
   kQuarantined,  // failed validation; kept in quarantine (first time this content was seen)
   kQuarantinedAgain,  // failed validation; the same content was quarantined before
+};
+
+// Prices a step that came without a reported cost (implemented from the price catalog).
+struct PricedCost {
+  std::optional<NanoUsd> cost_nano_usd;  // nullopt: unpriced, never zero
+  CostSource source = CostSource::kUnpriced;
+  std::string price_version;
+  std::string unpriced_reason;
+};
+
+class StepPricer {
+ public:
+  virtual ~StepPricer() = default;
+  // REQUIRES: step has no reported cost. Thread-safe.
+  virtual PricedCost Price(const Step& step, absl::Time occurred_at) const = 0;
 };
 
 // What a committed group did to runs (for metrics). Counts are of ledger rows.
