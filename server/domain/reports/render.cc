@@ -1,0 +1,587 @@
+#include "server/domain/reports/render.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace stepledger::domain::reports {
+namespace {
+
+std::string Day(absl::CivilDay d) { return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day()); }
+std::string Month(absl::CivilMonth m) { return absl::StrFormat("%04d-%02d", m.year(), m.month()); }
+std::string Pct(double share) { return absl::StrFormat("%.1f%%", share * 100); }
+std::string Usd(int64_t nano) { return FormatUsd(nano, 2); }
+
+std::string CsvField(const std::string& v) {
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
+std::string CsvLine(const std::vector<std::string>& fields) {
+  std::string out;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out += CsvField(fields[i]);
+  }
+  return out + "\n";
+}
+
+std::string JsonString(const std::string& v) {
+  std::string out = "\"";
+  for (unsigned char c : v) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += absl::StrFormat("\\u%04x", c);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string Html(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    switch (c) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string TopModels(const SpendLine& l) {
+  std::vector<std::string> parts;
+  for (const auto& [model, spend] : l.top_models) parts.push_back(absl::StrCat(model, " ", Usd(spend)));
+  return absl::StrJoin(parts, "; ");
+}
+
+std::string Flag(const SpendLine& l) {
+  if (!l.has_budget) return "no budget";
+  return l.variance.over_budget ? "OVER" : "ok";
+}
+
+// Plain-text table with left-aligned first column and right-aligned others.
+std::string Table(const std::vector<std::string>& header,
+                  const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(header.size(), 0);
+  for (size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
+  for (const auto& r : rows) {
+    for (size_t i = 0; i < r.size() && i < width.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  }
+  auto line = [&](const std::vector<std::string>& r) {
+    std::string out;
+    for (size_t i = 0; i < r.size(); ++i) {
+      const std::string pad(width[i] - r[i].size(), ' ');
+      out += i == 0 ? r[i] + pad : pad + r[i];
+      out += i + 1 < r.size() ? "  " : "";
+    }
+    return out + "\n";
+  };
+  std::string out = line(header);
+  size_t total = 0;
+  for (size_t w : width) total += w + 2;
+  out += std::string(total > 2 ? total - 2 : 0, '-') + "\n";
+  for (const auto& r : rows) out += line(r);
+  return out;
+}
+
+std::vector<std::string> SpendRow(const SpendLine& l) {
+  return {l.key,
+          Usd(l.spend_nano_usd),
+          l.has_budget ? Usd(l.budget_nano_usd) : "-",
+          l.has_budget ? Usd(l.prorated_budget_nano_usd) : "-",
+          l.has_budget ? Usd(l.variance.variance_nano_usd) : "-",
+          Flag(l),
+          absl::StrCat(l.runs),
+          FormatUsd(l.run_cost_p50_nano_usd, 4),
+          FormatUsd(l.run_cost_p95_nano_usd, 4),
+          Usd(l.retry_spend_nano_usd),
+          TopModels(l)};
+}
+
+const std::vector<std::string>& SpendHeader(const std::string& first) {
+  static const auto* kTeam = new std::vector<std::string>{
+      "team", "spend", "budget", "prorated", "variance", "flag", "runs", "run p50", "run p95",
+      "retry spend", "top models"};
+  static const auto* kFeature = new std::vector<std::string>{
+      "feature", "spend", "budget", "prorated", "variance", "flag", "runs", "run p50",
+      "run p95", "retry spend", "top models"};
+  return first == "team" ? *kTeam : *kFeature;
+}
+
+std::string PeriodText(const ShowbackReport& r) {
+  return absl::StrCat(Day(r.from), " .. ", Day(r.to), " (rolled up through ",
+                      r.through < r.from ? std::string("none") : Day(r.through), ")",
+                      r.environment.empty() ? "" : absl::StrCat(", environment ", r.environment));
+}
+
+// ---- HTML charts -------------------------------------------------------------------------
+
+struct Bar {
+  std::string label;
+  int64_t value = 0;
+  int64_t reference = -1;  // budget marker; -1 = none
+  bool alert = false;
+};
+
+std::string BarChart(const std::string& id, const std::string& title, const std::vector<Bar>& bars,
+                     bool percent_of_total = false, int64_t total = 0) {
+  const int row_h = 24, label_w = 170, chart_w = 420, value_w = 150;
+  const int h = static_cast<int>(std::max<size_t>(bars.size(), 1)) * row_h + 30;
+  int64_t max_v = 1;
+  for (const Bar& b : bars) max_v = std::max({max_v, b.value, b.reference});
+  std::string svg = absl::StrFormat(
+      "<svg id=\"%s\" class=\"chart\" role=\"img\" aria-label=\"%s\" width=\"%d\" height=\"%d\" "
+      "viewBox=\"0 0 %d %d\" xmlns=\"http://www.w3.org/2000/svg\">\n",
+      id, Html(title), label_w + chart_w + value_w, h, label_w + chart_w + value_w, h);
+  if (bars.empty()) {
+    absl::StrAppend(&svg, "<text x=\"4\" y=\"18\" class=\"muted\">no data</text>\n");
+  }
+  int y = 6;
+  for (const Bar& b : bars) {
+    const int w = static_cast<int>(static_cast<double>(b.value) / max_v * chart_w);
+    absl::StrAppend(&svg, absl::StrFormat(
+        "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n"
+        "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"%s\"><title>%s: %s</title></rect>\n",
+        label_w - 6, y + 15, Html(b.label), label_w, y + 2, std::max(w, 1), row_h - 6,
+        b.alert ? "bar alert" : "bar", Html(b.label), Usd(b.value)));
+    if (b.reference >= 0) {
+      const int x = label_w + static_cast<int>(static_cast<double>(b.reference) / max_v * chart_w);
+      absl::StrAppend(&svg, absl::StrFormat(
+          "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"budget\"><title>budget %s</title></line>\n",
+          x, y, x, y + row_h - 2, Usd(b.reference)));
+    }
+    const std::string value_text =
+        percent_of_total ? absl::StrCat(Usd(b.value), " (", Pct(Share(b.value, total)), ")")
+                         : Usd(b.value);
+    absl::StrAppend(&svg, absl::StrFormat("<text x=\"%d\" y=\"%d\">%s</text>\n",
+                                          label_w + chart_w + 6, y + 15, value_text));
+    y += row_h;
+  }
+  return svg + "</svg>\n";
+}
+
+std::vector<Bar> SpendBars(const std::vector<SpendLine>& lines) {
+  std::vector<Bar> bars;
+  for (const SpendLine& l : lines) {
+    bars.push_back(Bar{l.key, l.spend_nano_usd, l.has_budget ? l.prorated_budget_nano_usd : -1,
+                       l.has_budget && l.variance.over_budget});
+  }
+  return bars;
+}
+
+std::string HtmlTable(const std::string& cls, const std::vector<std::string>& header,
+                      const std::vector<std::vector<std::string>>& rows,
+                      const std::vector<bool>& alert = {}) {
+  std::string out = absl::StrCat("<table class=\"", cls, "\"><thead><tr>");
+  for (const auto& h : header) absl::StrAppend(&out, "<th>", Html(h), "</th>");
+  out += "</tr></thead><tbody>\n";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const bool a = i < alert.size() && alert[i];
+    absl::StrAppend(&out, a ? "<tr class=\"alert\">" : "<tr>");
+    for (const auto& c : rows[i]) absl::StrAppend(&out, "<td>", Html(c), "</td>");
+    out += "</tr>\n";
+  }
+  return out + "</tbody></table>\n";
+}
+
+}  // namespace
+
+absl::StatusOr<ReportFormat> ParseReportFormat(std::string_view name) {
+  if (name == "table") return ReportFormat::kTable;
+  if (name == "csv") return ReportFormat::kCsv;
+  if (name == "json") return ReportFormat::kJson;
+  if (name == "focus") return ReportFormat::kFocus;
+  if (name == "html") return ReportFormat::kHtml;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown format '", std::string(name), "' (table, csv, json, focus, html)"));
+}
+
+std::string_view FormatName(ReportFormat f) {
+  switch (f) {
+    case ReportFormat::kTable: return "table";
+    case ReportFormat::kCsv: return "csv";
+    case ReportFormat::kJson: return "json";
+    case ReportFormat::kFocus: return "focus";
+    case ReportFormat::kHtml: return "html";
+  }
+  return "table";
+}
+
+std::string_view FileExtension(ReportFormat f) {
+  switch (f) {
+    case ReportFormat::kTable: return "txt";
+    case ReportFormat::kCsv: return "csv";
+    case ReportFormat::kJson: return "json";
+    case ReportFormat::kFocus: return "focus.csv";
+    case ReportFormat::kHtml: return "html";
+  }
+  return "txt";
+}
+
+std::string FormatUsd(int64_t nano_usd, int decimals) {
+  decimals = std::clamp(decimals, 0, 9);
+  const bool negative = nano_usd < 0;
+  // Work in unsigned magnitude so INT64_MIN does not overflow.
+  uint64_t mag = negative ? ~static_cast<uint64_t>(nano_usd) + 1 : static_cast<uint64_t>(nano_usd);
+  uint64_t scale = 1;
+  for (int i = 0; i < 9 - decimals; ++i) scale *= 10;
+  mag = (mag + scale / 2) / scale;  // round half away from zero to `decimals`
+  uint64_t unit = 1;
+  for (int i = 0; i < decimals; ++i) unit *= 10;
+  std::string out = absl::StrCat(negative && mag != 0 ? "-" : "", mag / unit);
+  if (decimals > 0) absl::StrAppend(&out, ".", absl::StrFormat("%0*d", decimals, mag % unit));
+  return out;
+}
+
+const std::vector<std::string>& FocusColumns() {
+  static const auto* kColumns = new std::vector<std::string>{
+      "BilledCost", "EffectiveCost", "BillingCurrency", "ChargePeriodStart", "ChargePeriodEnd",
+      "ChargeCategory", "ChargeClass", "ChargeDescription", "ConsumedQuantity", "ConsumedUnit",
+      "ServiceName", "SubAccountId", "Tags",
+      "x_Feature", "x_Team", "x_Tenant", "x_WorkloadClass", "x_Environment", "x_Kind",
+      "x_Provider", "x_Model", "x_AttributionStatus", "x_AttributionReason", "x_Steps",
+      "x_UnpricedSteps", "x_Runs", "x_InputUncachedTokens", "x_CacheReadTokens",
+      "x_CacheWriteTokens", "x_OutputTokens", "x_ReasoningTokens", "x_RetrySteps",
+      "x_RetryCost", "x_DriftSteps"};
+  return *kColumns;
+}
+
+std::string RenderFocusCsv(const ShowbackReport& report) {
+  std::string out = CsvLine(FocusColumns());
+  for (const RollupRow& r : report.rows) {
+    const int64_t tokens = r.input_uncached_tokens + r.cache_read_tokens + r.cache_write_tokens +
+                           r.output_tokens + r.reasoning_tokens;
+    const std::string cost = FormatUsd(r.cost_nano_usd);
+    const std::string tags = absl::StrCat(
+        "{\"feature\":", JsonString(r.feature), ",\"team\":", JsonString(r.team),
+        ",\"tenant\":", JsonString(r.tenant), ",\"workload_class\":", JsonString(r.workload_class),
+        ",\"environment\":", JsonString(r.environment), "}");
+    const bool correction = r.charge_class == kChargeClassCorrection;
+    out += CsvLine({cost, cost, "USD", absl::StrCat(Day(r.day), "T00:00:00Z"),
+                    absl::StrCat(Day(r.day + 1), "T00:00:00Z"), "Usage",
+                    correction ? kChargeClassCorrection : "",
+                    absl::StrCat(correction ? "late steps for " : "", r.kind,
+                                 r.model.empty() ? "" : " ", r.model),
+                    absl::StrCat(tokens > 0 ? tokens : r.steps), tokens > 0 ? "Tokens" : "Steps",
+                    r.provider.empty() ? r.kind : r.provider, r.team, tags, r.feature, r.team,
+                    r.tenant, r.workload_class, r.environment, r.kind, r.provider, r.model,
+                    r.attribution_status, r.attribution_reason, absl::StrCat(r.steps),
+                    absl::StrCat(r.unpriced_steps), absl::StrCat(r.runs),
+                    absl::StrCat(r.input_uncached_tokens), absl::StrCat(r.cache_read_tokens),
+                    absl::StrCat(r.cache_write_tokens), absl::StrCat(r.output_tokens),
+                    absl::StrCat(r.reasoning_tokens), absl::StrCat(r.retry_steps),
+                    FormatUsd(r.retry_cost_nano_usd), absl::StrCat(r.drift_steps)});
+  }
+  return out;
+}
+
+std::string RenderTable(const ShowbackReport& r) {
+  std::string out = absl::StrCat("Showback ", PeriodText(r), "\n", "Total spend: ",
+                                 Usd(r.spend_nano_usd), "\n");
+  if (!r.budgets_available) out += "(no budgets table: budgets not shown)\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& l : r.teams) rows.push_back(SpendRow(l));
+  absl::StrAppend(&out, "\nBy team\n", Table(SpendHeader("team"), rows));
+  rows.clear();
+  for (const auto& l : r.features) rows.push_back(SpendRow(l));
+  absl::StrAppend(&out, "\nBy feature\n", Table(SpendHeader("feature"), rows));
+  rows.clear();
+  for (const auto& t : r.tenants) {
+    rows.push_back({t.tenant, Usd(t.spend_nano_usd), Pct(t.share),
+                    t.margin_risk ? "MARGIN RISK (>10x median)" : ""});
+  }
+  absl::StrAppend(&out, "\nBy tenant\n", Table({"tenant", "spend", "share", "flag"}, rows));
+  rows.clear();
+  for (const auto& t : r.tool_owners) {
+    rows.push_back({t.tool_owner_team, t.charged_team, t.charged_feature, absl::StrCat(t.steps),
+                    Usd(t.spend_nano_usd)});
+  }
+  absl::StrAppend(&out, "\nTool owners: work performed for other teams\n",
+                  Table({"tool owner", "for team", "for feature", "steps", "spend"}, rows));
+  const DataQuality& dq = r.data_quality;
+  absl::StrAppend(&out, "\nData quality\n", "  unattributed spend: ",
+                  Usd(dq.unattributed_spend_nano_usd), " (", Pct(dq.unattributed_share),
+                  " of ", Usd(dq.total_spend_nano_usd), ")\n");
+  for (const auto& u : dq.unattributed) {
+    absl::StrAppend(&out, "    ", u.source, " ", u.reason, ": ", u.count, " events, ",
+                    Usd(u.spend_nano_usd), " (", Pct(u.share), ")\n");
+  }
+  absl::StrAppend(&out, "  unpriced steps: ", dq.unpriced_steps, "\n", "  tag drift steps: ",
+                  dq.drift_steps, "\n", "  pending inheritance: ", dq.pending_steps, " steps, ",
+                  Usd(dq.pending_spend_nano_usd), "\n", "  corrections (arrived after rollup): ",
+                  Usd(dq.correction_spend_nano_usd), "\n");
+  if (!r.invoices.empty()) {
+    rows.clear();
+    for (const auto& i : r.invoices) {
+      rows.push_back({i.provider, Month(i.month), Usd(i.invoiced_nano_usd),
+                      Usd(i.attributed_nano_usd), Usd(i.gap_nano_usd), Pct(i.gap_share),
+                      i.flagged ? "GAP > 5%: investigate" : "ok"});
+    }
+    absl::StrAppend(&out, "\nInvoices\n",
+                    Table({"provider", "month", "invoiced", "attributed", "gap", "gap %", "flag"},
+                          rows));
+  }
+  return out;
+}
+
+std::string RenderCsv(const ShowbackReport& r) {
+  std::string out = CsvLine({"section", "key", "for_team", "for_feature", "spend_usd",
+                             "budget_usd", "prorated_budget_usd", "variance_usd", "flag", "runs",
+                             "run_cost_p50_usd", "run_cost_p95_usd", "retry_spend_usd", "share",
+                             "count", "top_models"});
+  auto spend = [&](const std::string& section, const SpendLine& l) {
+    out += CsvLine({section, l.key, "", "", FormatUsd(l.spend_nano_usd),
+                    l.has_budget ? FormatUsd(l.budget_nano_usd) : "",
+                    l.has_budget ? FormatUsd(l.prorated_budget_nano_usd) : "",
+                    l.has_budget ? FormatUsd(l.variance.variance_nano_usd) : "",
+                    l.has_budget ? (l.variance.over_budget ? "over_budget" : "ok") : "no_budget",
+                    absl::StrCat(l.runs), FormatUsd(l.run_cost_p50_nano_usd),
+                    FormatUsd(l.run_cost_p95_nano_usd), FormatUsd(l.retry_spend_nano_usd),
+                    absl::StrFormat("%.6f", Share(l.spend_nano_usd, r.spend_nano_usd)),
+                    absl::StrCat(l.steps), TopModels(l)});
+  };
+  for (const auto& l : r.teams) spend("team", l);
+  for (const auto& l : r.features) spend("feature", l);
+  for (const auto& t : r.tenants) {
+    out += CsvLine({"tenant", t.tenant, "", "", FormatUsd(t.spend_nano_usd), "", "", "",
+                    t.margin_risk ? "margin_risk" : "", "", "", "", "",
+                    absl::StrFormat("%.6f", t.share), "", ""});
+  }
+  for (const auto& t : r.tool_owners) {
+    out += CsvLine({"tool_owner", t.tool_owner_team, t.charged_team, t.charged_feature,
+                    FormatUsd(t.spend_nano_usd), "", "", "", "", "", "", "", "", "",
+                    absl::StrCat(t.steps), ""});
+  }
+  const DataQuality& dq = r.data_quality;
+  for (const auto& u : dq.unattributed) {
+    out += CsvLine({"unattributed", absl::StrCat(u.source, ":", u.reason), "", "",
+                    FormatUsd(u.spend_nano_usd), "", "", "", "", "", "", "", "",
+                    absl::StrFormat("%.6f", u.share), absl::StrCat(u.count), ""});
+  }
+  out += CsvLine({"data_quality", "unattributed_total", "", "",
+                  FormatUsd(dq.unattributed_spend_nano_usd), "", "", "", "", "", "", "", "",
+                  absl::StrFormat("%.6f", dq.unattributed_share), "", ""});
+  out += CsvLine({"data_quality", "unpriced_steps", "", "", "", "", "", "", "", "", "", "", "",
+                  "", absl::StrCat(dq.unpriced_steps), ""});
+  out += CsvLine({"data_quality", "drift_steps", "", "", "", "", "", "", "", "", "", "", "", "",
+                  absl::StrCat(dq.drift_steps), ""});
+  out += CsvLine({"data_quality", "pending_steps", "", "", FormatUsd(dq.pending_spend_nano_usd),
+                  "", "", "", "", "", "", "", "", "", absl::StrCat(dq.pending_steps), ""});
+  out += CsvLine({"data_quality", "corrections", "", "", FormatUsd(dq.correction_spend_nano_usd),
+                  "", "", "", "", "", "", "", "", "", "", ""});
+  for (const auto& i : r.invoices) {
+    out += CsvLine({"invoice", i.provider, "", Month(i.month), FormatUsd(i.attributed_nano_usd),
+                    FormatUsd(i.invoiced_nano_usd), "", FormatUsd(i.gap_nano_usd),
+                    i.flagged ? "gap_over_5pct" : "ok", "", "", "", "",
+                    absl::StrFormat("%.6f", i.gap_share), "", ""});
+  }
+  return out;
+}
+
+std::string RenderJson(const ShowbackReport& r) {
+  auto money = [](const std::string& name, int64_t nano) {
+    return absl::StrCat("\"", name, "_nano_usd\":", nano, ",\"", name, "_usd\":\"",
+                        FormatUsd(nano), "\"");
+  };
+  auto lines = [&](const std::vector<SpendLine>& ls) {
+    std::vector<std::string> items;
+    for (const SpendLine& l : ls) {
+      std::vector<std::string> models;
+      for (const auto& [m, s] : l.top_models) {
+        models.push_back(absl::StrCat("{\"model\":", JsonString(m), ",", money("spend", s), "}"));
+      }
+      items.push_back(absl::StrCat(
+          "{\"key\":", JsonString(l.key), ",", money("spend", l.spend_nano_usd),
+          ",\"steps\":", l.steps, ",\"unpriced_steps\":", l.unpriced_steps,
+          ",\"has_budget\":", l.has_budget ? "true" : "false", ",",
+          money("budget", l.budget_nano_usd), ",", money("prorated_budget", l.prorated_budget_nano_usd),
+          ",", money("variance", l.variance.variance_nano_usd),
+          ",\"variance_share\":", absl::StrFormat("%.6f", l.variance.variance_share),
+          ",\"over_budget\":", l.variance.over_budget ? "true" : "false", ",\"runs\":", l.runs,
+          ",", money("run_cost_p50", l.run_cost_p50_nano_usd), ",",
+          money("run_cost_p95", l.run_cost_p95_nano_usd), ",\"retry_steps\":", l.retry_steps, ",",
+          money("retry_spend", l.retry_spend_nano_usd), ",\"top_models\":[",
+          absl::StrJoin(models, ","), "]}"));
+    }
+    return absl::StrCat("[", absl::StrJoin(items, ",\n"), "]");
+  };
+  std::vector<std::string> tenants, owners, unattributed, invoices;
+  for (const auto& t : r.tenants) {
+    tenants.push_back(absl::StrCat("{\"tenant\":", JsonString(t.tenant), ",",
+                                   money("spend", t.spend_nano_usd), ",\"share\":",
+                                   absl::StrFormat("%.6f", t.share), ",\"margin_risk\":",
+                                   t.margin_risk ? "true" : "false", "}"));
+  }
+  for (const auto& t : r.tool_owners) {
+    owners.push_back(absl::StrCat("{\"tool_owner_team\":", JsonString(t.tool_owner_team),
+                                  ",\"charged_team\":", JsonString(t.charged_team),
+                                  ",\"charged_feature\":", JsonString(t.charged_feature),
+                                  ",\"steps\":", t.steps, ",", money("spend", t.spend_nano_usd),
+                                  "}"));
+  }
+  const DataQuality& dq = r.data_quality;
+  for (const auto& u : dq.unattributed) {
+    unattributed.push_back(absl::StrCat("{\"source\":", JsonString(u.source), ",\"reason\":",
+                                        JsonString(u.reason), ",\"count\":", u.count, ",",
+                                        money("spend", u.spend_nano_usd), ",\"share\":",
+                                        absl::StrFormat("%.6f", u.share), "}"));
+  }
+  for (const auto& i : r.invoices) {
+    invoices.push_back(absl::StrCat(
+        "{\"provider\":", JsonString(i.provider), ",\"month\":\"", Month(i.month), "\",",
+        money("invoiced", i.invoiced_nano_usd), ",", money("attributed", i.attributed_nano_usd),
+        ",", money("gap", i.gap_nano_usd), ",\"gap_share\":", absl::StrFormat("%.6f", i.gap_share),
+        ",\"flagged\":", i.flagged ? "true" : "false", "}"));
+  }
+  return absl::StrCat(
+      "{\"from\":\"", Day(r.from), "\",\"to\":\"", Day(r.to), "\",\"through\":",
+      r.through < r.from ? "null" : absl::StrCat("\"", Day(r.through), "\""),
+      ",\"environment\":", JsonString(r.environment), ",\"generated_at\":\"",
+      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", r.generated_at, absl::UTCTimeZone()),
+      "\",\"budgets_available\":", r.budgets_available ? "true" : "false", ",",
+      money("spend", r.spend_nano_usd), ",\n\"teams\":", lines(r.teams),
+      ",\n\"features\":", lines(r.features), ",\n\"tenants\":[", absl::StrJoin(tenants, ","),
+      "],\n\"tool_owners\":[", absl::StrJoin(owners, ","), "],\n\"data_quality\":{",
+      money("total_spend", dq.total_spend_nano_usd), ",",
+      money("unattributed_spend", dq.unattributed_spend_nano_usd), ",\"unattributed_share\":",
+      absl::StrFormat("%.6f", dq.unattributed_share), ",\"unattributed\":[",
+      absl::StrJoin(unattributed, ","), "],\"unpriced_steps\":", dq.unpriced_steps,
+      ",\"drift_steps\":", dq.drift_steps, ",\"pending_steps\":", dq.pending_steps, ",",
+      money("pending_spend", dq.pending_spend_nano_usd), ",",
+      money("correction_spend", dq.correction_spend_nano_usd), "},\n\"invoices\":[",
+      absl::StrJoin(invoices, ","), "]}\n");
+}
+
+std::string RenderHtml(const ShowbackReport& r) {
+  const DataQuality& dq = r.data_quality;
+  std::string out = absl::StrCat(
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>Showback ",
+      Day(r.from), " .. ", Day(r.to), "</title>\n<style>\n"
+      "body{font-family:system-ui,sans-serif;margin:24px;color:#1d2430;background:#fff}\n"
+      "h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #dde}\n"
+      "table{border-collapse:collapse;font-size:13px;margin:8px 0}\n"
+      "th,td{padding:4px 10px;border-bottom:1px solid #eee;text-align:right}\n"
+      "th:first-child,td:first-child{text-align:left}\n"
+      "tr.alert td{background:#fde8e8;color:#8a1111;font-weight:600}\n"
+      ".chart text{font-size:12px;fill:#1d2430}.bar{fill:#4a78c2}.bar.alert{fill:#d0453a}\n"
+      ".budget{stroke:#1d2430;stroke-width:2;stroke-dasharray:3 2}.muted{fill:#889}\n"
+      ".kpi{display:inline-block;margin:0 28px 8px 0}.kpi b{display:block;font-size:20px}\n"
+      ".flag{color:#8a1111;font-weight:600}\n"
+      "</style></head><body>\n<h1>Showback ", Html(PeriodText(r)), "</h1>\n",
+      "<div class=\"kpi\">Total spend<b id=\"total-spend\">", Usd(r.spend_nano_usd), "</b></div>",
+      "<div class=\"kpi\">Unattributed<b>", Pct(dq.unattributed_share), "</b></div>",
+      "<div class=\"kpi\">Over-budget teams<b>",
+      std::count_if(r.teams.begin(), r.teams.end(),
+                    [](const SpendLine& l) { return l.has_budget && l.variance.over_budget; }),
+      "</b></div>\n");
+  if (!r.budgets_available) out += "<p class=\"flag\">No budgets table: budgets not shown.</p>\n";
+
+  auto spend_section = [&](const std::string& title, const std::string& id,
+                           const std::vector<SpendLine>& lines, const std::string& first) {
+    std::vector<std::vector<std::string>> rows;
+    std::vector<bool> alert;
+    for (const auto& l : lines) {
+      rows.push_back(SpendRow(l));
+      alert.push_back(l.has_budget && l.variance.over_budget);
+    }
+    absl::StrAppend(&out, "<h2>", title, "</h2>\n<p>Bars: spend; dashed line: prorated budget.</p>\n",
+                    BarChart(id, title, SpendBars(lines)),
+                    HtmlTable(absl::StrCat(first, "-rows"), SpendHeader(first), rows, alert));
+  };
+  spend_section("Spend vs budget per team", "chart-teams", r.teams, "team");
+  spend_section("Spend vs budget per feature", "chart-features", r.features, "feature");
+
+  std::vector<Bar> tenant_bars;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<bool> alert;
+  for (size_t i = 0; i < r.tenants.size(); ++i) {
+    const auto& t = r.tenants[i];
+    if (i < 15) tenant_bars.push_back(Bar{t.tenant, t.spend_nano_usd, -1, t.margin_risk});
+    rows.push_back({t.tenant, Usd(t.spend_nano_usd), Pct(t.share),
+                    t.margin_risk ? "margin risk (>10x median)" : ""});
+    alert.push_back(t.margin_risk);
+  }
+  absl::StrAppend(&out, "<h2>Tenant concentration</h2>\n",
+                  BarChart("chart-tenants", "Tenant concentration", tenant_bars, true,
+                           r.spend_nano_usd),
+                  HtmlTable("tenant-rows", {"tenant", "spend", "share", "flag"}, rows, alert));
+
+  rows.clear();
+  for (const auto& t : r.tool_owners) {
+    rows.push_back({t.tool_owner_team, t.charged_team, t.charged_feature, absl::StrCat(t.steps),
+                    Usd(t.spend_nano_usd)});
+  }
+  absl::StrAppend(&out, "<h2>Tool owners: work performed for other teams</h2>\n",
+                  HtmlTable("tool-owner-rows",
+                            {"tool owner", "for team", "for feature", "steps", "spend"}, rows));
+
+  std::vector<Bar> dq_bars{
+      Bar{"attributed", dq.total_spend_nano_usd - dq.unattributed_spend_nano_usd, -1, false}};
+  for (const auto& u : dq.unattributed) {
+    dq_bars.push_back(Bar{absl::StrCat(u.source, ": ", u.reason), u.spend_nano_usd, -1, true});
+  }
+  rows.clear();
+  for (const auto& u : dq.unattributed) {
+    rows.push_back({absl::StrCat(u.source, ": ", u.reason), absl::StrCat(u.count),
+                    Usd(u.spend_nano_usd), Pct(u.share)});
+  }
+  absl::StrAppend(
+      &out, "<h2>Data quality: unattributed share ", Pct(dq.unattributed_share), "</h2>\n",
+      BarChart("chart-unattributed", "Unattributed share", dq_bars, true, dq.total_spend_nano_usd),
+      HtmlTable("unattributed-rows", {"reason", "events", "spend", "share"}, rows),
+      "<p>Unpriced steps: ", dq.unpriced_steps, " · tag drift steps: ", dq.drift_steps,
+      " · pending inheritance: ", dq.pending_steps, " steps (", Usd(dq.pending_spend_nano_usd),
+      ") · corrections after rollup: ", Usd(dq.correction_spend_nano_usd), "</p>\n");
+  if (!r.invoices.empty()) {
+    rows.clear();
+    alert.clear();
+    for (const auto& i : r.invoices) {
+      rows.push_back({i.provider, Month(i.month), Usd(i.invoiced_nano_usd),
+                      Usd(i.attributed_nano_usd), Usd(i.gap_nano_usd), Pct(i.gap_share),
+                      i.flagged ? "gap > 5%: investigate" : "ok"});
+      alert.push_back(i.flagged);
+    }
+    absl::StrAppend(&out, "<h2>Invoices: attributed vs invoiced</h2>\n",
+                    HtmlTable("invoice-rows", {"provider", "month", "invoiced", "attributed",
+                                               "gap", "gap %", "flag"},
+                              rows, alert));
+  }
+  absl::StrAppend(&out, "<p class=\"muted\">Generated ",
+                  absl::FormatTime("%Y-%m-%d %H:%M UTC", r.generated_at, absl::UTCTimeZone()),
+                  " by stepledger.</p>\n</body></html>\n");
+  return out;
+}
+
+std::string Render(const ShowbackReport& report, ReportFormat format) {
+  switch (format) {
+    case ReportFormat::kTable: return RenderTable(report);
+    case ReportFormat::kCsv: return RenderCsv(report);
+    case ReportFormat::kJson: return RenderJson(report);
+    case ReportFormat::kFocus: return RenderFocusCsv(report);
+    case ReportFormat::kHtml: return RenderHtml(report);
+  }
+  return RenderTable(report);
+}
+
+}  // namespace stepledger::domain::reports

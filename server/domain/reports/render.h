@@ -1,0 +1,49 @@
+// Renderers of a ShowbackReport. Each returns the whole document as a string; none does I/O.
+//
+//   table  aligned plain text for a terminal (the default)
+//   csv    one row per report line, with a `section` column (team, feature, tenant, ...)
+//   json   the report as one object (amounts as exact nano-USD integers and USD strings)
+//   focus  FinOps FOCUS-style CSV, one row per rollup row: BilledCost, EffectiveCost,
+//          ChargePeriodStart/End, ChargeCategory 'Usage', ChargeClass '' or 'Correction'
+//          (the step arrived after its day was rolled up), ConsumedQuantity/Unit,
+//          ServiceName (provider, else step kind), SubAccountId (charged team), Tags (JSON);
+//          our dimensions as x_ columns
+//   html   one self-contained page: inline CSS and inline SVG charts, no external assets
+//
+// Thread safety: pure functions.
+#ifndef STEPLEDGER_SERVER_DOMAIN_REPORTS_RENDER_H_
+#define STEPLEDGER_SERVER_DOMAIN_REPORTS_RENDER_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "server/domain/reports/showback.h"
+
+namespace stepledger::domain::reports {
+
+enum class ReportFormat { kTable, kCsv, kJson, kFocus, kHtml };
+
+absl::StatusOr<ReportFormat> ParseReportFormat(std::string_view name);
+std::string_view FormatName(ReportFormat format);
+std::string_view FileExtension(ReportFormat format);  // "txt", "csv", "json", "focus.csv", "html"
+
+// nano-USD as a USD decimal: all 9 decimals (exact) or rounded to `decimals`.
+std::string FormatUsd(int64_t nano_usd, int decimals = 9);
+
+// The column names of the FOCUS export, in order.
+const std::vector<std::string>& FocusColumns();
+
+std::string RenderTable(const ShowbackReport& report);
+std::string RenderCsv(const ShowbackReport& report);
+std::string RenderJson(const ShowbackReport& report);
+std::string RenderFocusCsv(const ShowbackReport& report);
+std::string RenderHtml(const ShowbackReport& report);
+
+std::string Render(const ShowbackReport& report, ReportFormat format);
+
+}  // namespace stepledger::domain::reports
+
+#endif  // STEPLEDGER_SERVER_DOMAIN_REPORTS_RENDER_H_

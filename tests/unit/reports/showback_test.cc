@@ -1,0 +1,153 @@
+// BuildShowback over hand-made rollup rows, and what the renderers make of the result.
+#include "server/domain/reports/showback.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "server/domain/reports/render.h"
+
+namespace stepledger::domain::reports {
+namespace {
+
+constexpr int64_t kUsd = 1'000'000'000;
+
+RollupRow Row(absl::CivilDay day, const std::string& team, const std::string& feature,
+              const std::string& tenant, int64_t cost, const std::string& status = "complete") {
+  RollupRow r;
+  r.day = day;
+  r.team = team;
+  r.feature = feature;
+  r.tenant = tenant;
+  r.workload_class = "interactive";
+  r.environment = "production";
+  r.kind = "model_call";
+  r.provider = "openai";
+  r.model = "gpt-x";
+  r.attribution_status = status;
+  r.steps = 10;
+  r.cost_nano_usd = cost;
+  r.runs = 2;
+  r.output_tokens = 100;
+  return r;
+}
+
+ShowbackInputs February() {
+  ShowbackInputs in;
+  in.from = absl::CivilDay(2025, 2, 1);
+  in.to = absl::CivilDay(2025, 2, 28);
+  in.through = absl::CivilDay(2025, 2, 14);  // half the month rolled up
+  in.budgets_available = true;
+  in.budgets = {{"team", "mail", CapPeriod::kMonthly, 100 * kUsd},
+                {"team", "search", CapPeriod::kDaily, 1 * kUsd}};
+  const absl::CivilDay d(2025, 2, 3);
+  in.rows = {Row(d, "mail", "triage", "t1", 60 * kUsd), Row(d, "search", "rank", "t2", 10 * kUsd),
+             Row(d, "search", "rank", "t3", 1 * kUsd), Row(d, "search", "rank", "t4", 1 * kUsd),
+             Row(d, "ops", "misc", "t5", 8 * kUsd, "defaulted")};
+  in.rows.back().attribution_reason = "";
+  in.quarantine_rows = {{d, "", "missing_team", "production", 3, 0, 20 * kUsd}};
+  in.tool_owner_rows = {{d, "", "search", "mail", "triage", "production", 4, 2 * kUsd}};
+  in.run_stats = {{"team", "mail", 7, 3 * kUsd, 9 * kUsd}};
+  in.invoices = {{"openai", absl::CivilMonth(2025, 2), 100 * kUsd}};
+  return in;
+}
+
+TEST(ShowbackTest, TeamLinesCarryBudgetProratedBudgetAndVariance) {
+  const ShowbackReport r = BuildShowback(February(), absl::FromUnixSeconds(0));
+  ASSERT_EQ(r.teams.size(), 3u);
+  const SpendLine& mail = r.teams[0];
+  EXPECT_EQ(mail.key, "mail");
+  EXPECT_EQ(mail.spend_nano_usd, 60 * kUsd);
+  EXPECT_EQ(mail.budget_nano_usd, 100 * kUsd);
+  EXPECT_EQ(mail.prorated_budget_nano_usd, 50 * kUsd);  // 14 of 28 days
+  EXPECT_EQ(mail.variance.variance_nano_usd, 10 * kUsd);
+  EXPECT_TRUE(mail.variance.over_budget);
+  EXPECT_EQ(mail.runs, 7);
+  EXPECT_EQ(mail.run_cost_p95_nano_usd, 9 * kUsd);
+  const SpendLine& search = r.teams[1];
+  EXPECT_EQ(search.budget_nano_usd, 28 * kUsd);
+  EXPECT_EQ(search.prorated_budget_nano_usd, 14 * kUsd);
+  EXPECT_FALSE(search.variance.over_budget);
+  EXPECT_FALSE(r.teams[2].has_budget);
+}
+
+TEST(ShowbackTest, TenantsFarAboveTheMedianAreMarginRisks) {
+  const ShowbackReport r = BuildShowback(February(), absl::FromUnixSeconds(0));
+  // Spends 60, 10, 1, 1, 8: median 8, and 60 is not above 80.
+  for (const TenantLine& t : r.tenants) EXPECT_FALSE(t.margin_risk) << t.tenant;
+  ShowbackInputs in = February();
+  in.rows.push_back(Row(absl::CivilDay(2025, 2, 4), "mail", "triage", "t1", 30 * kUsd));
+  const ShowbackReport r2 = BuildShowback(in, absl::FromUnixSeconds(0));
+  ASSERT_EQ(r2.tenants[0].tenant, "t1");
+  EXPECT_TRUE(r2.tenants[0].margin_risk);  // 90 > 10 x 8
+  EXPECT_NEAR(r2.tenants[0].share, 90.0 / 110.0, 1e-12);
+}
+
+TEST(ShowbackTest, UnattributedShareCountsDefaultedStepsAndQuarantinedCost) {
+  const ShowbackReport r = BuildShowback(February(), absl::FromUnixSeconds(0));
+  const DataQuality& dq = r.data_quality;
+  EXPECT_EQ(dq.total_spend_nano_usd, 100 * kUsd);  // 80 ledger + 20 quarantined
+  EXPECT_EQ(dq.unattributed_spend_nano_usd, 28 * kUsd);
+  EXPECT_DOUBLE_EQ(dq.unattributed_share, 0.28);
+  ASSERT_EQ(dq.unattributed.size(), 2u);
+  EXPECT_EQ(dq.unattributed[0].reason, "defaulted");
+  EXPECT_EQ(dq.unattributed[1].source, "quarantine");
+  EXPECT_DOUBLE_EQ(dq.unattributed[1].share, 0.2);
+}
+
+TEST(ShowbackTest, InvoiceGapComparesTheProvidersAttributedSpend) {
+  const ShowbackReport r = BuildShowback(February(), absl::FromUnixSeconds(0));
+  ASSERT_EQ(r.invoices.size(), 1u);
+  EXPECT_EQ(r.invoices[0].attributed_nano_usd, 80 * kUsd);
+  EXPECT_TRUE(r.invoices[0].flagged);
+}
+
+TEST(RenderTest, FocusExportHasFocusColumnsAndMarksCorrections) {
+  ShowbackInputs in = February();
+  in.rows[1].charge_class = kChargeClassCorrection;
+  const std::string csv = RenderFocusCsv(BuildShowback(in, absl::FromUnixSeconds(0)));
+  const std::vector<std::string> lines = absl::StrSplit(csv, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 1 + in.rows.size());
+  EXPECT_TRUE(absl::StartsWith(lines[0], "BilledCost,EffectiveCost,BillingCurrency,"
+                                         "ChargePeriodStart,ChargePeriodEnd,ChargeCategory,"
+                                         "ChargeClass"));
+  EXPECT_TRUE(absl::StartsWith(lines[1], "60.000000000,60.000000000,USD,2025-02-03T00:00:00Z,"
+                                         "2025-02-04T00:00:00Z,Usage,,"));
+  EXPECT_TRUE(absl::StartsWith(lines[2], "10.000000000,10.000000000,USD,2025-02-03T00:00:00Z,"
+                                         "2025-02-04T00:00:00Z,Usage,Correction,"));
+  EXPECT_TRUE(absl::StrContains(lines[1], "\"{\"\"feature\"\":\"\"triage\"\""));
+}
+
+TEST(RenderTest, HtmlIsSelfContainedWithTeamRowsAndCharts) {
+  const std::string html = RenderHtml(BuildShowback(February(), absl::FromUnixSeconds(0)));
+  EXPECT_TRUE(absl::StrContains(html, "<svg id=\"chart-teams\""));
+  EXPECT_TRUE(absl::StrContains(html, "<svg id=\"chart-tenants\""));
+  EXPECT_TRUE(absl::StrContains(html, "<svg id=\"chart-unattributed\""));
+  EXPECT_TRUE(absl::StrContains(html, "<td>mail</td>"));
+  EXPECT_TRUE(absl::StrContains(html, "<tr class=\"alert\"><td>mail</td>"));
+  EXPECT_FALSE(absl::StrContains(html, "src="));
+  EXPECT_FALSE(absl::StrContains(html, "<link"));
+  EXPECT_FALSE(absl::StrContains(html, "http://") &&
+               !absl::StrContains(html, "xmlns=\"http://www.w3.org/2000/svg\""));
+}
+
+TEST(RenderTest, JsonAndCsvAndTableMentionEveryTeam) {
+  const ShowbackReport r = BuildShowback(February(), absl::FromUnixSeconds(0));
+  for (ReportFormat f : {ReportFormat::kTable, ReportFormat::kCsv, ReportFormat::kJson}) {
+    const std::string out = Render(r, f);
+    for (const char* team : {"mail", "search", "ops"}) {
+      EXPECT_TRUE(absl::StrContains(out, team)) << FormatName(f) << " " << team;
+    }
+  }
+  EXPECT_TRUE(absl::StrContains(RenderJson(r), "\"spend_nano_usd\":80000000000"));
+}
+
+TEST(FormatUsdTest, ExactAndRounded) {
+  EXPECT_EQ(FormatUsd(1), "0.000000001");
+  EXPECT_EQ(FormatUsd(-1'500'000'000), "-1.500000000");
+  EXPECT_EQ(FormatUsd(1'005'000'000, 2), "1.01");
+  EXPECT_EQ(FormatUsd(-4'000'000, 2), "0.00");  // rounds to zero: no "-0.00"
+  EXPECT_EQ(FormatUsd(12 * kUsd, 0), "12");
+}
+
+}  // namespace
+}  // namespace stepledger::domain::reports
