@@ -21,7 +21,9 @@
 #include "server/domain/runs/run_query.h"
 #include "server/metrics/ingest_metrics.h"
 #include "server/metrics/metrics_registry.h"
+#include "server/metrics/label_guard.h"
 #include "server/metrics/run_metrics.h"
+#include "server/metrics/spend_metrics.h"
 #include "server/storage/migrator.h"
 #include "server/storage/partitions.h"
 #include "server/storage/pg_ledger_store.h"
@@ -78,10 +80,16 @@ int Run(const config::Config& config) {
     return 1;
   }
   metrics::RegisterBuildInfo(registry.registry(), STEPLEDGER_VERSION);
-  metrics::IngestMetrics ingest_metrics(registry.registry());
+  metrics::LabelGuard label_guard(
+      registry.registry(),
+      {.default_limit = static_cast<size_t>(config.metrics_label_limit),
+       .limits = {{std::string(metrics::kTenantLabel),
+                   static_cast<size_t>(config.metrics_top_tenants)}}});
+  metrics::SpendMetrics spend_metrics(registry.registry(), label_guard);
+  metrics::IngestMetrics ingest_metrics(registry.registry(), spend_metrics.unattributed_family());
   metrics::RunMetrics run_metrics(registry.registry());
 
-  CommitLogObserver commit_observer({&ingest_metrics});
+  CommitLogObserver commit_observer({&ingest_metrics, &spend_metrics});
   domain::SystemClock clock;
   std::vector<std::unique_ptr<domain::ingest::LedgerStore>> stores;
   for (int i = 0; i < config.writers; ++i) {

@@ -98,6 +98,17 @@ const std::vector<FlagSpec>& Flags() {
        [](Config& c, const std::string& v) {
          return SetDuration(c.upkeep_interval, "upkeep-interval", v);
        }},
+      {"metrics-label-limit",
+       "distinct values per client-derived metric label before the rest fold into \"other\" "
+       "(default 100)",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.metrics_label_limit, "metrics-label-limit", v, 1);
+       }},
+      {"metrics-top-tenants", "tenants with their own spend series; the rest are \"other\" "
+       "(default 50)",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.metrics_top_tenants, "metrics-top-tenants", v, 0);
+       }},
   };
   return kFlags;
 }

@@ -29,6 +29,11 @@ struct Config {
   absl::Duration pending_inheritance_wait = absl::Minutes(15);
   // How often scheduled upkeep runs (pending expiry, run gauges).
   absl::Duration upkeep_interval = absl::Seconds(30);
+  // Metrics cardinality (docs/METRICS.md): distinct values per client-derived label (feature,
+  // team, the feature/team pair, model, ...) before the rest fold into "other"; and the number
+  // of tenants with their own spend series.
+  int metrics_label_limit = 100;
+  int metrics_top_tenants = 50;
 };
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;

@@ -11,15 +11,13 @@ using prometheus::BuildHistogram;
 
 }  // namespace
 
-IngestMetrics::IngestMetrics(prometheus::Registry& registry)
+IngestMetrics::IngestMetrics(prometheus::Registry& registry,
+                             prometheus::Family<prometheus::Counter>& unattributed_spend)
     : rejected_family_(BuildCounter()
                            .Name("stepledger_events_rejected_total")
                            .Help("Events rejected (kept in quarantine), by field and reason")
                            .Register(registry)),
-      unattributed_family_(BuildCounter()
-                               .Name("stepledger_unattributed_spend_usd_total")
-                               .Help("Reported spend that could not be attributed, by reason")
-                               .Register(registry)),
+      unattributed_family_(unattributed_spend),
       group_failures_family_(BuildCounter()
                                  .Name("stepledger_write_groups_failed_total")
                                  .Help("Write groups whose transaction failed, by status code")

@@ -21,7 +21,10 @@ namespace stepledger::metrics {
 class IngestMetrics final : public domain::ingest::IngestObserver,
                             public domain::ingest::CommitObserver {
  public:
-  explicit IngestMetrics(prometheus::Registry& registry);
+  // `unattributed_spend` is stepledger_unattributed_spend_usd_total, declared once by
+  // SpendMetrics; quarantined events add their reported cost to it here.
+  IngestMetrics(prometheus::Registry& registry,
+                prometheus::Family<prometheus::Counter>& unattributed_spend);
 
   // IngestObserver
   void OnEventsReceived(size_t count) override;
