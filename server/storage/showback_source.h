@@ -1,0 +1,31 @@
+// Reads what a showback report needs from PostgreSQL: rollup rows, tool-owner and quarantine
+// rollups, cost per run from `runs`, budgets (when the budgets table exists) and invoices.
+// Also imports invoices.
+//
+// Thread safety: stateless; every call opens its own connection and read-only transaction.
+#ifndef STEPLEDGER_SERVER_STORAGE_SHOWBACK_SOURCE_H_
+#define STEPLEDGER_SERVER_STORAGE_SHOWBACK_SOURCE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "server/domain/reports/showback.h"
+
+namespace stepledger::storage {
+
+// REQUIRES: from <= to. `environment` "" means all environments.
+absl::StatusOr<domain::reports::ShowbackInputs> LoadShowbackInputs(
+    const std::string& database_url, absl::CivilDay from, absl::CivilDay to,
+    const std::string& environment);
+
+// Sets (or replaces) a provider's invoiced total for a month.
+absl::Status ImportInvoice(const std::string& database_url, const std::string& provider,
+                           absl::CivilMonth month, int64_t amount_nano_usd,
+                           const std::string& source);
+
+}  // namespace stepledger::storage
+
+#endif  // STEPLEDGER_SERVER_STORAGE_SHOWBACK_SOURCE_H_
