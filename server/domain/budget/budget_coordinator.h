@@ -1,0 +1,87 @@
+// BudgetCoordinator: the budget use cases around the in-memory engine.
+//
+//   - administration: caps (validated, defaulted by tier, stored and audited through the
+//     repository before the engine sees them) and acknowledgements (stored first: the audit
+//     trail is never behind what the engine enforces);
+//   - committed spend: as a CommitObserver it charges every newly stored step to the engine
+//     (and settles the step's reservation) right after its group commits;
+//   - refresh (every ~1 s, app/ drives it): caps and acknowledgements changed by other replicas,
+//     and the shared counters. Counters are read as totals over every writer of every replica
+//     (this one's included) and this replica's local counts since the read began are kept on
+//     top, so a check sees its own commits at once and everyone's within one refresh.
+//
+// Reservations are keyed by "<parent_run_id>/<step_id>", on both the check and the settle
+// side, because step ids are only unique within a run.
+//
+// Thread safety: all methods are thread-safe (the engine and the repository are).
+#ifndef STEPLEDGER_SERVER_DOMAIN_BUDGET_BUDGET_COORDINATOR_H_
+#define STEPLEDGER_SERVER_DOMAIN_BUDGET_BUDGET_COORDINATOR_H_
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "server/domain/budget/budget_repository.h"
+#include "server/domain/budget/engine.h"
+#include "server/domain/clock.h"
+#include "server/domain/ingest/group_committer.h"
+
+namespace stepledger::domain::budget {
+
+// Observes decisions for metrics; must be thread-safe.
+class BudgetObserver {
+ public:
+  virtual ~BudgetObserver() = default;
+  virtual void OnCheck(const CheckResult& result, absl::Duration latency) = 0;
+  virtual void OnCheckRejected() = 0;
+  virtual void OnAcknowledgement() = 0;
+  virtual void OnRefresh(BudgetEngine& engine) = 0;
+};
+
+class BudgetCoordinator final : public ingest::CommitObserver {
+ public:
+  // REQUIRES: all references outlive this object; observer may be null.
+  BudgetCoordinator(BudgetEngine& engine, BudgetRepository& repository, const Clock& clock,
+                    BudgetObserver* observer);
+
+  // Loads caps, acknowledgements and counters. Call once before serving.
+  absl::Status Start();
+  // One refresh round (caps, acknowledgements, counters) and reservation expiry.
+  absl::Status Refresh();
+
+  absl::StatusOr<CheckResult> Check(CheckRequest request);
+
+  absl::StatusOr<Cap> PutCap(Cap cap, const std::string& changed_by);
+  absl::Status DeleteCap(const std::string& cap_id, const std::string& changed_by);
+  std::vector<Cap> ListCaps() const { return engine_.ListCaps(); }
+
+  absl::StatusOr<Acknowledgement> Acknowledge(const std::string& cap_id,
+                                              const std::string& principal,
+                                              const std::string& reason, NanoUsd extra_headroom,
+                                              absl::Time expires_at);
+  std::vector<Acknowledgement> ListAcknowledgements(const std::string& cap_id) const;
+
+  // CommitObserver
+  void OnGroupCommitted(absl::Span<const ingest::IngestItem* const> items,
+                        absl::Span<const ingest::Outcome> outcomes,
+                        absl::Duration latency) override;
+  void OnGroupFailed(const absl::Status& status, size_t events) override {}
+
+  static std::string ReservationKey(std::string_view run_id, std::string_view step_id);
+
+ private:
+  absl::Status SyncCaps();
+  absl::Status SyncAcknowledgements();
+  absl::Status SyncCounters();
+
+  BudgetEngine& engine_;
+  BudgetRepository& repository_;
+  const Clock& clock_;
+  BudgetObserver* const observer_;
+  std::atomic<uint64_t> ack_sequence_{0};
+};
+
+}  // namespace stepledger::domain::budget
+
+#endif  // STEPLEDGER_SERVER_DOMAIN_BUDGET_BUDGET_COORDINATOR_H_

@@ -1,0 +1,31 @@
+// Port: where caps, acknowledgements and shared spend counters are kept (PostgreSQL in
+// production, see storage/pg_budget_store.h). Implementations must be thread-safe.
+#ifndef STEPLEDGER_SERVER_DOMAIN_BUDGET_BUDGET_REPOSITORY_H_
+#define STEPLEDGER_SERVER_DOMAIN_BUDGET_BUDGET_REPOSITORY_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "server/domain/budget/acknowledgements.h"
+#include "server/domain/budget/cap.h"
+#include "server/domain/budget/engine.h"
+
+namespace stepledger::domain::budget {
+
+class BudgetRepository {
+ public:
+  virtual ~BudgetRepository() = default;
+  virtual absl::StatusOr<std::vector<Cap>> LoadCaps() = 0;
+  // Audited; back-fills the cap's counters from the ledger when nothing counted them yet.
+  virtual absl::Status PutCap(const Cap& cap, const std::string& changed_by, absl::Time now) = 0;
+  virtual absl::Status DeleteCap(const std::string& cap_id, const std::string& changed_by) = 0;
+  virtual absl::Status InsertAcknowledgement(const Acknowledgement& ack) = 0;
+  virtual absl::StatusOr<std::vector<Acknowledgement>> LoadAcknowledgements() = 0;
+  // Committed spend per counter summed over every writer of every replica.
+  virtual absl::StatusOr<std::vector<CounterTotals>> ReadCounterTotals(absl::Time since) = 0;
+};
+
+}  // namespace stepledger::domain::budget
+
+#endif  // STEPLEDGER_SERVER_DOMAIN_BUDGET_BUDGET_REPOSITORY_H_

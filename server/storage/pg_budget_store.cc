@@ -1,0 +1,206 @@
+#include "server/storage/pg_budget_store.h"
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "server/storage/budget_queries.h"
+#include "server/storage/copy_text.h"
+#include "server/storage/pg_status.h"
+
+namespace stepledger::storage {
+
+using domain::budget::Acknowledgement;
+using domain::budget::Cap;
+using domain::budget::CounterTotals;
+
+struct PgBudgetStore::Connection {
+  explicit Connection(const std::string& url) : pg(url) {}
+  pqxx::connection pg;
+};
+
+absl::StatusOr<domain::budget::Scope> ParseScope(std::string_view s) {
+  using domain::budget::Scope;
+  if (s == "feature") return Scope::kFeature;
+  if (s == "team") return Scope::kTeam;
+  if (s == "tenant") return Scope::kTenant;
+  if (s == "org") return Scope::kOrg;
+  return absl::InvalidArgumentError(
+      absl::StrCat("scope: \"", std::string(s), "\" is not feature, team, tenant or org"));
+}
+
+absl::StatusOr<domain::budget::Period> ParsePeriod(std::string_view s) {
+  using domain::budget::Period;
+  if (s == "daily") return Period::kDaily;
+  if (s == "monthly") return Period::kMonthly;
+  return absl::InvalidArgumentError(
+      absl::StrCat("period: \"", std::string(s), "\" is not daily or monthly"));
+}
+
+absl::StatusOr<domain::budget::Action> ParseAction(std::string_view s) {
+  using domain::budget::Action;
+  if (s == "alert") return Action::kAlert;
+  if (s == "require_ack") return Action::kRequireAck;
+  if (s.empty() || s == "default") return Action::kUnspecified;
+  return absl::InvalidArgumentError(
+      absl::StrCat("action: \"", std::string(s), "\" is not alert or require_ack"));
+}
+
+absl::StatusOr<domain::Environment> ParseEnvironment(std::string_view s) {
+  if (s == "production") return domain::Environment::kProduction;
+  if (s == "staging") return domain::Environment::kStaging;
+  if (s == "eval") return domain::Environment::kEval;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "environment: \"", std::string(s), "\" is not production, staging or eval"));
+}
+
+PgBudgetStore::PgBudgetStore(std::string database_url) : database_url_(std::move(database_url)) {}
+PgBudgetStore::~PgBudgetStore() = default;
+
+absl::StatusOr<PgBudgetStore::Connection*> PgBudgetStore::Conn() {
+  if (conn_ != nullptr && conn_->pg.is_open()) return conn_.get();
+  try {
+    conn_ = std::make_unique<Connection>(database_url_);
+  } catch (...) {
+    conn_.reset();
+    return CurrentExceptionToStatus("connect (budgets)");
+  }
+  return conn_.get();
+}
+
+// Runs `fn` in a transaction on the store's connection; maps exceptions; drops the connection
+// after a failure so the next call reconnects.
+#define STEPLEDGER_WITH_CONN(context, body)              \
+  absl::MutexLock lock(&mu_);                            \
+  absl::StatusOr<Connection*> conn = Conn();             \
+  if (!conn.ok()) return conn.status();                  \
+  try {                                                  \
+    body                                                 \
+  } catch (...) {                                        \
+    conn_.reset();                                       \
+    return CurrentExceptionToStatus(context);            \
+  }
+
+absl::StatusOr<std::vector<Cap>> PgBudgetStore::LoadCaps() {
+  STEPLEDGER_WITH_CONN("load caps", {
+    pqxx::read_transaction txn((*conn)->pg);
+    std::vector<Cap> caps;
+    for (const auto& row : txn.exec(queries::kSelectCaps)) {
+      Cap cap;
+      cap.id = row[0].as<std::string>();
+      auto scope = ParseScope(row[1].as<std::string>());
+      auto env = ParseEnvironment(row[3].as<std::string>());
+      auto period = ParsePeriod(row[4].as<std::string>());
+      auto action = ParseAction(row[6].as<std::string>());
+      if (!scope.ok() || !env.ok() || !period.ok() || !action.ok()) {
+        return absl::InternalError(absl::StrCat("budgets row ", cap.id, " is malformed"));
+      }
+      cap.scope = *scope;
+      cap.key = row[2].as<std::string>();
+      cap.environment = *env;
+      cap.period = *period;
+      cap.limit_nano_usd = row[5].as<int64_t>();
+      cap.action = *action;
+      cap.alert_threshold_bps = row[7].as<int32_t>();
+      cap.owner = row[8].as<std::string>();
+      cap.signed_off_by = row[9].as<std::string>();
+      cap.shadow = row[10].as<bool>();
+      caps.push_back(std::move(cap));
+    }
+    return caps;
+  })
+}
+
+absl::Status PgBudgetStore::PutCap(const Cap& cap, const std::string& changed_by,
+                                   absl::Time now) {
+  STEPLEDGER_WITH_CONN("put budget", {
+    pqxx::work txn((*conn)->pg);
+    txn.exec(queries::kLockCounters);
+    pqxx::result before = txn.exec_params(queries::kSelectCapJson, cap.id);
+    const std::string scope(domain::budget::ToString(cap.scope));
+    const std::string env(domain::ToString(cap.environment));
+    pqxx::row after = txn.exec_params1(
+        queries::kUpsertCap, cap.id, scope, cap.key, env,
+        std::string(domain::budget::ToString(cap.period)), cap.limit_nano_usd,
+        std::string(domain::budget::ToString(cap.action)), cap.alert_threshold_bps, cap.owner,
+        cap.signed_off_by, cap.shadow);
+    const bool created = before.empty();
+    const std::string before_json = created ? "" : before[0][0].as<std::string>();
+    txn.exec_params(queries::kInsertAudit, cap.id, created ? "create" : "update", changed_by,
+                    created ? nullptr : before_json.c_str(), after[0].as<std::string>());
+    txn.exec_params(queries::kBackfillCounters, scope, cap.key, env, PgTimestamp(now));
+    txn.commit();
+    return absl::OkStatus();
+  })
+}
+
+absl::Status PgBudgetStore::DeleteCap(const std::string& cap_id, const std::string& changed_by) {
+  STEPLEDGER_WITH_CONN("delete budget", {
+    pqxx::work txn((*conn)->pg);
+    txn.exec(queries::kLockCounters);
+    pqxx::result before = txn.exec_params(queries::kSelectCapJson, cap_id);
+    if (before.empty()) return absl::NotFoundError(absl::StrCat("cap_id: no cap \"", cap_id, "\""));
+    pqxx::row deleted = txn.exec_params1(queries::kDeleteCap, cap_id);
+    txn.exec_params(queries::kInsertAudit, cap_id, "delete", changed_by,
+                    before[0][0].as<std::string>(), nullptr);
+    txn.exec_params(queries::kDropOrphanCounters, deleted[0].as<std::string>(),
+                    deleted[1].as<std::string>(), deleted[2].as<std::string>());
+    txn.commit();
+    return absl::OkStatus();
+  })
+}
+
+absl::Status PgBudgetStore::InsertAcknowledgement(const Acknowledgement& ack) {
+  STEPLEDGER_WITH_CONN("acknowledge", {
+    pqxx::work txn((*conn)->pg);
+    txn.exec_params(queries::kInsertAcknowledgement, ack.id, ack.cap_id, ack.principal,
+                    ack.reason, ack.extra_headroom, PgTimestamp(ack.created_at),
+                    PgTimestamp(ack.expires_at));
+    txn.commit();
+    return absl::OkStatus();
+  })
+}
+
+absl::StatusOr<std::vector<Acknowledgement>> PgBudgetStore::LoadAcknowledgements() {
+  STEPLEDGER_WITH_CONN("load acknowledgements", {
+    pqxx::read_transaction txn((*conn)->pg);
+    std::vector<Acknowledgement> acks;
+    for (const auto& row : txn.exec(queries::kSelectAcknowledgements)) {
+      Acknowledgement ack;
+      ack.id = row[0].as<std::string>();
+      ack.cap_id = row[1].as<std::string>();
+      ack.principal = row[2].as<std::string>();
+      ack.reason = row[3].as<std::string>();
+      ack.extra_headroom = row[4].as<int64_t>();
+      ack.created_at = absl::FromUnixMicros(static_cast<int64_t>(row[5].as<double>() * 1e6));
+      ack.expires_at = absl::FromUnixMicros(static_cast<int64_t>(row[6].as<double>() * 1e6));
+      acks.push_back(std::move(ack));
+    }
+    return acks;
+  })
+}
+
+absl::StatusOr<std::vector<CounterTotals>> PgBudgetStore::ReadCounterTotals(absl::Time since) {
+  STEPLEDGER_WITH_CONN("read counters", {
+    pqxx::read_transaction txn((*conn)->pg);
+    std::vector<CounterTotals> rows;
+    for (const auto& row : txn.exec_params(queries::kCounterTotals, PgTimestamp(since))) {
+      auto scope = ParseScope(row[0].as<std::string>());
+      auto env = ParseEnvironment(row[2].as<std::string>());
+      auto period = ParsePeriod(row[3].as<std::string>());
+      if (!scope.ok() || !env.ok() || !period.ok()) continue;  // not a counter we evaluate
+      CounterTotals t;
+      t.key.scope = *scope;
+      t.key.key = row[1].as<std::string>();
+      t.key.environment = *env;
+      t.key.period = *period;
+      t.key.period_start = absl::FromUnixSeconds(row[4].as<int64_t>());
+      t.spent = row[5].as<int64_t>();
+      rows.push_back(std::move(t));
+    }
+    return rows;
+  })
+}
+
+#undef STEPLEDGER_WITH_CONN
+
+}  // namespace stepledger::storage

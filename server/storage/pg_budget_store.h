@@ -1,0 +1,61 @@
+// PgBudgetStore: caps (every change audited with who, when, before and after), acknowledgements
+// (kept forever) and the shared spend counters, in PostgreSQL.
+//
+// Thread safety: thread-safe; one connection guarded by a mutex (budget administration and the
+// once-a-second counter refresh are low rate; the hot CheckBudget path never touches this).
+// The connection is reopened on the next call after a failure.
+#ifndef STEPLEDGER_SERVER_STORAGE_PG_BUDGET_STORE_H_
+#define STEPLEDGER_SERVER_STORAGE_PG_BUDGET_STORE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "server/domain/budget/acknowledgements.h"
+#include "server/domain/budget/budget_repository.h"
+#include "server/domain/budget/cap.h"
+#include "server/domain/budget/engine.h"
+
+namespace stepledger::storage {
+
+class PgBudgetStore final : public domain::budget::BudgetRepository {
+ public:
+  explicit PgBudgetStore(std::string database_url);
+  ~PgBudgetStore() override;
+
+  absl::StatusOr<std::vector<domain::budget::Cap>> LoadCaps() override;
+  // Inserts or replaces the cap, audits the change and back-fills its counters from the
+  // ledger (current day and month) when nothing counted them yet, in one transaction.
+  // REQUIRES: the cap passed ValidateCap().
+  absl::Status PutCap(const domain::budget::Cap& cap, const std::string& changed_by,
+                      absl::Time now) override;
+  // NotFound when absent. Audited. Acknowledgements of the cap are kept.
+  absl::Status DeleteCap(const std::string& cap_id, const std::string& changed_by) override;
+
+  absl::Status InsertAcknowledgement(const domain::budget::Acknowledgement& ack) override;
+  absl::StatusOr<std::vector<domain::budget::Acknowledgement>> LoadAcknowledgements() override;
+
+  // Totals over every owner of the counters whose period starts at or after `since`.
+  absl::StatusOr<std::vector<domain::budget::CounterTotals>> ReadCounterTotals(absl::Time since) override;
+
+ private:
+  struct Connection;
+  absl::StatusOr<Connection*> Conn() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const std::string database_url_;
+  absl::Mutex mu_;
+  std::unique_ptr<Connection> conn_ ABSL_GUARDED_BY(mu_);
+};
+
+// String forms used in the database (and the CLI): "feature", "daily", "require_ack", ...
+absl::StatusOr<domain::budget::Scope> ParseScope(std::string_view s);
+absl::StatusOr<domain::budget::Period> ParsePeriod(std::string_view s);
+absl::StatusOr<domain::budget::Action> ParseAction(std::string_view s);
+absl::StatusOr<domain::Environment> ParseEnvironment(std::string_view s);
+
+}  // namespace stepledger::storage
+
+#endif  // STEPLEDGER_SERVER_STORAGE_PG_BUDGET_STORE_H_

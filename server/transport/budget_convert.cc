@@ -1,0 +1,141 @@
+#include "server/transport/budget_convert.h"
+
+#include "absl/strings/str_cat.h"
+#include "server/transport/step_convert.h"
+
+namespace stepledger::transport {
+namespace {
+
+using domain::budget::Action;
+using domain::budget::Period;
+using domain::budget::Scope;
+
+google::protobuf::Timestamp ToTimestamp(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  const int64_t micros = absl::ToUnixMicros(t);
+  ts.set_seconds(micros / 1'000'000);
+  ts.set_nanos(static_cast<int32_t>((micros % 1'000'000) * 1000));
+  return ts;
+}
+
+v1::Scope ToProto(Scope s) {
+  switch (s) {
+    case Scope::kFeature: return v1::SCOPE_FEATURE;
+    case Scope::kTeam: return v1::SCOPE_TEAM;
+    case Scope::kTenant: return v1::SCOPE_TENANT;
+    case Scope::kOrg: return v1::SCOPE_ORG;
+    case Scope::kUnspecified: break;
+  }
+  return v1::SCOPE_UNSPECIFIED;
+}
+
+}  // namespace
+
+v1::Decision ToProto(domain::budget::Decision decision) {
+  switch (decision) {
+    case domain::budget::Decision::kAllow: return v1::DECISION_ALLOW;
+    case domain::budget::Decision::kAlert: return v1::DECISION_ALERT;
+    case domain::budget::Decision::kRequireAck: return v1::DECISION_REQUIRE_ACK;
+  }
+  return v1::DECISION_UNSPECIFIED;
+}
+
+absl::StatusOr<domain::budget::Cap> FromProto(const v1::Cap& in) {
+  domain::budget::Cap cap;
+  cap.id = in.id();
+  switch (in.scope()) {
+    case v1::SCOPE_FEATURE: cap.scope = Scope::kFeature; break;
+    case v1::SCOPE_TEAM: cap.scope = Scope::kTeam; break;
+    case v1::SCOPE_TENANT: cap.scope = Scope::kTenant; break;
+    case v1::SCOPE_ORG: cap.scope = Scope::kOrg; break;
+    default: return absl::InvalidArgumentError("cap.scope: must be feature, team, tenant or org");
+  }
+  cap.key = in.key();
+  if (cap.scope == Scope::kOrg && cap.key.empty()) cap.key = "*";
+  switch (in.environment()) {
+    case v1::ENVIRONMENT_UNSPECIFIED:
+    case v1::ENVIRONMENT_PRODUCTION: cap.environment = domain::Environment::kProduction; break;
+    case v1::ENVIRONMENT_STAGING: cap.environment = domain::Environment::kStaging; break;
+    case v1::ENVIRONMENT_EVAL: cap.environment = domain::Environment::kEval; break;
+    default: return absl::InvalidArgumentError("cap.environment: unknown value");
+  }
+  switch (in.period()) {
+    case v1::PERIOD_DAILY: cap.period = Period::kDaily; break;
+    case v1::PERIOD_MONTHLY: cap.period = Period::kMonthly; break;
+    default: return absl::InvalidArgumentError("cap.period: must be daily or monthly");
+  }
+  cap.limit_nano_usd = in.limit_nano_usd();
+  switch (in.action()) {
+    case v1::CAP_ACTION_UNSPECIFIED: cap.action = Action::kUnspecified; break;
+    case v1::CAP_ACTION_ALERT: cap.action = Action::kAlert; break;
+    case v1::CAP_ACTION_REQUIRE_ACK: cap.action = Action::kRequireAck; break;
+    default: return absl::InvalidArgumentError("cap.action: unknown value");
+  }
+  if (in.alert_threshold_bps() != 0) cap.alert_threshold_bps = in.alert_threshold_bps();
+  cap.owner = in.owner();
+  cap.signed_off_by = in.signed_off_by();
+  cap.shadow = in.shadow();
+  return cap;
+}
+
+void ToProto(const domain::budget::Cap& cap, v1::Cap* out) {
+  out->set_id(cap.id);
+  out->set_scope(ToProto(cap.scope));
+  out->set_key(cap.key);
+  domain::Tags tags;
+  tags.environment = cap.environment;
+  v1::Tags t;
+  transport::ToProto(tags, &t);
+  out->set_environment(t.environment());
+  out->set_period(cap.period == Period::kDaily ? v1::PERIOD_DAILY : v1::PERIOD_MONTHLY);
+  out->set_limit_nano_usd(cap.limit_nano_usd);
+  out->set_action(cap.action == Action::kAlert ? v1::CAP_ACTION_ALERT : v1::CAP_ACTION_REQUIRE_ACK);
+  out->set_alert_threshold_bps(cap.alert_threshold_bps);
+  out->set_owner(cap.owner);
+  out->set_signed_off_by(cap.signed_off_by);
+  out->set_shadow(cap.shadow);
+}
+
+domain::budget::CheckRequest FromProto(const v1::CheckBudgetRequest& in) {
+  domain::budget::CheckRequest request;
+  request.tags = transport::FromProto(in.tags());
+  request.estimated_cost_nano_usd = in.estimated_cost_nano_usd();
+  request.reserve = in.reserve();
+  request.step_id = in.step_id();
+  return request;
+}
+
+void ToProto(const domain::budget::CheckResult& result, v1::CheckBudgetResponse* out) {
+  out->set_decision(ToProto(result.decision));
+  out->set_deciding_scope(ToProto(result.deciding_scope));
+  out->set_deciding_cap_id(result.deciding_cap_id);
+  out->set_reservation_id(result.reservation_id);
+  for (const auto& status : result.caps) {
+    v1::CapStatus* s = out->add_caps();
+    ToProto(*status.cap, s->mutable_cap());
+    s->set_spent_nano_usd(status.spent);
+    s->set_reserved_nano_usd(status.reserved);
+    s->set_acknowledged_headroom_nano_usd(status.acknowledged_headroom);
+    s->set_remaining_nano_usd(status.remaining);
+    s->set_burn_rate_nano_usd_per_hour(status.burn_rate_per_hour);
+    if (status.projected_exhaustion.has_value()) {
+      *s->mutable_projected_exhaustion() = ToTimestamp(*status.projected_exhaustion);
+    }
+    *s->mutable_period_start() = ToTimestamp(status.period_start);
+    *s->mutable_period_end() = ToTimestamp(status.period_end);
+    s->set_decision(ToProto(status.decision));
+  }
+}
+
+void ToProto(const domain::budget::Acknowledgement& ack, v1::Acknowledgement* out) {
+  out->set_id(ack.id);
+  out->set_cap_id(ack.cap_id);
+  out->set_principal(ack.principal);
+  out->set_reason(ack.reason);
+  out->set_extra_headroom_nano_usd(ack.extra_headroom);
+  out->set_consumed_nano_usd(ack.consumed);
+  *out->mutable_created_at() = ToTimestamp(ack.created_at);
+  *out->mutable_expires_at() = ToTimestamp(ack.expires_at);
+}
+
+}  // namespace stepledger::transport

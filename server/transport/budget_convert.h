@@ -1,0 +1,23 @@
+// Protobuf <-> domain conversion for budgets.
+#ifndef STEPLEDGER_SERVER_TRANSPORT_BUDGET_CONVERT_H_
+#define STEPLEDGER_SERVER_TRANSPORT_BUDGET_CONVERT_H_
+
+#include "absl/status/statusor.h"
+#include "server/domain/budget/acknowledgements.h"
+#include "server/domain/budget/cap.h"
+#include "server/domain/budget/check.h"
+#include "stepledger/v1/budget.pb.h"
+
+namespace stepledger::transport {
+
+// InvalidArgument naming the field for an enum value the domain does not know.
+absl::StatusOr<domain::budget::Cap> FromProto(const v1::Cap& cap);
+void ToProto(const domain::budget::Cap& cap, v1::Cap* out);
+domain::budget::CheckRequest FromProto(const v1::CheckBudgetRequest& request);
+void ToProto(const domain::budget::CheckResult& result, v1::CheckBudgetResponse* out);
+void ToProto(const domain::budget::Acknowledgement& ack, v1::Acknowledgement* out);
+v1::Decision ToProto(domain::budget::Decision decision);
+
+}  // namespace stepledger::transport
+
+#endif  // STEPLEDGER_SERVER_TRANSPORT_BUDGET_CONVERT_H_
