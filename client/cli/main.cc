@@ -11,6 +11,9 @@
 
 #include "client/cli/cli_context.h"
 #include "client/cli/dispatcher.h"
+#include "client/cli/invoice_command.h"
+#include "client/cli/report_command.h"
+#include "client/cli/rollup_command.h"
 #include "client/cli/send_command.h"
 
 namespace {
@@ -18,6 +21,13 @@ namespace {
 constexpr stepledger::client::Command kCommands[] = {
     {"send", "stream a JSON Lines file of StepEvents to the collector",
      &stepledger::client::RunSendCommand},
+    {"rollup", "roll the ledger up per day (PostgreSQL): rollup --day D | --from D1 --to D2",
+     &stepledger::client::RunRollupCommand},
+    {"report", "showback/variance report (PostgreSQL): report showback [--month M] [--format F]",
+     &stepledger::client::RunReportCommand},
+    {"invoice", "record a provider invoice (PostgreSQL): invoice import --provider P --period M "
+     "--amount USD",
+     &stepledger::client::RunInvoiceCommand},
 };
 
 }  // namespace
