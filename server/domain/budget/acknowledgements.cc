@@ -21,6 +21,7 @@ void AcknowledgementBook::Put(Acknowledgement ack) {
 
 AckHeadroom AcknowledgementBook::HeadroomAt(std::string_view cap_id, absl::Time t) const {
   AckHeadroom h;
+  if (by_cap_.empty()) return h;  // The common case; skips hashing the id on the check path.
   auto it = by_cap_.find(AbslView(cap_id));
   if (it == by_cap_.end()) return h;
   for (const Acknowledgement& a : it->second) {
@@ -52,6 +53,12 @@ NanoUsd AcknowledgementBook::Consume(std::string_view cap_id, NanoUsd amount, ab
 }
 
 std::vector<Acknowledgement> AcknowledgementBook::List(std::string_view cap_id) const {
+  if (cap_id.empty()) {
+    std::vector<Acknowledgement> all;
+    all.reserve(size_);
+    for (const auto& [unused, acks] : by_cap_) all.insert(all.end(), acks.begin(), acks.end());
+    return all;
+  }
   auto it = by_cap_.find(AbslView(cap_id));
   return it == by_cap_.end() ? std::vector<Acknowledgement>{} : it->second;
 }

@@ -49,7 +49,7 @@ class AcknowledgementBook {
   // first. Returns how much was consumed (less than amount when headroom ran out).
   NanoUsd Consume(std::string_view cap_id, NanoUsd amount, absl::Time t);
 
-  // The audit trail of one cap, oldest first.
+  // The audit trail of one cap, oldest first; an empty cap_id lists every cap's.
   std::vector<Acknowledgement> List(std::string_view cap_id) const;
 
   bool HasAny(std::string_view cap_id) const { return by_cap_.contains(AbslView(cap_id)); }

@@ -33,7 +33,9 @@ struct CapStatus {
   std::shared_ptr<const Cap> cap;  // Owner, scope, key, limit, shadow flag, ...
   NanoUsd spent = 0;               // Committed spend in the current period, all replicas.
   NanoUsd reserved = 0;            // Held by open reservations (this check's own excluded).
-  NanoUsd acknowledged_headroom = 0;  // Unused headroom of active acknowledgements.
+  // Unused headroom of the active acknowledgements of a REQUIRE_ACK cap (always 0 for an
+  // alert-only cap, which acknowledgements do not change).
+  NanoUsd acknowledged_headroom = 0;
   // The largest estimate that stays within the limit: limit - spent - reserved; for a
   // REQUIRE_ACK cap with live acknowledged headroom, the largest that the headroom still
   // covers: max(limit, spent) - spent - reserved + acknowledged_headroom. Negative: over.

@@ -28,6 +28,9 @@
 //   replica's rows into ApplySharedSnapshot(). Own spend lives in Counter::local_*, other
 //   replicas' in Counter::others_*, replaced wholesale by each snapshot: no spend is ever in
 //   both, so nothing is double counted, however snapshots and commits interleave.
+//   (A table that sums all replicas, this one included, works too: ApplyFullSnapshot()
+//   subtracts this replica's own totals taken just before the read, and can only over-count,
+//   by own commits made during the read, until the next refresh.)
 //   Staleness: a check sees this replica's commits and reservations at once, and other
 //   replicas' as of at most S = R + one refresh round trip (the snapshot's as_of).
 //   Overshoot: committed spend on a REQUIRE_ACK cap can exceed limit + acknowledged headroom by
@@ -62,10 +65,12 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "server/domain/budget/acknowledgements.h"
 #include "server/domain/budget/cap.h"
 #include "server/domain/budget/check.h"
@@ -154,6 +159,7 @@ class BudgetEngine {
                                               absl::Time expires_at);
   // Recovery / refresh from storage; replaces an acknowledgement with the same id.
   absl::Status LoadAcknowledgement(Acknowledgement ack);
+  // The audit trail of one cap, oldest first; an empty cap_id lists every acknowledgement.
   std::vector<Acknowledgement> ListAcknowledgements(std::string_view cap_id) const;
 
   // --- Recovery and replication ---
@@ -162,7 +168,16 @@ class BudgetEngine {
   // Replaces the other replicas' totals. Aborted (and nothing applied) when as_of is older than
   // the last applied snapshot's: a slow refresh must not roll counters back.
   absl::Status ApplySharedSnapshot(const SharedSnapshot& snapshot);
-  // This replica's own non-zero totals, for storage to write its reserved amounts.
+  // The same refresh for a shared table that does not split rows by replica: `totals` sums
+  // every replica, this one included, and `local_baseline` is ExportLocalCounters() taken just
+  // before the totals were read. Other replicas' part is totals - baseline (never negative).
+  // Since this replica charges a step only after its transaction commits, everything in the
+  // baseline is in the totals, so nothing is missed; own commits made during the read are in
+  // both until the next refresh, which errs on the safe side (over-counts, never under).
+  absl::Status ApplyFullSnapshot(const SharedSnapshot& totals,
+                                 absl::Span<const CounterTotals> local_baseline);
+  // This replica's own non-zero totals, for storage to write its reserved amounts (and as the
+  // baseline of ApplyFullSnapshot).
   std::vector<CounterTotals> ExportLocalCounters() const;
   // Drops counters of periods that ended at or before `ended_by` (keep a grace period for late
   // events, e.g. now - 1 day). Returns how many.
@@ -171,7 +186,9 @@ class BudgetEngine {
   EngineStats Stats() const;
 
  private:
-  using CapList = std::vector<std::shared_ptr<const Cap>>;
+  // Inline: most keys carry one or two caps (say daily and monthly), and keeping them in the
+  // hash slot saves a dependent cache miss per tier on the check path.
+  using CapList = absl::InlinedVector<std::shared_ptr<const Cap>, 2>;
   // Indexed by Scope; within a scope by key.
   using CapIndex = std::array<absl::flat_hash_map<std::string, CapList>, 5>;
 
@@ -181,6 +198,10 @@ class BudgetEngine {
   void ConsumeHeadroom(const CounterKeyRef& key, NanoUsd before, NanoUsd after, absl::Time at)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveFromIndex(const Cap& cap) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Shared by both snapshot flavours: validates, then sets others_* = row - baseline.
+  absl::Status ApplyOthers(const SharedSnapshot& snapshot,
+                           absl::Span<const CounterTotals> local_baseline)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   const Clock& clock_;
   const EngineOptions options_;

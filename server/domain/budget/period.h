@@ -6,7 +6,7 @@
 // creates a new counter rather than resetting the old one, so late events still land in the
 // period in which they occurred and closed periods stay readable until pruned.
 //
-// Thread safety: pure functions.
+// Thread safety: pure functions (each thread caches the last month it converted).
 // REQUIRES: `t` is finite and `period` is not kUnspecified.
 #ifndef STEPLEDGER_SERVER_DOMAIN_BUDGET_PERIOD_H_
 #define STEPLEDGER_SERVER_DOMAIN_BUDGET_PERIOD_H_

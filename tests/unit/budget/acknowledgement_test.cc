@@ -88,6 +88,7 @@ TEST_F(AcknowledgementTest, RecordCarriesWhoWhyWhenAndAUniqueId) {
   EXPECT_EQ(a.created_at, clock_.Now());
   EXPECT_EQ(a.expires_at, clock_.Now() + absl::Hours(4));
   EXPECT_EQ(engine_.Stats().acknowledgements, 2u);
+  EXPECT_EQ(engine_.ListAcknowledgements("").size(), 2u);  // Empty cap id: every cap's.
 }
 
 TEST_F(AcknowledgementTest, InvalidAcknowledgementsAreRejectedNamingTheField) {

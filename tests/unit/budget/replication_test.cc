@@ -77,6 +77,28 @@ TEST_F(ReplicationTest, OtherReplicasReservationsCountInTheProjection) {
   EXPECT_EQ(r.decision, Decision::kRequireAck);
 }
 
+TEST_F(ReplicationTest, FullSnapshotSubtractsTheLocalBaselineAndNeverUndercounts) {
+  Put(MakeCap("team", Scope::kTeam, 100 * kUsd));
+  const CounterKey key = TeamDailyKey(clock_.Now());
+  Spend(30 * kUsd);
+  std::vector<CounterTotals> baseline = engine_.ExportLocalCounters();
+  // The table's total includes this replica's 30; 20 came from elsewhere.
+  ASSERT_TRUE(engine_.ApplyFullSnapshot(Snapshot(clock_.Now(), key, 50 * kUsd), baseline).ok());
+  EXPECT_EQ(StatusOf(MustCheck(Req(0)), "team").spent, 50 * kUsd);
+
+  // A local commit lands between taking the baseline and reading the totals: counted twice
+  // until the next refresh (over, never under).
+  baseline = engine_.ExportLocalCounters();
+  Spend(5 * kUsd);
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(engine_.ApplyFullSnapshot(Snapshot(clock_.Now(), key, 55 * kUsd), baseline).ok());
+  EXPECT_EQ(StatusOf(MustCheck(Req(0)), "team").spent, 60 * kUsd);
+  baseline = engine_.ExportLocalCounters();
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(engine_.ApplyFullSnapshot(Snapshot(clock_.Now(), key, 55 * kUsd), baseline).ok());
+  EXPECT_EQ(StatusOf(MustCheck(Req(0)), "team").spent, 55 * kUsd);
+}
+
 // Two engines and an in-memory stand-in for the shared counters table (one row per replica and
 // counter), refreshed the way storage will: export own totals, read everyone else's sums.
 class TwoReplicaTest : public EngineTest {
