@@ -13,6 +13,7 @@
 #include "server/storage/pg_ledger_store.h"
 #include "server/storage/run_upkeep.h"
 #include "tests/fakes/pg_test_db.h"
+#include "tests/fakes/write_path.h"
 #include "tests/fakes/run_generator.h"
 
 namespace stepledger {
@@ -26,43 +27,7 @@ using domain::ingest::LedgerStore;
 using domain::ingest::ReceivedEvent;
 using testing::TestDatabase;
 
-std::string NoJson() { return "{}"; }
-
-// A collector's write path without the gRPC layer: real validation, real group commit, real
-// PostgreSQL. Destroying it and making a new one is a restart: nothing is kept in memory.
-class WritePath {
- public:
-  explicit WritePath(const std::string& url) {
-    std::vector<std::unique_ptr<LedgerStore>> stores;
-    stores.push_back(std::make_unique<storage::PgLedgerStore>(
-        storage::PgLedgerStore::Options{.database_url = url}));
-    committer_ = std::make_unique<GroupCommitter>(std::move(stores), GroupCommitter::Options{},
-                                                  nullptr);
-    service_ = std::make_unique<IngestService>(*committer_, clock_,
-                                               domain::ingest::ValidationLimits{}, nullptr);
-  }
-
-  BatchResult Send(const std::vector<Step>& steps) {
-    std::vector<ReceivedEvent> events;
-    for (const Step& s : steps) events.push_back(ReceivedEvent{s, s.event_id + "#digest", NoJson});
-    absl::Notification done;
-    absl::StatusOr<BatchResult> result;
-    absl::Status submitted = service_->SubmitBatch(std::move(events), [&](auto r) {
-      result = std::move(r);
-      done.Notify();
-    });
-    EXPECT_TRUE(submitted.ok()) << submitted;
-    if (!submitted.ok()) return {};
-    done.WaitForNotification();
-    EXPECT_TRUE(result.ok()) << result.status();
-    return result.ok() ? *result : BatchResult{};
-  }
-
- private:
-  domain::SystemClock clock_;
-  std::unique_ptr<GroupCommitter> committer_;
-  std::unique_ptr<IngestService> service_;
-};
+using testing::WritePath;
 
 Step Root(const std::string& run, const std::string& team = "mail-ai") {
   Step s;

@@ -1,0 +1,173 @@
+// Integration: budgets against a real PostgreSQL: audited caps, acknowledgements, and spend
+// counters that survive a restart and agree with the ledger.
+#include <pqxx/pqxx>
+
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "server/domain/budget/budget_coordinator.h"
+#include "server/domain/budget/engine.h"
+#include "server/storage/migrator.h"
+#include "server/storage/pg_budget_store.h"
+#include "tests/fakes/pg_test_db.h"
+#include "tests/fakes/write_path.h"
+
+namespace stepledger {
+namespace {
+
+using domain::Step;
+using domain::budget::BudgetCoordinator;
+using domain::budget::BudgetEngine;
+using domain::budget::Cap;
+using domain::budget::CheckRequest;
+using domain::budget::CheckResult;
+using domain::budget::Decision;
+using testing::TestDatabase;
+using testing::WritePath;
+
+// One replica's budget half: engine + coordinator over the real store.
+struct Replica {
+  explicit Replica(const std::string& url) : store(url), engine(clock), budgets(engine, store, clock, nullptr) {
+    absl::Status s = budgets.Start();
+    EXPECT_TRUE(s.ok()) << s;
+  }
+  domain::SystemClock clock;
+  storage::PgBudgetStore store;
+  BudgetEngine engine;
+  BudgetCoordinator budgets;
+};
+
+Cap TeamCap(domain::NanoUsd limit) {
+  Cap cap;
+  cap.id = "team-mail-ai-monthly";
+  cap.scope = domain::budget::Scope::kTeam;
+  cap.key = "mail-ai";
+  cap.period = domain::budget::Period::kMonthly;
+  cap.limit_nano_usd = limit;
+  cap.owner = "mail-ai-lead";
+  cap.signed_off_by = "finance";
+  return cap;
+}
+
+Step Spend(const std::string& id, domain::NanoUsd cost) {
+  Step s;
+  s.event_id = id;
+  s.tags = {"inbox-triage", "mail-ai", domain::WorkloadClass::kInteractive, "acme",
+            domain::Environment::kProduction, "run-" + id};
+  s.step_id = "root";
+  s.kind = domain::StepKind::kModelCall;
+  s.cost_nano_usd = cost;
+  s.started_at = absl::Now() - absl::Seconds(30);
+  return s;
+}
+
+CheckRequest Check(domain::NanoUsd estimate) {
+  CheckRequest r;
+  r.tags = Spend("x", 0).tags;
+  r.estimated_cost_nano_usd = estimate;
+  return r;
+}
+
+domain::NanoUsd SpentOn(const CheckResult& result, const std::string& cap_id) {
+  for (const auto& c : result.caps) {
+    if (c.cap->id == cap_id) return c.spent;
+  }
+  ADD_FAILURE() << "cap " << cap_id << " not in the check";
+  return -1;
+}
+
+class BudgetStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(db_.url().empty());
+    ASSERT_TRUE(storage::ApplyMigrations(db_.url()).ok());
+  }
+  TestDatabase db_;
+};
+
+TEST_F(BudgetStoreTest, EveryCapChangeIsAuditedWithBeforeAndAfter) {
+  Replica r(db_.url());
+  ASSERT_TRUE(r.budgets.PutCap(TeamCap(100), "alice").ok());
+  ASSERT_TRUE(r.budgets.PutCap(TeamCap(200), "bob").ok());
+  ASSERT_TRUE(r.budgets.DeleteCap("team-mail-ai-monthly", "carol").ok());
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM budget_audit"), 3);
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM budget_audit WHERE action = 'create' AND "
+                      "changed_by = 'alice' AND before IS NULL AND "
+                      "(after->>'limit_nano_usd')::bigint = 100"),
+            1);
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM budget_audit WHERE action = 'update' AND "
+                      "changed_by = 'bob' AND (before->>'limit_nano_usd')::bigint = 100 AND "
+                      "(after->>'limit_nano_usd')::bigint = 200 AND after->>'action' = "
+                      "'require_ack'"),
+            1);
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM budget_audit WHERE action = 'delete' AND "
+                      "changed_by = 'carol' AND after IS NULL"),
+            1);
+  EXPECT_TRUE(absl::IsNotFound(r.budgets.DeleteCap("team-mail-ai-monthly", "carol")));
+  EXPECT_FALSE(r.budgets.PutCap(TeamCap(100), "").ok()) << "changes need a name for the audit";
+}
+
+TEST_F(BudgetStoreTest, CountersAfterARestartEqualTheLedger) {
+  {
+    Replica first(db_.url());
+    ASSERT_TRUE(first.budgets.PutCap(TeamCap(1'000'000), "alice").ok());
+    WritePath path(db_.url(), {.observer = &first.budgets, .counter_owner = "first/w0"});
+    path.Send({Spend("a", 1000), Spend("b", 2500), Spend("a", 1000)});  // one re-send
+    ASSERT_TRUE(first.budgets.Refresh().ok());
+    auto check = first.budgets.Check(Check(0));
+    ASSERT_TRUE(check.ok()) << check.status();
+    EXPECT_EQ(SpentOn(*check, "team-mail-ai-monthly"), 3500) << "own commits, no double count";
+  }
+  // Restart: a new process with a new writer id; nothing in memory.
+  Replica second(db_.url());
+  auto check = second.budgets.Check(Check(0));
+  ASSERT_TRUE(check.ok());
+  const int64_t ledger = db_.Count(
+      "SELECT sum(cost_nano_usd) FROM steps WHERE charged_team = 'mail-ai' AND "
+      "occurred_at >= date_trunc('month', now(), 'UTC')");
+  EXPECT_EQ(SpentOn(*check, "team-mail-ai-monthly"), ledger);
+  EXPECT_EQ(ledger, 3500);
+}
+
+TEST_F(BudgetStoreTest, ACapAddedLaterIsBackFilledFromTheLedgerOnce) {
+  WritePath path(db_.url());
+  path.Send({Spend("early-1", 4000), Spend("early-2", 6000)});  // no cap yet: not counted
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM spend_counters"), 0);
+  Replica r(db_.url());
+  ASSERT_TRUE(r.budgets.PutCap(TeamCap(1'000'000), "alice").ok());
+  path.Send({Spend("late", 500)});  // counted by the writer now
+  ASSERT_TRUE(r.budgets.Refresh().ok());
+  auto check = r.budgets.Check(Check(0));
+  ASSERT_TRUE(check.ok());
+  EXPECT_EQ(SpentOn(*check, "team-mail-ai-monthly"), 10500);
+  // Putting the cap again (an update) must not back-fill a second time.
+  ASSERT_TRUE(r.budgets.PutCap(TeamCap(2'000'000), "alice").ok());
+  ASSERT_TRUE(r.budgets.Refresh().ok());
+  EXPECT_EQ(SpentOn(*r.budgets.Check(Check(0)), "team-mail-ai-monthly"), 10500);
+}
+
+TEST_F(BudgetStoreTest, AcknowledgementsAreKeptForeverAndReloaded) {
+  Replica r(db_.url());
+  ASSERT_TRUE(r.budgets.PutCap(TeamCap(1000), "alice").ok());
+  WritePath path(db_.url(), {.observer = &r.budgets});
+  path.Send({Spend("big", 900)});
+  auto over = r.budgets.Check(Check(200));
+  ASSERT_TRUE(over.ok());
+  EXPECT_EQ(over->decision, Decision::kRequireAck);
+  auto ack = r.budgets.Acknowledge("team-mail-ai-monthly", "mail-ai-lead", "launch week", 5000,
+                                   absl::Now() + absl::Hours(24));
+  ASSERT_TRUE(ack.ok()) << ack.status();
+  EXPECT_NE(r.budgets.Check(Check(200))->decision, Decision::kRequireAck);
+
+  Replica restarted(db_.url());
+  EXPECT_NE(restarted.budgets.Check(Check(200))->decision, Decision::kRequireAck)
+      << "the acknowledgement survives a restart";
+  ASSERT_TRUE(restarted.budgets.DeleteCap("team-mail-ai-monthly", "alice").ok());
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM acknowledgements WHERE principal = 'mail-ai-lead' "
+                      "AND reason = 'launch week'"),
+            1);
+  EXPECT_TRUE(absl::IsNotFound(
+      restarted.budgets.Acknowledge("nope", "x", "y", 1, absl::Now() + absl::Hours(1)).status()));
+}
+
+}  // namespace
+}  // namespace stepledger
