@@ -14,6 +14,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "server/app/commit_log_observer.h"
+#include "server/app/nightly_rollup.h"
 #include "server/common/log.h"
 #include "server/domain/clock.h"
 #include "server/domain/ingest/group_committer.h"
@@ -160,6 +161,13 @@ int Run(const config::Config& config) {
     }
   });
 
+  // Nightly rollup: every replica schedules it; the advisory lock lets one of them run it.
+  NightlyRollup nightly_rollup(
+      clock, {.database_url = config.database_url,
+              .schedule = {.time_of_day = config.rollup_time, .days_back = config.rollup_days_back},
+              .report_dir = config.report_dir});
+  if (config.rollup_schedule) nightly_rollup.Start();
+
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
@@ -176,6 +184,7 @@ int Run(const config::Config& config) {
   committer.Stop();
   stop_upkeep.Notify();
   upkeep.join();
+  nightly_rollup.Stop();
   log::Info("stopped cleanly");
   return 0;
 }

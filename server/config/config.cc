@@ -49,6 +49,19 @@ absl::Status SetDuration(absl::Duration& field, const std::string& flag,
   return absl::OkStatus();
 }
 
+absl::Status SetTimeOfDay(absl::Duration& field, const std::string& flag,
+                          const std::string& value) {
+  int h = -1, m = -1;
+  const size_t colon = value.find(':');
+  if (colon == std::string::npos || !absl::SimpleAtoi(value.substr(0, colon), &h) ||
+      !absl::SimpleAtoi(value.substr(colon + 1), &m) || h < 0 || h > 23 || m < 0 || m > 59) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": expected a UTC time of day HH:MM, got \"", value, "\""));
+  }
+  field = absl::Hours(h) + absl::Minutes(m);
+  return absl::OkStatus();
+}
+
 const std::vector<FlagSpec>& Flags() {
   static const std::vector<FlagSpec> kFlags = {
       {"grpc-listen", "host:port for gRPC (default 127.0.0.1:50051)",
@@ -97,6 +110,21 @@ const std::vector<FlagSpec>& Flags() {
       {"upkeep-interval", "how often scheduled upkeep runs (default 30s)",
        [](Config& c, const std::string& v) {
          return SetDuration(c.upkeep_interval, "upkeep-interval", v);
+       }},
+      {"rollup-schedule", "run the nightly rollup on this replica (default true)",
+       [](Config& c, const std::string& v) {
+         return SetBool(c.rollup_schedule, "rollup-schedule", v);
+       }},
+      {"rollup-time", "UTC time of day of the nightly rollup, HH:MM (default 00:30)",
+       [](Config& c, const std::string& v) { return SetTimeOfDay(c.rollup_time, "rollup-time", v); }},
+      {"rollup-days-back", "days the nightly rollup re-runs, ending yesterday (default 3)",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.rollup_days_back, "rollup-days-back", v, 1);
+       }},
+      {"report-dir", "folder the nightly job writes showback reports to (default: none)",
+       [](Config& c, const std::string& v) {
+         c.report_dir = v;
+         return absl::OkStatus();
        }},
       {"metrics-label-limit",
        "distinct values per client-derived metric label before the rest fold into \"other\" "

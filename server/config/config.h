@@ -29,6 +29,13 @@ struct Config {
   absl::Duration pending_inheritance_wait = absl::Minutes(15);
   // How often scheduled upkeep runs (pending expiry, run gauges).
   absl::Duration upkeep_interval = absl::Seconds(30);
+  // Nightly rollup (docs/REPORTS.md): at rollup_time (UTC) one replica, chosen by an advisory
+  // lock, rolls up the last rollup_days_back days; with report_dir set it also writes the
+  // month-to-date showback report there in every format.
+  bool rollup_schedule = true;
+  absl::Duration rollup_time = absl::Minutes(30);  // offset from 00:00 UTC
+  int rollup_days_back = 3;
+  std::string report_dir;
   // Metrics cardinality (docs/METRICS.md): distinct values per client-derived label (feature,
   // team, the feature/team pair, model, ...) before the rest fold into "other"; and the number
   // of tenants with their own spend series.
