@@ -11,6 +11,7 @@
 
 #include "client/cli/cli_context.h"
 #include "client/cli/dispatcher.h"
+#include "client/cli/prices_command.h"
 #include "client/cli/invoice_command.h"
 #include "client/cli/report_command.h"
 #include "client/cli/rollup_command.h"
@@ -21,6 +22,10 @@ namespace {
 constexpr stepledger::client::Command kCommands[] = {
     {"send", "stream a JSON Lines file of StepEvents to the collector",
      &stepledger::client::RunSendCommand},
+    {"prices",
+     "price catalog and past costs: prices show|quote MODEL (local), prices unpriced|reprice "
+     "(reads PostgreSQL via --database-url)",
+     &stepledger::client::RunPricesCommand},
     {"rollup", "roll the ledger up per day (PostgreSQL): rollup --day D | --from D1 --to D2",
      &stepledger::client::RunRollupCommand},
     {"report", "showback/variance report (PostgreSQL): report showback [--month M] [--format F]",

@@ -96,4 +96,8 @@ load_example_budgets() {
 load_example_budgets &
 # ---- end of HOOK ----------------------------------------------------------------------------
 
-exec "$COLLECTOR" --database-url="$DATABASE_URL"
+# Prices: the shipped catalogs (docs/PRICING.md). Edit them and `kill -HUP` the collector to
+# store a new price version.
+exec "$COLLECTOR" --database-url="$DATABASE_URL" \
+  --price-catalog="$STEPLEDGER_ROOT/catalog/model_prices_and_context_window.json" \
+  --tool-prices="$STEPLEDGER_ROOT/catalog/tool_prices.txt"

@@ -13,8 +13,10 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
+#include "server/app/catalog_pricer.h"
 #include "server/app/commit_log_observer.h"
 #include "server/app/nightly_rollup.h"
+#include "server/app/price_catalog_reloader.h"
 #include "server/common/log.h"
 #include "server/domain/clock.h"
 #include "server/domain/ingest/group_committer.h"
@@ -23,11 +25,13 @@
 #include "server/metrics/ingest_metrics.h"
 #include "server/metrics/metrics_registry.h"
 #include "server/metrics/label_guard.h"
+#include "server/metrics/pricing_metrics.h"
 #include "server/metrics/run_metrics.h"
 #include "server/metrics/spend_metrics.h"
 #include "server/storage/migrator.h"
 #include "server/storage/partitions.h"
 #include "server/storage/pg_ledger_store.h"
+#include "server/storage/pg_price_store.h"
 #include "server/storage/pg_run_repository.h"
 #include "server/storage/run_upkeep.h"
 #include "server/transport/collector_service.h"
@@ -89,8 +93,22 @@ int Run(const config::Config& config) {
   metrics::SpendMetrics spend_metrics(registry.registry(), label_guard);
   metrics::IngestMetrics ingest_metrics(registry.registry(), spend_metrics.unattributed_family());
   metrics::RunMetrics run_metrics(registry.registry());
+  metrics::PricingMetrics pricing_metrics(registry.registry());
 
-  CommitLogObserver commit_observer({&ingest_metrics, &spend_metrics});
+  // Prices: the catalog files are stored as a price version (unless unchanged) and the book
+  // holds every stored version, so each step is priced by the version in force when it
+  // occurred. SIGHUP reloads; upkeep picks up versions stored by other replicas.
+  storage::PgPriceStore price_store(config.database_url);
+  CatalogPricer pricer;
+  PriceCatalogReloader price_reloader(
+      {.model_prices_path = config.price_catalog, .tool_prices_path = config.tool_prices},
+      price_store, pricer, &pricing_metrics);
+  if (absl::Status s = price_reloader.Load(absl::Now()); !s.ok()) {
+    log::Error("cannot load prices", {{"error", std::string(s.message())}});
+    return 1;
+  }
+
+  CommitLogObserver commit_observer({&pricing_metrics, &ingest_metrics, &spend_metrics});
   domain::SystemClock clock;
   std::vector<std::unique_ptr<domain::ingest::LedgerStore>> stores;
   for (int i = 0; i < config.writers; ++i) {
@@ -104,7 +122,7 @@ int Run(const config::Config& config) {
        .max_group_events = static_cast<size_t>(config.max_group_events)},
       &commit_observer);
   domain::ingest::IngestService ingest(committer, clock, domain::ingest::ValidationLimits{},
-                                       &ingest_metrics);
+                                       &ingest_metrics, &pricer);
   // GetRun: the service's query threads (4 by default) each take a connection from the
   // repository's pool (4 by default), so queries never wait on each other for a connection.
   storage::PgRunRepository run_repository({.database_url = config.database_url});
@@ -139,6 +157,7 @@ int Run(const config::Config& config) {
       ingest_metrics.SetQueueDepth(committer.QueuedEvents());
       if (absl::Now() >= next_runs) {
         next_runs = absl::Now() + config.upkeep_interval;
+        price_reloader.RefreshIfChanged().IgnoreError();  // failures are logged inside
         absl::StatusOr<int64_t> expired = storage::ExpirePendingInheritance(
             config.database_url, absl::Now() - config.pending_inheritance_wait);
         if (expired.ok()) {
@@ -172,8 +191,14 @@ int Run(const config::Config& config) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  while (true) {
+    sigwait(&signals, &signal_number);
+    if (signal_number != SIGHUP) break;
+    log::Info("SIGHUP: reloading the price catalog");
+    price_reloader.Load(absl::Now()).IgnoreError();  // logged; on failure the prices stay
+  }
   log::Info("shutting down: no new streams, finishing in-flight batches",
             {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
 

@@ -111,6 +111,18 @@ const std::vector<FlagSpec>& Flags() {
        [](Config& c, const std::string& v) {
          return SetDuration(c.upkeep_interval, "upkeep-interval", v);
        }},
+      {"price-catalog",
+       "LiteLLM JSON model price map, stored as a price version at start and on SIGHUP "
+       "(default: none; steps without a reported cost then stay unpriced)",
+       [](Config& c, const std::string& v) {
+         c.price_catalog = v;
+         return absl::OkStatus();
+       }},
+      {"tool-prices", "tool price file loaded with --price-catalog (default: none)",
+       [](Config& c, const std::string& v) {
+         c.tool_prices = v;
+         return absl::OkStatus();
+       }},
       {"rollup-schedule", "run the nightly rollup on this replica (default true)",
        [](Config& c, const std::string& v) {
          return SetBool(c.rollup_schedule, "rollup-schedule", v);
@@ -203,6 +215,9 @@ absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const En
   if (!given.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("unknown flag --", given.begin()->first, " (see --help)"));
+  }
+  if (!config.tool_prices.empty() && config.price_catalog.empty()) {
+    return absl::InvalidArgumentError("--tool-prices needs --price-catalog");
   }
   if (config.database_url.empty()) {
     return absl::InvalidArgumentError(

@@ -36,6 +36,10 @@ struct Config {
   absl::Duration rollup_time = absl::Minutes(30);  // offset from 00:00 UTC
   int rollup_days_back = 3;
   std::string report_dir;
+  // Price catalogs (docs/PRICING.md). Empty model path: no catalog is loaded (stored versions
+  // still price); steps without a reported cost and no version in force stay unpriced.
+  std::string price_catalog;  // LiteLLM JSON model price map
+  std::string tool_prices;    // stepledger tool price file; "" = none
   // Metrics cardinality (docs/METRICS.md): distinct values per client-derived label (feature,
   // team, the feature/team pair, model, ...) before the rest fold into "other"; and the number
   // of tenants with their own spend series.

@@ -98,7 +98,8 @@ void AppendStagingRow(CopyRow& row, int seq, const IngestItem& item) {
       .Int(s.attempt)
       .OptionalTime(s.started_at)
       .OptionalTime(s.ended_at)
-      .Text(AttributesToJson(s.attributes));
+      .Text(AttributesToJson(s.attributes))
+      .Text(item.unpriced_reason);
 }
 
 // Returns true when the row is new (its digest was not quarantined before).

@@ -1,0 +1,127 @@
+// PgPriceStore: price catalog versions in PostgreSQL (price_versions), the unpriced-step
+// listing, and re-pricing as explicit correction entries (cost_corrections). Migration 0003.
+//
+// Versions keep the catalog text they were loaded from; LoadBook() rebuilds every version
+// with the catalog loaders, so a version means the same prices forever, wherever it is read.
+//
+// Versions are append-only in time: SaveVersion() takes an advisory lock and never lets a new
+// version take effect at or before the newest stored one (it moves effective_from just past
+// it). The very first version takes effect at the Unix epoch: there is no earlier catalog, so
+// it prices everything that occurred before it was loaded. The version in force at any past
+// instant therefore never changes, which is what makes past costs explainable and re-pricing
+// repeatable. Saving the texts of the newest version
+// again returns that version (created = false): a restart or a SIGHUP with unchanged files
+// does not make a new version. Going back to an older catalog does make a new version (with
+// the old text), because it takes effect from now on.
+//
+// Reprice() never updates steps.cost_nano_usd. It inserts one correction per step whose
+// effective cost (stored cost + earlier corrections) differs from what the rule in
+// domain/pricing/reprice.h gives, all in one transaction under an advisory lock; the unique
+// key (parent_run_id, event_id, price_version) makes a second run with the same versions
+// insert nothing.
+//
+// Connections: one short-lived connection per call; these are start-up, reload and admin
+// operations, not the write path.
+// Thread safety: every method may be called from any thread (no shared mutable state).
+// libpqxx exceptions never leave this class: they become absl::Status (pg_status.h).
+#ifndef STEPLEDGER_SERVER_STORAGE_PG_PRICE_STORE_H_
+#define STEPLEDGER_SERVER_STORAGE_PG_PRICE_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/domain/pricing/price_book.h"
+#include "server/domain/step.h"
+
+namespace stepledger::storage {
+
+// The texts of one catalog load and where they came from.
+struct CatalogTexts {
+  std::string model_source;  // path, for the record
+  std::string model_text;    // LiteLLM JSON
+  std::string tool_source;   // "" when there is no tool price file
+  std::string tool_text;
+};
+
+struct PriceVersionInfo {
+  std::string id;
+  absl::Time effective_from;
+  absl::Time loaded_at;
+  std::string model_source;
+  std::string tool_source;
+  std::string checksum;
+  int64_t model_count = 0;
+  int64_t tool_count = 0;
+  bool created = false;  // SaveVersion: false when the newest version already had these texts
+};
+
+struct UnpricedGroup {
+  std::string model;
+  std::string tool_name;
+  std::string reason;  // stored unpriced_reason; "" for steps stored before migration 0003
+  int64_t steps = 0;
+  absl::Time first_seen;
+  absl::Time last_seen;
+};
+
+struct Correction {
+  std::string event_id;
+  absl::Time occurred_at;
+  std::string parent_run_id;
+  std::string model;  // or the tool name for tool steps
+  std::optional<domain::NanoUsd> old_cost_nano_usd;
+  domain::NanoUsd new_cost_nano_usd = 0;
+  domain::NanoUsd delta_nano_usd = 0;
+  std::string price_version;
+  std::string reason;
+};
+
+struct RepriceReport {
+  std::vector<Correction> corrections;  // made (or, in a dry run, that would be made)
+  domain::NanoUsd total_delta_nano_usd = 0;
+  int64_t examined = 0;         // steps without a reported cost in the range
+  int64_t still_unpriced = 0;   // left without a cost
+  bool dry_run = false;
+};
+
+class PgPriceStore {
+ public:
+  explicit PgPriceStore(std::string database_url);
+
+  // Validates both texts with the catalog loaders (a catalog that does not load is never
+  // stored), then stores them as a new version taking effect at `effective_from` (moved to
+  // just after the newest version when not later than it; the Unix epoch for the first
+  // version), unless the newest version has the same checksum.
+  // Errors: InvalidArgument (catalog does not load), Unavailable, Internal.
+  absl::StatusOr<PriceVersionInfo> SaveVersion(const CatalogTexts& texts,
+                                               absl::Time effective_from, absl::Time loaded_at);
+
+  // Every stored version, rebuilt from its stored text. An empty book when none is stored.
+  absl::StatusOr<domain::pricing::PriceBook> LoadBook();
+
+  // Version metadata, oldest first (no catalog text).
+  absl::StatusOr<std::vector<PriceVersionInfo>> ListVersions();
+
+  // Cheap change detection for replicas: "<count>/<newest id>".
+  absl::StatusOr<std::string> VersionsStamp();
+
+  // Steps in [since, until) stored unpriced and not corrected since, grouped by model, tool
+  // and reason, most steps first.
+  absl::StatusOr<std::vector<UnpricedGroup>> ListUnpriced(absl::Time since, absl::Time until);
+
+  // Re-prices steps that occurred in [since, until) and have no reported cost, with the book
+  // rebuilt from the stored versions, inserting corrections (unless dry_run) in one
+  // transaction. Errors: Unavailable, Aborted (concurrent change; safe to retry), Internal.
+  absl::StatusOr<RepriceReport> Reprice(absl::Time since, absl::Time until, bool dry_run);
+
+ private:
+  const std::string database_url_;
+};
+
+}  // namespace stepledger::storage
+
+#endif  // STEPLEDGER_SERVER_STORAGE_PG_PRICE_STORE_H_
