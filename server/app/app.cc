@@ -18,10 +18,15 @@
 #include "server/app/nightly_rollup.h"
 #include "server/app/price_catalog_reloader.h"
 #include "server/common/log.h"
+#include "absl/random/random.h"
+#include "absl/strings/str_format.h"
+#include "server/domain/budget/budget_coordinator.h"
+#include "server/domain/budget/engine.h"
 #include "server/domain/clock.h"
 #include "server/domain/ingest/group_committer.h"
 #include "server/domain/ingest/ingest_service.h"
 #include "server/domain/runs/run_query.h"
+#include "server/metrics/budget_metrics.h"
 #include "server/metrics/ingest_metrics.h"
 #include "server/metrics/metrics_registry.h"
 #include "server/metrics/label_guard.h"
@@ -29,11 +34,13 @@
 #include "server/metrics/run_metrics.h"
 #include "server/metrics/spend_metrics.h"
 #include "server/storage/migrator.h"
+#include "server/storage/pg_budget_store.h"
 #include "server/storage/partitions.h"
 #include "server/storage/pg_ledger_store.h"
 #include "server/storage/pg_price_store.h"
 #include "server/storage/pg_run_repository.h"
 #include "server/storage/run_upkeep.h"
+#include "server/transport/budget_service.h"
 #include "server/transport/collector_service.h"
 
 namespace stepledger::app {
@@ -108,13 +115,31 @@ int Run(const config::Config& config) {
     return 1;
   }
 
-  CommitLogObserver commit_observer({&pricing_metrics, &ingest_metrics, &spend_metrics});
+  // Budgets: caps, acknowledgements and shared counters live in PostgreSQL; the engine decides
+  // in memory. Each replica's writers own their counter rows ("<instance>/w<n>"), so a fresh
+  // random instance id per process never collides with another replica or an earlier run.
+  domain::SystemClock clock;
+  const std::string instance_id =
+      absl::StrFormat("%08x", absl::Uniform<uint32_t>(absl::BitGen()));
+  storage::PgBudgetStore budget_store(config.database_url);
+  domain::budget::BudgetEngine budget_engine(clock, {.instance_id = instance_id});
+  metrics::BudgetMetrics budget_metrics(registry.registry(), clock);
+  domain::budget::BudgetCoordinator budgets(budget_engine, budget_store, clock, &budget_metrics);
+  if (absl::Status s = budgets.Start(); !s.ok()) {
+    log::Error("cannot load budgets", {{"error", std::string(s.message())}});
+    return 1;
+  }
+
+  CommitLogObserver commit_observer(
+      {&pricing_metrics, &ingest_metrics, &spend_metrics, &budgets});
   domain::SystemClock clock;
   std::vector<std::unique_ptr<domain::ingest::LedgerStore>> stores;
   for (int i = 0; i < config.writers; ++i) {
     stores.push_back(std::make_unique<storage::PgLedgerStore>(
-        storage::PgLedgerStore::Options{.database_url = config.database_url,
-                                        .run_observer = &run_metrics}));
+        storage::PgLedgerStore::Options{
+            .database_url = config.database_url,
+            .run_observer = &run_metrics,
+            .counter_owner = absl::StrCat(instance_id, "/w", i)}));
   }
   domain::ingest::GroupCommitter committer(
       std::move(stores),
@@ -134,6 +159,9 @@ int Run(const config::Config& config) {
   int grpc_port = 0;
   builder.AddListeningPort(config.grpc_listen, grpc::InsecureServerCredentials(), &grpc_port);
   builder.RegisterService(&collector);
+  transport::WorkPool budget_pool(/*threads=*/2, /*max_queued=*/256);
+  transport::BudgetService budget_service(budgets, budget_pool);
+  builder.RegisterService(&budget_service);
   builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || grpc_port == 0) {
@@ -145,6 +173,18 @@ int Run(const config::Config& config) {
                                 {"metrics", config.metrics_listen},
                                 {"metrics_port", absl::StrCat(registry.port())},
                                 {"writers", absl::StrCat(config.writers)}});
+
+  // Budget refresh: caps, acknowledgements and counters changed by other replicas, and
+  // reservation expiry, every budget_refresh_interval (the documented staleness bound).
+  absl::Notification stop_budget_refresh;
+  std::thread budget_refresh([&] {
+    while (!stop_budget_refresh.WaitForNotificationWithTimeout(config.budget_refresh_interval)) {
+      if (absl::Status s = budgets.Refresh(); !s.ok()) {
+        log::Warn("budget refresh failed; decisions use the last known counters",
+                  {{"error", std::string(s.message())}});
+      }
+    }
+  });
 
   // Upkeep: queue depth gauge every second; pending-inheritance expiry and run gauges every
   // upkeep_interval; tomorrow's partitions every hour. Expiry takes an advisory lock, so with
@@ -209,6 +249,8 @@ int Run(const config::Config& config) {
   committer.Stop();
   stop_upkeep.Notify();
   upkeep.join();
+  stop_budget_refresh.Notify();
+  budget_refresh.join();
   nightly_rollup.Stop();
   log::Info("stopped cleanly");
   return 0;

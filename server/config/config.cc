@@ -107,21 +107,14 @@ const std::vector<FlagSpec>& Flags() {
        [](Config& c, const std::string& v) {
          return SetDuration(c.pending_inheritance_wait, "pending-inheritance-wait", v);
        }},
+      {"budget-refresh-interval",
+       "how often budgets and shared spend counters are re-read (default 1s)",
+       [](Config& c, const std::string& v) {
+         return SetDuration(c.budget_refresh_interval, "budget-refresh-interval", v);
+       }},
       {"upkeep-interval", "how often scheduled upkeep runs (default 30s)",
        [](Config& c, const std::string& v) {
          return SetDuration(c.upkeep_interval, "upkeep-interval", v);
-       }},
-      {"price-catalog",
-       "LiteLLM JSON model price map, stored as a price version at start and on SIGHUP "
-       "(default: none; steps without a reported cost then stay unpriced)",
-       [](Config& c, const std::string& v) {
-         c.price_catalog = v;
-         return absl::OkStatus();
-       }},
-      {"tool-prices", "tool price file loaded with --price-catalog (default: none)",
-       [](Config& c, const std::string& v) {
-         c.tool_prices = v;
-         return absl::OkStatus();
        }},
       {"rollup-schedule", "run the nightly rollup on this replica (default true)",
        [](Config& c, const std::string& v) {
@@ -136,6 +129,18 @@ const std::vector<FlagSpec>& Flags() {
       {"report-dir", "folder the nightly job writes showback reports to (default: none)",
        [](Config& c, const std::string& v) {
          c.report_dir = v;
+         return absl::OkStatus();
+       }},
+      {"price-catalog",
+       "LiteLLM JSON model price map, stored as a price version at start and on SIGHUP "
+       "(default: none; steps without a reported cost then stay unpriced)",
+       [](Config& c, const std::string& v) {
+         c.price_catalog = v;
+         return absl::OkStatus();
+       }},
+      {"tool-prices", "tool price file loaded with --price-catalog (default: none)",
+       [](Config& c, const std::string& v) {
+         c.tool_prices = v;
          return absl::OkStatus();
        }},
       {"metrics-label-limit",

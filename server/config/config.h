@@ -36,6 +36,9 @@ struct Config {
   absl::Duration rollup_time = absl::Minutes(30);  // offset from 00:00 UTC
   int rollup_days_back = 3;
   std::string report_dir;
+  // How often a replica re-reads caps, acknowledgements and the shared spend counters: the
+  // bound on how stale another replica's spend can be in a budget check.
+  absl::Duration budget_refresh_interval = absl::Seconds(1);
   // Price catalogs (docs/PRICING.md). Empty model path: no catalog is loaded (stored versions
   // still price); steps without a reported cost and no version in force stay unpriced.
   std::string price_catalog;  // LiteLLM JSON model price map

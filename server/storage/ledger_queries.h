@@ -60,7 +60,7 @@ inline constexpr char kChargeToStagedRoots[] = R"sql(
 // claimed events into the ledger and adds them to their runs. Sorting by event_id (keys) and
 // parent_run_id (runs) gives concurrent writers one lock order, so two groups sharing ids or
 // runs wait for each other instead of deadlocking. Returns the claimed ids, whether each is a
-// run root, and its run.
+// run root, and its run. $1: this writer's spend-counter owner id.
 inline constexpr char kClaimAndInsert[] = R"sql(
   WITH firsts AS (
     SELECT DISTINCT ON (event_id) * FROM staging_steps ORDER BY event_id, seq
@@ -131,9 +131,28 @@ inline constexpr char kClaimAndInsert[] = R"sql(
       status = CASE WHEN COALESCE(r.root_step_id, EXCLUDED.root_step_id) IS NULL THEN 'open'
                     ELSE 'rooted' END
     RETURNING 1
+  ), counter_delta AS (
+    -- Budget spend counters, only for keys some cap watches (and so bounded by the caps), in
+    -- this writer's own rows ($1 = owner) so writers never wait on each other here.
+    INSERT INTO spend_counters AS c (owner, scope, key, environment, period, period_start,
+                                     spent_nano_usd)
+    SELECT $1, x.scope, x.key, i.environment, p.period, p.start, sum(i.cost_nano_usd)
+    FROM ins i
+    CROSS JOIN LATERAL (VALUES ('feature', i.charged_feature), ('team', i.charged_team),
+                               ('tenant', i.charged_tenant), ('org', '*')) AS x(scope, key)
+    CROSS JOIN LATERAL (VALUES ('daily', date_trunc('day', i.occurred_at, 'UTC')),
+                               ('monthly', date_trunc('month', i.occurred_at, 'UTC')))
+                       AS p(period, start)
+    WHERE i.cost_nano_usd IS NOT NULL
+      AND EXISTS (SELECT 1 FROM budgets b WHERE b.scope = x.scope AND b.key = x.key
+                                            AND b.environment = i.environment)
+    GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 2, 3, 4, 5, 6
+    ON CONFLICT (owner, scope, key, environment, period, period_start) DO UPDATE SET
+      spent_nano_usd = c.spent_nano_usd + EXCLUDED.spent_nano_usd, updated_at = now()
+    RETURNING 1
   )
-  -- run_delta runs to completion although it is not read (PostgreSQL's rule for
-  -- data-modifying WITH clauses).
+  -- run_delta and counter_delta run to completion although they are not read (PostgreSQL's
+  -- rule for data-modifying WITH clauses).
   SELECT event_id, parent_step_id = '' AS is_root, parent_run_id, attribution_status, tag_drift
   FROM ins
 )sql";

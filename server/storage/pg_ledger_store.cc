@@ -214,7 +214,7 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
     if (any_valid) {
       txn.exec(queries::kChargeToStoredRoots);
       txn.exec(queries::kChargeToStagedRoots);
-      pqxx::result r = txn.exec(queries::kClaimAndInsert);
+      pqxx::result r = txn.exec_params(queries::kClaimAndInsert, options_.counter_owner);
       claimed.reserve(r.size());
       for (const auto& row : r) {
         claimed.insert(row[0].as<std::string>());

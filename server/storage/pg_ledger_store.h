@@ -30,6 +30,9 @@ class PgLedgerStore final : public domain::ingest::LedgerStore {
     std::string database_url;
     absl::Duration reconnect_interval = absl::Milliseconds(500);
     domain::ingest::RunObserver* run_observer = nullptr;  // may be null; must outlive the store
+    // Owner of this writer's rows in spend_counters ("<replica instance>/w<n>"): unique per
+    // writer so that writers never contend on a counter row.
+    std::string counter_owner = "default/w0";
   };
 
   explicit PgLedgerStore(Options options);
