@@ -132,7 +132,6 @@ int Run(const config::Config& config) {
 
   CommitLogObserver commit_observer(
       {&pricing_metrics, &ingest_metrics, &spend_metrics, &budgets});
-  domain::SystemClock clock;
   std::vector<std::unique_ptr<domain::ingest::LedgerStore>> stores;
   for (int i = 0; i < config.writers; ++i) {
     stores.push_back(std::make_unique<storage::PgLedgerStore>(
