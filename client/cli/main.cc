@@ -15,6 +15,7 @@
 #include "client/cli/invoice_command.h"
 #include "client/cli/report_command.h"
 #include "client/cli/rollup_command.h"
+#include "client/cli/run_command.h"
 #include "client/cli/send_command.h"
 
 namespace {
@@ -26,6 +27,8 @@ constexpr stepledger::client::Command kCommands[] = {
      "price catalog and past costs: prices show|quote MODEL (local), prices unpriced|reprice "
      "(reads PostgreSQL via --database-url)",
      &stepledger::client::RunPricesCommand},
+    {"run", "show one run's step tree and what it cost: run show RUN_ID [--json]",
+     &stepledger::client::RunRunCommand},
     {"rollup", "roll the ledger up per day (PostgreSQL): rollup --day D | --from D1 --to D2",
      &stepledger::client::RunRollupCommand},
     {"report", "showback/variance report (PostgreSQL): report showback [--month M] [--format F]",

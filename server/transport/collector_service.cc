@@ -1,15 +1,47 @@
 #include "server/transport/collector_service.h"
 
+#include "server/transport/run_convert.h"
+#include "server/transport/status_convert.h"
 #include "server/transport/step_stream_reactor.h"
 
 namespace stepledger::transport {
 
-CollectorService::CollectorService(domain::ingest::IngestService& ingest, Options options)
-    : ingest_(ingest), options_(options) {}
+CollectorService::CollectorService(domain::ingest::IngestService& ingest,
+                                   domain::runs::RunQuery* run_query, Options options)
+    : ingest_(ingest),
+      run_query_(run_query),
+      options_(options),
+      run_query_pool_(options.run_query_threads, options.max_queued_run_queries) {}
 
 grpc::ServerBidiReactor<v1::StepBatch, v1::BatchAck>* CollectorService::StreamSteps(
     grpc::CallbackServerContext* /*context*/) {
   return new StepStreamReactor(ingest_, options_.max_inflight_batches);
+}
+
+grpc::ServerUnaryReactor* CollectorService::GetRun(grpc::CallbackServerContext* context,
+                                                   const v1::GetRunRequest* request,
+                                                   v1::Run* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // A malformed id is answered here, without a thread hop.
+  if (absl::Status s = domain::runs::ValidateRunId(request->run_id()); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  // `request` and `response` stay valid until Finish() is called.
+  const bool queued = run_query_pool_.TrySchedule([this, reactor, request, response] {
+    absl::StatusOr<domain::runs::RunView> view = run_query_->GetRun(request->run_id());
+    if (!view.ok()) {
+      reactor->Finish(ToGrpcStatus(view.status()));
+      return;
+    }
+    ToProto(*view, response);
+    reactor->Finish(grpc::Status::OK);
+  });
+  if (!queued) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                 "too many GetRun queries waiting; retry with backoff"));
+  }
+  return reactor;
 }
 
 }  // namespace stepledger::transport
