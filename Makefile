@@ -10,7 +10,7 @@ DEB_PACKAGES := \
 	libgtest-dev libgmock-dev libbenchmark-dev \
 	postgresql-15 postgresql-client-15 \
 	clang-format python3 curl \
-	prometheus
+	prometheus chromium
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c

@@ -42,6 +42,8 @@
 #include "server/storage/run_upkeep.h"
 #include "server/transport/budget_service.h"
 #include "server/transport/collector_service.h"
+#include "server/transport/reports_service.h"
+#include "server/storage/showback_source.h"
 
 namespace stepledger::app {
 namespace {
@@ -161,6 +163,15 @@ int Run(const config::Config& config) {
   transport::WorkPool budget_pool(/*threads=*/2, /*max_queued=*/256);
   transport::BudgetService budget_service(budgets, budget_pool);
   builder.RegisterService(&budget_service);
+  // Reports: GetShowback reads the rollups (slow queries) on its own small pool.
+  transport::WorkPool reports_pool(/*threads=*/1, /*max_queued=*/16);
+  transport::ReportsService reports_service(
+      [url = config.database_url](absl::CivilDay from, absl::CivilDay to,
+                                  const std::string& environment) {
+        return storage::LoadShowbackInputs(url, from, to, environment);
+      },
+      reports_pool);
+  builder.RegisterService(&reports_service);
   builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || grpc_port == 0) {

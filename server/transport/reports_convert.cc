@@ -1,0 +1,176 @@
+#include "server/transport/reports_convert.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+
+namespace stepledger::transport {
+namespace {
+
+namespace reports = domain::reports;
+
+std::string DayText(absl::CivilDay d) {
+  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
+}
+
+absl::StatusOr<absl::CivilDay> ParseDayField(const std::string& text, const char* field) {
+  absl::CivilDay day;
+  if (text.size() != 10 || !absl::ParseCivilTime(text, &day)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": expected a day YYYY-MM-DD, got '", text, "'"));
+  }
+  return day;
+}
+
+void SpendLineToProto(const reports::SpendLine& line, v1::SpendLine* out) {
+  out->set_key(line.key);
+  out->set_spend_nano_usd(line.spend_nano_usd);
+  out->set_steps(line.steps);
+  out->set_unpriced_steps(line.unpriced_steps);
+  out->set_has_budget(line.has_budget);
+  out->set_budget_nano_usd(line.budget_nano_usd);
+  out->set_prorated_budget_nano_usd(line.prorated_budget_nano_usd);
+  out->set_variance_nano_usd(line.variance.variance_nano_usd);
+  out->set_variance_share(line.variance.variance_share);
+  out->set_over_budget(line.variance.over_budget);
+  out->set_runs(line.runs);
+  out->set_run_cost_p50_nano_usd(line.run_cost_p50_nano_usd);
+  out->set_run_cost_p95_nano_usd(line.run_cost_p95_nano_usd);
+  out->set_retry_steps(line.retry_steps);
+  out->set_retry_spend_nano_usd(line.retry_spend_nano_usd);
+  for (const auto& [model, spend] : line.top_models) {
+    v1::ModelSpend* m = out->add_top_models();
+    m->set_model(model);
+    m->set_spend_nano_usd(spend);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<ShowbackQuery> FromProto(const v1::ShowbackRequest& request,
+                                        absl::CivilDay today) {
+  ShowbackQuery q;
+  switch (request.period_case()) {
+    case v1::ShowbackRequest::kMonth: {
+      absl::CivilMonth month;
+      if (request.month().size() != 7 || !absl::ParseCivilTime(request.month(), &month)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("month: expected YYYY-MM, got '", request.month(), "'"));
+      }
+      q.from = absl::CivilDay(month);
+      q.to = absl::CivilDay(month + 1) - 1;
+      break;
+    }
+    case v1::ShowbackRequest::kRange: {
+      absl::StatusOr<absl::CivilDay> from = ParseDayField(request.range().from(), "range.from");
+      if (!from.ok()) return from.status();
+      absl::StatusOr<absl::CivilDay> to = ParseDayField(request.range().to(), "range.to");
+      if (!to.ok()) return to.status();
+      if (*to < *from) {
+        return absl::InvalidArgumentError(absl::StrCat("range.to: ", request.range().to(),
+                                                       " is before range.from ",
+                                                       request.range().from()));
+      }
+      q.from = *from;
+      q.to = *to;
+      break;
+    }
+    case v1::ShowbackRequest::PERIOD_NOT_SET:
+      q.from = absl::CivilDay(absl::CivilMonth(today));
+      q.to = today;
+      break;
+  }
+  switch (request.environment()) {
+    case v1::ENVIRONMENT_UNSPECIFIED: q.environment = ""; break;
+    case v1::ENVIRONMENT_PRODUCTION: q.environment = "production"; break;
+    case v1::ENVIRONMENT_STAGING: q.environment = "staging"; break;
+    case v1::ENVIRONMENT_EVAL: q.environment = "eval"; break;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("environment: unknown value ", static_cast<int>(request.environment())));
+  }
+  switch (request.format()) {
+    case v1::REPORT_FORMAT_UNSPECIFIED: break;
+    case v1::REPORT_FORMAT_TABLE: q.format = reports::ReportFormat::kTable; break;
+    case v1::REPORT_FORMAT_CSV: q.format = reports::ReportFormat::kCsv; break;
+    case v1::REPORT_FORMAT_JSON: q.format = reports::ReportFormat::kJson; break;
+    case v1::REPORT_FORMAT_FOCUS: q.format = reports::ReportFormat::kFocus; break;
+    case v1::REPORT_FORMAT_HTML: q.format = reports::ReportFormat::kHtml; break;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("format: unknown value ", static_cast<int>(request.format())));
+  }
+  return q;
+}
+
+v1::ReportFormat ToProto(reports::ReportFormat format) {
+  switch (format) {
+    case reports::ReportFormat::kTable: return v1::REPORT_FORMAT_TABLE;
+    case reports::ReportFormat::kCsv: return v1::REPORT_FORMAT_CSV;
+    case reports::ReportFormat::kJson: return v1::REPORT_FORMAT_JSON;
+    case reports::ReportFormat::kFocus: return v1::REPORT_FORMAT_FOCUS;
+    case reports::ReportFormat::kHtml: return v1::REPORT_FORMAT_HTML;
+  }
+  return v1::REPORT_FORMAT_UNSPECIFIED;
+}
+
+void ToProto(const reports::ShowbackReport& report, v1::Environment environment,
+             v1::ShowbackReport* out) {
+  out->set_from(DayText(report.from));
+  out->set_to(DayText(report.to));
+  out->set_through(report.through < report.from ? "" : DayText(report.through));
+  out->set_environment(environment);
+  const int64_t nanos = absl::ToUnixNanos(report.generated_at);
+  out->mutable_generated_at()->set_seconds(nanos / 1000000000);
+  out->mutable_generated_at()->set_nanos(static_cast<int32_t>(nanos % 1000000000));
+  out->set_budgets_available(report.budgets_available);
+  out->set_spend_nano_usd(report.spend_nano_usd);
+  for (const auto& line : report.teams) SpendLineToProto(line, out->add_teams());
+  for (const auto& line : report.features) SpendLineToProto(line, out->add_features());
+  for (const auto& t : report.tenants) {
+    v1::TenantLine* p = out->add_tenants();
+    p->set_tenant(t.tenant);
+    p->set_spend_nano_usd(t.spend_nano_usd);
+    p->set_share(t.share);
+    p->set_margin_risk(t.margin_risk);
+  }
+  for (const auto& t : report.tool_owners) {
+    v1::ToolOwnerLine* p = out->add_tool_owners();
+    p->set_tool_owner_team(t.tool_owner_team);
+    p->set_charged_team(t.charged_team);
+    p->set_charged_feature(t.charged_feature);
+    p->set_steps(t.steps);
+    p->set_spend_nano_usd(t.spend_nano_usd);
+  }
+  const reports::DataQuality& dq = report.data_quality;
+  v1::DataQuality* q = out->mutable_data_quality();
+  q->set_total_spend_nano_usd(dq.total_spend_nano_usd);
+  q->set_unattributed_spend_nano_usd(dq.unattributed_spend_nano_usd);
+  q->set_unattributed_share(dq.unattributed_share);
+  for (const auto& u : dq.unattributed) {
+    v1::UnattributedLine* p = q->add_unattributed();
+    p->set_source(u.source);
+    p->set_reason(u.reason);
+    p->set_count(u.count);
+    p->set_spend_nano_usd(u.spend_nano_usd);
+    p->set_share(u.share);
+  }
+  q->set_unpriced_steps(dq.unpriced_steps);
+  q->set_drift_steps(dq.drift_steps);
+  q->set_pending_steps(dq.pending_steps);
+  q->set_pending_spend_nano_usd(dq.pending_spend_nano_usd);
+  q->set_correction_spend_nano_usd(dq.correction_spend_nano_usd);
+  for (const auto& inv : report.invoices) {
+    v1::InvoiceLine* p = out->add_invoices();
+    p->set_provider(inv.provider);
+    p->set_month(absl::StrFormat("%04d-%02d", inv.month.year(), inv.month.month()));
+    p->set_invoiced_nano_usd(inv.invoiced_nano_usd);
+    p->set_attributed_nano_usd(inv.attributed_nano_usd);
+    p->set_gap_nano_usd(inv.gap_nano_usd);
+    p->set_gap_share(inv.gap_share);
+    p->set_flagged(inv.flagged);
+  }
+}
+
+}  // namespace stepledger::transport

@@ -1,0 +1,50 @@
+#include "server/transport/reports_service.h"
+
+#include <utility>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "server/domain/reports/render.h"
+#include "server/transport/reports_convert.h"
+#include "server/transport/status_convert.h"
+
+namespace stepledger::transport {
+
+ReportsService::ReportsService(ShowbackLoader loader, WorkPool& pool)
+    : loader_(std::move(loader)), pool_(pool) {}
+
+grpc::ServerUnaryReactor* ReportsService::GetShowback(grpc::CallbackServerContext* context,
+                                                      const v1::ShowbackRequest* request,
+                                                      v1::ShowbackReport* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const absl::Time now = absl::Now();
+  absl::StatusOr<ShowbackQuery> query =
+      FromProto(*request, absl::ToCivilDay(now, absl::UTCTimeZone()));
+  if (!query.ok()) {
+    reactor->Finish(ToGrpcStatus(query.status()));
+    return reactor;
+  }
+  const v1::Environment environment = request->environment();
+  if (!pool_.TrySchedule([this, reactor, response, environment, q = *std::move(query)] {
+        absl::StatusOr<domain::reports::ShowbackInputs> inputs =
+            loader_(q.from, q.to, q.environment);
+        if (!inputs.ok()) {
+          reactor->Finish(ToGrpcStatus(inputs.status()));
+          return;
+        }
+        const domain::reports::ShowbackReport report =
+            domain::reports::BuildShowback(*inputs, absl::Now());
+        ToProto(report, environment, response);
+        if (q.format.has_value()) {
+          response->set_rendered_format(ToProto(*q.format));
+          response->set_rendered(domain::reports::Render(report, *q.format));
+        }
+        reactor->Finish(grpc::Status::OK);
+      })) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                 "too many report calls queued; retry"));
+  }
+  return reactor;
+}
+
+}  // namespace stepledger::transport

@@ -1,0 +1,47 @@
+// gRPC Reports service (callback API): GetShowback builds the showback report from the daily
+// rollups. Reading them is blocking PostgreSQL work, so it runs on a WorkPool; the reaction
+// only validates the request and schedules.
+//
+// The inputs are loaded through a ShowbackLoader (in the collector:
+// storage::LoadShowbackInputs on the configured database), which keeps this library free of
+// SQL and lets tests feed the service directly.
+//
+// Thread safety: the service is immutable after construction; the loader must be callable
+// from several pool threads at once.
+#ifndef STEPLEDGER_SERVER_TRANSPORT_REPORTS_SERVICE_H_
+#define STEPLEDGER_SERVER_TRANSPORT_REPORTS_SERVICE_H_
+
+#include <functional>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "server/domain/reports/showback.h"
+#include "server/transport/work_pool.h"
+#include "stepledger/v1/reports.grpc.pb.h"
+
+namespace stepledger::transport {
+
+// Loads the report inputs for [from, to] (inclusive UTC days); environment "" = all.
+using ShowbackLoader = std::function<absl::StatusOr<domain::reports::ShowbackInputs>(
+    absl::CivilDay from, absl::CivilDay to, const std::string& environment)>;
+
+class ReportsService final : public v1::Reports::CallbackService {
+ public:
+  // REQUIRES: `pool` outlives the service.
+  ReportsService(ShowbackLoader loader, WorkPool& pool);
+
+  grpc::ServerUnaryReactor* GetShowback(grpc::CallbackServerContext* context,
+                                        const v1::ShowbackRequest* request,
+                                        v1::ShowbackReport* response) override;
+
+ private:
+  const ShowbackLoader loader_;
+  WorkPool& pool_;
+};
+
+}  // namespace stepledger::transport
+
+#endif  // STEPLEDGER_SERVER_TRANSPORT_REPORTS_SERVICE_H_
