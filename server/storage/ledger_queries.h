@@ -158,7 +158,10 @@ inline constexpr char kClaimAndInsert[] = R"sql(
 )sql";
 
 // A root arrived after some of its run's steps: charge those to the root's tags, resolve
-// pending (and timed-out) inheritance, flag drift. $1: text[] of run ids.
+// pending (and timed-out) inheritance, flag drift. $1: text[] of run ids; runs without a root
+// are left alone. Also run for runs in which this group stored pending steps: a concurrent
+// group may have committed their root after this group's kChargeToStoredRoots looked (see
+// PgLedgerStore::CommitOnce).
 inline constexpr char kChargeStoredStepsToNewRoots[] = R"sql(
   UPDATE steps s SET
     charged_feature = r.charged_feature, charged_team = r.charged_team,
@@ -171,7 +174,7 @@ inline constexpr char kChargeStoredStepsToNewRoots[] = R"sql(
     attribution_reason = ''
   FROM runs r
   WHERE r.parent_run_id = ANY($1::text[]) AND s.parent_run_id = r.parent_run_id
-    AND s.parent_step_id <> ''
+    AND r.root_step_id IS NOT NULL AND s.parent_step_id <> ''
     AND (s.attribution_status IN ('pending', 'quarantined')
          OR (s.charged_feature, s.charged_team, s.charged_workload_class, s.charged_tenant)
             IS DISTINCT FROM (r.charged_feature, r.charged_team, r.charged_workload_class,

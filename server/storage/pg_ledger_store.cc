@@ -210,6 +210,11 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
     // 3: claim ids and insert the claimed events.
     absl::flat_hash_set<std::string> claimed;
     std::vector<std::string> runs_with_new_root;
+    // Runs in which this group stored pending steps. Their root may have been committed by a
+    // concurrent group after kChargeToStoredRoots looked: that group's own re-charge ran before
+    // this group committed and could not see these steps. The runs upsert in kClaimAndInsert
+    // waited for any such group (same runs row), so the statements after it see its root.
+    absl::flat_hash_set<std::string> runs_with_pending;
     domain::ingest::RunUpdateStats run_stats;
     if (any_valid) {
       txn.exec(queries::kChargeToStoredRoots);
@@ -221,10 +226,16 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
         if (row[1].as<bool>()) runs_with_new_root.push_back(row[2].as<std::string>());
         const std::string status = row[3].as<std::string>();
         if (status == "inherited") ++run_stats.inherited_at_insert;
-        if (status == "pending") ++run_stats.stored_pending;
+        if (status == "pending") {
+          ++run_stats.stored_pending;
+          runs_with_pending.insert(row[2].as<std::string>());
+        }
         if (row[4].as<bool>()) ++run_stats.tag_drift;
       }
     }
+    for (std::string& run : runs_with_new_root) runs_with_pending.erase(run);
+    runs_with_new_root.insert(runs_with_new_root.end(), runs_with_pending.begin(),
+                              runs_with_pending.end());
     if (!runs_with_new_root.empty()) {
       // Steps stored before their root are charged to it now, in the same transaction.
       std::vector<std::string_view> ids(runs_with_new_root.begin(), runs_with_new_root.end());
