@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "client/cli/budget_command.h"
 #include "client/cli/cli_context.h"
 #include "client/cli/dispatcher.h"
 #include "client/cli/prices_command.h"
@@ -36,6 +37,9 @@ constexpr stepledger::client::Command kCommands[] = {
     {"invoice", "record a provider invoice (PostgreSQL): invoice import --provider P --period M "
      "--amount USD",
      &stepledger::client::RunInvoiceCommand},
+    {"budget",
+     "budget caps: budget set|list|delete|apply FILE|check|ack|acks|whatif (see budget --help)",
+     &stepledger::client::RunBudgetCommand},
 };
 
 }  // namespace

@@ -65,21 +65,15 @@ stepledger (local)
 INFO
 
 # ---- HOOK: example budgets ------------------------------------------------------------------
-# Loads examples/budgets.yaml (or .json) once the collector accepts connections (it applies the
-# migrations at start, so loading before that would fail). Runs only if the file exists AND the
-# client has a `budgets` command. Whoever adds that command: adjust the detection and the
-# command line below to the real CLI.
+# Applies examples/budgets.json (docs/BUDGETS.md, "Cap files") once the collector answers (it
+# applies the migrations and loads caps before it listens, so applying earlier would fail).
+# `budget apply` is idempotent: re-running `make run` reports the caps as unchanged, and caps
+# edited since (with `stepledger budget set`) are put back to the file's values.
 load_example_budgets() {
-  local file
-  if [[ -f examples/budgets.yaml ]]; then
-    file=examples/budgets.yaml
-  elif [[ -f examples/budgets.json ]]; then
-    file=examples/budgets.json
-  else
-    return 0
-  fi
-  if ! [[ -x $CLIENT ]] || ! "$CLIENT" budgets --help >/dev/null 2>&1; then
-    echo "run.sh: $file exists but $CLIENT has no 'budgets' command yet; not loading it" >&2
+  local file=examples/budgets.json
+  [[ -f $file ]] || return 0
+  if ! [[ -x $CLIENT ]] || ! "$CLIENT" budget --help >/dev/null 2>&1; then
+    echo "run.sh: $CLIENT has no 'budget' command (run make build); not loading $file" >&2
     return 0
   fi
   local host=${GRPC_LISTEN%:*} port=${GRPC_LISTEN##*:} _
@@ -87,9 +81,14 @@ load_example_budgets() {
     if port_in_use "$port"; then break; fi
     sleep 0.5
   done
-  echo "run.sh: loading example budgets from $file" >&2
-  "$CLIENT" budgets apply "$file" --target="$host:$port" >&2 ||
-    echo "run.sh: loading $file failed (the collector keeps running)" >&2
+  echo "run.sh: applying example budgets from $file" >&2
+  for _ in 1 2 3 4 5; do
+    if "$CLIENT" --target="$host:$port" budget apply "$file" --by make-run >&2; then
+      return 0
+    fi
+    sleep 1
+  done
+  echo "run.sh: applying $file failed (the collector keeps running)" >&2
 }
 # In the background: the collector takes over this process below. The loader stays in the
 # foreground process group, so Ctrl-C stops it too.

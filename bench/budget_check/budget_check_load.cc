@@ -1,0 +1,282 @@
+// budget_check_load: the load side of bench/budget_check (see run.sh).
+//
+//   budget_check_load caps
+//       Prints the 10,000 benchmark caps as COPY text for the `budgets` table (columns: id,
+//       scope, key, environment, period, limit_nano_usd, action, alert_threshold_bps, owner,
+//       signed_off_by, shadow): 2,000 feature caps (daily), 200 team caps (monthly,
+//       require_ack), 7,000 tenant caps (monthly) and 1 org cap (daily, require_ack): 9,201,
+//       plus 799 monthly caps on the first features to make 10,000, as in
+//       bench/budget_engine_bench.cc.
+//   budget_check_load wait-caps TARGET N [TIMEOUT_SECONDS=60]
+//       Polls ListBudgets until the collector holds at least N caps.
+//   budget_check_load run CHECK_TARGET FLOOR_TARGET SECONDS CONCURRENCIES
+//       For each concurrency C (comma-separated, e.g. 1,4,16,64): C closed-loop client threads
+//       call CheckBudget on CHECK_TARGET for SECONDS ("check"), then the same requests on
+//       FLOOR_TARGET's Check RPC, which returns a canned response of the same shape without
+//       budget work ("canned"), then FLOOR_TARGET's empty Echo RPC ("floor", the gRPC floor),
+//       alternating so that all three see the same machine. Prints one line per (kind,
+//       concurrency) and the ratios check/floor (the target), canned/floor and check/canned.
+//
+// Requests: a uniformly random feature (and its team, feature i belongs to team i % 200) and a
+// uniformly random tenant, interactive, production, a random run id and an estimate of
+// $0.001..$0.50: every check matches 4 caps (feature, team, tenant, org), 5 for the features
+// with a monthly cap too. No reservations.
+// Each client thread uses its own channel among min(C, 4) channels (separate connections).
+// The first 10% of each interval is warm-up and not counted.
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/random/random.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "echo.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "stepledger/v1/budget.grpc.pb.h"
+
+namespace {
+
+constexpr int kFeatures = 2000;
+constexpr int kTeams = 200;
+constexpr int kTenants = 7000;
+constexpr int kMonthlyFeatureCaps = 799;  // 2,000 + 200 + 7,000 + 1 + 799 = 10,000 caps
+constexpr int64_t kNanoPerUsd = 1'000'000'000;
+
+std::string Feature(int i) { return absl::StrCat("feat-", i); }
+std::string Team(int i) { return absl::StrCat("team-", i); }
+std::string Tenant(int i) { return absl::StrCat("tenant-", i); }
+
+int PrintCaps() {
+  auto row = [](const std::string& id, const char* scope, const std::string& key,
+                const char* period, int64_t limit_usd, const char* action, int bps) {
+    std::printf("%s\t%s\t%s\tproduction\t%s\t%lld\t%s\t%d\tbench-owner\tbench-signoff\tf\n",
+                id.c_str(), scope, key.c_str(), period,
+                static_cast<long long>(limit_usd * kNanoPerUsd), action, bps);
+  };
+  for (int i = 0; i < kFeatures; ++i) {
+    row(absl::StrCat("f-", Feature(i)), "feature", Feature(i), "daily", 200, "alert", 8000);
+  }
+  for (int i = 0; i < kMonthlyFeatureCaps; ++i) {
+    row(absl::StrCat("fm-", Feature(i)), "feature", Feature(i), "monthly", 3000, "alert", 8000);
+  }
+  for (int i = 0; i < kTeams; ++i) {
+    row(absl::StrCat("t-", Team(i)), "team", Team(i), "monthly", 20000, "require_ack", 8000);
+  }
+  for (int i = 0; i < kTenants; ++i) {
+    row(absl::StrCat("x-", Tenant(i)), "tenant", Tenant(i), "monthly", 500, "alert", 9000);
+  }
+  row("org-emergency", "org", "*", "daily", 1'000'000, "require_ack", 9000);
+  return 0;
+}
+
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& target, int index) {
+  grpc::ChannelArguments args;
+  // Distinct arguments and a local subchannel pool: each channel gets its own connection.
+  args.SetInt("stepledger.bench.channel", index);
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+}
+
+int WaitCaps(const std::string& target, int want, int timeout_seconds) {
+  auto stub = stepledger::v1::Budget::NewStub(NewChannel(target, 0));
+  const absl::Time deadline = absl::Now() + absl::Seconds(timeout_seconds);
+  int have = -1;
+  while (absl::Now() < deadline) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    stepledger::v1::ListBudgetsResponse response;
+    const grpc::Status status =
+        stub->ListBudgets(&context, stepledger::v1::ListBudgetsRequest(), &response);
+    if (status.ok()) {
+      have = response.caps_size();
+      if (have >= want) {
+        std::printf("caps loaded: %d\n", have);
+        return 0;
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(250));
+  }
+  std::fprintf(stderr, "wait-caps: the collector holds %d caps, want %d\n", have, want);
+  return 1;
+}
+
+struct Result {
+  int64_t calls = 0;
+  int64_t errors = 0;
+  double seconds = 0;
+  double p50_us = 0, p99_us = 0, p999_us = 0;
+  double Rate() const { return seconds > 0 ? calls / seconds : 0; }
+};
+
+double Percentile(std::vector<int64_t>& ns, double q) {
+  if (ns.empty()) return 0;
+  const size_t k = std::min(ns.size() - 1, static_cast<size_t>(q * (ns.size() - 1) + 0.5));
+  std::nth_element(ns.begin(), ns.begin() + k, ns.end());
+  return ns[k] / 1000.0;
+}
+
+// One closed-loop interval: `concurrency` threads, each calling `call(thread, rng)` back to
+// back for `seconds`; the first 10% is warm-up.
+template <typename MakeCaller>
+Result RunInterval(int concurrency, double seconds, MakeCaller make_caller) {
+  const absl::Time start = absl::Now();
+  const absl::Time measure_from = start + absl::Seconds(seconds * 0.1);
+  const absl::Time end = start + absl::Seconds(seconds);
+  std::vector<std::vector<int64_t>> latencies(concurrency);
+  std::vector<int64_t> errors(concurrency, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < concurrency; ++t) {
+    threads.emplace_back([&, t] {
+      auto call = make_caller(t);
+      absl::BitGen rng;
+      latencies[t].reserve(1 << 16);
+      while (true) {
+        const absl::Time before = absl::Now();
+        if (before >= end) break;
+        const bool ok = call(rng);
+        const absl::Time after = absl::Now();
+        if (before < measure_from) continue;
+        if (!ok) {
+          ++errors[t];
+          continue;
+        }
+        latencies[t].push_back(absl::ToInt64Nanoseconds(after - before));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  Result r;
+  std::vector<int64_t> all;
+  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  for (int64_t e : errors) r.errors += e;
+  r.calls = static_cast<int64_t>(all.size());
+  r.seconds = seconds * 0.9;
+  r.p50_us = Percentile(all, 0.50);
+  r.p99_us = Percentile(all, 0.99);
+  r.p999_us = Percentile(all, 0.999);
+  return r;
+}
+
+// A realistic check: random feature (and its team), random tenant, interactive, production.
+stepledger::v1::CheckBudgetRequest MakeCheck(absl::BitGen& rng, int thread, int64_t i) {
+  stepledger::v1::CheckBudgetRequest request;
+  const int f = absl::Uniform(rng, 0, kFeatures);
+  auto* tags = request.mutable_tags();
+  tags->set_feature(Feature(f));
+  tags->set_team(Team(f % kTeams));
+  tags->set_tenant(Tenant(absl::Uniform(rng, 0, kTenants)));
+  tags->set_workload_class(stepledger::v1::WORKLOAD_CLASS_INTERACTIVE);
+  tags->set_environment(stepledger::v1::ENVIRONMENT_PRODUCTION);
+  tags->set_parent_run_id(absl::StrCat("run-", thread, "-", i / 8));
+  request.set_estimated_cost_nano_usd(absl::Uniform<int64_t>(rng, 1'000'000, 500'000'000));
+  return request;
+}
+
+int Run(const std::string& check_target, const std::string& floor_target, double seconds,
+        const std::vector<int>& concurrencies) {
+  bool failed = false;
+  std::printf("%-6s %5s %10s %10s %10s %10s %8s\n", "kind", "conc", "calls/s", "p50_us", "p99_us",
+              "p99.9_us", "errors");
+  struct Rates {
+    double check, canned, floor;
+  };
+  std::vector<Rates> rates;
+  for (int c : concurrencies) {
+    const int n_channels = std::min(c, 4);
+    std::vector<std::unique_ptr<stepledger::v1::Budget::Stub>> budget;
+    std::vector<std::unique_ptr<stepledger::bench::Echo::Stub>> echo;
+    for (int i = 0; i < n_channels; ++i) {
+      budget.push_back(stepledger::v1::Budget::NewStub(NewChannel(check_target, i)));
+      echo.push_back(stepledger::bench::Echo::NewStub(NewChannel(floor_target, i)));
+    }
+    const Result check = RunInterval(c, seconds, [&](int t) {
+      stepledger::v1::Budget::Stub* stub = budget[t % n_channels].get();
+      return [stub, t, i = int64_t{0}](absl::BitGen& rng) mutable {
+        const stepledger::v1::CheckBudgetRequest request = MakeCheck(rng, t, i++);
+        grpc::ClientContext context;
+        context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+        stepledger::v1::CheckBudgetResponse response;
+        const grpc::Status status = stub->CheckBudget(&context, request, &response);
+        return status.ok() && response.caps_size() >= 4;
+      };
+    });
+    const Result canned = RunInterval(c, seconds, [&](int t) {
+      stepledger::bench::Echo::Stub* stub = echo[t % n_channels].get();
+      return [stub, t, i = int64_t{0}](absl::BitGen& rng) mutable {
+        const stepledger::v1::CheckBudgetRequest request = MakeCheck(rng, t, i++);
+        grpc::ClientContext context;
+        context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+        stepledger::v1::CheckBudgetResponse response;
+        const grpc::Status status = stub->Check(&context, request, &response);
+        return status.ok() && response.caps_size() >= 4;
+      };
+    });
+    const Result floor = RunInterval(c, seconds, [&](int t) {
+      stepledger::bench::Echo::Stub* stub = echo[t % n_channels].get();
+      return [stub](absl::BitGen&) {
+        grpc::ClientContext context;
+        context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+        stepledger::bench::EchoResponse response;
+        return stub->Echo(&context, stepledger::bench::EchoRequest(), &response).ok();
+      };
+    });
+    for (const auto& [kind, r] :
+         {std::pair{"check", check}, std::pair{"canned", canned}, std::pair{"floor", floor}}) {
+      std::printf("%-6s %5d %10.0f %10.1f %10.1f %10.1f %8lld\n", kind, c, r.Rate(), r.p50_us,
+                  r.p99_us, r.p999_us, static_cast<long long>(r.errors));
+      if (r.errors > 0 || r.calls == 0) failed = true;
+    }
+    std::fflush(stdout);
+    rates.push_back({check.Rate(), canned.Rate(), floor.Rate()});
+  }
+  std::printf(
+      "\nratio checks/s / floor/s (target >= 0.80); canned/floor: what the messages "
+      "alone cost\n");
+  for (size_t i = 0; i < concurrencies.size(); ++i) {
+    const Rates& r = rates[i];
+    std::printf("  concurrency %3d: check/floor %.2f   canned/floor %.2f   check/canned %.2f\n",
+                concurrencies[i], r.floor > 0 ? r.check / r.floor : 0,
+                r.floor > 0 ? r.canned / r.floor : 0, r.canned > 0 ? r.check / r.canned : 0);
+  }
+  return failed ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string mode = argc > 1 ? argv[1] : "";
+  if (mode == "caps") return PrintCaps();
+  if (mode == "wait-caps" && argc >= 4) {
+    return WaitCaps(argv[2], std::atoi(argv[3]), argc > 4 ? std::atoi(argv[4]) : 60);
+  }
+  if (mode == "run" && argc == 6) {
+    double seconds = 0;
+    std::vector<int> concurrencies;
+    for (absl::string_view part : absl::StrSplit(argv[5], ',')) {
+      int c = 0;
+      if (!absl::SimpleAtoi(part, &c) || c < 1 || c > 1024) {
+        std::fprintf(stderr, "bad concurrency '%s'\n", std::string(part).c_str());
+        return 64;
+      }
+      concurrencies.push_back(c);
+    }
+    if (!absl::SimpleAtod(argv[4], &seconds) || seconds <= 0) {
+      std::fprintf(stderr, "bad SECONDS '%s'\n", argv[4]);
+      return 64;
+    }
+    return Run(argv[2], argv[3], seconds, concurrencies);
+  }
+  std::fprintf(stderr,
+               "usage: budget_check_load caps\n"
+               "       budget_check_load wait-caps TARGET N [TIMEOUT_SECONDS]\n"
+               "       budget_check_load run CHECK_TARGET FLOOR_TARGET SECONDS C1,C2,...\n");
+  return 64;
+}

@@ -1,0 +1,119 @@
+// empty_server: the gRPC floor for bench/budget_check, on the callback API, built exactly as the
+// collector builds its server (grpc::ServerBuilder defaults, insecure credentials, the same max
+// receive size):
+//   Echo   an empty unary RPC that does no work (the floor)
+//   Check  a real CheckBudgetRequest in, a canned CheckBudgetResponse out (5 caps, every field
+//          set, like the collector's answer for a feature with a daily and a monthly cap), no
+//          budget work: the floor plus the messages' cost
+//
+//   empty_server [ADDRESS=127.0.0.1:0]
+//
+// Prints "ready port=N" on stdout once listening; stops on SIGTERM or SIGINT.
+#include <signal.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "echo.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+
+namespace {
+
+stepledger::v1::CheckBudgetResponse CannedResponse() {
+  using stepledger::v1::CapStatus;
+  stepledger::v1::CheckBudgetResponse r;
+  r.set_decision(stepledger::v1::DECISION_ALERT);
+  r.set_deciding_scope(stepledger::v1::SCOPE_TENANT);
+  r.set_deciding_cap_id("x-tenant-4711");
+  struct Row {
+    const char* id;
+    stepledger::v1::Scope scope;
+    const char* key;
+    stepledger::v1::Period period;
+    int64_t limit_usd;
+  };
+  const Row rows[] = {
+      {"f-feat-123", stepledger::v1::SCOPE_FEATURE, "feat-123", stepledger::v1::PERIOD_DAILY, 200},
+      {"fm-feat-123", stepledger::v1::SCOPE_FEATURE, "feat-123", stepledger::v1::PERIOD_MONTHLY,
+       3000},
+      {"t-team-123", stepledger::v1::SCOPE_TEAM, "team-123", stepledger::v1::PERIOD_MONTHLY, 20000},
+      {"x-tenant-4711", stepledger::v1::SCOPE_TENANT, "tenant-4711", stepledger::v1::PERIOD_MONTHLY,
+       500},
+      {"org-emergency", stepledger::v1::SCOPE_ORG, "*", stepledger::v1::PERIOD_DAILY, 1000000}};
+  for (const Row& row : rows) {
+    CapStatus* s = r.add_caps();
+    stepledger::v1::Cap* cap = s->mutable_cap();
+    cap->set_id(row.id);
+    cap->set_scope(row.scope);
+    cap->set_key(row.key);
+    cap->set_environment(stepledger::v1::ENVIRONMENT_PRODUCTION);
+    cap->set_period(row.period);
+    cap->set_limit_nano_usd(row.limit_usd * 1'000'000'000);
+    cap->set_action(stepledger::v1::CAP_ACTION_ALERT);
+    cap->set_alert_threshold_bps(8000);
+    cap->set_owner("bench-owner");
+    cap->set_signed_off_by("bench-signoff");
+    s->set_spent_nano_usd(row.limit_usd * 612'345'678);
+    s->set_reserved_nano_usd(12'345'678);
+    s->set_remaining_nano_usd(row.limit_usd * 387'654'321);
+    s->set_burn_rate_nano_usd_per_hour(1'234'567'890);
+    s->mutable_projected_exhaustion()->set_seconds(1'795'900'000);
+    s->mutable_period_start()->set_seconds(1'795'824'000);
+    s->mutable_period_end()->set_seconds(1'795'910'400);
+    s->set_decision(stepledger::v1::DECISION_ALLOW);
+  }
+  return r;
+}
+
+class EchoService final : public stepledger::bench::Echo::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context,
+                                  const stepledger::v1::CheckBudgetRequest* /*request*/,
+                                  stepledger::v1::CheckBudgetResponse* response) override {
+    *response = canned_;
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context,
+                                 const stepledger::bench::EchoRequest* /*request*/,
+                                 stepledger::bench::EchoResponse* /*response*/) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+ private:
+  const stepledger::v1::CheckBudgetResponse canned_ = CannedResponse();
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  const std::string address = argc > 1 ? argv[1] : "127.0.0.1:0";
+  EchoService service;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);  // as the collector
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    std::fprintf(stderr, "empty_server: cannot listen on %s\n", address.c_str());
+    return 1;
+  }
+  std::printf("ready port=%d\n", port);
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&signals, &sig);
+  server->Shutdown();
+  return 0;
+}

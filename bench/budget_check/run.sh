@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# bench/budget_check: CheckBudget throughput and latency over loopback against the gRPC floor.
+#
+#   1. start a collector on the benchmark's PostgreSQL; COPY 10,000 caps straight into the
+#      `budgets` table (2,000 feature daily, 799 feature monthly, 200 team, 7,000 tenant, 1 org;
+#      far faster than 10,000 PutBudget calls) and this period's spend for each into
+#      `spend_counters` (0..95% of the limit, so decisions mix ALLOW and ALERT); the collector
+#      picks both up on its next refresh (1 s), which budget_check_load wait-caps waits for
+#   2. start empty_server (one empty unary RPC, callback API, the collector's builder settings)
+#   3. for each concurrency (1, 4, 16, 64): closed-loop clients doing CheckBudget with random
+#      realistic tags for SECONDS, then the same requests against empty_server's canned Check
+#      (same messages, no budget work), then the same loop against the empty RPC; report
+#      calls/s, p50/p99/p99.9 latency and the ratio checks/s / floor/s (target >= 0.8)
+#
+# Needs STEPLEDGER_BENCH_DATABASE_URL and STEPLEDGER_BUILD_DIR (set by `make bench`).
+# BUDGET_BENCH_SECONDS (default 5) and BUDGET_BENCH_CONCURRENCY (default 1,4,16,64) override.
+set -euo pipefail
+: "${STEPLEDGER_BENCH_DATABASE_URL:?run through make bench}"
+BUILD_DIR=${STEPLEDGER_BUILD_DIR:-build/release}
+SECONDS_EACH=${BUDGET_BENCH_SECONDS:-5}
+CONCURRENCY=${BUDGET_BENCH_CONCURRENCY:-1,4,16,64}
+URL=$STEPLEDGER_BENCH_DATABASE_URL
+LOAD="$BUILD_DIR/bench/budget_check/budget_check_load"
+EMPTY="$BUILD_DIR/bench/budget_check/empty_server"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+GRPC_PORT=$(free_port)
+METRICS_PORT=$(free_port)
+LOG=$(mktemp /tmp/stepledger-bench-budget-collector.XXXXXX.log)
+FLOOR_OUT=$(mktemp /tmp/stepledger-bench-budget-floor.XXXXXX.out)
+
+"$BUILD_DIR/server/stepledger-collector" --database-url="$URL" \
+  --grpc-listen="127.0.0.1:$GRPC_PORT" --metrics-listen="127.0.0.1:$METRICS_PORT" 2>"$LOG" &
+PID=$!
+FLOOR_PID=
+cleanup() {
+  kill "$PID" 2>/dev/null || true
+  wait "$PID" 2>/dev/null || true
+  if [[ -n $FLOOR_PID ]]; then
+    kill "$FLOOR_PID" 2>/dev/null || true
+    wait "$FLOOR_PID" 2>/dev/null || true
+  fi
+  rm -f "$LOG" "$FLOOR_OUT"
+}
+trap cleanup EXIT
+for _ in $(seq 1 150); do
+  grep -q "collector ready" "$LOG" && break
+  sleep 0.2
+done
+grep -q "collector ready" "$LOG" || { cat "$LOG"; exit 1; }
+
+# The collector has applied the migrations; replace whatever caps and counters are there.
+psql -qAt -v ON_ERROR_STOP=1 "$URL" -c "TRUNCATE budgets, budget_audit, acknowledgements, spend_counters" >/dev/null
+"$LOAD" caps | psql -qAt -v ON_ERROR_STOP=1 "$URL" -c "\\copy budgets (id, scope, key, environment, period, limit_nano_usd, action, alert_threshold_bps, owner, signed_off_by, shadow) FROM STDIN"
+psql -qAt -v ON_ERROR_STOP=1 "$URL" >/dev/null <<'SQL'
+INSERT INTO spend_counters (owner, scope, key, environment, period, period_start, spent_nano_usd)
+SELECT 'bench-preload', scope, key, environment, period,
+       CASE period
+         WHEN 'daily' THEN date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+         ELSE date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+       END,
+       (limit_nano_usd * random() * 0.95)::bigint
+  FROM budgets;
+SQL
+echo "budget_check: 10,000 caps COPYed (2,000 + 799 feature, 200 team, 7,000 tenant, 1 org)"
+"$LOAD" wait-caps "127.0.0.1:$GRPC_PORT" 10000 60
+
+# What the idle collector spends in the background (the 1 s refresh re-reads the 10,000 caps and
+# the counters), which the checks below compete with.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+T0=$(cpu_ticks)
+sleep 3
+T1=$(cpu_ticks)
+IDLE_CPU=$(python3 -c "print(round(($T1 - $T0) / $(getconf CLK_TCK) / 3 * 100, 1))")
+
+"$EMPTY" 127.0.0.1:0 >"$FLOOR_OUT" &
+FLOOR_PID=$!
+for _ in $(seq 1 100); do
+  grep -q "ready port=" "$FLOOR_OUT" && break
+  sleep 0.1
+done
+FLOOR_PORT=$(sed -nE 's/^ready port=([0-9]+)$/\1/p' "$FLOOR_OUT")
+[[ -n $FLOOR_PORT ]] || { echo "empty_server did not start"; exit 1; }
+
+echo "budget_check: closed-loop clients over loopback, ${SECONDS_EACH}s per point (first 10% warm-up),"
+echo "  CheckBudget on the collector vs an empty unary RPC (empty_server); $(nproc) CPUs,"
+echo "  load average $(cut -d' ' -f1-3 /proc/loadavg); idle collector CPU (background refresh): ${IDLE_CPU}% of a core"
+"$LOAD" run "127.0.0.1:$GRPC_PORT" "127.0.0.1:$FLOOR_PORT" "$SECONDS_EACH" "$CONCURRENCY"
+echo "  load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$PID/status")
+echo "  collector peak RSS: $((RSS_KB / 1024)) MiB"
