@@ -85,10 +85,11 @@ inline constexpr char kSelectAcknowledgements[] = R"sql(
   FROM acknowledgements ORDER BY created_at, id
 )sql";
 
-// Sum over every owner of the counters of periods starting at or after $1.
+// Sum over every owner of the counters of periods starting at or after $1. (One owner's row
+// can be negative: a re-charge moves spend off a key that another writer counted.)
 inline constexpr char kCounterTotals[] = R"sql(
   SELECT scope, key, environment, period, extract(epoch FROM period_start)::bigint,
-         sum(spent_nano_usd)::bigint
+         GREATEST(sum(spent_nano_usd), 0)::bigint
   FROM spend_counters WHERE period_start >= $1::timestamptz
   GROUP BY scope, key, environment, period, period_start
 )sql";

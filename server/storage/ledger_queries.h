@@ -163,23 +163,56 @@ inline constexpr char kClaimAndInsert[] = R"sql(
 // group may have committed their root after this group's kChargeToStoredRoots looked (see
 // PgLedgerStore::CommitOnce).
 inline constexpr char kChargeStoredStepsToNewRoots[] = R"sql(
-  UPDATE steps s SET
-    charged_feature = r.charged_feature, charged_team = r.charged_team,
-    charged_workload_class = r.charged_workload_class, charged_tenant = r.charged_tenant,
-    tag_drift = (s.attribution_status NOT IN ('pending', 'quarantined')
-                 AND (s.feature, s.team, s.tenant)
-                     IS DISTINCT FROM (r.charged_feature, r.charged_team, r.charged_tenant)),
-    attribution_status = CASE WHEN s.attribution_status IN ('pending', 'quarantined')
-                              THEN 'inherited' ELSE s.attribution_status END,
-    attribution_reason = ''
-  FROM runs r
-  WHERE r.parent_run_id = ANY($1::text[]) AND s.parent_run_id = r.parent_run_id
-    AND r.root_step_id IS NOT NULL AND s.parent_step_id <> ''
-    AND (s.attribution_status IN ('pending', 'quarantined')
-         OR (s.charged_feature, s.charged_team, s.charged_workload_class, s.charged_tenant)
-            IS DISTINCT FROM (r.charged_feature, r.charged_team, r.charged_workload_class,
-                              r.charged_tenant))
-  RETURNING s.attribution_status, s.tag_drift
+  WITH moving AS (
+    SELECT s.event_id, s.occurred_at, s.environment, s.cost_nano_usd,
+           s.charged_feature AS old_feature, s.charged_team AS old_team,
+           s.charged_tenant AS old_tenant,
+           r.charged_feature, r.charged_team, r.charged_workload_class, r.charged_tenant,
+           (s.attribution_status NOT IN ('pending', 'quarantined')
+            AND (s.feature, s.team, s.tenant)
+                IS DISTINCT FROM (r.charged_feature, r.charged_team, r.charged_tenant)) AS drift,
+           CASE WHEN s.attribution_status IN ('pending', 'quarantined') THEN 'inherited'
+                ELSE s.attribution_status END AS status
+    FROM steps s JOIN runs r ON r.parent_run_id = s.parent_run_id
+    WHERE r.parent_run_id = ANY($1::text[]) AND r.root_step_id IS NOT NULL
+      AND s.parent_run_id = ANY($1::text[]) AND s.parent_step_id <> ''
+      AND (s.attribution_status IN ('pending', 'quarantined')
+           OR (s.charged_feature, s.charged_team, s.charged_workload_class, s.charged_tenant)
+              IS DISTINCT FROM (r.charged_feature, r.charged_team, r.charged_workload_class,
+                                r.charged_tenant))
+    FOR UPDATE OF s
+  ), fixed AS (
+    UPDATE steps s SET
+      charged_feature = m.charged_feature, charged_team = m.charged_team,
+      charged_workload_class = m.charged_workload_class, charged_tenant = m.charged_tenant,
+      tag_drift = m.drift, attribution_status = m.status, attribution_reason = ''
+    FROM moving m
+    WHERE s.event_id = m.event_id AND s.occurred_at = m.occurred_at
+    RETURNING s.attribution_status, s.tag_drift
+  ), moved AS (
+    -- The spend moves with the charge: off the old keys' budget counters, onto the root's
+    -- (only keys some cap watches, as at insert). $2 = this writer's counter owner.
+    INSERT INTO spend_counters AS c (owner, scope, key, environment, period, period_start,
+                                     spent_nano_usd)
+    SELECT $2, x.scope, x.key, m.environment, p.period, p.start, sum(x.sign * m.cost_nano_usd)
+    FROM moving m
+    CROSS JOIN LATERAL (VALUES ('feature', m.old_feature, -1), ('team', m.old_team, -1),
+                               ('tenant', m.old_tenant, -1), ('feature', m.charged_feature, 1),
+                               ('team', m.charged_team, 1), ('tenant', m.charged_tenant, 1))
+                       AS x(scope, key, sign)
+    CROSS JOIN LATERAL (VALUES ('daily', date_trunc('day', m.occurred_at, 'UTC')),
+                               ('monthly', date_trunc('month', m.occurred_at, 'UTC')))
+                       AS p(period, start)
+    WHERE m.cost_nano_usd IS NOT NULL
+      AND EXISTS (SELECT 1 FROM budgets b WHERE b.scope = x.scope AND b.key = x.key
+                                            AND b.environment = m.environment)
+    GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(x.sign * m.cost_nano_usd) <> 0
+    ORDER BY 2, 3, 4, 5, 6
+    ON CONFLICT (owner, scope, key, environment, period, period_start) DO UPDATE SET
+      spent_nano_usd = c.spent_nano_usd + EXCLUDED.spent_nano_usd, updated_at = now()
+    RETURNING 1
+  )
+  SELECT attribution_status, tag_drift FROM fixed
 )sql";
 
 // Recomputes the per-run counts that resolution can change. $1: text[] of run ids.

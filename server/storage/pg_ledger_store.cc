@@ -240,7 +240,8 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
       // Steps stored before their root are charged to it now, in the same transaction.
       std::vector<std::string_view> ids(runs_with_new_root.begin(), runs_with_new_root.end());
       const std::string array = TextArrayLiteral(ids);
-      pqxx::result fixed = txn.exec_params(queries::kChargeStoredStepsToNewRoots, array);
+      pqxx::result fixed = txn.exec_params(queries::kChargeStoredStepsToNewRoots, array,
+                                              options_.counter_owner);
       for (const auto& row : fixed) {
         if (row[0].as<std::string>() == "inherited") ++run_stats.resolved_by_late_root;
         if (row[1].as<bool>()) ++run_stats.tag_drift;

@@ -145,6 +145,42 @@ TEST_F(BudgetStoreTest, ACapAddedLaterIsBackFilledFromTheLedgerOnce) {
   EXPECT_EQ(SpentOn(*r.budgets.Check(Check(0)), "team-mail-ai-monthly"), 10500);
 }
 
+TEST_F(BudgetStoreTest, SpendMovesWithTheChargeWhenALateRootArrives) {
+  Replica r(db_.url());
+  ASSERT_TRUE(r.budgets.PutCap(TeamCap(1'000'000), "alice").ok());
+  Cap other = TeamCap(1'000'000);
+  other.id = "team-search-monthly";
+  other.key = "search-team";
+  ASSERT_TRUE(r.budgets.PutCap(other, "alice").ok());
+  WritePath path(db_.url());
+  Step drifted = Spend("child", 700);
+  drifted.tags.team = "search-team";  // its own team, but the run's root says mail-ai
+  drifted.tags.parent_run_id = "run-late";
+  drifted.step_id = "child";
+  drifted.parent_step_id = "root";
+  Step pending = drifted;
+  pending.event_id = "pending-child";
+  pending.step_id = "child-2";
+  pending.tags.feature.clear();
+  pending.tags.team.clear();
+  pending.tags.tenant.clear();
+  pending.cost_nano_usd = 300;
+  path.Send({drifted, pending});  // before the root: search-team pays 700 for now
+  ASSERT_TRUE(r.budgets.Refresh().ok());
+  EXPECT_EQ(SpentOn(*r.budgets.Check(Check(0)), "team-mail-ai-monthly"), 0);
+  Step root = Spend("root", 5000);
+  root.tags.parent_run_id = "run-late";
+  path.Send({root});
+  ASSERT_TRUE(r.budgets.Refresh().ok());
+  auto check = r.budgets.Check(Check(0));
+  ASSERT_TRUE(check.ok());
+  EXPECT_EQ(SpentOn(*check, "team-mail-ai-monthly"), 6000) << "root + drifted + inherited";
+  EXPECT_EQ(db_.Count("SELECT COALESCE(sum(spent_nano_usd), 0) FROM spend_counters WHERE "
+                      "key = 'search-team' AND period = 'monthly'"),
+            0)
+      << "the drifted step's spend left the team it was first counted for";
+}
+
 TEST_F(BudgetStoreTest, AcknowledgementsAreKeptForeverAndReloaded) {
   Replica r(db_.url());
   ASSERT_TRUE(r.budgets.PutCap(TeamCap(1000), "alice").ok());
