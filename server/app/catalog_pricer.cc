@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "server/domain/pricing/price_step.h"
+#include "server/domain/pricing/service_tier.h"
 
 namespace stepledger::app {
 namespace {
@@ -33,6 +34,17 @@ domain::ingest::PricedCost CatalogPricer::Price(const domain::Step& step,
   pricing::PricingInput input = pricing::MakePricingInput(step, occurred_at);
   input.occurred_at = occurred_at;  // the ledger's occurred_at, whatever the step carries
   input.reported_cost_nano_usd.reset();
+  input.units = step.tool_units;
+  if (!step.service_tier.empty()) {
+    std::optional<pricing::ServiceTier> tier = pricing::ParseServiceTier(step.service_tier);
+    if (!tier.has_value()) {
+      // Never price at the wrong rate: an unknown tier is visible as unpriced.
+      domain::ingest::PricedCost unpriced;
+      unpriced.unpriced_reason = std::string(pricing::ToString(pricing::UnpricedReason::kUnknownTier));
+      return unpriced;
+    }
+    input.tier = *tier;
+  }
   const std::shared_ptr<const pricing::PriceBook> book = book_.load();
   pricing::PricingResult result = pricing::PriceStep(*book, input);
   domain::ingest::PricedCost priced;

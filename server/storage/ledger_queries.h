@@ -13,7 +13,7 @@ inline constexpr char kCreateStaging[] =
     "ON COMMIT DELETE ROWS";
 
 // The staging table's columns in COPY order (seq first, then the ledger's columns).
-inline constexpr std::array<std::string_view, 40> kStagingColumns = {
+inline constexpr std::array<std::string_view, 42> kStagingColumns = {
     "seq", "event_id", "occurred_at", "received_at", "digest",
     "feature", "team", "workload_class", "tenant", "environment", "parent_run_id",
     "charged_feature", "charged_team", "charged_workload_class", "charged_tenant",
@@ -21,7 +21,7 @@ inline constexpr std::array<std::string_view, 40> kStagingColumns = {
     "input_uncached_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens",
     "reasoning_tokens", "reported_cost_nano_usd", "cost_nano_usd", "cost_source",
     "price_version", "tool_name", "tool_owner_team", "status", "operation_id", "attempt",
-    "started_at", "ended_at", "attributes", "unpriced_reason"};
+    "started_at", "ended_at", "attributes", "unpriced_reason", "service_tier", "tool_units"};
 
 // Inheritance and "who pays", before the claim: a non-root step of a run whose root is
 // already stored is charged to the root's tags; pending steps become inherited; a step whose
@@ -77,7 +77,7 @@ inline constexpr char kClaimAndInsert[] = R"sql(
       input_uncached_tokens, cache_read_tokens, cache_write_tokens, output_tokens,
       reasoning_tokens, reported_cost_nano_usd, cost_nano_usd, cost_source, price_version,
       tool_name, tool_owner_team, status, operation_id, attempt, started_at, ended_at,
-      attributes, tag_drift, attribution_reason, unpriced_reason)
+      attributes, tag_drift, attribution_reason, unpriced_reason, service_tier, tool_units)
     SELECT
       f.event_id, f.occurred_at, f.received_at, f.digest, f.feature, f.team, f.workload_class,
       f.tenant, f.environment, f.parent_run_id, f.charged_feature, f.charged_team,
@@ -86,7 +86,8 @@ inline constexpr char kClaimAndInsert[] = R"sql(
       f.cache_read_tokens, f.cache_write_tokens, f.output_tokens, f.reasoning_tokens,
       f.reported_cost_nano_usd, f.cost_nano_usd, f.cost_source, f.price_version, f.tool_name,
       f.tool_owner_team, f.status, f.operation_id, f.attempt, f.started_at, f.ended_at,
-      f.attributes, COALESCE(f.tag_drift, false), '', f.unpriced_reason
+      f.attributes, COALESCE(f.tag_drift, false), '', f.unpriced_reason, f.service_tier,
+      f.tool_units
     FROM firsts f JOIN claimed c USING (event_id)
     RETURNING event_id, parent_run_id, parent_step_id, step_id, occurred_at, received_at,
               cost_nano_usd, attempt, tag_drift, attribution_status, environment,

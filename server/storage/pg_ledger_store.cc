@@ -99,7 +99,9 @@ void AppendStagingRow(CopyRow& row, int seq, const IngestItem& item) {
       .OptionalTime(s.started_at)
       .OptionalTime(s.ended_at)
       .Text(AttributesToJson(s.attributes))
-      .Text(item.unpriced_reason);
+      .Text(item.unpriced_reason)
+      .Text(s.service_tier)
+      .OptionalInt(s.tool_units);
 }
 
 // Returns true when the row is new (its digest was not quarantined before).

@@ -52,6 +52,8 @@ std::string StepToJson(const domain::Step& s) {
   if (s.started_at.has_value()) j["startedAt"] = Rfc3339(*s.started_at);
   if (s.ended_at.has_value()) j["endedAt"] = Rfc3339(*s.ended_at);
   j["attributes"] = nlohmann::json::parse(AttributesToJson(s.attributes));
+  if (!s.service_tier.empty()) j["serviceTier"] = s.service_tier;
+  if (s.tool_units.has_value()) j["toolUnits"] = *s.tool_units;
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

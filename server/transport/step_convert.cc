@@ -115,6 +115,8 @@ domain::Step FromProto(const v1::StepEvent& e) {
   if (e.has_started_at()) s.started_at = FromProto(e.started_at());
   if (e.has_ended_at()) s.ended_at = FromProto(e.ended_at());
   for (const auto& [k, v] : e.attributes()) s.attributes.emplace(k, v);
+  s.service_tier = e.service_tier();
+  if (e.has_tool_units()) s.tool_units = e.tool_units();
   return s;
 }
 

@@ -340,3 +340,48 @@ TEST_F(PricingTest, RepriceOnlyLooksAtStepsSinceTheGivenTime) {
 
 }  // namespace
 }  // namespace stepledger
+
+namespace stepledger {
+namespace {
+
+TEST_F(PricingTest, TheStepsServiceTierAndToolUnitsArePricedAndKept) {
+  const std::string models = R"({"gpt-4o": {"litellm_provider": "openai", "mode": "chat",
+      "input_cost_per_token": 2.5e-06, "output_cost_per_token": 1e-05,
+      "input_cost_per_token_batches": 1.25e-06, "output_cost_per_token_batches": 5e-06}})";
+  absl::StatusOr<storage::PriceVersionInfo> v = store_.SaveVersion(
+      {"models.json", models, "tools.txt", "rerank 0 2 docs\n"}, now_ - absl::Hours(1),
+      absl::Now());
+  ASSERT_TRUE(v.ok()) << v.status();
+  RefreshPricer();
+
+  domain::Step batch = ModelStep("batch", "gpt-4o", now_ - absl::Minutes(5));
+  batch.service_tier = "batch";
+  domain::Step odd = ModelStep("odd-tier", "gpt-4o", now_ - absl::Minutes(5));
+  odd.service_tier = "turbo";
+  domain::Step rerank = ModelStep("rerank", "", now_ - absl::Minutes(5));
+  rerank.kind = domain::StepKind::kRerank;
+  rerank.tool_name = "rerank";
+  rerank.usage = {};
+  rerank.tool_units = 500;
+  domain::Step rerank_no_units = rerank;
+  rerank_no_units.event_id = "rerank-no-units";
+  rerank_no_units.tool_units.reset();
+  WritePath path(db_.url(), &pricer_);
+  EXPECT_EQ(path.Send({batch, odd, rerank, rerank_no_units}).accepted, 4);
+
+  EXPECT_EQ(Text("SELECT cost_nano_usd || '/' || service_tier FROM steps WHERE event_id = "
+                 "'batch'"),
+            absl::StrCat(1000 * 1'250 + 100 * 5'000, "/batch"));
+  EXPECT_EQ(Text("SELECT cost_source || '/' || unpriced_reason FROM steps WHERE event_id = "
+                 "'odd-tier'"),
+            "unpriced/unknown_tier");
+  EXPECT_EQ(Text("SELECT cost_nano_usd || '/' || tool_units FROM steps WHERE event_id = "
+                 "'rerank'"),
+            absl::StrCat(500 * 2 * 1'000'000, "/500"));  // 500 docs at $2 per 1k = $1
+  EXPECT_EQ(Text("SELECT cost_source || '/' || COALESCE(tool_units::text, 'NULL') FROM steps "
+                 "WHERE event_id = 'rerank-no-units'"),
+            "unpriced/NULL");
+}
+
+}  // namespace
+}  // namespace stepledger

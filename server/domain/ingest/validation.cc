@@ -173,6 +173,10 @@ std::optional<FieldError> CheckStep(Step& step, absl::Time now, const Validation
   if (auto e = CheckLength("model", step.model, limits.max_model_length)) return e;
   if (auto e = CheckLength("tool_name", step.tool_name, limits.max_tool_name_length)) return e;
   if (auto e = CheckLength("status", step.status, limits.max_status_length)) return e;
+  if (auto e = CheckLength("service_tier", step.service_tier, 16)) return e;
+  if (step.tool_units.has_value() && *step.tool_units < 0) {
+    return FieldError{"tool_units", "negative unit count"};
+  }
   if (!step.tool_owner_team.empty() && !IsSlug(step.tool_owner_team)) {
     return FieldError{"tool_owner_team", "malformed: must match [a-z0-9][a-z0-9._-]{0,63}"};
   }
