@@ -219,7 +219,10 @@ int Run(const config::Config& config) {
         }
         absl::StatusOr<storage::OpenRunStats> stats =
             storage::ReadOpenRunStats(config.database_url, absl::Hours(24));
-        if (stats.ok()) run_metrics.SetOpenRuns(stats->open_runs, stats->pending_steps, stats->drift_steps);
+        if (stats.ok()) {
+          run_metrics.SetOpenRuns(stats->open_runs, stats->pending_steps, stats->drift_steps);
+          run_metrics.SetOrphanSteps(stats->orphan_steps);
+        }
       }
       if (absl::Now() >= next_partitions) {
         next_partitions = absl::Now() + absl::Hours(1);

@@ -44,7 +44,13 @@ RunMetrics::RunMetrics(prometheus::Registry& registry)
                        .Name("stepledger_tag_drift_steps")
                        .Help("Steps with tag drift in runs active in the last day")
                        .Register(registry)
-                       .Add({})) {}
+                       .Add({})),
+      orphan_steps_(prometheus::BuildGauge()
+                        .Name("stepledger_orphan_steps")
+                        .Help("Steps whose parent step was never seen, in runs active in the "
+                              "last hour")
+                        .Register(registry)
+                        .Add({})) {}
 
 void RunMetrics::OnRunsUpdated(const domain::ingest::RunUpdateStats& stats) {
   inherited_at_insert_.Increment(static_cast<double>(stats.inherited_at_insert));

@@ -20,6 +20,7 @@ class RunMetrics final : public domain::ingest::RunObserver {
   void OnRunsUpdated(const domain::ingest::RunUpdateStats& stats) override;
   void OnPendingTimedOut(int64_t steps);
   void SetOpenRuns(int64_t runs, int64_t pending_steps, int64_t drift_steps);
+  void SetOrphanSteps(int64_t steps) { orphan_steps_.Set(static_cast<double>(steps)); }
 
  private:
   prometheus::Counter& inherited_at_insert_;
@@ -30,6 +31,7 @@ class RunMetrics final : public domain::ingest::RunObserver {
   prometheus::Gauge& open_runs_;
   prometheus::Gauge& pending_steps_;
   prometheus::Gauge& drift_steps_;
+  prometheus::Gauge& orphan_steps_;
 };
 
 }  // namespace stepledger::metrics

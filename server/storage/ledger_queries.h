@@ -256,6 +256,14 @@ inline constexpr char kOpenRunStats[] = R"sql(
   FROM runs WHERE last_received_at >= $1::timestamptz
 )sql";
 
+// Steps whose parent step was never seen, in runs active since $1.
+inline constexpr char kOrphanSteps[] = R"sql(
+  SELECT count(*) FROM steps s JOIN runs r ON r.parent_run_id = s.parent_run_id
+  WHERE r.last_received_at >= $1::timestamptz AND s.parent_step_id <> ''
+    AND NOT EXISTS (SELECT 1 FROM steps p
+                    WHERE p.parent_run_id = s.parent_run_id AND p.step_id = s.parent_step_id)
+)sql";
+
 }  // namespace stepledger::storage::queries
 
 #endif  // STEPLEDGER_SERVER_STORAGE_LEDGER_QUERIES_H_

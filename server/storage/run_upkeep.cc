@@ -52,13 +52,17 @@ absl::StatusOr<int64_t> ExpirePendingInheritance(const std::string& database_url
 }
 
 absl::StatusOr<OpenRunStats> ReadOpenRunStats(const std::string& database_url,
-                                              absl::Duration window) {
+                                              absl::Duration window,
+                                              absl::Duration orphan_window) {
   try {
     pqxx::connection conn(database_url);
     pqxx::read_transaction txn(conn);
     pqxx::row row = txn.exec_params1(queries::kOpenRunStats,
                                      PgTimestamp(absl::Now() - window));
-    return OpenRunStats{row[0].as<int64_t>(), row[1].as<int64_t>(), row[2].as<int64_t>()};
+    pqxx::row orphans =
+        txn.exec_params1(queries::kOrphanSteps, PgTimestamp(absl::Now() - orphan_window));
+    return OpenRunStats{row[0].as<int64_t>(), row[1].as<int64_t>(), row[2].as<int64_t>(),
+                        orphans[0].as<int64_t>()};
   } catch (...) {
     return CurrentExceptionToStatus("read open run stats");
   }

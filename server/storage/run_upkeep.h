@@ -22,11 +22,14 @@ struct OpenRunStats {
   int64_t open_runs = 0;       // runs whose root has not arrived
   int64_t pending_steps = 0;   // steps waiting for their root
   int64_t drift_steps = 0;     // in runs seen within the window
+  int64_t orphan_steps = 0;    // parent never seen, in runs seen within the orphan window
 };
 
 // Reads the gauges' values over runs received within `window`.
+// Orphans are counted over runs active within `orphan_window` (a join per step: keep it short).
 absl::StatusOr<OpenRunStats> ReadOpenRunStats(const std::string& database_url,
-                                              absl::Duration window);
+                                              absl::Duration window,
+                                              absl::Duration orphan_window = absl::Hours(1));
 
 }  // namespace stepledger::storage
 

@@ -143,6 +143,21 @@ TEST_F(RunsTest, TagDriftIsChargedToTheRootAndCounted) {
   EXPECT_EQ(db_.Count("SELECT drift_steps FROM runs WHERE parent_run_id = 'r6'"), 1);
 }
 
+TEST_F(RunsTest, OpenRunGaugesCountOpenRunsPendingStepsAndOrphans) {
+  WritePath path(db_.url());
+  path.Send({BareChild("r7", "tool-1")});  // open run, one pending step
+  Step orphan = Root("r8");
+  orphan.event_id = "r8-orphan";
+  orphan.step_id = "orphan";
+  orphan.parent_step_id = "ghost";  // never sent
+  path.Send({Root("r8"), orphan});
+  auto stats = storage::ReadOpenRunStats(db_.url(), absl::Hours(24));
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->open_runs, 1);
+  EXPECT_EQ(stats->pending_steps, 1);
+  EXPECT_EQ(stats->orphan_steps, 2) << "tool-1 (its root is not there) and orphan";
+}
+
 // The runs table must always equal a recomputation from the ledger.
 TEST_F(RunsTest, RunsTableEqualsARecomputationFromTheLedger) {
   testing::RunGeneratorOptions options;
