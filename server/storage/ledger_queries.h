@@ -38,6 +38,12 @@ inline constexpr char kChargeToStoredRoots[] = R"sql(
   FROM runs r
   WHERE r.parent_run_id = s.parent_run_id AND r.root_step_id IS NOT NULL
     AND s.parent_step_id <> ''
+    -- Rows already charged to the root's tags (the common case: a step carries its run's
+    -- tags) are left alone: nothing would change.
+    AND (s.attribution_status = 'pending'
+         OR (s.charged_feature, s.charged_team, s.charged_workload_class, s.charged_tenant)
+            IS DISTINCT FROM (r.charged_feature, r.charged_team, r.charged_workload_class,
+                              r.charged_tenant))
 )sql";
 
 // The same for runs whose root arrives in this very group (and was not stored before).
@@ -52,6 +58,9 @@ inline constexpr char kChargeToStagedRoots[] = R"sql(
   FROM (SELECT DISTINCT ON (parent_run_id) parent_run_id, feature, team, workload_class, tenant
         FROM staging_steps WHERE parent_step_id = '' ORDER BY parent_run_id, seq) r
   WHERE r.parent_run_id = s.parent_run_id AND s.parent_step_id <> ''
+    AND (s.attribution_status = 'pending'
+         OR (s.charged_feature, s.charged_team, s.charged_workload_class, s.charged_tenant)
+            IS DISTINCT FROM (r.feature, r.team, r.workload_class, r.tenant))
     AND NOT EXISTS (SELECT 1 FROM runs x
                     WHERE x.parent_run_id = s.parent_run_id AND x.root_step_id IS NOT NULL)
 )sql";
@@ -131,7 +140,7 @@ inline constexpr char kClaimAndInsert[] = R"sql(
       pending_steps = r.pending_steps + EXCLUDED.pending_steps,
       status = CASE WHEN COALESCE(r.root_step_id, EXCLUDED.root_step_id) IS NULL THEN 'open'
                     ELSE 'rooted' END
-    RETURNING 1
+    RETURNING r.parent_run_id, r.step_count
   ), counter_delta AS (
     -- Budget spend counters, only for keys some cap watches (and so bounded by the caps), in
     -- this writer's own rows ($1 = owner) so writers never wait on each other here.
@@ -154,8 +163,12 @@ inline constexpr char kClaimAndInsert[] = R"sql(
   )
   -- run_delta and counter_delta run to completion although they are not read (PostgreSQL's
   -- rule for data-modifying WITH clauses).
-  SELECT event_id, parent_step_id = '' AS is_root, parent_run_id, attribution_status, tag_drift
-  FROM ins
+  -- had_earlier_steps: the run already had stored steps before this group (its step count
+  -- now exceeds what this group added), so a root arriving now may have to re-charge them.
+  SELECT i.event_id, i.parent_step_id = '' AS is_root, i.parent_run_id, i.attribution_status,
+         i.tag_drift,
+         d.step_count > count(*) OVER (PARTITION BY i.parent_run_id) AS had_earlier_steps
+  FROM ins i JOIN run_delta d USING (parent_run_id)
 )sql";
 
 // A root arrived after some of its run's steps: charge those to the root's tags, resolve
@@ -189,7 +202,7 @@ inline constexpr char kChargeStoredStepsToNewRoots[] = R"sql(
       tag_drift = m.drift, attribution_status = m.status, attribution_reason = ''
     FROM moving m
     WHERE s.event_id = m.event_id AND s.occurred_at = m.occurred_at
-    RETURNING s.attribution_status, s.tag_drift
+    RETURNING s.attribution_status, s.tag_drift, s.parent_run_id
   ), moved AS (
     -- The spend moves with the charge: off the old keys' budget counters, onto the root's
     -- (only keys some cap watches, as at insert). $2 = this writer's counter owner.
@@ -213,7 +226,7 @@ inline constexpr char kChargeStoredStepsToNewRoots[] = R"sql(
       spent_nano_usd = c.spent_nano_usd + EXCLUDED.spent_nano_usd, updated_at = now()
     RETURNING 1
   )
-  SELECT attribution_status, tag_drift FROM fixed
+  SELECT attribution_status, tag_drift, parent_run_id FROM fixed
 )sql";
 
 // Recomputes the per-run counts that resolution can change. $1: text[] of run ids.

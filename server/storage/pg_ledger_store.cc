@@ -225,7 +225,10 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
       claimed.reserve(r.size());
       for (const auto& row : r) {
         claimed.insert(row[0].as<std::string>());
-        if (row[1].as<bool>()) runs_with_new_root.push_back(row[2].as<std::string>());
+        // Only a root whose run already had stored steps can have anything to re-charge.
+        if (row[1].as<bool>() && row[5].as<bool>()) {
+          runs_with_new_root.push_back(row[2].as<std::string>());
+        }
         const std::string status = row[3].as<std::string>();
         if (status == "inherited") ++run_stats.inherited_at_insert;
         if (status == "pending") {
@@ -244,11 +247,17 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
       const std::string array = TextArrayLiteral(ids);
       pqxx::result fixed = txn.exec_params(queries::kChargeStoredStepsToNewRoots, array,
                                               options_.counter_owner);
+      absl::flat_hash_set<std::string> changed_runs;
       for (const auto& row : fixed) {
         if (row[0].as<std::string>() == "inherited") ++run_stats.resolved_by_late_root;
         if (row[1].as<bool>()) ++run_stats.tag_drift;
+        changed_runs.insert(row[2].as<std::string>());
       }
-      txn.exec_params(queries::kRecountRuns, array);
+      if (!changed_runs.empty()) {
+        // Only runs whose steps were re-charged can have new pending/drift counts.
+        std::vector<std::string_view> changed(changed_runs.begin(), changed_runs.end());
+        txn.exec_params(queries::kRecountRuns, TextArrayLiteral(changed));
+      }
     }
 
     // 4: everything not claimed now was stored before (or earlier in this group). The first
