@@ -54,7 +54,12 @@ absl::Status BudgetCoordinator::SyncCaps() {
     ids.insert(cap.id);
     std::optional<Cap> current = engine_.GetCap(cap.id);
     if (current.has_value() && SameCap(*current, cap)) continue;
-    if (absl::StatusOr<Cap> r = engine_.UpsertCap(std::move(cap)); !r.ok()) return r.status();
+    // A row the engine refuses (edited by hand, say) must not stop every other cap from being
+    // enforced: it is skipped and counted, and PutBudget never writes such a row.
+    if (absl::StatusOr<Cap> r = engine_.UpsertCap(std::move(cap)); !r.ok()) {
+      ++invalid_caps_skipped_;
+      continue;
+    }
   }
   for (const Cap& cap : engine_.ListCaps()) {
     if (!ids.contains(cap.id)) engine_.DeleteCap(cap.id).IgnoreError();  // deleted elsewhere

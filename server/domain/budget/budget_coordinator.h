@@ -68,6 +68,9 @@ class BudgetCoordinator final : public ingest::CommitObserver {
                         absl::Duration latency) override;
   void OnGroupFailed(const absl::Status& status, size_t events) override {}
 
+  // Stored caps the engine refused while syncing (never written by PutBudget).
+  int64_t invalid_caps_skipped() const { return invalid_caps_skipped_.load(); }
+
   static std::string ReservationKey(std::string_view run_id, std::string_view step_id);
 
  private:
@@ -80,6 +83,7 @@ class BudgetCoordinator final : public ingest::CommitObserver {
   const Clock& clock_;
   BudgetObserver* const observer_;
   std::atomic<uint64_t> ack_sequence_{0};
+  std::atomic<int64_t> invalid_caps_skipped_{0};
 };
 
 }  // namespace stepledger::domain::budget
