@@ -35,6 +35,7 @@ constexpr char kUsage[] =
     "                 [--catalog FILE]\n"
     "       stepledger prices unpriced [--since T] [--until T] [--database-url URL]\n"
     "       stepledger prices reprice --since T [--until T] [--dry-run] [--database-url URL]\n"
+    "       stepledger prices load --catalog FILE [--tool-prices FILE] [--database-url URL]\n"
     "\n"
     "show     the rates a model has in a LiteLLM JSON catalog (per token and per 1M tokens)\n"
     "quote    the cost of one call: the rates used and the cost in dollars and nano-USD.\n"
@@ -44,9 +45,12 @@ constexpr char kUsage[] =
     "reprice  re-prices stored steps that occurred in [--since, --until) with the stored price\n"
     "         versions and records the differences as correction entries (stored costs are\n"
     "         never edited); running it again adds nothing. --dry-run only prints them\n"
+    "load     stores the catalog files as a new price version taking effect now (unless they\n"
+    "         equal the newest version); every collector prices with it within its\n"
+    "         --upkeep-interval, without a restart or SIGHUP\n"
     "\n"
     "show and quote compute locally from --catalog, else $STEPLEDGER_PRICE_CATALOG, else\n"
-    "./catalog/model_prices_and_context_window.json. unpriced and reprice are admin commands\n"
+    "./catalog/model_prices_and_context_window.json. unpriced, reprice and load are admin commands\n"
     "that connect to PostgreSQL directly (the collector is not involved): --database-url,\n"
     "else $STEPLEDGER_DATABASE_URL.\n"
     "\n"
@@ -65,7 +69,8 @@ struct Flags {
 absl::StatusOr<Flags> ParseFlags(const std::vector<std::string>& args) {
   static const char* const kValued[] = {"--catalog", "--provider", "--input", "--output",
                                         "--cache-read", "--cache-write", "--reasoning",
-                                        "--tier", "--since", "--until", "--database-url"};
+                                        "--tier", "--since", "--until", "--database-url",
+                                        "--tool-prices"};
   Flags flags;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -342,6 +347,42 @@ int Reprice(const CliContext& ctx, const Flags& flags, const std::string& url, a
   return kExitOk;
 }
 
+int Load(const CliContext& ctx, const Flags& flags, const PricesEnvironment& env,
+         const std::string& url) {
+  std::optional<std::string> model_path = Get(flags, "--catalog");
+  if (!model_path.has_value()) {
+    ctx.err << "stepledger prices load: --catalog FILE is required\n";
+    return kExitUsage;
+  }
+  storage::CatalogTexts texts;
+  texts.model_source = *model_path;
+  absl::StatusOr<std::string> models = catalog::ReadTextFile(*model_path);
+  if (!models.ok()) {
+    ctx.err << "stepledger prices load: " << models.status().message() << "\n";
+    return 66;
+  }
+  texts.model_text = std::move(*models);
+  if (std::optional<std::string> tools = Get(flags, "--tool-prices"); tools.has_value()) {
+    absl::StatusOr<std::string> text = catalog::ReadTextFile(*tools);
+    if (!text.ok()) {
+      ctx.err << "stepledger prices load: " << text.status().message() << "\n";
+      return 66;
+    }
+    texts.tool_source = *tools;
+    texts.tool_text = std::move(*text);
+  }
+  storage::PgPriceStore store(url);
+  absl::StatusOr<storage::PriceVersionInfo> info = store.SaveVersion(texts, env.now, env.now);
+  if (!info.ok()) {
+    ctx.err << "stepledger prices load: " << info.status().message() << "\n";
+    return absl::IsInvalidArgument(info.status()) ? 65 : kExitUnavailable;
+  }
+  ctx.out << (info->created ? "stored price version " : "unchanged: newest price version ")
+          << info->id << " (" << info->model_count << " models, " << info->tool_count
+          << " tools), in force from " << FormatTimeShort(info->effective_from) << "\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunPrices(const CliContext& ctx, const std::vector<std::string>& args,
@@ -363,7 +404,7 @@ int RunPrices(const CliContext& ctx, const std::vector<std::string>& args,
     }
     return sub == "show" ? Show(ctx, *flags, env) : Quote(ctx, *flags, env);
   }
-  if (sub == "unpriced" || sub == "reprice") {
+  if (sub == "unpriced" || sub == "reprice" || sub == "load") {
     if (flags->positional.size() != 1) {
       ctx.err << "stepledger prices " << sub << ": unexpected argument\n" << kUsage;
       return kExitUsage;
@@ -374,6 +415,7 @@ int RunPrices(const CliContext& ctx, const std::vector<std::string>& args,
               << ": --database-url (or STEPLEDGER_DATABASE_URL) is required\n";
       return kExitUsage;
     }
+    if (sub == "load") return Load(ctx, *flags, env, url);
     std::optional<std::string> since_text = Get(*flags, "--since");
     if (sub == "reprice" && !since_text.has_value()) {
       ctx.err << "stepledger prices reprice: --since is required\n";
@@ -393,7 +435,7 @@ int RunPrices(const CliContext& ctx, const std::vector<std::string>& args,
     return sub == "unpriced" ? Unpriced(ctx, *flags, env, url, *since, *until)
                              : Reprice(ctx, *flags, url, *since, *until);
   }
-  ctx.err << "stepledger prices: expected show, quote, unpriced or reprice\n" << kUsage;
+  ctx.err << "stepledger prices: expected show, quote, unpriced, reprice or load\n" << kUsage;
   return kExitUsage;
 }
 
