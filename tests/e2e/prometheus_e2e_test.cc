@@ -29,6 +29,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/lib/send_all.h"
+#include "client/lib/step_stream_client.h"
+#include "stepledger/v1/budget.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/collector_process.h"
 #include "tests/fakes/pg_test_db.h"
@@ -367,6 +369,62 @@ TEST(PrometheusE2ETest, PrometheusScrapesSpendThatAddsUpExactlyToWhatWasSentOnce
   EXPECT_EQ(prometheus.Scalar("sum(stepledger_steps_stored_total)"), 612.0);
   EXPECT_EQ(prometheus.Scalar("sum(stepledger_events_accepted_total)"), 612.0);
 
+  EXPECT_EQ(collector.Stop(), 0) << collector.Log();
+}
+
+TEST(PrometheusE2ETest, BudgetDecisionsAndUtilisationReachPrometheusExactly) {
+  TestDatabase db;
+  ASSERT_FALSE(db.url().empty());
+  CollectorProcess collector(db.url(), {"--budget-refresh-interval=200ms"});
+  ASSERT_TRUE(collector.Start()) << collector.Log();
+  PrometheusProcess prometheus(collector.metrics_port());
+  ASSERT_TRUE(prometheus.Start()) << prometheus.Log();
+  auto stub = v1::Budget::NewStub(client::MakeCollectorChannel(collector.target()));
+
+  v1::PutBudgetRequest put;
+  v1::Cap* cap = put.mutable_cap();
+  cap->set_id("team-mail-ai-daily");
+  cap->set_scope(v1::SCOPE_TEAM);
+  cap->set_key("mail-ai");
+  cap->set_period(v1::PERIOD_DAILY);
+  cap->set_limit_nano_usd(1'000'000'000);  // $1
+  cap->set_owner("mail-ai");
+  cap->set_signed_off_by("finance");
+  put.set_changed_by("e2e");
+  v1::Cap stored;
+  grpc::ClientContext put_ctx;
+  ASSERT_TRUE(stub->PutBudget(&put_ctx, put, &stored).ok());
+
+  // Known decisions: 5 ALLOW ($0.10), 2 ALERT ($0.85: past 80%), 3 REQUIRE_ACK ($1.50).
+  auto check = [&](int64_t estimate) {
+    v1::CheckBudgetRequest req;
+    v1::Tags* t = req.mutable_tags();
+    t->set_feature("inbox-triage");
+    t->set_team("mail-ai");
+    t->set_workload_class(v1::WORKLOAD_CLASS_INTERACTIVE);
+    t->set_tenant("acme");
+    t->set_environment(v1::ENVIRONMENT_PRODUCTION);
+    t->set_parent_run_id("run-1");
+    req.set_estimated_cost_nano_usd(estimate);
+    v1::CheckBudgetResponse resp;
+    grpc::ClientContext ctx;
+    EXPECT_TRUE(stub->CheckBudget(&ctx, req, &resp).ok());
+    return resp.decision();
+  };
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(check(100'000'000), v1::DECISION_ALLOW);
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(check(850'000'000), v1::DECISION_ALERT);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(check(1'500'000'000), v1::DECISION_REQUIRE_ACK);
+
+  EXPECT_TRUE(prometheus.WaitFor(
+      "sum(stepledger_budget_decisions_total{decision=\"allow\"})", 5, absl::Seconds(30)))
+      << prometheus.Log();
+  EXPECT_EQ(prometheus.Scalar("sum(stepledger_budget_decisions_total{decision=\"alert\"})"),
+            2.0);
+  EXPECT_EQ(prometheus.Scalar(
+                "sum(stepledger_budget_decisions_total{decision=\"require_ack\",scope=\"team\"})"),
+            3.0);
+  EXPECT_EQ(prometheus.Scalar("stepledger_budget_limit_usd{cap_id=\"team-mail-ai-daily\"}"),
+            1.0);
   EXPECT_EQ(collector.Stop(), 0) << collector.Log();
 }
 
