@@ -8,14 +8,23 @@
 #ifndef STEPLEDGER_CLIENT_CLI_INVOICE_COMMAND_H_
 #define STEPLEDGER_CLIENT_CLI_INVOICE_COMMAND_H_
 
+#include <map>
 #include <string>
 #include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 
 #include "client/cli/cli_context.h"
 
 namespace stepledger::client {
 
 int RunInvoiceCommand(const CliContext& context, const std::vector<std::string>& args);
+
+// Parses a provider's daily totals, one "YYYY-MM-DD,USD" line each (a first line starting with
+// "date" is a header; blank lines and "#" comments are skipped), into exact nano-USD totals per
+// month. Errors name the line. A day listed twice is an error (it would be counted twice).
+absl::StatusOr<std::map<absl::CivilMonth, int64_t>> ParseDailyInvoiceCsv(const std::string& text);
 
 }  // namespace stepledger::client
 
