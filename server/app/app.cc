@@ -98,11 +98,12 @@ int Run(const config::Config& config) {
       registry.registry(),
       {.default_limit = static_cast<size_t>(config.metrics_label_limit),
        .limits = {{std::string(metrics::kTenantLabel),
-                   static_cast<size_t>(config.metrics_top_tenants)}}});
+                   static_cast<size_t>(config.metrics_top_tenants)},
+                  {"model", metrics::PricingMetrics::kMaxModelLabels}}});
   metrics::SpendMetrics spend_metrics(registry.registry(), label_guard);
   metrics::IngestMetrics ingest_metrics(registry.registry(), spend_metrics.unattributed_family());
   metrics::RunMetrics run_metrics(registry.registry());
-  metrics::PricingMetrics pricing_metrics(registry.registry());
+  metrics::PricingMetrics pricing_metrics(registry.registry(), &label_guard);
 
   // Prices: the catalog files are stored as a price version (unless unchanged) and the book
   // holds every stored version, so each step is priced by the version in force when it

@@ -39,7 +39,7 @@ size_t BoundedLabelSet::size() const {
   return kept_.size();
 }
 
-PricingMetrics::PricingMetrics(prometheus::Registry& registry)
+PricingMetrics::PricingMetrics(prometheus::Registry& registry, LabelGuard* guard)
     : unpriced_family_(BuildCounter()
                            .Name("stepledger_unpriced_steps_total")
                            .Help("Steps stored without a cost (never $0), by model and reason")
@@ -65,7 +65,8 @@ PricingMetrics::PricingMetrics(prometheus::Registry& registry)
                           .Name("stepledger_price_catalog_reloads_total")
                           .Help("Price catalog loads and refreshes, by result")
                           .Register(registry)),
-      models_(kMaxModelLabels) {
+      models_(kMaxModelLabels),
+      guard_(guard) {
   for (const char* result : {"created", "unchanged", "refreshed", "error"}) {
     reloads_family_.Add({{"result", result}});
   }
@@ -95,7 +96,11 @@ void PricingMetrics::OnGroupCommitted(absl::Span<const domain::ingest::IngestIte
 
 void PricingMetrics::OnUnpricedStep(std::string_view model, std::string_view reason) {
   bool folded = false;
-  const std::string label = models_.Fold(model, &folded);
+  // With the process's shared guard, the model label is bounded like every other label that
+  // comes from clients (and folds are counted in stepledger_metric_label_folded_total too).
+  const std::string label = guard_ != nullptr ? guard_->Admit("model", model)
+                                              : models_.Fold(model, &folded);
+  if (guard_ != nullptr) folded = label == BoundedLabelSet::kOther && model != BoundedLabelSet::kOther;
   if (folded) folded_.Increment();
   unpriced_family_
       .Add({{"model", label}, {"reason", reason.empty() ? "unknown" : std::string(reason)}})

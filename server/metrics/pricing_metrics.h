@@ -30,6 +30,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "server/domain/ingest/group_committer.h"
+#include "server/metrics/label_guard.h"
 
 namespace stepledger::metrics {
 
@@ -54,7 +55,9 @@ class PricingMetrics final : public domain::ingest::CommitObserver {
  public:
   static constexpr size_t kMaxModelLabels = 50;
 
-  explicit PricingMetrics(prometheus::Registry& registry);
+  // `guard` may be null (then the model label is bounded by this class alone, at
+  // kMaxModelLabels); it must outlive this object.
+  explicit PricingMetrics(prometheus::Registry& registry, LabelGuard* guard = nullptr);
 
   // CommitObserver
   void OnGroupCommitted(absl::Span<const domain::ingest::IngestItem* const> items,
@@ -80,6 +83,7 @@ class PricingMetrics final : public domain::ingest::CommitObserver {
   prometheus::Gauge& versions_;
   prometheus::Family<prometheus::Counter>& reloads_family_;
   BoundedLabelSet models_;
+  LabelGuard* const guard_;
   absl::Mutex mu_;
   prometheus::Gauge* info_ ABSL_GUARDED_BY(mu_) = nullptr;
 };

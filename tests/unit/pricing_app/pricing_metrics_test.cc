@@ -64,6 +64,20 @@ TEST(PricingMetricsTest, UnpricedModelLabelsAreBoundedAndTheFoldIsCounted) {
   EXPECT_EQ((Samples(registry, "stepledger_unpriced_model_label_folded_total")[{}]), 10);
 }
 
+TEST(PricingMetricsTest, WithTheSharedGuardTheModelLabelFollowsItsLimit) {
+  prometheus::Registry registry;
+  LabelGuard guard(registry, {.default_limit = 100, .limits = {{"model", 3}}});
+  PricingMetrics metrics(registry, &guard);
+  for (int i = 0; i < 10; ++i) metrics.OnUnpricedStep(absl::StrCat("model-", i), "unknown_model");
+  auto unpriced = Samples(registry, "stepledger_unpriced_steps_total");
+  std::set<std::string> models;
+  for (const auto& [labels, value] : unpriced) models.insert(labels.at("model"));
+  EXPECT_EQ(models.size(), 4u);  // 3 + "other"
+  EXPECT_EQ((unpriced[{{"model", "other"}, {"reason", "unknown_model"}}]), 7);
+  EXPECT_EQ((Samples(registry, "stepledger_unpriced_model_label_folded_total")[{}]), 7);
+  EXPECT_EQ((Samples(registry, "stepledger_metric_label_folded_total")[{{"label", "model"}}]), 7);
+}
+
 TEST(PricingMetricsTest, CountsOnlyStepsStoredForTheFirstTime) {
   prometheus::Registry registry;
   PricingMetrics metrics(registry);
