@@ -167,7 +167,8 @@ inline constexpr char kClaimAndInsert[] = R"sql(
   -- now exceeds what this group added), so a root arriving now may have to re-charge them.
   SELECT i.event_id, i.parent_step_id = '' AS is_root, i.parent_run_id, i.attribution_status,
          i.tag_drift,
-         d.step_count > count(*) OVER (PARTITION BY i.parent_run_id) AS had_earlier_steps
+         d.step_count > count(*) OVER (PARTITION BY i.parent_run_id) AS had_earlier_steps,
+         i.charged_feature, i.charged_team, i.charged_workload_class, i.charged_tenant
   FROM ins i JOIN run_delta d USING (parent_run_id)
 )sql";
 

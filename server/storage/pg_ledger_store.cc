@@ -117,6 +117,33 @@ bool InsertQuarantine(pqxx::work& txn, const IngestItem& item, std::string_view 
              .affected_rows() > 0;
 }
 
+domain::WorkloadClass WorkloadClassFromLabel(const std::string& label,
+                                             domain::WorkloadClass fallback) {
+  using domain::WorkloadClass;
+  for (WorkloadClass w : {WorkloadClass::kInteractive, WorkloadClass::kBatch,
+                          WorkloadClass::kEval, WorkloadClass::kBackground}) {
+    if (label == domain::ToString(w)) return w;
+  }
+  return fallback;
+}
+
+// Writes back what the ledger recorded for an accepted item, so observers (metrics, budget
+// counters) charge whom the ledger charged, not whom the event named.
+void ApplyLedgerCharge(const std::string& status, const std::string& feature,
+                       const std::string& team, const std::string& workload_class,
+                       const std::string& tenant, const IngestItem& item) {
+  using domain::AttributionStatus;
+  for (AttributionStatus a : {AttributionStatus::kComplete, AttributionStatus::kInherited,
+                              AttributionStatus::kPending, AttributionStatus::kDefaulted,
+                              AttributionStatus::kQuarantined}) {
+    if (status == domain::ToString(a)) item.status = a;
+  }
+  item.charged.feature = feature;
+  item.charged.team = team;
+  item.charged.tenant = tenant;
+  item.charged.workload_class = WorkloadClassFromLabel(workload_class, item.charged.workload_class);
+}
+
 }  // namespace
 
 struct PgLedgerStore::Connection {
@@ -210,7 +237,11 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
     }
 
     // 3: claim ids and insert the claimed events.
-    absl::flat_hash_set<std::string> claimed;
+    // Claimed id -> how the ledger charged it (written back to the accepted item below).
+    struct LedgerCharge {
+      std::string status, feature, team, workload_class, tenant;
+    };
+    absl::flat_hash_map<std::string, LedgerCharge> claimed;
     std::vector<std::string> runs_with_new_root;
     // Runs in which this group stored pending steps. Their root may have been committed by a
     // concurrent group after kChargeToStoredRoots looked: that group's own re-charge ran before
@@ -224,7 +255,10 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
       pqxx::result r = txn.exec_params(queries::kClaimAndInsert, options_.counter_owner);
       claimed.reserve(r.size());
       for (const auto& row : r) {
-        claimed.insert(row[0].as<std::string>());
+        claimed.emplace(row[0].as<std::string>(),
+                        LedgerCharge{row[3].as<std::string>(), row[6].as<std::string>(),
+                                     row[7].as<std::string>(), row[8].as<std::string>(),
+                                     row[9].as<std::string>()});
         // Only a root whose run already had stored steps can have anything to re-charge.
         if (row[1].as<bool>() && row[5].as<bool>()) {
           runs_with_new_root.push_back(row[2].as<std::string>());
@@ -269,8 +303,11 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
         outcomes[i] = Outcome::kQuarantined;
         continue;
       }
-      if (claimed.erase(item.step.event_id) > 0) {
+      if (auto it = claimed.find(item.step.event_id); it != claimed.end()) {
         outcomes[i] = Outcome::kAccepted;
+        ApplyLedgerCharge(it->second.status, it->second.feature, it->second.team,
+                          it->second.workload_class, it->second.tenant, item);
+        claimed.erase(it);
       } else {
         outcomes[i] = Outcome::kDuplicate;  // or a conflict: refined below
         lookup.push_back(item.step.event_id);

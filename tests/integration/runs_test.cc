@@ -86,6 +86,35 @@ TEST_F(RunsTest, ChildInheritsFromARootThatIsOnlyInPostgresAfterARestart) {
   EXPECT_EQ(db_.Count("SELECT pending_steps FROM runs WHERE parent_run_id = 'r1'"), 0);
 }
 
+// Sees what observers (metrics, budget counters) see after a commit.
+class RecordingObserver final : public domain::ingest::CommitObserver {
+ public:
+  void OnGroupCommitted(absl::Span<const domain::ingest::IngestItem* const> items,
+                        absl::Span<const domain::ingest::Outcome> outcomes,
+                        absl::Duration) override {
+    absl::MutexLock lock(&mu);
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (outcomes[i] != domain::ingest::Outcome::kAccepted) continue;
+      seen[items[i]->step.event_id] = std::string(domain::ToString(items[i]->status)) + "/" +
+                                      items[i]->charged.team;
+    }
+  }
+  void OnGroupFailed(const absl::Status&, size_t) override {}
+  absl::Mutex mu;
+  std::map<std::string, std::string> seen;
+};
+
+TEST_F(RunsTest, ObserversSeeTheChargeTheLedgerRecorded) {
+  RecordingObserver observer;
+  WritePath path(db_.url(), {.observer = &observer});
+  path.Send({Root("r9")});
+  path.Send({BareChild("r9", "tool-1")});
+  absl::MutexLock lock(&observer.mu);
+  EXPECT_EQ(observer.seen["r9-root"], "complete/mail-ai");
+  EXPECT_EQ(observer.seen["r9-tool-1"], "inherited/mail-ai")
+      << "not the (pending) placeholder the event was validated with";
+}
+
 TEST_F(RunsTest, ChildBeforeItsRootIsPendingThenChargedWhenTheRootArrives) {
   WritePath path(db_.url());
   path.Send({BareChild("r2", "tool-1"), BareChild("r2", "tool-2", "tool-1")});

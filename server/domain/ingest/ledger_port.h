@@ -23,7 +23,10 @@ std::string_view ToString(CostSource source);
 
 struct IngestItem {
   Step step;
-  AttributionStatus status = AttributionStatus::kComplete;
+  // Attribution as validated; after an accepted commit, as the ledger recorded it (the store
+  // writes it back: a step can be charged to its run's root while it is inserted). `mutable`
+  // because Commit() sees the items as const, yet this is exactly what observers must read.
+  mutable AttributionStatus status = AttributionStatus::kComplete;
   std::optional<FieldError> rejection;  // set: goes to quarantine, never to the ledger
   // Digest of the event's content as received (stable across processes): tells a harmless
   // re-send (same id, same digest) from a conflict (same id, other content).
@@ -32,8 +35,9 @@ struct IngestItem {
   // The event as received, for the quarantine table (JSON). Only filled for rejected events.
   std::string raw_json;
 
-  // Who pays: the own tags unless inherited from / overridden by the run's root.
-  Tags charged;
+  // Who pays: the own tags unless inherited from / overridden by the run's root. Written back
+  // by the store after commit, like `status`.
+  mutable Tags charged;
   // The cost the ledger records: reported (always wins), computed from the price catalog, or
   // unpriced (nullopt: unknown, never zero).
   std::optional<NanoUsd> cost_nano_usd;
