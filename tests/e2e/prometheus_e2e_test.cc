@@ -244,12 +244,14 @@ v1::StepEvent Event(int i, Expected& expected) {
   static const char* kTeams[] = {"mail-ai", "knowledge", "devtools", "productivity"};
   v1::StepEvent e;
   e.set_event_id(absl::StrCat("prom-", i));
-  const int f = i % 4;
+  // Every step of a run carries its run's tags (as real agents do): the ledger, and so the
+  // metrics, charge a run's steps to its root's tags, which are then the same.
+  const int f = (i / 10) % 4;
   v1::Tags* t = e.mutable_tags();
   t->set_feature(kFeatures[f]);
   t->set_team(kTeams[f]);
   t->set_workload_class(i % 3 == 0 ? v1::WORKLOAD_CLASS_BATCH : v1::WORKLOAD_CLASS_INTERACTIVE);
-  const std::string tenant = absl::StrCat("tenant-", i % 20);
+  const std::string tenant = absl::StrCat("tenant-", (i / 10) % 20);
   t->set_tenant(tenant);
   t->set_environment(v1::ENVIRONMENT_PRODUCTION);
   t->set_parent_run_id(absl::StrCat("run-", i / 10));
