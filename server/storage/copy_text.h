@@ -35,6 +35,26 @@ class CopyRow {
 // "2026-11-28 11:33:08.123456+00"
 std::string PgTimestamp(absl::Time t);
 
+// A PostgreSQL text[] literal for a bound parameter: every element double-quoted, \ and "
+// escaped, e.g. {"a","b\"c"}.
+template <typename Range>
+std::string PgTextArray(const Range& values) {
+  std::string out = "{";
+  bool first = true;
+  for (const auto& v : values) {
+    if (!first) out.push_back(',');
+    first = false;
+    out.push_back('"');
+    for (char c : v) {
+      if (c == '\\' || c == '"') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
 }  // namespace stepledger::storage
 
 #endif  // STEPLEDGER_SERVER_STORAGE_COPY_TEXT_H_

@@ -34,22 +34,6 @@ std::string Hex(std::string_view bytes) {
   return out;
 }
 
-// A PostgreSQL text[] literal: every element double-quoted, \ and " escaped.
-std::string TextArrayLiteral(const std::vector<std::string_view>& values) {
-  std::string out = "{";
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out.push_back('"');
-    for (char c : values[i]) {
-      if (c == '\\' || c == '"') out.push_back('\\');
-      out.push_back(c);
-    }
-    out.push_back('"');
-  }
-  out.push_back('}');
-  return out;
-}
-
 absl::CivilDay DayOf(absl::Time t) { return absl::ToCivilDay(t, absl::UTCTimeZone()); }
 
 int64_t EpochDay(absl::CivilDay day) { return day - absl::CivilDay(1970, 1, 1); }
@@ -278,7 +262,7 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
     if (!runs_with_new_root.empty()) {
       // Steps stored before their root are charged to it now, in the same transaction.
       std::vector<std::string_view> ids(runs_with_new_root.begin(), runs_with_new_root.end());
-      const std::string array = TextArrayLiteral(ids);
+      const std::string array = PgTextArray(ids);
       pqxx::result fixed = txn.exec_params(queries::kChargeStoredStepsToNewRoots, array,
                                               options_.counter_owner);
       absl::flat_hash_set<std::string> changed_runs;
@@ -290,7 +274,7 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
       if (!changed_runs.empty()) {
         // Only runs whose steps were re-charged can have new pending/drift counts.
         std::vector<std::string_view> changed(changed_runs.begin(), changed_runs.end());
-        txn.exec_params(queries::kRecountRuns, TextArrayLiteral(changed));
+        txn.exec_params(queries::kRecountRuns, PgTextArray(changed));
       }
     }
 
@@ -315,7 +299,7 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
     }
     if (!lookup.empty()) {
       absl::flat_hash_map<std::string, std::string> stored;
-      pqxx::result r = txn.exec_params(queries::kStoredDigests, TextArrayLiteral(lookup));
+      pqxx::result r = txn.exec_params(queries::kStoredDigests, PgTextArray(lookup));
       for (const auto& row : r) stored[row[0].as<std::string>()] = row[1].as<std::string>();
       for (size_t i = 0; i < items.size(); ++i) {
         if (outcomes[i] != Outcome::kDuplicate) continue;

@@ -13,22 +13,6 @@ namespace {
 
 constexpr int64_t kRunUpkeepLockKey = 0x5354504c52554e53;  // "STPLRUNS"
 
-std::string TextArray(const std::set<std::string>& values) {
-  std::string out = "{";
-  bool first = true;
-  for (const auto& v : values) {
-    if (!first) out.push_back(',');
-    first = false;
-    out.push_back('"');
-    for (char c : v) {
-      if (c == '\\' || c == '"') out.push_back('\\');
-      out.push_back(c);
-    }
-    out.push_back('"');
-  }
-  return out + "}";
-}
-
 }  // namespace
 
 absl::StatusOr<int64_t> ExpirePendingInheritance(const std::string& database_url,
@@ -43,7 +27,7 @@ absl::StatusOr<int64_t> ExpirePendingInheritance(const std::string& database_url
     pqxx::result expired = txn.exec_params(queries::kExpirePending, PgTimestamp(cutoff));
     std::set<std::string> runs;
     for (const auto& row : expired) runs.insert(row[0].as<std::string>());
-    if (!runs.empty()) txn.exec_params(queries::kRecountRuns, TextArray(runs));
+    if (!runs.empty()) txn.exec_params(queries::kRecountRuns, PgTextArray(runs));
     txn.commit();
     return static_cast<int64_t>(expired.size());
   } catch (...) {

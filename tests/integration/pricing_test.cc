@@ -17,6 +17,7 @@
 #include "server/storage/pg_ledger_store.h"
 #include "server/storage/pg_price_store.h"
 #include "tests/fakes/pg_test_db.h"
+#include "tests/fakes/write_path.h"
 
 namespace stepledger {
 namespace {
@@ -28,10 +29,10 @@ using domain::ingest::IngestService;
 using domain::ingest::LedgerStore;
 using domain::ingest::ReceivedEvent;
 using storage::CatalogTexts;
+using testing::WritePath;
 using storage::PgPriceStore;
 using testing::TestDatabase;
 
-std::string NoJson() { return "{}"; }
 
 // Catalog texts in LiteLLM's format. v2 raises gpt-4o's input price; v3 is v2 plus a model
 // that v1 and v2 did not know.
@@ -55,42 +56,6 @@ constexpr domain::NanoUsd kCostV1 = 1000 * 2'500 + 100 * 10'000;  // 3'500'000 n
 constexpr domain::NanoUsd kCostV2 = 1000 * 5'000 + 100 * 10'000;  // 6'000'000
 // acme-large, same usage.
 constexpr domain::NanoUsd kCostNewModel = 1000 * 300 + 100 * 1'200;  // 420'000
-
-// A collector's write path without gRPC: real validation, group commit, PostgreSQL, and the
-// collector's CatalogPricer over a book built from the stored versions.
-class WritePath {
- public:
-  WritePath(const std::string& url, const app::CatalogPricer* pricer) {
-    std::vector<std::unique_ptr<LedgerStore>> stores;
-    stores.push_back(std::make_unique<storage::PgLedgerStore>(
-        storage::PgLedgerStore::Options{.database_url = url}));
-    committer_ = std::make_unique<GroupCommitter>(std::move(stores), GroupCommitter::Options{},
-                                                  nullptr);
-    service_ = std::make_unique<IngestService>(
-        *committer_, clock_, domain::ingest::ValidationLimits{}, nullptr, pricer);
-  }
-
-  BatchResult Send(const std::vector<Step>& steps) {
-    std::vector<ReceivedEvent> events;
-    for (const Step& s : steps) events.push_back(ReceivedEvent{s, s.event_id + "#digest", NoJson});
-    absl::Notification done;
-    absl::StatusOr<BatchResult> result;
-    absl::Status submitted = service_->SubmitBatch(std::move(events), [&](auto r) {
-      result = std::move(r);
-      done.Notify();
-    });
-    EXPECT_TRUE(submitted.ok()) << submitted;
-    if (!submitted.ok()) return {};
-    done.WaitForNotification();
-    EXPECT_TRUE(result.ok()) << result.status();
-    return result.ok() ? *result : BatchResult{};
-  }
-
- private:
-  domain::SystemClock clock_;
-  std::unique_ptr<GroupCommitter> committer_;
-  std::unique_ptr<IngestService> service_;
-};
 
 Step ModelStep(const std::string& id, const std::string& model, absl::Time at) {
   Step s;
@@ -153,7 +118,7 @@ TEST_F(PricingTest, StepsBeforeAndAfterAPriceChangeArePricedByTheVersionInForce)
   ASSERT_TRUE(v1.created && v2.created);
   RefreshPricer();
 
-  WritePath path(db_.url(), &pricer_);
+  WritePath path(db_.url(), {.pricer = &pricer_});
   BatchResult r = path.Send({ModelStep("before", "gpt-4o", now_ - absl::Minutes(90)),
                              ModelStep("after", "gpt-4o", now_ - absl::Minutes(30))});
   EXPECT_EQ(r.accepted, 2);
@@ -188,7 +153,7 @@ TEST_F(PricingTest, TheFirstVersionPricesEverythingBeforeIt) {
   const storage::PriceVersionInfo v1 = Save(Texts(kGpt4oV1), now_);
   EXPECT_EQ(v1.effective_from, absl::UnixEpoch());
   RefreshPricer();
-  WritePath path(db_.url(), &pricer_);
+  WritePath path(db_.url(), {.pricer = &pricer_});
   path.Send({ModelStep("last-week", "gpt-4o", now_ - absl::Hours(24 * 7))});
   EXPECT_EQ(db_.Count("SELECT cost_nano_usd FROM steps WHERE event_id = 'last-week'"), kCostV1);
 }
@@ -216,7 +181,7 @@ TEST_F(PricingTest, ACatalogThatDoesNotLoadIsNotStored) {
 TEST_F(PricingTest, UnknownModelIsStoredUnpricedAndRepriceAfterTheFixCorrectsItOnce) {
   Save(Texts(kGpt4oV1), now_ - absl::Hours(2));
   RefreshPricer();
-  WritePath path(db_.url(), &pricer_);
+  WritePath path(db_.url(), {.pricer = &pricer_});
   Step reported = ModelStep("reported", "acme-large", now_ - absl::Minutes(80));
   reported.cost_nano_usd = 777;
   EXPECT_EQ(path.Send({ModelStep("known", "gpt-4o", now_ - absl::Minutes(90)),
@@ -300,7 +265,7 @@ TEST_F(PricingTest, AStepPricedByAStaleBookIsCorrectedToTheVersionInForce) {
   RefreshPricer();  // this "replica" knows only v1
   const storage::PriceVersionInfo v2 = Save(Texts(kGpt4oV2), now_ - absl::Hours(1));
 
-  WritePath path(db_.url(), &pricer_);
+  WritePath path(db_.url(), {.pricer = &pricer_});
   path.Send({ModelStep("stale", "gpt-4o", now_ - absl::Minutes(30)),
              ModelStep("old", "gpt-4o", now_ - absl::Minutes(90))});
   EXPECT_EQ(db_.Count("SELECT cost_nano_usd FROM steps WHERE event_id = 'stale'"), kCostV1);
@@ -327,7 +292,7 @@ TEST_F(PricingTest, AStepPricedByAStaleBookIsCorrectedToTheVersionInForce) {
 TEST_F(PricingTest, RepriceOnlyLooksAtStepsSinceTheGivenTime) {
   Save(Texts(kGpt4oV1), now_ - absl::Hours(5));
   RefreshPricer();
-  WritePath path(db_.url(), &pricer_);
+  WritePath path(db_.url(), {.pricer = &pricer_});
   path.Send({ModelStep("early", "acme-large", now_ - absl::Hours(4)),
              ModelStep("late", "acme-large", now_ - absl::Hours(1))});
   Save(Texts(absl::StrCat(kGpt4oV1, ",", kNewModel)), now_ - absl::Minutes(5));
@@ -366,7 +331,7 @@ TEST_F(PricingTest, TheStepsServiceTierAndToolUnitsArePricedAndKept) {
   domain::Step rerank_no_units = rerank;
   rerank_no_units.event_id = "rerank-no-units";
   rerank_no_units.tool_units.reset();
-  WritePath path(db_.url(), &pricer_);
+  WritePath path(db_.url(), {.pricer = &pricer_});
   EXPECT_EQ(path.Send({batch, odd, rerank, rerank_no_units}).accepted, 4);
 
   EXPECT_EQ(Text("SELECT cost_nano_usd || '/' || service_tier FROM steps WHERE event_id = "
