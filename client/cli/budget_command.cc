@@ -202,10 +202,14 @@ std::string Count(int64_t n) {
   return out;
 }
 
+std::string UnixSecondsText(int64_t seconds) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%SZ", absl::FromUnixSeconds(seconds),
+                          absl::UTCTimeZone());
+}
+
 std::string TimeText(const google::protobuf::Timestamp& ts) {
   if (ts.seconds() == 0 && ts.nanos() == 0) return "-";
-  return absl::FormatTime("%Y-%m-%d %H:%M:%SZ", absl::FromUnixSeconds(ts.seconds()),
-                          absl::UTCTimeZone());
+  return UnixSecondsText(ts.seconds());
 }
 
 // A plain text table: columns padded to their widest cell; `right` columns right-aligned.
@@ -450,13 +454,15 @@ void PrintCheck(const CliContext& context, const CheckOutcome& outcome) {
   }
   std::vector<std::vector<std::string>> rows;
   for (const v1::CapStatus& s : r.caps()) {
-    rows.push_back({s.cap().id(), ScopeName(s.cap().scope()), s.cap().key(),
-                    PeriodName(s.cap().period()), Dollars(s.cap().limit_nano_usd()),
-                    Dollars(s.spent_nano_usd()), Dollars(s.reserved_nano_usd()),
-                    Dollars(s.acknowledged_headroom_nano_usd()), Dollars(s.remaining_nano_usd()),
-                    Dollars(s.burn_rate_nano_usd_per_hour()), TimeText(s.projected_exhaustion()),
-                    TimeText(s.period_end()), s.cap().owner(),
-                    DecisionName(s.decision()) + (s.cap().shadow() ? " (shadow)" : "")});
+    rows.push_back({s.cap_id(), ScopeName(s.scope()), s.key(), PeriodName(s.period()),
+                    Dollars(s.limit_nano_usd()), Dollars(s.spent_nano_usd()),
+                    Dollars(s.reserved_nano_usd()), Dollars(s.acknowledged_headroom_nano_usd()),
+                    Dollars(s.remaining_nano_usd()), Dollars(s.burn_rate_nano_usd_per_hour()),
+                    s.has_projected_exhaustion_unix_seconds()
+                        ? UnixSecondsText(s.projected_exhaustion_unix_seconds())
+                        : "-",
+                    UnixSecondsText(s.period_end_unix_seconds()), s.owner(),
+                    DecisionName(s.decision()) + (s.shadow() ? " (shadow)" : "")});
   }
   PrintTable(context.out,
              {"CAP", "SCOPE", "KEY", "PERIOD", "LIMIT", "SPENT", "RESERVED", "ACKED", "REMAINING",

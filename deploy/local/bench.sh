@@ -8,12 +8,16 @@
 # bench/*/run.sh (load benchmarks against real processes). Both get the environment of
 # test.sh plus STEPLEDGER_BENCH_DATABASE_URL (the same database). Exits non-zero if any of them
 # failed, after running all of them.
+#
+#   BENCH_ONLY=budget deploy/local/bench.sh build/h13   runs only the benchmarks whose path (the
+#       binary's or the run.sh's) contains BENCH_ONLY as a substring; empty or unset: all.
 set -euo pipefail
 # shellcheck source=deploy/local/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$STEPLEDGER_ROOT"
 
 BUILD_DIR=$(realpath -m "${1:-build/release}")
+BENCH_ONLY=${BENCH_ONLY:-}
 
 # /var/tmp rather than /tmp: /tmp may be a tmpfs (Debian 13 makes it one), where fsync costs
 # nothing and the figures would flatter us; /var/tmp is always on disk.
@@ -42,6 +46,8 @@ echo "bench.sh: PostgreSQL (durable settings) at $STEPLEDGER_BENCH_DATABASE_URL 
 failed=()
 ran=0
 run_one() {
+  # A filter keeps a long benchmark suite out of the way when only one area is being measured.
+  if [[ -n $BENCH_ONLY && $* != *"$BENCH_ONLY"* ]]; then return 0; fi
   echo
   echo "==== $* ===="
   ran=$((ran + 1))
@@ -58,7 +64,8 @@ done
 
 echo
 if ((ran == 0)); then
-  echo "bench.sh: no benchmarks found (no $BUILD_DIR/bench/*_bench, no executable bench/*/run.sh)"
+  echo "bench.sh: no benchmarks found (no $BUILD_DIR/bench/*_bench, no executable" \
+    "bench/*/run.sh${BENCH_ONLY:+ matching BENCH_ONLY=$BENCH_ONLY})"
 elif ((${#failed[@]})); then
   echo "bench.sh: ${#failed[@]} of $ran benchmarks failed:" >&2
   printf '  %s\n' "${failed[@]}" >&2

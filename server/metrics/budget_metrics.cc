@@ -1,35 +1,19 @@
 #include "server/metrics/budget_metrics.h"
 
-#include <set>
+#include <cstddef>
 
 namespace stepledger::metrics {
 namespace {
 
 using domain::budget::Cap;
-using domain::budget::CheckRequest;
 using domain::budget::Scope;
 
 std::string ScopeLabel(Scope s) {
   return s == Scope::kUnspecified ? "none" : std::string(domain::budget::ToString(s));
 }
 
-// A check that matches `cap` (and carries an estimate of zero) tells its current status; used
-// to read every cap's utilisation through the engine's one public evaluation path.
-CheckRequest ProbeFor(const Cap& cap) {
-  CheckRequest r;
-  r.tags.feature = "metrics-probe";
-  r.tags.team = "metrics-probe";
-  r.tags.tenant = "metrics-probe";
-  r.tags.workload_class = domain::WorkloadClass::kBackground;
-  r.tags.environment = cap.environment;
-  r.tags.parent_run_id = "metrics-probe";
-  switch (cap.scope) {
-    case Scope::kFeature: r.tags.feature = cap.key; break;
-    case Scope::kTeam: r.tags.team = cap.key; break;
-    case Scope::kTenant: r.tags.tenant = cap.key; break;
-    default: break;
-  }
-  return r;
+bool SameLabels(const Cap& a, const Cap& b) {
+  return a.scope == b.scope && a.key == b.key && a.period == b.period && a.owner == b.owner;
 }
 
 }  // namespace
@@ -88,11 +72,23 @@ BudgetMetrics::BudgetMetrics(prometheus::Registry& registry, const domain::Clock
                         .Help("Seconds until each cap's period ends and its counter resets")
                         .Register(registry)) {}
 
+prometheus::Counter& BudgetMetrics::DecisionCounter(domain::budget::Decision decision,
+                                                    Scope scope) {
+  std::atomic<prometheus::Counter*>& slot =
+      decision_counters_[static_cast<size_t>(decision)][static_cast<size_t>(scope)];
+  prometheus::Counter* counter = slot.load(std::memory_order_acquire);
+  if (counter == nullptr) {
+    // Family::Add is thread-safe and returns the same series for the same labels, so two
+    // threads racing here store the same pointer.
+    counter = &decisions_.Add({{"decision", std::string(domain::budget::ToString(decision))},
+                               {"scope", ScopeLabel(scope)}});
+    slot.store(counter, std::memory_order_release);
+  }
+  return *counter;
+}
+
 void BudgetMetrics::OnCheck(const domain::budget::CheckResult& result, absl::Duration latency) {
-  decisions_
-      .Add({{"decision", std::string(domain::budget::ToString(result.decision))},
-            {"scope", ScopeLabel(result.deciding_scope)}})
-      .Increment();
+  DecisionCounter(result.decision, result.deciding_scope).Increment();
   latency_.Observe(absl::ToDoubleSeconds(latency));
 }
 
@@ -110,42 +106,49 @@ void BudgetMetrics::OnRefresh(domain::budget::BudgetEngine& engine) {
   last_made_ = stats.reservations_made;
   last_expired_ = stats.reservations_expired;
 
-  std::set<std::string> seen;
-  for (const Cap& cap : engine.ListCaps()) {
-    seen.insert(cap.id);
-    absl::StatusOr<domain::budget::CheckResult> probe = engine.Check(ProbeFor(cap));
-    if (!probe.ok()) continue;
-    for (const auto& status : probe->caps) {
-      if (status.cap->id != cap.id) continue;
-      auto it = caps_.find(cap.id);
-      if (it == caps_.end()) {
-        const prometheus::Labels labels = {{"cap_id", cap.id},
-                                           {"scope", ScopeLabel(cap.scope)},
-                                           {"key", cap.key},
-                                           {"period", std::string(domain::budget::ToString(cap.period))},
-                                           {"owner_team", cap.owner}};
-        it = caps_.emplace(cap.id, CapGauges{&utilisation_.Add(labels), &limit_.Add(labels),
-                                             &spent_.Add(labels), &seconds_left_.Add(labels)})
-                 .first;
-      }
-      const double limit = static_cast<double>(cap.limit_nano_usd);
-      it->second.utilisation->Set(limit > 0 ? static_cast<double>(status.spent) / limit : 0);
-      it->second.limit->Set(limit / 1e9);
-      it->second.spent->Set(static_cast<double>(status.spent) / 1e9);
-      it->second.seconds_left->Set(absl::ToDoubleSeconds(status.period_end - now));
+  const uint64_t round = ++round_;
+  for (const domain::budget::CapSpend& c : engine.SpendPerCap(now)) {
+    auto it = caps_.find(c.cap->id);
+    if (it != caps_.end() && it->second.cap != c.cap && !SameLabels(*it->second.cap, *c.cap)) {
+      RemoveGauges(it->second);  // relabelled: a series per label set, never a stale one
+      caps_.erase(it);
+      it = caps_.end();
     }
+    if (it == caps_.end()) it = caps_.emplace(c.cap->id, NewGauges(c.cap)).first;
+    CapGauges& g = it->second;
+    g.cap = c.cap;
+    g.seen_round = round;
+    const double limit = static_cast<double>(c.cap->limit_nano_usd);
+    g.utilisation->Set(limit > 0 ? static_cast<double>(c.spent) / limit : 0);
+    g.limit->Set(limit / 1e9);
+    g.spent->Set(static_cast<double>(c.spent) / 1e9);
+    g.seconds_left->Set(absl::ToDoubleSeconds(c.period_end - now));
   }
   for (auto it = caps_.begin(); it != caps_.end();) {
-    if (seen.contains(it->first)) {
+    if (it->second.seen_round == round) {
       ++it;
       continue;
     }
-    utilisation_.Remove(it->second.utilisation);
-    limit_.Remove(it->second.limit);
-    spent_.Remove(it->second.spent);
-    seconds_left_.Remove(it->second.seconds_left);
-    it = caps_.erase(it);
+    RemoveGauges(it->second);
+    caps_.erase(it++);
   }
+}
+
+BudgetMetrics::CapGauges BudgetMetrics::NewGauges(const std::shared_ptr<const Cap>& cap) {
+  const prometheus::Labels labels = {{"cap_id", cap->id},
+                                     {"scope", ScopeLabel(cap->scope)},
+                                     {"key", cap->key},
+                                     {"period", std::string(domain::budget::ToString(cap->period))},
+                                     {"owner_team", cap->owner}};
+  return CapGauges{cap, &utilisation_.Add(labels), &limit_.Add(labels), &spent_.Add(labels),
+                   &seconds_left_.Add(labels)};
+}
+
+void BudgetMetrics::RemoveGauges(const CapGauges& gauges) {
+  utilisation_.Remove(gauges.utilisation);
+  limit_.Remove(gauges.limit);
+  spent_.Remove(gauges.spent);
+  seconds_left_.Remove(gauges.seconds_left);
 }
 
 }  // namespace stepledger::metrics

@@ -1,13 +1,18 @@
 // Budget metrics: decisions by decision and deciding scope, check latency, acknowledgements,
 // reservations, and per cap (bounded by the number of caps) utilisation, limit, spent and
 // seconds to period end. Per-cap gauges are refreshed from the engine on every budget refresh
-// and removed when their cap is deleted.
+// (read from its counters, BudgetEngine::SpendPerCap: no probe checks) and removed when their
+// cap is deleted; a cap whose scope, key, period or owner changed gets fresh labels.
+// OnCheck runs on every CheckBudget: its counter handles are looked up once per (decision,
+// scope) and kept, so a check costs two atomic adds, no label map.
 //
 // Thread safety: all methods are thread-safe.
 #ifndef STEPLEDGER_SERVER_METRICS_BUDGET_METRICS_H_
 #define STEPLEDGER_SERVER_METRICS_BUDGET_METRICS_H_
 
-#include <map>
+#include <array>
+#include <atomic>
+#include <memory>
 #include <string>
 
 #include <prometheus/counter.h>
@@ -16,6 +21,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "server/domain/budget/budget_coordinator.h"
 #include "server/domain/clock.h"
@@ -33,11 +39,19 @@ class BudgetMetrics final : public domain::budget::BudgetObserver {
 
  private:
   struct CapGauges {
+    std::shared_ptr<const domain::budget::Cap> cap;  // The version the labels were made from.
     prometheus::Gauge* utilisation;
     prometheus::Gauge* limit;
     prometheus::Gauge* spent;
     prometheus::Gauge* seconds_left;
+    uint64_t seen_round = 0;  // The last refresh that saw the cap.
   };
+
+  // The decisions counter of (decision, scope), created on first use.
+  prometheus::Counter& DecisionCounter(domain::budget::Decision decision,
+                                       domain::budget::Scope scope);
+  CapGauges NewGauges(const std::shared_ptr<const domain::budget::Cap>& cap);
+  void RemoveGauges(const CapGauges& gauges);
 
   const domain::Clock& clock_;
   prometheus::Family<prometheus::Counter>& decisions_;
@@ -52,8 +66,12 @@ class BudgetMetrics final : public domain::budget::BudgetObserver {
   prometheus::Family<prometheus::Gauge>& spent_;
   prometheus::Family<prometheus::Gauge>& seconds_left_;
 
+  // Indexed by Decision, then Scope; null until first used.
+  std::array<std::array<std::atomic<prometheus::Counter*>, 5>, 3> decision_counters_{};
+
   absl::Mutex mu_;
-  std::map<std::string, CapGauges> caps_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, CapGauges> caps_ ABSL_GUARDED_BY(mu_);
+  uint64_t round_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t last_made_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t last_expired_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -110,19 +110,32 @@ void ToProto(const domain::budget::CheckResult& result, v1::CheckBudgetResponse*
   out->set_deciding_scope(ToProto(result.deciding_scope));
   out->set_deciding_cap_id(result.deciding_cap_id);
   out->set_reservation_id(result.reservation_id);
+  out->mutable_caps()->Reserve(static_cast<int>(result.caps.size()));
   for (const auto& status : result.caps) {
+    const domain::budget::Cap& cap = *status.cap;
     v1::CapStatus* s = out->add_caps();
-    ToProto(*status.cap, s->mutable_cap());
+    s->set_cap_id(cap.id);
+    s->set_scope(ToProto(cap.scope));
+    s->set_key(cap.key);
+    s->set_period(cap.period == Period::kDaily ? v1::PERIOD_DAILY : v1::PERIOD_MONTHLY);
+    s->set_limit_nano_usd(cap.limit_nano_usd);
+    s->set_action(cap.action == Action::kAlert ? v1::CAP_ACTION_ALERT
+                                               : v1::CAP_ACTION_REQUIRE_ACK);
+    s->set_alert_threshold_bps(cap.alert_threshold_bps);
+    s->set_owner(cap.owner);
+    s->set_shadow(cap.shadow);
     s->set_spent_nano_usd(status.spent);
     s->set_reserved_nano_usd(status.reserved);
     s->set_acknowledged_headroom_nano_usd(status.acknowledged_headroom);
     s->set_remaining_nano_usd(status.remaining);
     s->set_burn_rate_nano_usd_per_hour(status.burn_rate_per_hour);
+    // Period bounds are whole seconds (midnight UTC); a projection is an estimate, so
+    // truncating it to the second loses nothing a caller can act on.
+    s->set_period_start_unix_seconds(absl::ToUnixSeconds(status.period_start));
+    s->set_period_end_unix_seconds(absl::ToUnixSeconds(status.period_end));
     if (status.projected_exhaustion.has_value()) {
-      *s->mutable_projected_exhaustion() = ToTimestamp(*status.projected_exhaustion);
+      s->set_projected_exhaustion_unix_seconds(absl::ToUnixSeconds(*status.projected_exhaustion));
     }
-    *s->mutable_period_start() = ToTimestamp(status.period_start);
-    *s->mutable_period_end() = ToTimestamp(status.period_end);
     s->set_decision(ToProto(status.decision));
   }
 }

@@ -6,7 +6,9 @@
 namespace stepledger::transport {
 
 BudgetService::BudgetService(domain::budget::BudgetCoordinator& budgets, WorkPool& pool)
-    : budgets_(budgets), pool_(pool) {}
+    : budgets_(budgets), pool_(pool) {
+  SetMessageAllocatorFor_CheckBudget(&check_allocator_);
+}
 
 grpc::ServerUnaryReactor* BudgetService::OnPool(grpc::CallbackServerContext* context,
                                                 std::function<absl::Status()> work) {

@@ -1,12 +1,14 @@
 // gRPC Budget service (callback API). CheckBudget is answered inline: the engine decides in
-// memory in about a microsecond, so the reaction never blocks. Administration (caps,
-// acknowledgements) touches PostgreSQL and runs on the WorkPool.
+// memory in about a microsecond, so the reaction never blocks; its request and response live on
+// a per-call arena. Administration (caps, acknowledgements) touches PostgreSQL and runs on the
+// WorkPool.
 #ifndef STEPLEDGER_SERVER_TRANSPORT_BUDGET_SERVICE_H_
 #define STEPLEDGER_SERVER_TRANSPORT_BUDGET_SERVICE_H_
 
 #include <grpcpp/grpcpp.h>
 
 #include "server/domain/budget/budget_coordinator.h"
+#include "server/transport/arena_message_allocator.h"
 #include "server/transport/work_pool.h"
 #include "stepledger/v1/budget.grpc.pb.h"
 
@@ -43,6 +45,8 @@ class BudgetService final : public v1::Budget::CallbackService {
 
   domain::budget::BudgetCoordinator& budgets_;
   WorkPool& pool_;
+  // CheckBudget's messages live on a per-call arena (see arena_message_allocator.h).
+  ArenaMessageAllocator<v1::CheckBudgetRequest, v1::CheckBudgetResponse> check_allocator_;
 };
 
 }  // namespace stepledger::transport

@@ -1,5 +1,6 @@
 #include "server/domain/budget/budget_coordinator.h"
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
@@ -49,20 +50,25 @@ absl::Status BudgetCoordinator::Refresh() {
 absl::Status BudgetCoordinator::SyncCaps() {
   absl::StatusOr<std::vector<Cap>> stored = repository_.LoadCaps();
   if (!stored.ok()) return stored.status();
-  absl::flat_hash_set<std::string> ids;
+  // Runs every second over every cap: compare against the engine's own caps (shared, not
+  // copied) and touch the engine only for what changed.
+  const std::vector<std::shared_ptr<const Cap>> in_engine = engine_.CapSnapshot();
+  absl::flat_hash_map<absl::string_view, const Cap*> not_stored;  // what is left is deleted
+  not_stored.reserve(in_engine.size());
+  for (const auto& cap : in_engine) not_stored.emplace(absl::string_view(cap->id), cap.get());
   for (Cap& cap : *stored) {
-    ids.insert(cap.id);
-    std::optional<Cap> current = engine_.GetCap(cap.id);
-    if (current.has_value() && SameCap(*current, cap)) continue;
+    auto it = not_stored.find(absl::string_view(cap.id));
+    const bool unchanged = it != not_stored.end() && SameCap(*it->second, cap);
+    if (it != not_stored.end()) not_stored.erase(it);
+    if (unchanged) continue;
     // A row the engine refuses (edited by hand, say) must not stop every other cap from being
     // enforced: it is skipped and counted, and PutBudget never writes such a row.
     if (absl::StatusOr<Cap> r = engine_.UpsertCap(std::move(cap)); !r.ok()) {
       ++invalid_caps_skipped_;
-      continue;
     }
   }
-  for (const Cap& cap : engine_.ListCaps()) {
-    if (!ids.contains(cap.id)) engine_.DeleteCap(cap.id).IgnoreError();  // deleted elsewhere
+  for (const auto& [id, cap] : not_stored) {
+    engine_.DeleteCap(std::string_view(id.data(), id.size())).IgnoreError();  // deleted elsewhere
   }
   return absl::OkStatus();
 }

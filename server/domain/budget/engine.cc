@@ -148,6 +148,31 @@ std::optional<Cap> BudgetEngine::GetCap(std::string_view cap_id) const {
   return *it->second;
 }
 
+std::vector<std::shared_ptr<const Cap>> BudgetEngine::CapSnapshot() const {
+  std::vector<std::shared_ptr<const Cap>> out;
+  absl::ReaderMutexLock lock(&mu_);
+  out.reserve(caps_.size());
+  for (const auto& [id, cap] : caps_) out.push_back(cap);
+  return out;
+}
+
+std::vector<CapSpend> BudgetEngine::SpendPerCap(absl::Time now) const {
+  const Periods periods(now);
+  std::vector<CapSpend> out;
+  absl::ReaderMutexLock lock(&mu_);
+  out.reserve(caps_.size());
+  for (const auto& [id, cap] : caps_) {
+    CapSpend& s = out.emplace_back();
+    s.cap = cap;
+    s.period_end = periods.end(cap->period);
+    if (const Counter* c = counters_.Find(
+            {cap->scope, cap->key, cap->environment, cap->period, periods.start(cap->period)})) {
+      s.spent = c->spent();
+    }
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Check
 

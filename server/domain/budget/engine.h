@@ -119,6 +119,14 @@ struct EngineStats {
   size_t acknowledgements = 0;
 };
 
+// One cap's committed spend in its current period, read from its counter (no check is
+// evaluated): what the per-cap metrics export on every refresh.
+struct CapSpend {
+  std::shared_ptr<const Cap> cap;
+  NanoUsd spent = 0;      // All replicas, as Check's CapStatus::spent.
+  absl::Time period_end;  // Exclusive.
+};
+
 class BudgetEngine {
  public:
   // REQUIRES: `clock` outlives the engine.
@@ -133,6 +141,13 @@ class BudgetEngine {
   absl::Status DeleteCap(std::string_view cap_id);  // NotFound when absent.
   std::vector<Cap> ListCaps() const;                 // Sorted by id.
   std::optional<Cap> GetCap(std::string_view cap_id) const;
+  // Every cap, unordered, sharing the engine's immutable caps (no copies): for the refresh,
+  // which compares 10,000 stored caps with these every second.
+  std::vector<std::shared_ptr<const Cap>> CapSnapshot() const;
+  // Every cap with its spend in the period containing `now`, unordered. One shared lock and one
+  // counter lookup per cap (no copies of caps, no sorting, no check), so a refresh of 10,000
+  // caps' gauges costs about a millisecond.
+  std::vector<CapSpend> SpendPerCap(absl::Time now) const;
 
   // --- CheckBudget ---
   // InvalidArgument (naming the field) for a malformed request; AlreadyExists when reserving
