@@ -9,12 +9,13 @@
 //       bench/budget_engine_bench.cc.
 //   budget_check_load wait-caps TARGET N [TIMEOUT_SECONDS=60]
 //       Polls ListBudgets until the collector holds at least N caps.
-//   budget_check_load run CHECK_TARGET FLOOR_TARGET SECONDS CONCURRENCIES
+//   budget_check_load run CHECK_TARGET FLOOR_TARGET SECONDS CONCURRENCIES [SLICE_SECONDS=1]
 //       For each concurrency C (comma-separated, e.g. 1,4,16,64): C closed-loop client threads
-//       call CheckBudget on CHECK_TARGET for SECONDS ("check"), then the same requests on
-//       FLOOR_TARGET's Check RPC, which returns a canned response of the same shape without
-//       budget work ("canned"), then FLOOR_TARGET's empty Echo RPC ("floor", the gRPC floor),
-//       alternating so that all three see the same machine. Prints one line per (kind,
+//       call CheckBudget on CHECK_TARGET ("check"), the same requests on FLOOR_TARGET's Check
+//       RPC, which returns a canned response of the same shape without budget work ("canned"),
+//       and FLOOR_TARGET's empty Echo RPC ("floor", the gRPC floor), SECONDS each, in slices of
+//       about SLICE_SECONDS in rotating order, so that all three see the same machine (noise
+//       from other processes falls on all kinds alike). Prints one line per (kind,
 //       concurrency) and the ratios check/floor (the target), canned/floor and check/canned.
 //
 // Requests: a uniformly random feature (and its team, feature i belongs to team i % 200) and a
@@ -22,11 +23,14 @@
 // $0.001..$0.50: every check matches 4 caps (feature, team, tenant, org), 5 for the features
 // with a monthly cap too. No reservations.
 // Each client thread uses its own channel among min(C, 4) channels (separate connections).
-// The first 10% of each interval is warm-up and not counted.
+// The first 10% of each slice is warm-up and not counted.
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -124,10 +128,32 @@ double Percentile(std::vector<int64_t>& ns, double q) {
   return ns[k] / 1000.0;
 }
 
-// One closed-loop interval: `concurrency` threads, each calling `call(thread, rng)` back to
-// back for `seconds`; the first 10% is warm-up.
-template <typename MakeCaller>
-Result RunInterval(int concurrency, double seconds, MakeCaller make_caller) {
+// What one kind measured, merged over all its slices.
+struct Samples {
+  std::vector<int64_t> latencies_ns;
+  int64_t errors = 0;
+  double seconds = 0;  // Measured time (warm-up excluded).
+
+  Result Summarize() {
+    Result r;
+    r.calls = static_cast<int64_t>(latencies_ns.size());
+    r.errors = errors;
+    r.seconds = seconds;
+    r.p50_us = Percentile(latencies_ns, 0.50);
+    r.p99_us = Percentile(latencies_ns, 0.99);
+    r.p999_us = Percentile(latencies_ns, 0.999);
+    return r;
+  }
+};
+
+// One call; false on an error or an answer of the wrong shape.
+using Call = std::function<bool(absl::BitGen&)>;
+// Makes client thread t's Call.
+using MakeCall = std::function<Call(int)>;
+
+// One closed-loop slice: `concurrency` threads, each calling back to back for `seconds`; the
+// first 10% is warm-up (threads starting) and not counted.
+void RunSlice(int concurrency, double seconds, const MakeCall& make_call, Samples& into) {
   const absl::Time start = absl::Now();
   const absl::Time measure_from = start + absl::Seconds(seconds * 0.1);
   const absl::Time end = start + absl::Seconds(seconds);
@@ -136,9 +162,9 @@ Result RunInterval(int concurrency, double seconds, MakeCaller make_caller) {
   std::vector<std::thread> threads;
   for (int t = 0; t < concurrency; ++t) {
     threads.emplace_back([&, t] {
-      auto call = make_caller(t);
+      Call call = make_call(t);
       absl::BitGen rng;
-      latencies[t].reserve(1 << 16);
+      latencies[t].reserve(1 << 14);
       while (true) {
         const absl::Time before = absl::Now();
         if (before >= end) break;
@@ -154,16 +180,11 @@ Result RunInterval(int concurrency, double seconds, MakeCaller make_caller) {
     });
   }
   for (auto& th : threads) th.join();
-  Result r;
-  std::vector<int64_t> all;
-  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-  for (int64_t e : errors) r.errors += e;
-  r.calls = static_cast<int64_t>(all.size());
-  r.seconds = seconds * 0.9;
-  r.p50_us = Percentile(all, 0.50);
-  r.p99_us = Percentile(all, 0.99);
-  r.p999_us = Percentile(all, 0.999);
-  return r;
+  for (auto& l : latencies) {
+    into.latencies_ns.insert(into.latencies_ns.end(), l.begin(), l.end());
+  }
+  for (int64_t e : errors) into.errors += e;
+  into.seconds += seconds * 0.9;
 }
 
 // A realistic check: random feature (and its team), random tenant, interactive, production.
@@ -181,9 +202,15 @@ stepledger::v1::CheckBudgetRequest MakeCheck(absl::BitGen& rng, int thread, int6
   return request;
 }
 
+// Each kind gets `seconds` per concurrency, run as slices of about `slice_seconds` in rotating
+// order (check, canned, floor; canned, floor, check; ...), so that whatever else the machine
+// is doing during the run falls on all three kinds alike instead of on whichever ran then.
 int Run(const std::string& check_target, const std::string& floor_target, double seconds,
-        const std::vector<int>& concurrencies) {
+        double slice_seconds, const std::vector<int>& concurrencies) {
   bool failed = false;
+  const int rounds = std::max(1, static_cast<int>(std::lround(seconds / slice_seconds)));
+  std::printf("%d slices of %.2fs per kind and concurrency, rotating check, canned, floor\n",
+              rounds, seconds / rounds);
   std::printf("%-6s %5s %10s %10s %10s %10s %8s\n", "kind", "conc", "calls/s", "p50_us", "p99_us",
               "p99.9_us", "errors");
   struct Rates {
@@ -198,7 +225,7 @@ int Run(const std::string& check_target, const std::string& floor_target, double
       budget.push_back(stepledger::v1::Budget::NewStub(NewChannel(check_target, i)));
       echo.push_back(stepledger::bench::Echo::NewStub(NewChannel(floor_target, i)));
     }
-    const Result check = RunInterval(c, seconds, [&](int t) {
+    const MakeCall check = [&](int t) -> Call {
       stepledger::v1::Budget::Stub* stub = budget[t % n_channels].get();
       return [stub, t, i = int64_t{0}](absl::BitGen& rng) mutable {
         const stepledger::v1::CheckBudgetRequest request = MakeCheck(rng, t, i++);
@@ -208,8 +235,8 @@ int Run(const std::string& check_target, const std::string& floor_target, double
         const grpc::Status status = stub->CheckBudget(&context, request, &response);
         return status.ok() && response.caps_size() >= 4;
       };
-    });
-    const Result canned = RunInterval(c, seconds, [&](int t) {
+    };
+    const MakeCall canned = [&](int t) -> Call {
       stepledger::bench::Echo::Stub* stub = echo[t % n_channels].get();
       return [stub, t, i = int64_t{0}](absl::BitGen& rng) mutable {
         const stepledger::v1::CheckBudgetRequest request = MakeCheck(rng, t, i++);
@@ -219,8 +246,8 @@ int Run(const std::string& check_target, const std::string& floor_target, double
         const grpc::Status status = stub->Check(&context, request, &response);
         return status.ok() && response.caps_size() >= 4;
       };
-    });
-    const Result floor = RunInterval(c, seconds, [&](int t) {
+    };
+    const MakeCall floor = [&](int t) -> Call {
       stepledger::bench::Echo::Stub* stub = echo[t % n_channels].get();
       return [stub](absl::BitGen&) {
         grpc::ClientContext context;
@@ -228,15 +255,26 @@ int Run(const std::string& check_target, const std::string& floor_target, double
         stepledger::bench::EchoResponse response;
         return stub->Echo(&context, stepledger::bench::EchoRequest(), &response).ok();
       };
-    });
-    for (const auto& [kind, r] :
-         {std::pair{"check", check}, std::pair{"canned", canned}, std::pair{"floor", floor}}) {
-      std::printf("%-6s %5d %10.0f %10.1f %10.1f %10.1f %8lld\n", kind, c, r.Rate(), r.p50_us,
-                  r.p99_us, r.p999_us, static_cast<long long>(r.errors));
+    };
+    const std::array<const MakeCall*, 3> kinds = {&check, &canned, &floor};
+    std::array<Samples, 3> samples;
+    for (int r = 0; r < rounds; ++r) {
+      for (int k = 0; k < 3; ++k) {
+        const int kind = (r + k) % 3;
+        RunSlice(c, seconds / rounds, *kinds[kind], samples[kind]);
+      }
+    }
+    std::array<Result, 3> results;
+    const char* const names[] = {"check", "canned", "floor"};
+    for (int k = 0; k < 3; ++k) {
+      results[k] = samples[k].Summarize();
+      const Result& r = results[k];
+      std::printf("%-6s %5d %10.0f %10.1f %10.1f %10.1f %8lld\n", names[k], c, r.Rate(),
+                  r.p50_us, r.p99_us, r.p999_us, static_cast<long long>(r.errors));
       if (r.errors > 0 || r.calls == 0) failed = true;
     }
     std::fflush(stdout);
-    rates.push_back({check.Rate(), canned.Rate(), floor.Rate()});
+    rates.push_back({results[0].Rate(), results[1].Rate(), results[2].Rate()});
   }
   std::printf(
       "\nratio checks/s / floor/s (target >= 0.80); canned/floor: what the messages "
@@ -261,8 +299,13 @@ int main(int argc, char** argv) {
   if (mode == "wait-caps" && argc >= 4) {
     return WaitCaps(argv[2], std::atoi(argv[3]), argc > 4 ? std::atoi(argv[4]) : 60);
   }
-  if (mode == "run" && argc == 6) {
+  if (mode == "run" && (argc == 6 || argc == 7)) {
     double seconds = 0;
+    double slice_seconds = 1;
+    if (argc == 7 && (!absl::SimpleAtod(argv[6], &slice_seconds) || slice_seconds <= 0)) {
+      std::fprintf(stderr, "bad SLICE_SECONDS '%s'\n", argv[6]);
+      return 64;
+    }
     std::vector<int> concurrencies;
     for (absl::string_view part : absl::StrSplit(argv[5], ',')) {
       int c = 0;
@@ -276,11 +319,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "bad SECONDS '%s'\n", argv[4]);
       return 64;
     }
-    return Run(argv[2], argv[3], seconds, concurrencies);
+    return Run(argv[2], argv[3], seconds, slice_seconds, concurrencies);
   }
   std::fprintf(stderr,
                "usage: budget_check_load caps\n"
                "       budget_check_load wait-caps TARGET N [TIMEOUT_SECONDS]\n"
-               "       budget_check_load run CHECK_TARGET FLOOR_TARGET SECONDS C1,C2,...\n");
+               "       budget_check_load run CHECK_TARGET FLOOR_TARGET SECONDS C1,C2,... "
+               "[SLICE_SECONDS=1]\n");
   return 64;
 }

@@ -8,17 +8,20 @@
 #      picks both up on its next refresh (1 s), which budget_check_load wait-caps waits for
 #   2. start empty_server (one empty unary RPC, callback API, the collector's builder settings)
 #   3. for each concurrency (1, 4, 16, 64): closed-loop clients doing CheckBudget with random
-#      realistic tags for SECONDS, then the same requests against empty_server's canned Check
-#      (same messages, no budget work), then the same loop against the empty RPC; report
+#      realistic tags, the same requests against empty_server's canned Check (same messages, no
+#      budget work) and the same loop against the empty RPC, SECONDS each, in rotating slices of
+#      about SLICE seconds (so other activity on the machine hits all three alike); report
 #      calls/s, p50/p99/p99.9 latency and the ratio checks/s / floor/s (target >= 0.8)
 #
 # Needs STEPLEDGER_BENCH_DATABASE_URL and STEPLEDGER_BUILD_DIR (set by `make bench`).
-# BUDGET_BENCH_SECONDS (default 5) and BUDGET_BENCH_CONCURRENCY (default 1,4,16,64) override.
+# BUDGET_BENCH_SECONDS (default 5), BUDGET_BENCH_CONCURRENCY (default 1,4,16,64) and
+# BUDGET_BENCH_SLICE_SECONDS (default 1) override.
 set -euo pipefail
 : "${STEPLEDGER_BENCH_DATABASE_URL:?run through make bench}"
 BUILD_DIR=${STEPLEDGER_BUILD_DIR:-build/release}
 SECONDS_EACH=${BUDGET_BENCH_SECONDS:-5}
 CONCURRENCY=${BUDGET_BENCH_CONCURRENCY:-1,4,16,64}
+SLICE=${BUDGET_BENCH_SLICE_SECONDS:-1}
 URL=$STEPLEDGER_BENCH_DATABASE_URL
 LOAD="$BUILD_DIR/bench/budget_check/budget_check_load"
 EMPTY="$BUILD_DIR/bench/budget_check/empty_server"
@@ -82,10 +85,10 @@ done
 FLOOR_PORT=$(sed -nE 's/^ready port=([0-9]+)$/\1/p' "$FLOOR_OUT")
 [[ -n $FLOOR_PORT ]] || { echo "empty_server did not start"; exit 1; }
 
-echo "budget_check: closed-loop clients over loopback, ${SECONDS_EACH}s per point (first 10% warm-up),"
+echo "budget_check: closed-loop clients over loopback, ${SECONDS_EACH}s per point in ~${SLICE}s slices (first 10% of each warm-up),"
 echo "  CheckBudget on the collector vs an empty unary RPC (empty_server); $(nproc) CPUs,"
 echo "  load average $(cut -d' ' -f1-3 /proc/loadavg); idle collector CPU (background refresh): ${IDLE_CPU}% of a core"
-"$LOAD" run "127.0.0.1:$GRPC_PORT" "127.0.0.1:$FLOOR_PORT" "$SECONDS_EACH" "$CONCURRENCY"
+"$LOAD" run "127.0.0.1:$GRPC_PORT" "127.0.0.1:$FLOOR_PORT" "$SECONDS_EACH" "$CONCURRENCY" "$SLICE"
 echo "  load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$PID/status")
 echo "  collector peak RSS: $((RSS_KB / 1024)) MiB"

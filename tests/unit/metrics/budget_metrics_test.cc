@@ -1,0 +1,127 @@
+// BudgetMetrics: per-cap gauges read from the engine's counters on every refresh (no probe
+// checks), relabelled when a cap's labels change and removed with the cap; decision counters by
+// decision and deciding scope.
+#include "server/metrics/budget_metrics.h"
+
+#include <prometheus/registry.h>
+
+#include "gtest/gtest.h"
+#include "server/domain/budget/engine.h"
+#include "tests/fakes/fake_clock.h"
+#include "tests/unit/budget/budget_test_util.h"
+#include "tests/unit/metrics/metrics_test_util.h"
+
+namespace stepledger::metrics {
+namespace {
+
+using domain::budget::BudgetEngine;
+using domain::budget::Cap;
+using domain::budget::CheckResult;
+using domain::budget::Decision;
+using domain::budget::Period;
+using domain::budget::Scope;
+using domain::budget::testing::kUsd;
+using domain::budget::testing::MakeCap;
+using domain::budget::testing::ProdTags;
+using domain::budget::testing::Utc;
+using testing::Series;
+using testing::Sum;
+
+class BudgetMetricsTest : public ::testing::Test {
+ protected:
+  void Put(const Cap& cap) { ASSERT_TRUE(engine_.UpsertCap(cap).ok()); }
+
+  stepledger::testing::FakeClock clock_{Utc(2024, 3, 14, 12)};
+  BudgetEngine engine_{clock_};
+  prometheus::Registry registry_;
+  BudgetMetrics metrics_{registry_, clock_};
+};
+
+TEST_F(BudgetMetricsTest, RefreshExportsEachCapsUtilisationLimitSpentAndPeriodEnd) {
+  Put(MakeCap("team-search", Scope::kTeam, 200 * kUsd, Period::kMonthly));
+  Put(MakeCap("org", Scope::kOrg, 1000 * kUsd, Period::kDaily));
+  ASSERT_TRUE(engine_.RecordSpend(ProdTags(), 50 * kUsd, clock_.Now(), "").ok());
+
+  metrics_.OnRefresh(engine_);
+
+  const std::map<std::string, std::string> team = {{"cap_id", "team-search"},
+                                                   {"scope", "team"},
+                                                   {"key", "search"},
+                                                   {"period", "monthly"},
+                                                   {"owner_team", "lead@example.com"}};
+  EXPECT_DOUBLE_EQ(Sum(registry_, "stepledger_budget_utilisation_ratio", team), 0.25);
+  EXPECT_DOUBLE_EQ(Sum(registry_, "stepledger_budget_limit_usd", team), 200);
+  EXPECT_DOUBLE_EQ(Sum(registry_, "stepledger_budget_spent_usd", team), 50);
+  EXPECT_DOUBLE_EQ(Sum(registry_, "stepledger_budget_period_end_seconds", team),
+                   absl::ToDoubleSeconds(Utc(2024, 4, 1) - clock_.Now()));
+  EXPECT_DOUBLE_EQ(
+      Sum(registry_, "stepledger_budget_utilisation_ratio", {{"cap_id", "org"}}), 0.05);
+}
+
+TEST_F(BudgetMetricsTest, GaugesFollowSpendAcrossRefreshes) {
+  Put(MakeCap("tenant", Scope::kTenant, 100 * kUsd, Period::kMonthly));
+  metrics_.OnRefresh(engine_);
+  EXPECT_DOUBLE_EQ(Sum(registry_, "stepledger_budget_spent_usd", {{"cap_id", "tenant"}}), 0);
+  ASSERT_TRUE(engine_.RecordSpend(ProdTags(), 30 * kUsd, clock_.Now(), "").ok());
+  metrics_.OnRefresh(engine_);
+  EXPECT_DOUBLE_EQ(Sum(registry_, "stepledger_budget_spent_usd", {{"cap_id", "tenant"}}), 30);
+  EXPECT_EQ(Series(registry_, "stepledger_budget_spent_usd").size(), 1u);
+}
+
+TEST_F(BudgetMetricsTest, DeletedCapsSeriesAreRemoved) {
+  Put(MakeCap("a", Scope::kFeature, 10 * kUsd));
+  Put(MakeCap("b", Scope::kTeam, 10 * kUsd));
+  metrics_.OnRefresh(engine_);
+  ASSERT_EQ(Series(registry_, "stepledger_budget_limit_usd").size(), 2u);
+  ASSERT_TRUE(engine_.DeleteCap("a").ok());
+  metrics_.OnRefresh(engine_);
+  const auto series = Series(registry_, "stepledger_budget_limit_usd");
+  ASSERT_EQ(series.size(), 1u);
+  EXPECT_EQ(series[0].first.at("cap_id"), "b");
+}
+
+TEST_F(BudgetMetricsTest, ANewOwnerGetsAFreshSeriesNotAStaleOne) {
+  Cap cap = MakeCap("team", Scope::kTeam, 10 * kUsd);
+  Put(cap);
+  metrics_.OnRefresh(engine_);
+  cap.owner = "new-owner";
+  Put(cap);
+  metrics_.OnRefresh(engine_);
+  const auto series = Series(registry_, "stepledger_budget_limit_usd");
+  ASSERT_EQ(series.size(), 1u);
+  EXPECT_EQ(series[0].first.at("owner_team"), "new-owner");
+}
+
+TEST_F(BudgetMetricsTest, ANewLimitKeepsTheSeriesAndUpdatesIt) {
+  Cap cap = MakeCap("team", Scope::kTeam, 10 * kUsd);
+  Put(cap);
+  metrics_.OnRefresh(engine_);
+  cap.limit_nano_usd = 20 * kUsd;
+  Put(cap);
+  metrics_.OnRefresh(engine_);
+  const auto series = Series(registry_, "stepledger_budget_limit_usd");
+  ASSERT_EQ(series.size(), 1u);
+  EXPECT_DOUBLE_EQ(series[0].second, 20);
+}
+
+TEST_F(BudgetMetricsTest, DecisionsAreCountedByDecisionAndDecidingScope) {
+  CheckResult allow;
+  CheckResult alert;
+  alert.decision = Decision::kAlert;
+  alert.deciding_scope = Scope::kTenant;
+  CheckResult ack;
+  ack.decision = Decision::kRequireAck;
+  ack.deciding_scope = Scope::kTeam;
+  for (int i = 0; i < 3; ++i) metrics_.OnCheck(allow, absl::Microseconds(1));
+  for (int i = 0; i < 2; ++i) metrics_.OnCheck(alert, absl::Microseconds(1));
+  metrics_.OnCheck(ack, absl::Microseconds(1));
+
+  const std::string name = "stepledger_budget_decisions_total";
+  EXPECT_EQ(Sum(registry_, name, {{"decision", "allow"}, {"scope", "none"}}), 3);
+  EXPECT_EQ(Sum(registry_, name, {{"decision", "alert"}, {"scope", "tenant"}}), 2);
+  EXPECT_EQ(Sum(registry_, name, {{"decision", "require_ack"}, {"scope", "team"}}), 1);
+  EXPECT_EQ(Series(registry_, name).size(), 3u);  // only combinations that occurred
+}
+
+}  // namespace
+}  // namespace stepledger::metrics
