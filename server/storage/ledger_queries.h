@@ -65,17 +65,16 @@ inline constexpr char kChargeToStagedRoots[] = R"sql(
                     WHERE x.parent_run_id = s.parent_run_id AND x.root_step_id IS NOT NULL)
 )sql";
 
-// Claims each staged event_id once (the first occurrence in the group wins), inserts the
-// claimed events into the ledger and adds them to their runs. Sorting by event_id (keys) and
-// parent_run_id (runs) gives concurrent writers one lock order, so two groups sharing ids or
-// runs wait for each other instead of deadlocking. Returns the claimed ids, whether each is a
-// run root, and its run. $1: this writer's spend-counter owner id.
+// Claims each staged event_id, inserts the claimed events into the ledger and adds them to
+// their runs. The staging table holds each id at most once (the store stages only the first
+// occurrence of an id in a group). Sorting by event_id (keys) and parent_run_id (runs) gives
+// concurrent writers one lock order, so two groups sharing ids or runs wait for each other
+// instead of deadlocking. Returns the claimed ids, whether each is a run root, and its run.
+// $1: this writer's spend-counter owner id.
 inline constexpr char kClaimAndInsert[] = R"sql(
-  WITH firsts AS (
-    SELECT DISTINCT ON (event_id) * FROM staging_steps ORDER BY event_id, seq
-  ), claimed AS (
+  WITH claimed AS (
     INSERT INTO event_keys (event_id, digest, occurred_at, received_at)
-    SELECT event_id, digest, occurred_at, received_at FROM firsts ORDER BY event_id
+    SELECT event_id, digest, occurred_at, received_at FROM staging_steps ORDER BY event_id
     ON CONFLICT (event_id) DO NOTHING
     RETURNING event_id
   ), ins AS (
@@ -97,30 +96,37 @@ inline constexpr char kClaimAndInsert[] = R"sql(
       f.tool_owner_team, f.status, f.operation_id, f.attempt, f.started_at, f.ended_at,
       f.attributes, COALESCE(f.tag_drift, false), '', f.unpriced_reason, f.service_tier,
       f.tool_units
-    FROM firsts f JOIN claimed c USING (event_id)
+    FROM staging_steps f JOIN claimed c USING (event_id)
     RETURNING event_id, parent_run_id, parent_step_id, step_id, occurred_at, received_at,
               cost_nano_usd, attempt, tag_drift, attribution_status, environment,
               charged_feature, charged_team, charged_workload_class, charged_tenant
   ), run_delta AS (
+    -- A run's root (the first by event_id if a client sent two) gives the run its charge.
     INSERT INTO runs AS r (
       parent_run_id, first_seen, last_seen, last_received_at, root_step_id, root_event_id,
       charged_feature, charged_team, charged_workload_class, charged_tenant, environment,
       step_count, total_cost_nano_usd, unpriced_steps, retry_steps, retry_cost_nano_usd,
       drift_steps, pending_steps, status)
     SELECT
-      parent_run_id, min(occurred_at), max(occurred_at), max(received_at),
-      (array_agg(step_id ORDER BY event_id) FILTER (WHERE parent_step_id = ''))[1],
-      (array_agg(event_id ORDER BY event_id) FILTER (WHERE parent_step_id = ''))[1],
-      (array_agg(charged_feature ORDER BY event_id) FILTER (WHERE parent_step_id = ''))[1],
-      (array_agg(charged_team ORDER BY event_id) FILTER (WHERE parent_step_id = ''))[1],
-      (array_agg(charged_workload_class ORDER BY event_id) FILTER (WHERE parent_step_id = ''))[1],
-      (array_agg(charged_tenant ORDER BY event_id) FILTER (WHERE parent_step_id = ''))[1],
-      min(environment), count(*), COALESCE(sum(cost_nano_usd), 0),
-      count(*) FILTER (WHERE cost_nano_usd IS NULL), count(*) FILTER (WHERE attempt > 1),
-      COALESCE(sum(cost_nano_usd) FILTER (WHERE attempt > 1), 0),
-      count(*) FILTER (WHERE tag_drift), count(*) FILTER (WHERE attribution_status = 'pending'),
-      CASE WHEN bool_or(parent_step_id = '') THEN 'rooted' ELSE 'open' END
-    FROM ins GROUP BY parent_run_id ORDER BY parent_run_id
+      a.parent_run_id, a.first_seen, a.last_seen, a.last_received_at, root.step_id,
+      root.event_id, root.charged_feature, root.charged_team, root.charged_workload_class,
+      root.charged_tenant, a.environment, a.step_count, a.total_cost_nano_usd, a.unpriced_steps,
+      a.retry_steps, a.retry_cost_nano_usd, a.drift_steps, a.pending_steps,
+      CASE WHEN root.step_id IS NULL THEN 'open' ELSE 'rooted' END
+    FROM (SELECT parent_run_id, min(occurred_at) AS first_seen, max(occurred_at) AS last_seen,
+                 max(received_at) AS last_received_at, min(environment) AS environment,
+                 count(*) AS step_count, COALESCE(sum(cost_nano_usd), 0) AS total_cost_nano_usd,
+                 count(*) FILTER (WHERE cost_nano_usd IS NULL) AS unpriced_steps,
+                 count(*) FILTER (WHERE attempt > 1) AS retry_steps,
+                 COALESCE(sum(cost_nano_usd) FILTER (WHERE attempt > 1), 0) AS retry_cost_nano_usd,
+                 count(*) FILTER (WHERE tag_drift) AS drift_steps,
+                 count(*) FILTER (WHERE attribution_status = 'pending') AS pending_steps
+          FROM ins GROUP BY parent_run_id) a
+    LEFT JOIN (SELECT DISTINCT ON (parent_run_id) parent_run_id, step_id, event_id,
+                      charged_feature, charged_team, charged_workload_class, charged_tenant
+               FROM ins WHERE parent_step_id = '' ORDER BY parent_run_id, event_id) root
+           USING (parent_run_id)
+    ORDER BY a.parent_run_id
     ON CONFLICT (parent_run_id) DO UPDATE SET
       first_seen = LEAST(r.first_seen, EXCLUDED.first_seen),
       last_seen = GREATEST(r.last_seen, EXCLUDED.last_seen),
@@ -143,19 +149,25 @@ inline constexpr char kClaimAndInsert[] = R"sql(
     RETURNING r.parent_run_id, r.step_count
   ), counter_delta AS (
     -- Budget spend counters, only for keys some cap watches (and so bounded by the caps), in
-    -- this writer's own rows ($1 = owner) so writers never wait on each other here.
+    -- this writer's own rows ($1 = owner) so writers never wait on each other here. The group
+    -- is summed per charged tags and day first (a run's steps share them), so the cap lookup
+    -- runs once per distinct key instead of once per step and scope.
     INSERT INTO spend_counters AS c (owner, scope, key, environment, period, period_start,
                                      spent_nano_usd)
-    SELECT $1, x.scope, x.key, i.environment, p.period, p.start, sum(i.cost_nano_usd)
-    FROM ins i
-    CROSS JOIN LATERAL (VALUES ('feature', i.charged_feature), ('team', i.charged_team),
-                               ('tenant', i.charged_tenant), ('org', '*')) AS x(scope, key)
-    CROSS JOIN LATERAL (VALUES ('daily', date_trunc('day', i.occurred_at, 'UTC')),
-                               ('monthly', date_trunc('month', i.occurred_at, 'UTC')))
-                       AS p(period, start)
-    WHERE i.cost_nano_usd IS NOT NULL
-      AND EXISTS (SELECT 1 FROM budgets b WHERE b.scope = x.scope AND b.key = x.key
-                                            AND b.environment = i.environment)
+    SELECT $1, k.scope, k.key, k.environment, p.period, p.start, sum(k.spent)
+    FROM (
+      SELECT x.scope, x.key, d.environment, d.day, sum(d.spent) AS spent
+      FROM (SELECT environment, charged_feature, charged_team, charged_tenant,
+                   date_trunc('day', occurred_at, 'UTC') AS day, sum(cost_nano_usd) AS spent
+            FROM ins WHERE cost_nano_usd IS NOT NULL
+            GROUP BY 1, 2, 3, 4, 5) d
+      CROSS JOIN LATERAL (VALUES ('feature', d.charged_feature), ('team', d.charged_team),
+                                 ('tenant', d.charged_tenant), ('org', '*')) AS x(scope, key)
+      WHERE EXISTS (SELECT 1 FROM budgets b WHERE b.scope = x.scope AND b.key = x.key
+                                              AND b.environment = d.environment)
+      GROUP BY 1, 2, 3, 4) k
+    CROSS JOIN LATERAL (VALUES ('daily', k.day),
+                               ('monthly', date_trunc('month', k.day, 'UTC'))) AS p(period, start)
     GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 2, 3, 4, 5, 6
     ON CONFLICT (owner, scope, key, environment, period, period_start) DO UPDATE SET
       spent_nano_usd = c.spent_nano_usd + EXCLUDED.spent_nano_usd, updated_at = now()

@@ -210,8 +210,14 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
       pqxx::tablewriter copy(txn, "staging_steps", columns.begin(), columns.end());
 #pragma GCC diagnostic pop
       CopyRow row;
+      // Only the first occurrence of an id in the group is staged (the claim statement relies
+      // on it); a repeat is then not claimed and is told duplicate or conflict in step 4 by
+      // its digest, against the row the first occurrence stored.
+      absl::flat_hash_set<std::string_view> staged_ids;
+      staged_ids.reserve(items.size());
       for (size_t i = 0; i < items.size(); ++i) {
         if (items[i]->rejection.has_value()) continue;
+        if (!staged_ids.insert(items[i]->step.event_id).second) continue;
         any_valid = true;
         row.Clear();
         AppendStagingRow(row, static_cast<int>(i), *items[i]);
@@ -279,7 +285,7 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
     }
 
     // 4: everything not claimed now was stored before (or earlier in this group). The first
-    // occurrence of a claimed id in the group is the one that was stored (DISTINCT ON by seq).
+    // occurrence of a claimed id in the group is the one that was stored (only it was staged).
     std::vector<std::string_view> lookup;
     for (size_t i = 0; i < items.size(); ++i) {
       const IngestItem& item = *items[i];

@@ -11,7 +11,52 @@ std::string Rfc3339(absl::Time t) { return absl::FormatTime(absl::RFC3339_full, 
 
 }  // namespace
 
+namespace {
+
+bool IsAscii(std::string_view text) {
+  for (unsigned char c : text) {
+    if (c >= 0x80) return false;
+  }
+  return true;
+}
+
+// A JSON string literal of ASCII text: quotes, backslashes and control characters escaped.
+void AppendAsciiJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
+}
+
+}  // namespace
+
 std::string AttributesToJson(const std::map<std::string, std::string>& attributes) {
+  // Every stored step goes through here, so plain ASCII (the usual case) is written directly;
+  // anything else takes nlohmann's UTF-8 aware path.
+  bool ascii = true;
+  for (const auto& [k, v] : attributes) ascii = ascii && IsAscii(k) && IsAscii(v);
+  if (ascii) {
+    std::string out = "{";
+    for (const auto& [k, v] : attributes) {
+      if (out.size() > 1) out += ',';
+      AppendAsciiJsonString(out, k);
+      out += ':';
+      AppendAsciiJsonString(out, v);
+    }
+    out += '}';
+    return out;
+  }
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [k, v] : attributes) j[k] = v;
   // Replace, not throw, on invalid UTF-8: proto3 strings are UTF-8 already; this is a backstop.
