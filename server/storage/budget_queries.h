@@ -39,8 +39,8 @@ inline constexpr char kInsertAudit[] = R"sql(
 // once: either the back-fill sees it (committed before) or the writer does (cap visible).
 inline constexpr char kLockCounters[] = "LOCK TABLE spend_counters IN SHARE ROW EXCLUSIVE MODE";
 
-// Back-fills the current daily and monthly counters of (scope, key, environment) from the
-// ledger when no writer has counted them yet. $1 scope, $2 key, $3 environment, $4 charged
+// Back-fills the current counters of (scope, key, environment) from the ledger, for each
+// period some cap on the key watches, when no writer has counted them yet. $1 scope, $2 key, $3 environment, $4 charged
 // column value filter is by scope (see the CASE), $4 now.
 inline constexpr char kBackfillCounters[] = R"sql(
   INSERT INTO spend_counters (owner, scope, key, environment, period, period_start,
@@ -58,19 +58,23 @@ inline constexpr char kBackfillCounters[] = R"sql(
                ('monthly', date_trunc('month', $4::timestamptz, 'UTC'),
                 date_trunc('month', $4::timestamptz, 'UTC') + interval '1 month'))
        AS p(period, start, stop)
-  WHERE NOT EXISTS (SELECT 1 FROM spend_counters c
+  WHERE EXISTS (SELECT 1 FROM budgets b
+                WHERE b.scope = $1 AND b.key = $2 AND b.environment = $3 AND b.period = p.period)
+    AND NOT EXISTS (SELECT 1 FROM spend_counters c
                     WHERE c.scope = $1 AND c.key = $2 AND c.environment = $3
                       AND c.period = p.period AND c.period_start = p.start)
   ON CONFLICT DO NOTHING
 )sql";
 
-// When the last cap on a key goes, its counters go too: writers stop counting it, so keeping
-// them would leave a stale total for a cap added later.
+// When the last cap on a key and period goes (deleted, or moved to the other period), its
+// counters go too: writers stop counting it, so keeping them would leave a stale total for a
+// cap added later.
 inline constexpr char kDropOrphanCounters[] = R"sql(
   DELETE FROM spend_counters c
   WHERE c.scope = $1 AND c.key = $2 AND c.environment = $3
     AND NOT EXISTS (SELECT 1 FROM budgets b
-                    WHERE b.scope = $1 AND b.key = $2 AND b.environment = $3)
+                    WHERE b.scope = $1 AND b.key = $2 AND b.environment = $3
+                      AND b.period = c.period)
 )sql";
 
 inline constexpr char kInsertAcknowledgement[] = R"sql(

@@ -128,6 +128,8 @@ absl::Status PgBudgetStore::PutCap(const Cap& cap, const std::string& changed_by
     txn.exec_params(queries::kInsertAudit, cap.id, created ? "create" : "update", changed_by,
                     created ? nullptr : before_json.c_str(), after[0].as<std::string>());
     txn.exec_params(queries::kBackfillCounters, scope, cap.key, env, PgTimestamp(now));
+    // A cap that moved to the other period leaves its old period's counters unwatched.
+    txn.exec_params(queries::kDropOrphanCounters, scope, cap.key, env);
     txn.commit();
     return absl::OkStatus();
   })

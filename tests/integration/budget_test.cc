@@ -145,6 +145,43 @@ TEST_F(BudgetStoreTest, ACapAddedLaterIsBackFilledFromTheLedgerOnce) {
   EXPECT_EQ(SpentOn(*r.budgets.Check(Check(0)), "team-mail-ai-monthly"), 10500);
 }
 
+TEST_F(BudgetStoreTest, CountersAreKeptOnlyForThePeriodsACapWatches) {
+  Replica r(db_.url());
+  ASSERT_TRUE(r.budgets.PutCap(TeamCap(1'000'000), "alice").ok());  // monthly only
+  WritePath path(db_.url(), {.observer = &r.budgets, .counter_owner = "r/w0"});
+  path.Send({Spend("m-1", 700), Spend("m-2", 300)});
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM spend_counters WHERE period = 'daily'"), 0);
+  EXPECT_EQ(db_.Count("SELECT sum(spent_nano_usd) FROM spend_counters WHERE key = 'mail-ai' "
+                      "AND period = 'monthly'"),
+            1000);
+
+  // A daily cap on the same key appears later: its counter comes from the ledger, not from a
+  // row nobody kept up to date.
+  Cap daily = TeamCap(1'000'000);
+  daily.id = "team-mail-ai-daily";
+  daily.period = domain::budget::Period::kDaily;
+  ASSERT_TRUE(r.budgets.PutCap(daily, "alice").ok());
+  path.Send({Spend("d-1", 50)});
+  ASSERT_TRUE(r.budgets.Refresh().ok());
+  auto check = r.budgets.Check(Check(0));
+  ASSERT_TRUE(check.ok()) << check.status();
+  EXPECT_EQ(SpentOn(*check, "team-mail-ai-daily"), 1050);
+  EXPECT_EQ(SpentOn(*check, "team-mail-ai-monthly"), 1050);
+
+  // The monthly cap moves to daily: nobody watches the monthly period any more, so its rows go.
+  Cap moved = TeamCap(1'000'000);
+  moved.period = domain::budget::Period::kDaily;
+  ASSERT_TRUE(r.budgets.PutCap(moved, "alice").ok());
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM spend_counters WHERE period = 'monthly'"), 0);
+  path.Send({Spend("d-2", 5)});
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM spend_counters WHERE period = 'monthly'"), 0);
+  ASSERT_TRUE(r.budgets.Refresh().ok());
+  check = r.budgets.Check(Check(0));
+  ASSERT_TRUE(check.ok()) << check.status();
+  EXPECT_EQ(SpentOn(*check, "team-mail-ai-daily"), 1055);
+  EXPECT_EQ(SpentOn(*check, "team-mail-ai-monthly"), 1055);
+}
+
 TEST_F(BudgetStoreTest, SpendMovesWithTheChargeWhenALateRootArrives) {
   Replica r(db_.url());
   ASSERT_TRUE(r.budgets.PutCap(TeamCap(1'000'000), "alice").ok());
