@@ -107,6 +107,16 @@ init_cluster() {
   echo "include_if_exists = 'stepledger.conf'" >>"$DIR/data/postgresql.conf"
 }
 
+# A quarter of the machine's memory, between 128 MB and 4 GB (PostgreSQL's usual advice).
+shared_buffers_mb() {
+  local total_kb
+  total_kb=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo 2>/dev/null || echo 0)
+  local mb=$((total_kb / 1024 / 4))
+  ((mb < 128)) && mb=128
+  ((mb > 4096)) && mb=4096
+  echo "$mb"
+}
+
 # Quotes a value for postgresql.conf.
 conf_quote() { printf "'%s'" "${1//\'/\'\'}"; }
 
@@ -124,6 +134,11 @@ write_conf() {
     echo "port = $PORT"
     echo "unix_socket_directories = $(conf_quote "$sockdir")"
     echo "max_connections = 200"
+    # Sized like a production server rather than PostgreSQL's defaults (128 MB of buffers, a
+    # checkpoint every 1 GB of WAL): the ledger's working set then stays in memory, and bulk
+    # ingest does not force a checkpoint (and a burst of full-page images) every few seconds.
+    echo "shared_buffers = '$(shared_buffers_mb)MB'"
+    echo "max_wal_size = '4GB'"
     if [[ $fast == yes ]]; then
       echo "# --fast: throwaway test cluster, durability off."
       echo "fsync = off"

@@ -83,7 +83,7 @@ const std::vector<FlagSpec>& Flags() {
        [](Config& c, const std::string& v) { return SetBool(c.migrate, "migrate", v); }},
       {"writers", "writer connections committing in parallel (default 2)",
        [](Config& c, const std::string& v) { return SetInt(c.writers, "writers", v, 1); }},
-      {"max-group-events", "events per write transaction, at most (default 5000)",
+      {"max-group-events", "events per write transaction, at most (default 10000)",
        [](Config& c, const std::string& v) {
          return SetInt(c.max_group_events, "max-group-events", v, 1);
        }},

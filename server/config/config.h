@@ -20,7 +20,7 @@ struct Config {
   std::string database_url;
   bool migrate = true;
   int writers = 2;                     // writer connections committing groups in parallel
-  int max_group_events = 5000;         // events per transaction, at most
+  int max_group_events = 10000;        // events per transaction, at most
   int max_queued_events = 100000;      // memory bound of the write path
   int max_inflight_batches = 16;       // per stream, before reads pause
   absl::Duration shutdown_grace = absl::Seconds(10);

@@ -45,7 +45,7 @@ class GroupCommitter {
  public:
   struct Options {
     size_t max_queued_events = 100'000;  // queued + being committed, across all streams
-    size_t max_group_events = 5'000;     // upper bound on one transaction's size
+    size_t max_group_events = 10'000;    // upper bound on one transaction's size
     int max_attempts = 3;                // for Aborted (deadlock / serialization failure)
   };
   using Done = absl::AnyInvocable<void(absl::StatusOr<std::vector<Outcome>>) &&>;
