@@ -128,9 +128,13 @@ std::string EventDigest(const v1::StepEvent& event) {
     coded.SetSerializationDeterministic(true);
     event.SerializeToCodedStream(&coded);
   }
+  // Fetched once: with OpenSSL 3, EVP_sha256() makes EVP_Digest look the algorithm up in the
+  // provider registry on every call, which costs as much as hashing a small event.
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr);
+  EVP_Digest(bytes.data(), bytes.size(), md, &len, kSha256 != nullptr ? kSha256 : EVP_sha256(),
+             nullptr);
   return std::string(reinterpret_cast<const char*>(md), len);
 }
 

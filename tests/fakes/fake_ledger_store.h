@@ -6,6 +6,7 @@
 
 #include <deque>
 #include <map>
+#include <set>
 #include <string>
 
 #include "absl/synchronization/mutex.h"
@@ -38,6 +39,7 @@ class FakeLedgerStore final : public domain::ingest::LedgerStore {
     std::vector<domain::ingest::Outcome> out;
     for (const auto* item : items) {
       using domain::ingest::Outcome;
+      runs_.insert(item->step.tags.parent_run_id);
       if (item->rejection.has_value()) {
         ++quarantined_;
         out.push_back(Outcome::kQuarantined);
@@ -68,11 +70,17 @@ class FakeLedgerStore final : public domain::ingest::LedgerStore {
     absl::MutexLock lock(&mu_);
     return quarantined_;
   }
+  // Runs (parent_run_id) of every item this store was given.
+  std::set<std::string> runs() const {
+    absl::MutexLock lock(&mu_);
+    return runs_;
+  }
 
  private:
   mutable absl::Mutex mu_;
   std::deque<absl::Status> failures_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> digests_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> runs_ ABSL_GUARDED_BY(mu_);
   int commits_ ABSL_GUARDED_BY(mu_) = 0;
   int quarantined_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<bool> hold_{false};

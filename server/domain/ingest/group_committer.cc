@@ -1,5 +1,8 @@
 #include "server/domain/ingest/group_committer.h"
 
+#include <functional>
+#include <memory>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -7,12 +10,62 @@
 
 namespace stepledger::domain::ingest {
 
+namespace {
+
+// Completes a batch that was split across writers: collects each part's outcomes at the items'
+// original positions and calls the batch's completion when the last part is done.
+class SplitBatch {
+ public:
+  SplitBatch(size_t items, size_t parts, GroupCommitter::Done done)
+      : outcomes_(items), remaining_(parts), done_(std::move(done)) {}
+
+  void PartDone(const std::vector<size_t>& positions, absl::StatusOr<std::vector<Outcome>> r) {
+    GroupCommitter::Done done;
+    absl::StatusOr<std::vector<Outcome>> result;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!r.ok()) {
+        if (error_.ok()) error_ = r.status();
+      } else {
+        for (size_t i = 0; i < positions.size() && i < r->size(); ++i) {
+          outcomes_[positions[i]] = (*r)[i];
+        }
+      }
+      if (--remaining_ > 0) return;
+      done = std::move(done_);
+      if (error_.ok()) {
+        result = std::move(outcomes_);
+      } else {
+        result = error_;
+      }
+    }
+    std::move(done)(std::move(result));
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<Outcome> outcomes_ ABSL_GUARDED_BY(mu_);
+  size_t remaining_ ABSL_GUARDED_BY(mu_);
+  absl::Status error_ ABSL_GUARDED_BY(mu_);
+  GroupCommitter::Done done_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
 GroupCommitter::GroupCommitter(std::vector<std::unique_ptr<LedgerStore>> stores, Options options,
                                CommitObserver* observer)
     : options_(options), observer_(observer), stores_(std::move(stores)) {
-  for (auto& store : stores_) {
-    writers_.emplace_back([this, s = store.get()] { WriterLoop(s); });
+  {
+    absl::MutexLock lock(&mu_);
+    queues_.resize(stores_.size());
   }
+  for (size_t w = 0; w < stores_.size(); ++w) {
+    writers_.emplace_back([this, w] { WriterLoop(w); });
+  }
+}
+
+size_t GroupCommitter::WriterFor(const IngestItem& item) const {
+  return std::hash<std::string>{}(item.step.tags.parent_run_id) % stores_.size();
 }
 
 GroupCommitter::~GroupCommitter() { Stop(); }
@@ -30,7 +83,31 @@ absl::Status GroupCommitter::Submit(std::vector<IngestItem> items, Done done) {
                      options_.max_queued_events, "); back off and re-send"));
   }
   queued_events_ += items.size();
-  queue_.push_back(Pending{std::move(items), std::move(done)});
+  if (queues_.size() == 1) {
+    queues_[0].push_back(Pending{std::move(items), std::move(done)});
+    return absl::OkStatus();
+  }
+  // Split by writer, keeping each part's items in batch order.
+  std::vector<std::vector<size_t>> positions(queues_.size());
+  for (size_t i = 0; i < items.size(); ++i) positions[WriterFor(items[i])].push_back(i);
+  size_t parts = 0;
+  for (const auto& p : positions) parts += p.empty() ? 0 : 1;
+  if (parts == 1) {
+    queues_[WriterFor(items.front())].push_back(Pending{std::move(items), std::move(done)});
+    return absl::OkStatus();
+  }
+  auto split = std::make_shared<SplitBatch>(items.size(), parts, std::move(done));
+  for (size_t w = 0; w < queues_.size(); ++w) {
+    if (positions[w].empty()) continue;
+    std::vector<IngestItem> part;
+    part.reserve(positions[w].size());
+    for (size_t i : positions[w]) part.push_back(std::move(items[i]));
+    queues_[w].push_back(Pending{
+        std::move(part), [split, where = std::move(positions[w])](
+                             absl::StatusOr<std::vector<Outcome>> r) mutable {
+          split->PartDone(where, std::move(r));
+        }});
+  }
   return absl::OkStatus();
 }
 
@@ -51,26 +128,32 @@ size_t GroupCommitter::QueuedEvents() const {
   return queued_events_;
 }
 
-void GroupCommitter::WriterLoop(LedgerStore* store) {
+void GroupCommitter::WriterLoop(size_t writer) {
+  LedgerStore* store = stores_[writer].get();
+  struct Ready {
+    GroupCommitter* self;
+    size_t writer;
+    bool operator()() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+      return !self->queues_[writer].empty() || self->stopping_;
+    }
+  };
+  Ready ready{this, writer};
   while (true) {
     std::vector<Pending> group;
     {
-      mu_.LockWhen(absl::Condition(
-          +[](GroupCommitter* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-            return !self->queue_.empty() || self->stopping_;
-          },
-          this));
-      if (queue_.empty()) {  // stopping and drained
+      mu_.LockWhen(absl::Condition(&ready));
+      std::deque<Pending>& queue = queues_[writer];
+      if (queue.empty()) {  // stopping and drained
         mu_.Unlock();
         return;
       }
       size_t events = 0;
-      while (!queue_.empty()) {
-        size_t next = queue_.front().items.size();
+      while (!queue.empty()) {
+        size_t next = queue.front().items.size();
         if (!group.empty() && events + next > options_.max_group_events) break;
         events += next;
-        group.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+        group.push_back(std::move(queue.front()));
+        queue.pop_front();
       }
       mu_.Unlock();
     }

@@ -9,6 +9,13 @@
 // refuses with ResourceExhausted when max_queued_events would be exceeded, so nothing is
 // buffered without limit. Callers (streams) also cap their own in-flight batches.
 //
+// Run affinity: with several writers, each run (parent_run_id) belongs to one writer; a batch
+// is split by run and its completion runs once every part is committed (or fails with the
+// first error: a client then re-sends the batch and the committed part counts as duplicates).
+// Two writers then never update the same `runs` row at once, so they never wait on each
+// other's row locks, and a run's root and its children are never committed concurrently by
+// two transactions that cannot see each other (which would leave children pending).
+//
 // Thread safety: Submit(), QueuedEvents() and Stop() may be called from any thread.
 // Completions run on a writer thread; they must not block (hand work off instead).
 // Ordering: batches may complete out of submission order (several writers).
@@ -74,7 +81,9 @@ class GroupCommitter {
     Done done;
   };
 
-  void WriterLoop(LedgerStore* store);
+  // Which writer's queue an item goes to.
+  size_t WriterFor(const IngestItem& item) const;
+  void WriterLoop(size_t writer);
   void CommitGroup(LedgerStore* store, std::vector<Pending>& group);
 
   const Options options_;
@@ -83,7 +92,7 @@ class GroupCommitter {
   std::vector<std::thread> writers_;
 
   mutable absl::Mutex mu_;
-  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::deque<Pending>> queues_ ABSL_GUARDED_BY(mu_);  // one per writer
   size_t queued_events_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
