@@ -10,6 +10,9 @@ inline constexpr char kSelectCaps[] = R"sql(
   FROM budgets ORDER BY id
 )sql";
 
+// Bumped by a trigger with every change to `budgets` (migration 0010).
+inline constexpr char kSelectCapsVersion[] = "SELECT version FROM budget_caps_version";
+
 inline constexpr char kSelectCapJson[] =
     "SELECT to_jsonb(b) - 'created_at' - 'updated_at' FROM budgets b WHERE id = $1 FOR UPDATE";
 

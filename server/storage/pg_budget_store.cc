@@ -80,6 +80,13 @@ absl::StatusOr<PgBudgetStore::Connection*> PgBudgetStore::Conn() {
     return CurrentExceptionToStatus(context);            \
   }
 
+absl::StatusOr<int64_t> PgBudgetStore::CapsVersion() {
+  STEPLEDGER_WITH_CONN("read caps version", {
+    pqxx::read_transaction txn((*conn)->pg);
+    return txn.exec1(queries::kSelectCapsVersion)[0].as<int64_t>();
+  })
+}
+
 absl::StatusOr<std::vector<Cap>> PgBudgetStore::LoadCaps() {
   STEPLEDGER_WITH_CONN("load caps", {
     pqxx::read_transaction txn((*conn)->pg);

@@ -27,6 +27,7 @@ class PgBudgetStore final : public domain::budget::BudgetRepository {
   ~PgBudgetStore() override;
 
   absl::StatusOr<std::vector<domain::budget::Cap>> LoadCaps() override;
+  absl::StatusOr<int64_t> CapsVersion() override;
   // Inserts or replaces the cap, audits the change and back-fills its counters from the
   // ledger (current day and month) when nothing counted them yet, in one transaction.
   // REQUIRES: the cap passed ValidateCap().

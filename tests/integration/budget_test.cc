@@ -182,6 +182,35 @@ TEST_F(BudgetStoreTest, CountersAreKeptOnlyForThePeriodsACapWatches) {
   EXPECT_EQ(SpentOn(*check, "team-mail-ai-monthly"), 1055);
 }
 
+TEST_F(BudgetStoreTest, EveryChangeToTheCapsMovesTheVersionTheRefreshWatches) {
+  Replica a(db_.url());
+  Replica b(db_.url());
+  const int64_t start = *b.store.CapsVersion();
+  ASSERT_TRUE(a.budgets.PutCap(TeamCap(1'000'000), "alice").ok());
+  EXPECT_GT(*b.store.CapsVersion(), start) << "PutBudget";
+  ASSERT_TRUE(b.budgets.Refresh().ok());
+  ASSERT_EQ(b.budgets.ListCaps().size(), 1u);
+
+  // Edits that bypass the API (a hand edit, a bulk load) are seen too.
+  const int64_t before_edit = *b.store.CapsVersion();
+  db_.Exec("UPDATE budgets SET limit_nano_usd = 42");
+  EXPECT_GT(*b.store.CapsVersion(), before_edit);
+  ASSERT_TRUE(b.budgets.Refresh().ok());
+  ASSERT_EQ(b.budgets.ListCaps().size(), 1u);
+  EXPECT_EQ(b.budgets.ListCaps()[0].limit_nano_usd, 42);
+
+  const int64_t before_truncate = *b.store.CapsVersion();
+  db_.Exec("TRUNCATE budgets");
+  EXPECT_GT(*b.store.CapsVersion(), before_truncate);
+  ASSERT_TRUE(b.budgets.Refresh().ok());
+  EXPECT_TRUE(b.budgets.ListCaps().empty());
+
+  // Reading is not a change.
+  const int64_t idle = *b.store.CapsVersion();
+  ASSERT_TRUE(b.budgets.Refresh().ok());
+  EXPECT_EQ(*b.store.CapsVersion(), idle);
+}
+
 TEST_F(BudgetStoreTest, SpendMovesWithTheChargeWhenALateRootArrives) {
   Replica r(db_.url());
   ASSERT_TRUE(r.budgets.PutCap(TeamCap(1'000'000), "alice").ok());

@@ -53,6 +53,7 @@ class AcknowledgementBook {
   std::vector<Acknowledgement> List(std::string_view cap_id) const;
 
   bool HasAny(std::string_view cap_id) const { return by_cap_.contains(AbslView(cap_id)); }
+  bool Empty() const { return by_cap_.empty(); }
   size_t size() const { return size_; }
 
  private:

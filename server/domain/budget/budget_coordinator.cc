@@ -39,6 +39,7 @@ std::string BudgetCoordinator::ReservationKey(std::string_view run_id, std::stri
 absl::Status BudgetCoordinator::Start() { return Refresh(); }
 
 absl::Status BudgetCoordinator::Refresh() {
+  absl::MutexLock lock(&refresh_mu_);
   if (absl::Status s = SyncCaps(); !s.ok()) return s;
   if (absl::Status s = SyncAcknowledgements(); !s.ok()) return s;
   if (absl::Status s = SyncCounters(); !s.ok()) return s;
@@ -48,6 +49,11 @@ absl::Status BudgetCoordinator::Refresh() {
 }
 
 absl::Status BudgetCoordinator::SyncCaps() {
+  // The version first: a change committed after this read has a newer version, so the next
+  // refresh reads it even if the caps read below already saw it.
+  absl::StatusOr<int64_t> version = repository_.CapsVersion();
+  if (!version.ok()) return version.status();
+  if (*version >= 0 && *version == synced_caps_version_) return absl::OkStatus();
   absl::StatusOr<std::vector<Cap>> stored = repository_.LoadCaps();
   if (!stored.ok()) return stored.status();
   // Runs every second over every cap: compare against the engine's own caps (shared, not
@@ -70,6 +76,7 @@ absl::Status BudgetCoordinator::SyncCaps() {
   for (const auto& [id, cap] : not_stored) {
     engine_.DeleteCap(std::string_view(id.data(), id.size())).IgnoreError();  // deleted elsewhere
   }
+  synced_caps_version_ = *version;
   return absl::OkStatus();
 }
 

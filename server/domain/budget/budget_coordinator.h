@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "server/domain/budget/budget_repository.h"
 #include "server/domain/budget/engine.h"
 #include "server/domain/clock.h"
@@ -74,7 +75,7 @@ class BudgetCoordinator final : public ingest::CommitObserver {
   static std::string ReservationKey(std::string_view run_id, std::string_view step_id);
 
  private:
-  absl::Status SyncCaps();
+  absl::Status SyncCaps() ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
   absl::Status SyncAcknowledgements();
   absl::Status SyncCounters();
 
@@ -84,6 +85,9 @@ class BudgetCoordinator final : public ingest::CommitObserver {
   BudgetObserver* const observer_;
   std::atomic<uint64_t> ack_sequence_{0};
   std::atomic<int64_t> invalid_caps_skipped_{0};
+  // Refreshes run one at a time; the caps version of the last cap sync (-1: none yet).
+  absl::Mutex refresh_mu_;
+  int64_t synced_caps_version_ ABSL_GUARDED_BY(refresh_mu_) = -1;
 };
 
 }  // namespace stepledger::domain::budget

@@ -3,6 +3,7 @@
 #ifndef STEPLEDGER_SERVER_DOMAIN_BUDGET_BUDGET_REPOSITORY_H_
 #define STEPLEDGER_SERVER_DOMAIN_BUDGET_BUDGET_REPOSITORY_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,9 @@ class BudgetRepository {
  public:
   virtual ~BudgetRepository() = default;
   virtual absl::StatusOr<std::vector<Cap>> LoadCaps() = 0;
+  // A number that changes whenever any cap changes, read before LoadCaps(): equal numbers mean
+  // the caps are the same and need not be read again. -1: not tracked (always re-read).
+  virtual absl::StatusOr<int64_t> CapsVersion() { return -1; }
   // Audited; back-fills the cap's counters from the ledger when nothing counted them yet.
   virtual absl::Status PutCap(const Cap& cap, const std::string& changed_by, absl::Time now) = 0;
   virtual absl::Status DeleteCap(const std::string& cap_id, const std::string& changed_by) = 0;

@@ -346,7 +346,9 @@ absl::StatusOr<SpendOutcome> BudgetEngine::RecordSpend(const Tags& charged, Nano
 
 void BudgetEngine::ConsumeHeadroom(const CounterKeyRef& key, NanoUsd before, NanoUsd after,
                                    absl::Time at) {
-  if (after <= before) return;
+  // Every committed step comes through here for each of its counters; without any
+  // acknowledgement there is nothing to consume and no cap lookup to make.
+  if (after <= before || acks_.Empty()) return;
   const auto& by_key = index_[static_cast<size_t>(key.scope)];
   auto it = by_key.find(AbslView(key.key));
   if (it == by_key.end()) return;
