@@ -24,12 +24,14 @@ class SplitBatch {
     absl::StatusOr<std::vector<Outcome>> result;
     {
       absl::MutexLock lock(&mu_);
+      if (r.ok() && r->size() != positions.size()) {
+        // Never fill the gap with a default outcome: that would ack events nobody stored.
+        r = absl::InternalError("a write group answered with a wrong number of outcomes");
+      }
       if (!r.ok()) {
         if (error_.ok()) error_ = r.status();
       } else {
-        for (size_t i = 0; i < positions.size() && i < r->size(); ++i) {
-          outcomes_[positions[i]] = (*r)[i];
-        }
+        for (size_t i = 0; i < positions.size(); ++i) outcomes_[positions[i]] = (*r)[i];
       }
       if (--remaining_ > 0) return;
       done = std::move(done_);
@@ -68,6 +70,32 @@ size_t GroupCommitter::WriterFor(const IngestItem& item) const {
   return std::hash<std::string>{}(item.step.tags.parent_run_id) % stores_.size();
 }
 
+std::vector<GroupCommitter::Pending> GroupCommitter::SplitByWriter(std::vector<IngestItem> items,
+                                                                   Done done) const {
+  std::vector<Pending> parts(stores_.size());
+  std::vector<std::vector<size_t>> positions(stores_.size());
+  for (size_t i = 0; i < items.size(); ++i) positions[WriterFor(items[i])].push_back(i);
+  size_t used = 0;
+  for (const auto& p : positions) used += p.empty() ? 0 : 1;
+  if (used == 1) {  // one writer takes the whole batch: no split to complete
+    const size_t w = WriterFor(items.front());
+    parts[w] = Pending{std::move(items), std::move(done)};
+    return parts;
+  }
+  // Each part keeps its items in batch order; a refused batch drops the parts uncalled.
+  auto split = std::make_shared<SplitBatch>(items.size(), used, std::move(done));
+  for (size_t w = 0; w < parts.size(); ++w) {
+    if (positions[w].empty()) continue;
+    parts[w].items.reserve(positions[w].size());
+    for (size_t i : positions[w]) parts[w].items.push_back(std::move(items[i]));
+    parts[w].done = [split, where = std::move(positions[w])](
+                        absl::StatusOr<std::vector<Outcome>> r) mutable {
+      split->PartDone(where, std::move(r));
+    };
+  }
+  return parts;
+}
+
 GroupCommitter::~GroupCommitter() { Stop(); }
 
 absl::Status GroupCommitter::Submit(std::vector<IngestItem> items, Done done) {
@@ -75,38 +103,19 @@ absl::Status GroupCommitter::Submit(std::vector<IngestItem> items, Done done) {
     std::move(done)(std::vector<Outcome>{});
     return absl::OkStatus();
   }
+  const size_t events = items.size();
+  // Split before taking the lock every stream and writer shares: it hashes every item's run.
+  std::vector<Pending> parts = SplitByWriter(std::move(items), std::move(done));
   absl::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("collector is shutting down; re-send elsewhere");
-  if (queued_events_ + items.size() > options_.max_queued_events) {
+  if (queued_events_ + events > options_.max_queued_events) {
     return absl::ResourceExhaustedError(
         absl::StrCat("write queue full (", queued_events_, " events waiting, limit ",
                      options_.max_queued_events, "); back off and re-send"));
   }
-  queued_events_ += items.size();
-  if (queues_.size() == 1) {
-    queues_[0].push_back(Pending{std::move(items), std::move(done)});
-    return absl::OkStatus();
-  }
-  // Split by writer, keeping each part's items in batch order.
-  std::vector<std::vector<size_t>> positions(queues_.size());
-  for (size_t i = 0; i < items.size(); ++i) positions[WriterFor(items[i])].push_back(i);
-  size_t parts = 0;
-  for (const auto& p : positions) parts += p.empty() ? 0 : 1;
-  if (parts == 1) {
-    queues_[WriterFor(items.front())].push_back(Pending{std::move(items), std::move(done)});
-    return absl::OkStatus();
-  }
-  auto split = std::make_shared<SplitBatch>(items.size(), parts, std::move(done));
-  for (size_t w = 0; w < queues_.size(); ++w) {
-    if (positions[w].empty()) continue;
-    std::vector<IngestItem> part;
-    part.reserve(positions[w].size());
-    for (size_t i : positions[w]) part.push_back(std::move(items[i]));
-    queues_[w].push_back(Pending{
-        std::move(part), [split, where = std::move(positions[w])](
-                             absl::StatusOr<std::vector<Outcome>> r) mutable {
-          split->PartDone(where, std::move(r));
-        }});
+  queued_events_ += events;
+  for (size_t w = 0; w < parts.size(); ++w) {
+    if (!parts[w].items.empty()) queues_[w].push_back(std::move(parts[w]));
   }
   return absl::OkStatus();
 }

@@ -83,6 +83,8 @@ class GroupCommitter {
 
   // Which writer's queue an item goes to.
   size_t WriterFor(const IngestItem& item) const;
+  // One part per writer (empty for writers with no items); `done` runs once all parts are done.
+  std::vector<Pending> SplitByWriter(std::vector<IngestItem> items, Done done) const;
   void WriterLoop(size_t writer);
   void CommitGroup(LedgerStore* store, std::vector<Pending>& group);
 
