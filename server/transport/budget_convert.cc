@@ -29,6 +29,12 @@ v1::Scope ToProto(Scope s) {
   return v1::SCOPE_UNSPECIFIED;
 }
 
+v1::Period ToProto(Period p) { return p == Period::kDaily ? v1::PERIOD_DAILY : v1::PERIOD_MONTHLY; }
+
+v1::CapAction ToProto(Action a) {
+  return a == Action::kAlert ? v1::CAP_ACTION_ALERT : v1::CAP_ACTION_REQUIRE_ACK;
+}
+
 }  // namespace
 
 v1::Decision ToProto(domain::budget::Decision decision) {
@@ -87,9 +93,9 @@ void ToProto(const domain::budget::Cap& cap, v1::Cap* out) {
   v1::Tags t;
   transport::ToProto(tags, &t);
   out->set_environment(t.environment());
-  out->set_period(cap.period == Period::kDaily ? v1::PERIOD_DAILY : v1::PERIOD_MONTHLY);
+  out->set_period(ToProto(cap.period));
   out->set_limit_nano_usd(cap.limit_nano_usd);
-  out->set_action(cap.action == Action::kAlert ? v1::CAP_ACTION_ALERT : v1::CAP_ACTION_REQUIRE_ACK);
+  out->set_action(ToProto(cap.action));
   out->set_alert_threshold_bps(cap.alert_threshold_bps);
   out->set_owner(cap.owner);
   out->set_signed_off_by(cap.signed_off_by);
@@ -117,10 +123,9 @@ void ToProto(const domain::budget::CheckResult& result, v1::CheckBudgetResponse*
     s->set_cap_id(cap.id);
     s->set_scope(ToProto(cap.scope));
     s->set_key(cap.key);
-    s->set_period(cap.period == Period::kDaily ? v1::PERIOD_DAILY : v1::PERIOD_MONTHLY);
+    s->set_period(ToProto(cap.period));
     s->set_limit_nano_usd(cap.limit_nano_usd);
-    s->set_action(cap.action == Action::kAlert ? v1::CAP_ACTION_ALERT
-                                               : v1::CAP_ACTION_REQUIRE_ACK);
+    s->set_action(ToProto(cap.action));
     s->set_alert_threshold_bps(cap.alert_threshold_bps);
     s->set_owner(cap.owner);
     s->set_shadow(cap.shadow);
