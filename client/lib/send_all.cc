@@ -1,5 +1,7 @@
 #include "client/lib/send_all.h"
 
+#include <functional>
+#include <string_view>
 #include <thread>
 #include <utility>
 
@@ -16,13 +18,24 @@ std::shared_ptr<grpc::Channel> MakeDedicatedChannel(const std::string& target) {
   return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
 }
 
+// The stream that carries `event`: every step of a run goes over the same stream, in the
+// order given. A run's root (usually its first step) then reaches the collector before its
+// children and the run's steps arrive together, as from a gateway that streams each agent's
+// steps over its own connection; striped over streams, a run's children often commit before
+// its root and must be re-charged when it arrives, and the run is upserted once per write group
+// it touches.
+size_t StreamFor(const stepledger::v1::StepEvent& event, size_t stream_count) {
+  return std::hash<std::string_view>()(event.tags().parent_run_id()) % stream_count;
+}
+
 StreamResult SendOneStream(const std::string& target,
-                           absl::Span<const stepledger::v1::StepEvent> events, int stream_index,
+                           absl::Span<const stepledger::v1::StepEvent> events,
+                           const std::vector<size_t>& indices, int stream_index,
                            int stream_count, StreamOptions options) {
   options.first_sequence = static_cast<uint64_t>(stream_index) + 1;
   options.sequence_stride = static_cast<uint64_t>(stream_count);
   StepStreamClient client(MakeDedicatedChannel(target), options);
-  for (size_t i = stream_index; i < events.size(); i += stream_count) {
+  for (size_t i : indices) {
     // Keep adding after a failure: the client records the rest as unacked without sending,
     // which is what the caller needs to re-send them.
     client.Add(events[i]);
@@ -59,12 +72,19 @@ StreamResult SendAll(const std::string& target, absl::Span<const stepledger::v1:
   // Never open more streams than there are events to put on them.
   const int stream_count =
       static_cast<int>(std::max<size_t>(1, std::min<size_t>(options.streams, events.size())));
+  std::vector<std::vector<size_t>> indices(stream_count);
+  for (size_t i = 0; i < events.size(); ++i) {
+    indices[StreamFor(events[i], stream_count)].push_back(i);
+  }
   std::vector<StreamResult> parts(stream_count);
   std::vector<std::thread> threads;
   threads.reserve(stream_count);
   for (int s = 0; s < stream_count; ++s) {
-    threads.emplace_back(
-        [&, s] { parts[s] = SendOneStream(target, events, s, stream_count, options.stream); });
+    // A stream with no runs opens no connection.
+    if (indices[s].empty()) continue;
+    threads.emplace_back([&, s] {
+      parts[s] = SendOneStream(target, events, indices[s], s, stream_count, options.stream);
+    });
   }
   for (std::thread& thread : threads) thread.join();
 

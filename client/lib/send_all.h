@@ -1,10 +1,13 @@
 // SendAll: sends a list of events over `streams` parallel StepStreamClients and merges what
-// they report. Event i goes to stream i % streams (round robin), so the streams carry equal
-// loads; steps of one run may land on different streams, which the collector is built for.
+// they report. Every step of a run goes over one stream, in the order given (the stream is
+// chosen by a hash of parent_run_id), so a run's root usually reaches the collector before its
+// children; with many runs the streams carry about equal loads. (The collector accepts a run's
+// steps over any streams in any order; this only spares it re-charging and repeated run
+// updates.)
 //
 // Each stream gets its own channel (and so its own connection) and its own thread, and uses
 // disjoint sequences (stream s sends s+1, s+1+S, s+1+2S, ...), so the merged set of acked
-// sequences names exactly one batch each.
+// sequences names exactly one batch each. A stream that no run hashes to is not opened.
 //
 // Thread safety: SendAll may be called from any thread; it owns every thread it starts and
 // joins them before returning.

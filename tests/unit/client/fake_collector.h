@@ -42,6 +42,7 @@ class FakeCollector final : public stepledger::v1::Collector::Service {
                            grpc::ServerReaderWriter<stepledger::v1::BatchAck,
                                                     stepledger::v1::StepBatch>* stream) override {
     std::vector<stepledger::v1::StepBatch> held;
+    std::vector<std::string> received_ids;
     int acks_sent = 0;
     auto ack_held = [&] {
       // Newest first, so acks arrive out of order whenever more than one is held.
@@ -62,11 +63,23 @@ class FakeCollector final : public stepledger::v1::Collector::Service {
         absl::MutexLock lock(&mu_);
         max_outstanding_ = std::max(max_outstanding_, received - acks_sent);
       }
+      for (const stepledger::v1::StepEvent& event : batch.events()) {
+        received_ids.push_back(event.event_id());
+      }
       held.push_back(batch);
       if (static_cast<int>(held.size()) >= options_.ack_window) ack_held();
     }
     ack_held();
+    absl::MutexLock lock(&mu_);
+    streams_.push_back(std::move(received_ids));
     return grpc::Status::OK;
+  }
+
+  // The event ids each finished stream carried, in the order they arrived; one entry per
+  // stream, in the order the streams ended.
+  std::vector<std::vector<std::string>> streams() const {
+    absl::MutexLock lock(&mu_);
+    return streams_;
   }
 
   // Most batches a stream had received and not yet acked at one time.
@@ -100,6 +113,7 @@ class FakeCollector final : public stepledger::v1::Collector::Service {
   mutable absl::Mutex mu_;
   absl::flat_hash_set<std::string> seen_ ABSL_GUARDED_BY(mu_);
   int max_outstanding_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::vector<std::string>> streams_ ABSL_GUARDED_BY(mu_);
 };
 
 // Owns a FakeCollector served on 127.0.0.1 at a port the OS picks.

@@ -1,6 +1,8 @@
 // StepStreamClient and SendAll against an in-process fake collector on a real gRPC server.
 #include "client/lib/step_stream_client.h"
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "client/lib/send_all.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -110,18 +112,57 @@ TEST(StepStreamClientTest, DestroyingWithoutFinishDoesNotHang) {
   for (v1::StepEvent& event : MakeEvents(5)) client.Add(std::move(event));
 }
 
+// 40 runs of 25 steps each: event "run<r>-step<k>" is step k of run r.
+std::vector<v1::StepEvent> FortyRuns() {
+  std::vector<v1::StepEvent> events;
+  for (int k = 0; k < 25; ++k) {
+    for (int r = 0; r < 40; ++r) {
+      v1::StepEvent event = stepledger::testing::MakeEvent(absl::StrCat("run", r, "-step", k));
+      event.mutable_tags()->set_parent_run_id(absl::StrCat("run-", r));
+      events.push_back(std::move(event));
+    }
+  }
+  return events;
+}
+
 TEST(SendAllTest, ParallelStreamsUseDisjointSequencesAndAddUp) {
   FakeCollectorServer server(FakeCollectorOptions{.ack_window = 2});
   SendOptions options;
   options.stream.batch_size = 50;
   options.streams = 4;
-  StreamResult result = SendAll(server.target(), MakeEvents(1000), options);
+  StreamResult result = SendAll(server.target(), FortyRuns(), options);
   ASSERT_TRUE(result.all_acked()) << result.status;
   EXPECT_EQ(result.totals.accepted, 1000);
-  // 4 streams x 5 batches; stream s uses s+1, s+5, ...: together exactly 1..20.
-  ASSERT_EQ(result.acked_sequences.size(), 20u);
-  EXPECT_EQ(*result.acked_sequences.begin(), 1u);
-  EXPECT_EQ(*result.acked_sequences.rbegin(), 20u);
+  // Stream s uses sequences s+1, s+5, ...: distinct across streams, one per batch.
+  const auto streams = server.service().streams();
+  size_t batches = 0;
+  for (const auto& ids : streams) batches += (ids.size() + 49) / 50;
+  EXPECT_EQ(result.acked_sequences.size(), batches);
+  EXPECT_GE(streams.size(), 2u) << "40 runs should spread over more than one stream";
+}
+
+TEST(SendAllTest, EachRunTravelsOnOneStreamInOrder) {
+  FakeCollectorServer server;
+  SendOptions options;
+  options.stream.batch_size = 30;
+  options.streams = 4;
+  ASSERT_TRUE(SendAll(server.target(), FortyRuns(), options).all_acked());
+  absl::flat_hash_map<std::string, size_t> stream_of_run;
+  absl::flat_hash_map<std::string, int> next_step_of_run;
+  size_t total = 0;
+  const auto streams = server.service().streams();
+  for (size_t s = 0; s < streams.size(); ++s) {
+    for (const std::string& id : streams[s]) {
+      ++total;
+      const std::string run(id.substr(0, id.find('-')));
+      auto [it, inserted] = stream_of_run.try_emplace(run, s);
+      EXPECT_EQ(it->second, s) << run << " arrived on two streams";
+      // Steps of a run arrive in the order they were given.
+      EXPECT_EQ(id, absl::StrCat(run, "-step", next_step_of_run[run]++));
+    }
+  }
+  EXPECT_EQ(total, 1000u);
+  EXPECT_EQ(stream_of_run.size(), 40u);
 }
 
 TEST(SendAllTest, InvalidOptionsSendNothing) {
