@@ -3,8 +3,9 @@
 // pre-filled with 200,000 steps of the last hour, so every check reads live counters and burn
 // rings. Target (issue 5): p99 of one Check under 2 microseconds.
 //
-// BM_CheckLatency times each call separately over 1e6 calls and reports p50/p99/p99.9 (ns) as
-// counters, and prints them; the other benchmarks report mean time per call.
+// BM_CheckLatency times each call separately over three passes of 1e6 calls and reports the
+// median pass's p50/p99/p99.9 (ns) as counters, and prints every pass; the other benchmarks
+// report mean time per call.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -168,11 +169,16 @@ BENCHMARK(BM_RecordSpend);
 // Per-call latency distribution over 1e6 calls of Check (first arg 0) or reserving Check (1),
 // cycling over the first `second arg` distinct requests: 16,384 spreads checks uniformly over
 // the keys (cold cache), 256 models a hot working set of active features and tenants.
+// Three passes of 1e6 calls each; every pass is printed, and the counters are the pass with the
+// median p99. On this shared VM a pass sometimes runs at half speed throughout (p50 doubled:
+// another process, or the host, took the core); the median pass says what the code does, the
+// printed passes show the spread.
 void BM_CheckLatency(benchmark::State& state) {
   Fixture& f = Shared();
   const bool reserve = state.range(0) != 0;
   const int distinct = static_cast<int>(state.range(1));
   constexpr int kCalls = 1'000'000;
+  constexpr int kPasses = 3;
   std::vector<CheckRequest> requests(f.requests.begin(), f.requests.begin() + distinct);
   if (reserve) {
     for (size_t i = 0; i < requests.size(); ++i) {
@@ -180,31 +186,44 @@ void BM_CheckLatency(benchmark::State& state) {
       requests[i].step_id = absl::StrCat("latency-step-", i);
     }
   }
+  struct Pass {
+    double p50, p99, p999, max;
+  };
+  std::vector<Pass> passes;
   std::vector<int64_t> ns(kCalls);
   for (auto _ : state) {
-    for (int c = 0; c < kCalls; ++c) {
-      const CheckRequest& r = requests[c % distinct];
-      const auto t0 = std::chrono::steady_clock::now();
-      auto result = f.engine.Check(r);
-      const auto t1 = std::chrono::steady_clock::now();
-      benchmark::DoNotOptimize(result);
-      ns[c] = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count();
-      if (reserve && (c + 1) % distinct == 0) {
-        f.engine.ExpireReservations(absl::InfiniteFuture() - absl::Hours(1));
+    for (int pass = 0; pass < kPasses; ++pass) {
+      for (int c = 0; c < kCalls; ++c) {
+        const CheckRequest& r = requests[c % distinct];
+        const auto t0 = std::chrono::steady_clock::now();
+        auto result = f.engine.Check(r);
+        const auto t1 = std::chrono::steady_clock::now();
+        benchmark::DoNotOptimize(result);
+        ns[c] = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count();
+        if (reserve && (c + 1) % distinct == 0) {
+          f.engine.ExpireReservations(absl::InfiniteFuture() - absl::Hours(1));
+        }
       }
+      f.engine.ExpireReservations(absl::InfiniteFuture() - absl::Hours(1));
+      std::sort(ns.begin(), ns.end());
+      auto pct = [&](double p) {
+        return static_cast<double>(ns[static_cast<size_t>(p * (kCalls - 1))]);
+      };
+      passes.push_back({pct(0.50), pct(0.99), pct(0.999), static_cast<double>(ns.back())});
+      std::printf("  pass %d: p50 %.0f ns, p99 %.0f ns, p99.9 %.0f ns, max %.0f ns\n", pass + 1,
+                  passes.back().p50, passes.back().p99, passes.back().p999, passes.back().max);
     }
   }
-  f.engine.ExpireReservations(absl::InfiniteFuture() - absl::Hours(1));
-  std::sort(ns.begin(), ns.end());
-  auto pct = [&](double p) { return static_cast<double>(ns[static_cast<size_t>(p * (kCalls - 1))]); };
-  state.counters["p50_ns"] = pct(0.50);
-  state.counters["p99_ns"] = pct(0.99);
-  state.counters["p99.9_ns"] = pct(0.999);
-  state.counters["max_ns"] = static_cast<double>(ns.back());
-  std::printf("Check latency (%s, 10,000 caps, %d distinct requests, %d calls): p50 %.0f ns, "
-              "p99 %.0f ns, p99.9 %.0f ns, max %lld ns\n",
-              reserve ? "reserve" : "no reserve", distinct, kCalls, pct(0.50), pct(0.99),
-              pct(0.999), static_cast<long long>(ns.back()));
+  std::sort(passes.begin(), passes.end(), [](const Pass& a, const Pass& b) { return a.p99 < b.p99; });
+  const Pass& median = passes[passes.size() / 2];
+  state.counters["p50_ns"] = median.p50;
+  state.counters["p99_ns"] = median.p99;
+  state.counters["p99.9_ns"] = median.p999;
+  state.counters["max_ns"] = median.max;
+  std::printf("Check latency (%s, 10,000 caps, %d distinct requests, %d passes of %d calls, "
+              "median pass): p50 %.0f ns, p99 %.0f ns, p99.9 %.0f ns, max %.0f ns\n",
+              reserve ? "reserve" : "no reserve", distinct, kPasses, kCalls, median.p50,
+              median.p99, median.p999, median.max);
 }
 BENCHMARK(BM_CheckLatency)
     ->Args({0, kRequests})

@@ -33,6 +33,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 start_throwaway_cluster "$PG_DIR"
+# initdb, and whatever ran before (a previous benchmark's cluster being deleted), leave dirty
+# pages whose writeback would otherwise compete with the first benchmark.
+sync
 
 STEPLEDGER_BENCH_DATABASE_URL=$(bash "$PG_SH" url "$PG_DIR" "$PG_PORT")
 export STEPLEDGER_BENCH_DATABASE_URL
@@ -55,8 +58,13 @@ run_one() {
 }
 
 shopt -s nullglob
+# The in-process benchmarks measure the collector's code, so they malloc as the collector runs
+# (huge pages, see huge_page_malloc_tunables in lib.sh); the load scripts start the collector
+# that way themselves.
 for bin in "$BUILD_DIR"/bench/*_bench; do
-  if [[ -f $bin && -x $bin ]]; then run_one "$bin"; fi
+  if [[ -f $bin && -x $bin ]]; then
+    run_one env "GLIBC_TUNABLES=$(huge_page_malloc_tunables)" "$bin"
+  fi
 done
 for script in "$STEPLEDGER_ROOT"/bench/*/run.sh; do
   if [[ -x $script ]]; then run_one "$script"; fi
