@@ -14,6 +14,9 @@ namespace {
 
 constexpr std::array<Period, 2> kPeriods = {Period::kDaily, Period::kMonthly};
 
+// A period's bit in KeyCaps::periods: 1 << (its index in kPeriods).
+uint8_t PeriodBit(Period p) { return p == Period::kDaily ? 1 : 2; }
+
 // The four tiers a step is charged to, with the tag that keys each. An empty key (a missing tag
 // outside production, or a quarantined step) matches no cap and charges no counter of that
 // tier; the org tier always applies.
@@ -104,7 +107,9 @@ absl::StatusOr<Cap> BudgetEngine::UpsertCap(Cap cap) {
     RemoveFromIndex(*it->second);
     it->second = stored;
   }
-  index_[static_cast<size_t>(cap.scope)][cap.key].push_back(std::move(stored));
+  KeyCaps& on_key = index_[static_cast<size_t>(cap.scope)][cap.key];
+  on_key.caps.push_back(std::move(stored));
+  on_key.periods |= PeriodBit(cap.period);
   return cap;
 }
 
@@ -112,11 +117,16 @@ void BudgetEngine::RemoveFromIndex(const Cap& cap) {
   auto& by_key = index_[static_cast<size_t>(cap.scope)];
   auto it = by_key.find(cap.key);
   if (it == by_key.end()) return;
-  CapList& list = it->second;
+  auto& list = it->second.caps;
   list.erase(std::remove_if(list.begin(), list.end(),
                             [&](const auto& c) { return c->id == cap.id; }),
              list.end());
-  if (list.empty()) by_key.erase(it);
+  if (list.empty()) {
+    by_key.erase(it);
+    return;
+  }
+  it->second.periods = 0;
+  for (const auto& c : list) it->second.periods |= PeriodBit(c->period);
 }
 
 absl::Status BudgetEngine::DeleteCap(std::string_view cap_id) {
@@ -226,7 +236,7 @@ void BudgetEngine::Evaluate(const CheckRequest& request, absl::Time now,
   // memory system serves the misses of the four tiers in parallel rather than one after another
   // (this cuts the cold-cache latency of a check by more than half).
   struct Tier {
-    const CapList* caps = nullptr;
+    const KeyCaps* caps = nullptr;
     std::array<const Counter*, 2> counters{};  // Indexed like kPeriods.
   };
   std::array<Tier, 4> found;
@@ -242,9 +252,11 @@ void BudgetEngine::Evaluate(const CheckRequest& request, absl::Time now,
     auto it = by_key.find(AbslView(tiers[t].key));
     if (it == by_key.end()) continue;
     found[t].caps = &it->second;
-    candidates += it->second.size();
-    for (const std::shared_ptr<const Cap>& cap : it->second) Prefetch(cap.get());
+    candidates += it->second.caps.size();
+    for (const std::shared_ptr<const Cap>& cap : it->second.caps) Prefetch(cap.get());
     for (size_t p = 0; p < kPeriods.size(); ++p) {
+      // Only the periods some cap on this key watches: the other counter is never read.
+      if ((it->second.periods & PeriodBit(kPeriods[p])) == 0) continue;
       found[t].counters[p] = counters_.Find(
           {tiers[t].scope, tiers[t].key, env, kPeriods[p], periods.start(kPeriods[p])});
       Prefetch(found[t].counters[p]);
@@ -254,7 +266,7 @@ void BudgetEngine::Evaluate(const CheckRequest& request, absl::Time now,
   result.caps.reserve(candidates);
   for (size_t t = 0; t < tiers.size(); ++t) {
     if (found[t].caps == nullptr) continue;
-    for (const std::shared_ptr<const Cap>& cap : *found[t].caps) {
+    for (const std::shared_ptr<const Cap>& cap : found[t].caps->caps) {
       if (cap->environment != env) continue;
       CapStatus& st = result.caps.emplace_back();
       st.cap = cap;
@@ -352,7 +364,7 @@ void BudgetEngine::ConsumeHeadroom(const CounterKeyRef& key, NanoUsd before, Nan
   const auto& by_key = index_[static_cast<size_t>(key.scope)];
   auto it = by_key.find(AbslView(key.key));
   if (it == by_key.end()) return;
-  for (const std::shared_ptr<const Cap>& cap : it->second) {
+  for (const std::shared_ptr<const Cap>& cap : it->second.caps) {
     if (cap->environment != key.environment || cap->period != key.period) continue;
     if (!acks_.HasAny(cap->id)) continue;
     acks_.Consume(cap->id, PastLimitGrowth(cap->limit_nano_usd, before, after), at);

@@ -201,11 +201,16 @@ class BudgetEngine {
   EngineStats Stats() const;
 
  private:
-  // Inline: most keys carry one or two caps (say daily and monthly), and keeping them in the
-  // hash slot saves a dependent cache miss per tier on the check path.
-  using CapList = absl::InlinedVector<std::shared_ptr<const Cap>, 2>;
+  // The caps on one key. Inline: most keys carry one or two caps (say daily and monthly), and
+  // keeping them in the hash slot saves a dependent cache miss per tier on the check path.
+  struct KeyCaps {
+    absl::InlinedVector<std::shared_ptr<const Cap>, 2> caps;
+    // Bit PeriodBit(p) is set when some cap here has period p: a check looks up only the
+    // counters of those periods (spend is counted for both, caps mostly watch one).
+    uint8_t periods = 0;
+  };
   // Indexed by Scope; within a scope by key.
-  using CapIndex = std::array<absl::flat_hash_map<std::string, CapList>, 5>;
+  using CapIndex = std::array<absl::flat_hash_map<std::string, KeyCaps>, 5>;
 
   void Evaluate(const CheckRequest& request, absl::Time now, CheckResult& result) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
