@@ -239,5 +239,32 @@ TEST_F(CheckTest, CheckUsesTheClockWhenTheRequestCarriesNoTime) {
   EXPECT_EQ(DecisionFor(20 * kUsd), Decision::kAllow);
 }
 
+// A check reads only the counters of the periods a key's caps watch; that set must follow caps
+// as they come and go on the key.
+TEST_F(CheckTest, SpentFollowsEachPeriodAsCapsOnAKeyComeAndGo) {
+  Put(MakeCap("daily", Scope::kTeam, 100 * kUsd, Period::kDaily));
+  // Yesterday's spend is in this month's counter only.
+  Spend(7 * kUsd, "", ProdTags(), clock_.Now() - absl::Hours(24));
+  Spend(3 * kUsd);
+  EXPECT_EQ(StatusOf(MustCheck(Req(1)), "daily").spent, 3 * kUsd);
+
+  Put(MakeCap("monthly", Scope::kTeam, 1'000 * kUsd, Period::kMonthly));
+  CheckResult both = MustCheck(Req(1));
+  ASSERT_EQ(both.caps.size(), 2u);
+  EXPECT_EQ(StatusOf(both, "daily").spent, 3 * kUsd);
+  EXPECT_EQ(StatusOf(both, "monthly").spent, 10 * kUsd);
+
+  ASSERT_TRUE(engine_.DeleteCap("daily").ok());
+  CheckResult monthly_only = MustCheck(Req(1));
+  ASSERT_EQ(monthly_only.caps.size(), 1u);
+  EXPECT_EQ(StatusOf(monthly_only, "monthly").spent, 10 * kUsd);
+
+  ASSERT_TRUE(engine_.DeleteCap("monthly").ok());
+  Put(MakeCap("daily-again", Scope::kTeam, 100 * kUsd, Period::kDaily));
+  CheckResult daily_again = MustCheck(Req(1));
+  ASSERT_EQ(daily_again.caps.size(), 1u);
+  EXPECT_EQ(StatusOf(daily_again, "daily-again").spent, 3 * kUsd);
+}
+
 }  // namespace
 }  // namespace stepledger::domain::budget
