@@ -113,6 +113,20 @@ absl::StatusOr<Cap> BudgetEngine::UpsertCap(Cap cap) {
   return cap;
 }
 
+Counter& BudgetEngine::CounterFor(const CounterKeyRef& key) {
+  Counter& counter = counters_.FindOrCreate(key);
+  auto& by_key = index_[static_cast<size_t>(key.scope)];
+  auto it = by_key.find(AbslView(key.key));
+  if (it == by_key.end()) return counter;
+  KeyCaps::CounterSlot& slot = it->second.current[key.period == Period::kDaily ? 0 : 1];
+  // The newest period wins: a late event for an earlier period must not displace the counter
+  // that current checks read.
+  if (slot.counter == nullptr || key.period_start >= slot.period_start) {
+    slot = {&counter, key.environment, key.period_start};
+  }
+  return counter;
+}
+
 void BudgetEngine::RemoveFromIndex(const Cap& cap) {
   auto& by_key = index_[static_cast<size_t>(cap.scope)];
   auto it = by_key.find(cap.key);
@@ -213,8 +227,8 @@ absl::StatusOr<CheckResult> BudgetEngine::Check(const CheckRequest& request) {
   for (const TierKey& tier : TierKeys(request.tags)) {
     if (tier.key.empty()) continue;
     for (Period p : kPeriods) {
-      held.push_back(&counters_.FindOrCreate(
-          {tier.scope, tier.key, request.tags.environment, p, periods.start(p)}));
+      held.push_back(
+          &CounterFor({tier.scope, tier.key, request.tags.environment, p, periods.start(p)}));
     }
   }
   const Reservation& r = reservations_.Add(request.step_id, request.estimated_cost_nano_usd,
@@ -244,21 +258,25 @@ void BudgetEngine::Evaluate(const CheckRequest& request, absl::Time now,
   for (const TierKey& tier : tiers) {
     if (tier.key.empty()) continue;
     index_[static_cast<size_t>(tier.scope)].prefetch(AbslView(tier.key));
-    for (Period p : kPeriods) counters_.Prefetch({tier.scope, tier.key, env, p, periods.start(p)});
   }
   for (size_t t = 0; t < tiers.size(); ++t) {
     if (tiers[t].key.empty()) continue;
     const auto& by_key = index_[static_cast<size_t>(tiers[t].scope)];
     auto it = by_key.find(AbslView(tiers[t].key));
     if (it == by_key.end()) continue;
-    found[t].caps = &it->second;
-    candidates += it->second.caps.size();
-    for (const std::shared_ptr<const Cap>& cap : it->second.caps) Prefetch(cap.get());
+    const KeyCaps& entry = it->second;
+    found[t].caps = &entry;
+    candidates += entry.caps.size();
+    for (const std::shared_ptr<const Cap>& cap : entry.caps) Prefetch(cap.get());
     for (size_t p = 0; p < kPeriods.size(); ++p) {
       // Only the periods some cap on this key watches: the other counter is never read.
-      if ((it->second.periods & PeriodBit(kPeriods[p])) == 0) continue;
-      found[t].counters[p] = counters_.Find(
-          {tiers[t].scope, tiers[t].key, env, kPeriods[p], periods.start(kPeriods[p])});
+      if ((entry.periods & PeriodBit(kPeriods[p])) == 0) continue;
+      const absl::Time start = periods.start(kPeriods[p]);
+      const KeyCaps::CounterSlot& slot = entry.current[p];
+      found[t].counters[p] =
+          slot.counter != nullptr && slot.environment == env && slot.period_start == start
+              ? slot.counter
+              : counters_.Find({tiers[t].scope, tiers[t].key, env, kPeriods[p], start});
       Prefetch(found[t].counters[p]);
     }
   }
@@ -346,7 +364,7 @@ absl::StatusOr<SpendOutcome> BudgetEngine::RecordSpend(const Tags& charged, Nano
     if (tier.key.empty()) continue;
     for (Period p : kPeriods) {
       const CounterKeyRef ref{tier.scope, tier.key, charged.environment, p, periods.start(p)};
-      Counter& c = counters_.FindOrCreate(ref);
+      Counter& c = CounterFor(ref);
       const NanoUsd before = c.spent();
       c.local_spent += cost;
       c.burn.Add(occurred_at, cost);
@@ -435,7 +453,7 @@ absl::Status BudgetEngine::LoadCounter(const CounterKey& key, NanoUsd spent) {
   if (absl::Status s = ValidateCounterKey(key, "key"); !s.ok()) return s;
   if (spent < 0) return absl::InvalidArgumentError("spent: must not be negative");
   absl::MutexLock lock(&mu_);
-  counters_.FindOrCreate(CounterKeyRef::Of(key)).local_spent = spent;
+  CounterFor(CounterKeyRef::Of(key)).local_spent = spent;
   return absl::OkStatus();
 }
 
@@ -476,7 +494,7 @@ absl::Status BudgetEngine::ApplyOthers(const SharedSnapshot& snapshot,
       own_spent = it->second->spent;
       own_reserved = it->second->reserved;
     }
-    Counter& c = counters_.FindOrCreate(ref);
+    Counter& c = CounterFor(ref);
     const NanoUsd before = c.spent();
     c.others_spent = std::max<NanoUsd>(0, row.spent - own_spent);
     c.others_reserved = std::max<NanoUsd>(0, row.reserved - own_reserved);
@@ -503,6 +521,18 @@ std::vector<CounterTotals> BudgetEngine::ExportLocalCounters() const {
 
 int BudgetEngine::PruneClosedPeriods(absl::Time ended_by) {
   absl::MutexLock lock(&mu_);
+  // Forget every remembered counter Prune may remove (it removes only counters of periods that
+  // ended by `ended_by`), before it does, so no index entry ever points at a freed counter.
+  for (auto& by_key : index_) {
+    for (auto& [key, entry] : by_key) {
+      for (size_t p = 0; p < kPeriods.size(); ++p) {
+        KeyCaps::CounterSlot& slot = entry.current[p];
+        if (slot.counter != nullptr && PeriodEnd(kPeriods[p], slot.period_start) <= ended_by) {
+          slot = {};
+        }
+      }
+    }
+  }
   return counters_.Prune(ended_by);
 }
 

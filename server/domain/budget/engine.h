@@ -204,10 +204,24 @@ class BudgetEngine {
   // The caps on one key. Inline: most keys carry one or two caps (say daily and monthly), and
   // keeping them in the hash slot saves a dependent cache miss per tier on the check path.
   struct KeyCaps {
+    // A counter of this key remembered in its index entry (see `current`).
+    struct CounterSlot {
+      Counter* counter = nullptr;  // Null: none remembered; look it up in counters_.
+      Environment environment = Environment::kUnspecified;
+      absl::Time period_start;
+    };
+
     absl::InlinedVector<std::shared_ptr<const Cap>, 2> caps;
     // Bit PeriodBit(p) is set when some cap here has period p: a check looks up only the
     // counters of those periods (spend is counted for both, caps mostly watch one).
     uint8_t periods = 0;
+    // The newest counter of each period (indexed like kPeriods) that the engine created or
+    // found for this key, in the environment it was for. A check whose environment and period
+    // start match reads it from here and skips the counter table's hashing and probing (a
+    // check's dependent cache misses); any other check looks the counter up. Written only under
+    // the exclusive lock (CounterFor), cleared for every period PruneClosedPeriods may remove,
+    // so a remembered Counter* is always alive.
+    std::array<CounterSlot, 2> current;
   };
   // Indexed by Scope; within a scope by key.
   using CapIndex = std::array<absl::flat_hash_map<std::string, KeyCaps>, 5>;
@@ -218,6 +232,9 @@ class BudgetEngine {
   void ConsumeHeadroom(const CounterKeyRef& key, NanoUsd before, NanoUsd after, absl::Time at)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveFromIndex(const Cap& cap) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // counters_.FindOrCreate(key), remembered in the key's index entry when caps watch the key.
+  // Every path that creates or finds a counter for writing goes through here.
+  Counter& CounterFor(const CounterKeyRef& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Shared by both snapshot flavours: validates, then sets others_* = row - baseline.
   absl::Status ApplyOthers(const SharedSnapshot& snapshot,
                            absl::Span<const CounterTotals> local_baseline)

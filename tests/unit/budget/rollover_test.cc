@@ -74,5 +74,30 @@ TEST_F(RolloverTest, ClosedPeriodsArePrunedButNotWhileHoldingReservations) {
   EXPECT_EQ(engine_.PruneClosedPeriods(Utc(2024, 3, 16)), 4);
 }
 
+// A key's index entry remembers its newest counters so checks skip the counter table; pruning
+// must make it forget them (under ASan a stale pointer here is a use-after-free).
+TEST_F(RolloverTest, PrunedCountersAreNeverReadThroughTheIndex) {
+  Put(MakeCap("team", Scope::kTeam, 100 * kUsd));
+  Spend(10 * kUsd, "", ProdTags(), Utc(2024, 3, 13, 12));
+  EXPECT_EQ(StatusOf(MustCheck(At(Utc(2024, 3, 13, 13), 0)), "team").spent, 10 * kUsd);
+  EXPECT_EQ(engine_.PruneClosedPeriods(Utc(2024, 3, 14)), 4);  // The 13th's daily counters.
+  // A check still dated the 13th (a caller's clock behind) finds no counter, not freed memory.
+  EXPECT_EQ(StatusOf(MustCheck(At(Utc(2024, 3, 13, 13), 0)), "team").spent, 0);
+  Spend(7 * kUsd, "", ProdTags(), Utc(2024, 3, 14, 12));
+  EXPECT_EQ(StatusOf(MustCheck(At(Utc(2024, 3, 14, 13), 0)), "team").spent, 7 * kUsd);
+}
+
+// The remembered counter is for one environment; a check in another reads its own.
+TEST_F(RolloverTest, RememberedCounterServesOnlyItsEnvironment) {
+  Put(MakeCap("team", Scope::kTeam, 100 * kUsd));
+  Spend(10 * kUsd);
+  Tags staging = ProdTags();
+  staging.environment = Environment::kStaging;
+  Spend(3 * kUsd, "", staging);  // Now the staging counter is the remembered one.
+  EXPECT_EQ(StatusOf(MustCheck(Req(0)), "team").spent, 10 * kUsd);
+  Spend(1 * kUsd);
+  EXPECT_EQ(StatusOf(MustCheck(Req(0)), "team").spent, 11 * kUsd);
+}
+
 }  // namespace
 }  // namespace stepledger::domain::budget
