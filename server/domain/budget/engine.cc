@@ -113,12 +113,21 @@ absl::StatusOr<Cap> BudgetEngine::UpsertCap(Cap cap) {
   return cap;
 }
 
-Counter& BudgetEngine::CounterFor(const CounterKeyRef& key) {
+BudgetEngine::KeyCaps* BudgetEngine::IndexEntry(Scope scope, std::string_view key) {
+  auto& by_key = index_[static_cast<size_t>(scope)];
+  auto it = by_key.find(AbslView(key));
+  return it == by_key.end() ? nullptr : &it->second;
+}
+
+Counter& BudgetEngine::CounterFor(const CounterKeyRef& key, KeyCaps* entry) {
+  if (entry == nullptr) return counters_.FindOrCreate(key);
+  KeyCaps::CounterSlot& slot = entry->current[key.period == Period::kDaily ? 0 : 1];
+  // The remembered counter spares the counter table's lookup on the writer's path too.
+  if (slot.counter != nullptr && slot.environment == key.environment &&
+      slot.period_start == key.period_start) {
+    return *slot.counter;
+  }
   Counter& counter = counters_.FindOrCreate(key);
-  auto& by_key = index_[static_cast<size_t>(key.scope)];
-  auto it = by_key.find(AbslView(key.key));
-  if (it == by_key.end()) return counter;
-  KeyCaps::CounterSlot& slot = it->second.current[key.period == Period::kDaily ? 0 : 1];
   // The newest period wins: a late event for an earlier period must not displace the counter
   // that current checks read.
   if (slot.counter == nullptr || key.period_start >= slot.period_start) {
@@ -217,18 +226,23 @@ absl::StatusOr<CheckResult> BudgetEngine::Check(const CheckRequest& request) {
   }
   // A retried check replaces its own earlier hold rather than adding a second one.
   reservations_.Cancel(request.step_id);
-  Evaluate(request, now, result);
+  std::array<const KeyCaps*, 4> entries{};  // Indexed like TierKeys().
+  Evaluate(request, now, result, &entries);
   // A step told to stop (or to ask a human) holds nothing; its retry after an
   // acknowledgement reserves then.
   if (result.decision == Decision::kRequireAck) return result;
 
   const Periods periods(now);
   HeldCounters held;
-  for (const TierKey& tier : TierKeys(request.tags)) {
-    if (tier.key.empty()) continue;
+  const std::array<TierKey, 4> tiers = TierKeys(request.tags);
+  for (size_t t = 0; t < tiers.size(); ++t) {
+    if (tiers[t].key.empty()) continue;
+    // Evaluate already found the tier's index entry; the exclusive lock is held, so writing
+    // to it (the remembered counters) is allowed.
+    KeyCaps* entry = const_cast<KeyCaps*>(entries[t]);
     for (Period p : kPeriods) {
-      held.push_back(
-          &CounterFor({tier.scope, tier.key, request.tags.environment, p, periods.start(p)}));
+      held.push_back(&CounterFor(
+          {tiers[t].scope, tiers[t].key, request.tags.environment, p, periods.start(p)}, entry));
     }
   }
   const Reservation& r = reservations_.Add(request.step_id, request.estimated_cost_nano_usd,
@@ -238,8 +252,8 @@ absl::StatusOr<CheckResult> BudgetEngine::Check(const CheckRequest& request) {
   return result;
 }
 
-void BudgetEngine::Evaluate(const CheckRequest& request, absl::Time now,
-                            CheckResult& result) const {
+void BudgetEngine::Evaluate(const CheckRequest& request, absl::Time now, CheckResult& result,
+                            std::array<const KeyCaps*, 4>* entries) const {
   const Environment env = request.tags.environment;
   const NanoUsd estimate = request.estimated_cost_nano_usd;
   const Periods periods(now);
@@ -266,6 +280,7 @@ void BudgetEngine::Evaluate(const CheckRequest& request, absl::Time now,
     if (it == by_key.end()) continue;
     const KeyCaps& entry = it->second;
     found[t].caps = &entry;
+    if (entries != nullptr) (*entries)[t] = &entry;
     candidates += entry.caps.size();
     for (const std::shared_ptr<const Cap>& cap : entry.caps) Prefetch(cap.get());
     for (size_t p = 0; p < kPeriods.size(); ++p) {
@@ -362,27 +377,25 @@ absl::StatusOr<SpendOutcome> BudgetEngine::RecordSpend(const Tags& charged, Nano
   }
   for (const TierKey& tier : TierKeys(charged)) {
     if (tier.key.empty()) continue;
+    KeyCaps* entry = IndexEntry(tier.scope, tier.key);
     for (Period p : kPeriods) {
       const CounterKeyRef ref{tier.scope, tier.key, charged.environment, p, periods.start(p)};
-      Counter& c = CounterFor(ref);
+      Counter& c = CounterFor(ref, entry);
       const NanoUsd before = c.spent();
       c.local_spent += cost;
       c.burn.Add(occurred_at, cost);
-      ConsumeHeadroom(ref, before, c.spent(), occurred_at);
+      ConsumeHeadroom(ref, entry, before, c.spent(), occurred_at);
     }
   }
   return outcome;
 }
 
-void BudgetEngine::ConsumeHeadroom(const CounterKeyRef& key, NanoUsd before, NanoUsd after,
-                                   absl::Time at) {
+void BudgetEngine::ConsumeHeadroom(const CounterKeyRef& key, const KeyCaps* entry,
+                                   NanoUsd before, NanoUsd after, absl::Time at) {
   // Every committed step comes through here for each of its counters; without any
-  // acknowledgement there is nothing to consume and no cap lookup to make.
-  if (after <= before || acks_.Empty()) return;
-  const auto& by_key = index_[static_cast<size_t>(key.scope)];
-  auto it = by_key.find(AbslView(key.key));
-  if (it == by_key.end()) return;
-  for (const std::shared_ptr<const Cap>& cap : it->second.caps) {
+  // acknowledgement there is nothing to consume and no cap to look at.
+  if (after <= before || acks_.Empty() || entry == nullptr) return;
+  for (const std::shared_ptr<const Cap>& cap : entry->caps) {
     if (cap->environment != key.environment || cap->period != key.period) continue;
     if (!acks_.HasAny(cap->id)) continue;
     acks_.Consume(cap->id, PastLimitGrowth(cap->limit_nano_usd, before, after), at);
@@ -453,7 +466,7 @@ absl::Status BudgetEngine::LoadCounter(const CounterKey& key, NanoUsd spent) {
   if (absl::Status s = ValidateCounterKey(key, "key"); !s.ok()) return s;
   if (spent < 0) return absl::InvalidArgumentError("spent: must not be negative");
   absl::MutexLock lock(&mu_);
-  CounterFor(CounterKeyRef::Of(key)).local_spent = spent;
+  CounterFor(CounterKeyRef::Of(key), IndexEntry(key.scope, key.key)).local_spent = spent;
   return absl::OkStatus();
 }
 
@@ -494,7 +507,8 @@ absl::Status BudgetEngine::ApplyOthers(const SharedSnapshot& snapshot,
       own_spent = it->second->spent;
       own_reserved = it->second->reserved;
     }
-    Counter& c = CounterFor(ref);
+    KeyCaps* entry = IndexEntry(ref.scope, ref.key);
+    Counter& c = CounterFor(ref, entry);
     const NanoUsd before = c.spent();
     c.others_spent = std::max<NanoUsd>(0, row.spent - own_spent);
     c.others_reserved = std::max<NanoUsd>(0, row.reserved - own_reserved);
@@ -502,7 +516,7 @@ absl::Status BudgetEngine::ApplyOthers(const SharedSnapshot& snapshot,
     // became visible) and consumes acknowledged headroom like local spend does.
     if (c.spent() > before) {
       c.burn.Add(snapshot.as_of, c.spent() - before);
-      ConsumeHeadroom(ref, before, c.spent(), snapshot.as_of);
+      ConsumeHeadroom(ref, entry, before, c.spent(), snapshot.as_of);
     }
   }
   return absl::OkStatus();

@@ -226,15 +226,23 @@ class BudgetEngine {
   // Indexed by Scope; within a scope by key.
   using CapIndex = std::array<absl::flat_hash_map<std::string, KeyCaps>, 5>;
 
-  void Evaluate(const CheckRequest& request, absl::Time now, CheckResult& result) const
+  // `entries`, when given, receives each tier's index entry (nullptr: no cap on its key),
+  // indexed like TierKeys(request.tags).
+  void Evaluate(const CheckRequest& request, absl::Time now, CheckResult& result,
+                std::array<const KeyCaps*, 4>* entries = nullptr) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Charges spend growth on one counter against the acknowledgements of the caps watching it.
-  void ConsumeHeadroom(const CounterKeyRef& key, NanoUsd before, NanoUsd after, absl::Time at)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `entry` is the key's index entry (nullptr: no cap watches the key, nothing to consume).
+  void ConsumeHeadroom(const CounterKeyRef& key, const KeyCaps* entry, NanoUsd before,
+                       NanoUsd after, absl::Time at) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveFromIndex(const Cap& cap) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // counters_.FindOrCreate(key), remembered in the key's index entry when caps watch the key.
-  // Every path that creates or finds a counter for writing goes through here.
-  Counter& CounterFor(const CounterKeyRef& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The index entry of (scope, key); nullptr when no cap watches the key.
+  KeyCaps* IndexEntry(Scope scope, std::string_view key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // counters_.FindOrCreate(key), remembered in `entry` (key's index entry, or nullptr when no
+  // cap watches it). Every path that creates or finds a counter for writing goes through here;
+  // callers that write several counters of one key look the entry up once.
+  Counter& CounterFor(const CounterKeyRef& key, KeyCaps* entry)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Shared by both snapshot flavours: validates, then sets others_* = row - baseline.
   absl::Status ApplyOthers(const SharedSnapshot& snapshot,
                            absl::Span<const CounterTotals> local_baseline)
