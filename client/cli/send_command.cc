@@ -26,7 +26,7 @@ constexpr char kUsage[] =
     "to the collector and prints what it acknowledged.\n"
     "\n"
     "  --batch-size N       events per batch, 1..1000 (default 500)\n"
-    "  --streams S          parallel streams, events split round robin (default 1)\n"
+    "  --streams S          parallel streams; each run's steps stay on one (default 1)\n"
     "  --unacked-out FILE   on failure, write the events that were not acknowledged to FILE\n"
     "                       (JSON Lines) so they can be re-sent\n"
     "\n"
