@@ -97,9 +97,6 @@ class CounterTable {
     return it == map_.end() ? nullptr : it->second.get();
   }
   Counter& FindOrCreate(const CounterKeyRef& key);
-  // Starts loading the memory a Find(key) will touch, so that several lookups overlap their
-  // cache misses instead of paying them one after another.
-  void Prefetch(const CounterKeyRef& key) const { map_.prefetch(key); }
 
   // Removes counters of periods that ended at or before `ended_by` and hold no reservation.
   // Returns how many were removed.
