@@ -30,7 +30,7 @@ GLIBC_TUNABLES=glibc.malloc.hugetlb=1 "$BUILD_DIR/server/stepledger-collector" -
   --grpc-listen="127.0.0.1:$GRPC_PORT" --metrics-listen="127.0.0.1:$METRICS_PORT" \
   --writers="$WRITERS" 2>"$LOG" &
 PID=$!
-cleanup() { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -f "$DUMP"; }
+cleanup() { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -f "$DUMP" "$LOG"; }
 trap cleanup EXIT
 for _ in $(seq 1 100); do
   grep -q "collector ready" "$LOG" && break
