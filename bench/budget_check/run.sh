@@ -32,8 +32,7 @@ METRICS_PORT=$(free_port)
 LOG=$(mktemp /tmp/stepledger-bench-budget-collector.XXXXXX.log)
 FLOOR_OUT=$(mktemp /tmp/stepledger-bench-budget-floor.XXXXXX.out)
 
-# As in production (docs/OPERATING.md): malloc backed by transparent huge pages.
-GLIBC_TUNABLES=glibc.malloc.hugetlb=1 "$BUILD_DIR/server/stepledger-collector" --database-url="$URL" \
+"$BUILD_DIR/server/stepledger-collector" --database-url="$URL" \
   --grpc-listen="127.0.0.1:$GRPC_PORT" --metrics-listen="127.0.0.1:$METRICS_PORT" 2>"$LOG" &
 PID=$!
 FLOOR_PID=
@@ -77,8 +76,7 @@ sleep 3
 T1=$(cpu_ticks)
 IDLE_CPU=$(python3 -c "print(round(($T1 - $T0) / $(getconf CLK_TCK) / 3 * 100, 1))")
 
-# Set up like the collector, huge pages included; the load client is not.
-GLIBC_TUNABLES=glibc.malloc.hugetlb=1 "$EMPTY" 127.0.0.1:0 >"$FLOOR_OUT" &
+"$EMPTY" 127.0.0.1:0 >"$FLOOR_OUT" &
 FLOOR_PID=$!
 for _ in $(seq 1 100); do
   grep -q "ready port=" "$FLOOR_OUT" && break

@@ -25,8 +25,7 @@ LOG=$(mktemp /tmp/stepledger-bench-collector.XXXXXX.log)
 DUMP=$(mktemp /tmp/stepledger-bench-rows.XXXXXX.copy)
 chmod 644 "$DUMP"
 
-# As in production (docs/OPERATING.md): malloc backed by transparent huge pages.
-GLIBC_TUNABLES=glibc.malloc.hugetlb=1 "$BUILD_DIR/server/stepledger-collector" --database-url="$URL" \
+"$BUILD_DIR/server/stepledger-collector" --database-url="$URL" \
   --grpc-listen="127.0.0.1:$GRPC_PORT" --metrics-listen="127.0.0.1:$METRICS_PORT" \
   --writers="$WRITERS" 2>"$LOG" &
 PID=$!

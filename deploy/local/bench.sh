@@ -58,13 +58,8 @@ run_one() {
 }
 
 shopt -s nullglob
-# The in-process benchmarks measure the collector's code, so they malloc as the collector runs
-# (huge pages, see huge_page_malloc_tunables in lib.sh); the load scripts start the collector
-# that way themselves.
 for bin in "$BUILD_DIR"/bench/*_bench; do
-  if [[ -f $bin && -x $bin ]]; then
-    run_one env "GLIBC_TUNABLES=$(huge_page_malloc_tunables)" "$bin"
-  fi
+  if [[ -f $bin && -x $bin ]]; then run_one "$bin"; fi
 done
 for script in "$STEPLEDGER_ROOT"/bench/*/run.sh; do
   if [[ -x $script ]]; then run_one "$script"; fi

@@ -42,12 +42,3 @@ start_throwaway_cluster() {
   echo "could not start a PostgreSQL cluster in $dir" >&2
   return 1
 }
-
-# GLIBC_TUNABLES for the collector (and the in-process benchmarks of its code): glibc's malloc
-# asks for transparent huge pages (madvise), which this kernel gives only on request. The budget
-# engine's caps, counters and burn rings (about 18 MB with 10,000 caps) are read at random on
-# every check; in 4 KiB pages the TLB misses made about one process start in three run the
-# decision at half speed (docs/PERFORMANCE.md). Keeps whatever tunables the caller set.
-huge_page_malloc_tunables() {
-  echo "${GLIBC_TUNABLES:+$GLIBC_TUNABLES:}glibc.malloc.hugetlb=1"
-}

@@ -97,8 +97,6 @@ load_example_budgets &
 
 # Prices: the shipped catalogs (docs/PRICING.md). Edit them and `kill -HUP` the collector to
 # store a new price version.
-GLIBC_TUNABLES=$(huge_page_malloc_tunables)
-export GLIBC_TUNABLES
 exec "$COLLECTOR" --database-url="$DATABASE_URL" \
   --price-catalog="$STEPLEDGER_ROOT/catalog/model_prices_and_context_window.json" \
   --tool-prices="$STEPLEDGER_ROOT/catalog/tool_prices.txt"
