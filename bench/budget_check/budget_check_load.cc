@@ -262,18 +262,14 @@ int Run(const std::string& check_target, const std::string& floor_target, double
       };
     };
     const MakeCall check = [&](int t) -> Call {
-      stepledger::v1::Budget::Stub* stub = budget[t % n_channels].get();
-      return checking(t, [stub](grpc::ClientContext* context,
-                                const stepledger::v1::CheckBudgetRequest& request,
-                                stepledger::v1::CheckBudgetResponse* response) {
+      auto* stub = budget[t % n_channels].get();
+      return checking(t, [stub](auto* context, const auto& request, auto* response) {
         return stub->CheckBudget(context, request, response);
       });
     };
     const MakeCall canned = [&](int t) -> Call {
-      stepledger::bench::Echo::Stub* stub = echo[t % n_channels].get();
-      return checking(t, [stub](grpc::ClientContext* context,
-                                const stepledger::v1::CheckBudgetRequest& request,
-                                stepledger::v1::CheckBudgetResponse* response) {
+      auto* stub = echo[t % n_channels].get();
+      return checking(t, [stub](auto* context, const auto& request, auto* response) {
         return stub->Check(context, request, response);
       });
     };
