@@ -25,6 +25,11 @@
 // the slices and cycles through them; answers are parsed on a stack-backed arena.
 // Each client thread uses its own channel among min(C, 4) channels (separate connections).
 // The first 10% of each slice is warm-up and not counted.
+//
+// With BUDGET_BENCH_SERVER_PIDS=CHECK_PID,FLOOR_PID (run.sh sets it) the run also reports, per
+// kind and concurrency, the CPU microseconds per call of the load client, of the server serving
+// that kind and of everything else on the machine, and how idle the machine was (cpu_meter.h):
+// with client and servers on the same cores, this says which side a gap between kinds is on.
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -44,6 +49,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "cpu_meter.h"
 #include "echo.grpc.pb.h"
 #include "google/protobuf/arena.h"
 #include "grpcpp/grpcpp.h"
@@ -138,6 +144,8 @@ struct Samples {
   std::vector<int64_t> latencies_ns;
   int64_t errors = 0;
   double seconds = 0;  // Measured time (warm-up excluded).
+  int64_t all_calls = 0;                 // Warm-up included: what `cpu` was spent on.
+  stepledger::bench::CpuSnapshot cpu;    // CPU used during the slices, warm-up included.
 
   Result Summarize() {
     Result r;
@@ -158,12 +166,15 @@ using MakeCall = std::function<Call(int)>;
 
 // One closed-loop slice: `concurrency` threads, each calling back to back for `seconds`; the
 // first 10% is warm-up (threads starting) and not counted.
-void RunSlice(int concurrency, double seconds, const MakeCall& make_call, Samples& into) {
+void RunSlice(int concurrency, double seconds, const MakeCall& make_call,
+              const stepledger::bench::CpuMeter& meter, Samples& into) {
+  const stepledger::bench::CpuSnapshot cpu_before = meter.Read();
   const absl::Time start = absl::Now();
   const absl::Time measure_from = start + absl::Seconds(seconds * 0.1);
   const absl::Time end = start + absl::Seconds(seconds);
   std::vector<std::vector<int64_t>> latencies(concurrency);
   std::vector<int64_t> errors(concurrency, 0);
+  std::vector<int64_t> all_calls(concurrency, 0);
   std::vector<std::thread> threads;
   for (int t = 0; t < concurrency; ++t) {
     threads.emplace_back([&, t] {
@@ -175,6 +186,7 @@ void RunSlice(int concurrency, double seconds, const MakeCall& make_call, Sample
         if (before >= end) break;
         const bool ok = call(rng);
         const absl::Time after = absl::Now();
+        ++all_calls[t];
         if (before < measure_from) continue;
         if (!ok) {
           ++errors[t];
@@ -185,6 +197,8 @@ void RunSlice(int concurrency, double seconds, const MakeCall& make_call, Sample
     });
   }
   for (auto& th : threads) th.join();
+  into.cpu += meter.Read() - cpu_before;
+  for (int64_t n : all_calls) into.all_calls += n;
   for (auto& l : latencies) {
     into.latencies_ns.insert(into.latencies_ns.end(), l.begin(), l.end());
   }
@@ -207,11 +221,43 @@ stepledger::v1::CheckBudgetRequest MakeCheck(absl::BitGen& rng, int thread, int6
   return request;
 }
 
+// CPU per call by process (see cpu_meter.h): the load client, the server of the kind (the
+// collector for check, empty_server for canned and floor) and everything else, in microseconds,
+// and the machine's idle share while the kind ran.
+void PrintCpu(const std::vector<int>& concurrencies,
+              const std::vector<std::array<Samples, 3>>& per_concurrency) {
+  const char* const names[] = {"check", "canned", "floor"};
+  bool watched = false;
+  for (const auto& kinds : per_concurrency) {
+    for (const Samples& k : kinds) watched = watched || k.cpu.servers[0] > 0 || k.cpu.servers[1] > 0;
+  }
+  if (!watched) return;  // No BUDGET_BENCH_SERVER_PIDS.
+  std::printf("\nCPU per call in us (client: this load client; server: the process serving the "
+              "kind; other: the rest of the machine) and machine idle\n");
+  std::printf("%-6s %5s %8s %8s %8s %8s %6s\n", "kind", "conc", "client", "server", "other",
+              "total", "idle%");
+  for (size_t i = 0; i < concurrencies.size(); ++i) {
+    for (int k = 0; k < 3; ++k) {
+      const Samples& s = per_concurrency[i][k];
+      if (s.all_calls == 0) continue;
+      const double per_call = 1e6 / static_cast<double>(s.all_calls);
+      const double server = k == 0 ? s.cpu.servers[0] : s.cpu.servers[1];
+      const double other =
+          s.cpu.machine_busy - s.cpu.client - s.cpu.servers[0] - s.cpu.servers[1];
+      const double all = s.cpu.machine_busy + s.cpu.machine_idle;
+      std::printf("%-6s %5d %8.1f %8.1f %8.1f %8.1f %6.1f\n", names[k], concurrencies[i],
+                  s.cpu.client * per_call, server * per_call, std::max(0.0, other) * per_call,
+                  s.cpu.machine_busy * per_call, all > 0 ? 100 * s.cpu.machine_idle / all : 0);
+    }
+  }
+}
+
 // Each kind gets `seconds` per concurrency, run as slices of about `slice_seconds` in rotating
 // order (check, canned, floor; canned, floor, check; ...), so that whatever else the machine
 // is doing during the run falls on all three kinds alike instead of on whichever ran then.
 int Run(const std::string& check_target, const std::string& floor_target, double seconds,
-        double slice_seconds, const std::vector<int>& concurrencies) {
+        double slice_seconds, const std::vector<int>& concurrencies,
+        const stepledger::bench::CpuMeter& meter) {
   bool failed = false;
   const int rounds = std::max(1, static_cast<int>(std::lround(seconds / slice_seconds)));
   std::printf("%d slices of %.2fs per kind and concurrency, rotating check, canned, floor\n",
@@ -222,6 +268,7 @@ int Run(const std::string& check_target, const std::string& floor_target, double
     double check, canned, floor;
   };
   std::vector<Rates> rates;
+  std::vector<std::array<Samples, 3>> cpu_lines;  // Per concurrency: each kind's CPU use.
   for (int c : concurrencies) {
     const int n_channels = std::min(c, 4);
     std::vector<std::unique_ptr<stepledger::v1::Budget::Stub>> budget;
@@ -287,7 +334,7 @@ int Run(const std::string& check_target, const std::string& floor_target, double
     for (int r = 0; r < rounds; ++r) {
       for (int k = 0; k < 3; ++k) {
         const int kind = (r + k) % 3;
-        RunSlice(c, seconds / rounds, *kinds[kind], samples[kind]);
+        RunSlice(c, seconds / rounds, *kinds[kind], meter, samples[kind]);
       }
     }
     std::array<Result, 3> results;
@@ -301,6 +348,8 @@ int Run(const std::string& check_target, const std::string& floor_target, double
     }
     std::fflush(stdout);
     rates.push_back({results[0].Rate(), results[1].Rate(), results[2].Rate()});
+    for (auto& k : samples) k.latencies_ns.clear();
+    cpu_lines.push_back(std::move(samples));
   }
   std::printf(
       "\nratio checks/s / floor/s (target >= 0.80); canned/floor: what the messages "
@@ -311,6 +360,7 @@ int Run(const std::string& check_target, const std::string& floor_target, double
                 concurrencies[i], r.floor > 0 ? r.check / r.floor : 0,
                 r.floor > 0 ? r.canned / r.floor : 0, r.canned > 0 ? r.check / r.canned : 0);
   }
+  PrintCpu(concurrencies, cpu_lines);
   return failed ? 1 : 0;
 }
 
@@ -345,7 +395,16 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "bad SECONDS '%s'\n", argv[4]);
       return 64;
     }
-    return Run(argv[2], argv[3], seconds, slice_seconds, concurrencies);
+    std::array<pid_t, 2> server_pids{0, 0};
+    if (const char* pids = std::getenv("BUDGET_BENCH_SERVER_PIDS"); pids != nullptr) {
+      const std::vector<std::string> parts = absl::StrSplit(pids, ',');
+      for (size_t i = 0; i < parts.size() && i < server_pids.size(); ++i) {
+        int pid = 0;
+        if (absl::SimpleAtoi(parts[i], &pid)) server_pids[i] = pid;
+      }
+    }
+    return Run(argv[2], argv[3], seconds, slice_seconds, concurrencies,
+               stepledger::bench::CpuMeter(server_pids));
   }
   std::fprintf(stderr,
                "usage: budget_check_load caps\n"

@@ -4,8 +4,10 @@
 //   Echo   an empty unary RPC that does no work (the floor)
 //   Check  a real CheckBudgetRequest in, a canned CheckBudgetResponse out (5 caps, every field
 //          set, like the collector's answer for a feature with a daily and a monthly cap), no
-//          budget work: the floor plus the messages' cost. Its messages live on a per-call
-//          arena, as the collector's CheckBudget's do
+//          budget work: the floor plus the messages' cost, built the usual typed way with the
+//          messages on a per-call arena (arena_message_allocator.h). The collector writes its
+//          answer's bytes directly instead (server/transport/check_response_encoding.h), so
+//          check/canned also shows what that saves
 //
 //   empty_server [ADDRESS=127.0.0.1:0]
 //
@@ -19,7 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "echo.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
-#include "server/transport/arena_message_allocator.h"
+#include "arena_message_allocator.h"
 
 namespace {
 
@@ -90,7 +92,7 @@ class EchoService final : public stepledger::bench::Echo::CallbackService {
 
  private:
   const stepledger::v1::CheckBudgetResponse canned_ = CannedResponse();
-  stepledger::transport::ArenaMessageAllocator<stepledger::v1::CheckBudgetRequest,
+  stepledger::bench::ArenaMessageAllocator<stepledger::v1::CheckBudgetRequest,
                                                stepledger::v1::CheckBudgetResponse>
       check_allocator_;
 };

@@ -11,7 +11,8 @@
 #      realistic tags, the same requests against empty_server's canned Check (same messages, no
 #      budget work) and the same loop against the empty RPC, SECONDS each, in rotating slices of
 #      about SLICE seconds (so other activity on the machine hits all three alike); report
-#      calls/s, p50/p99/p99.9 latency and the ratio checks/s / floor/s (target >= 0.8)
+#      calls/s, p50/p99/p99.9 latency and the ratio checks/s / floor/s (target >= 0.8), and
+#      the CPU per call of the load client and of each server (BUDGET_BENCH_SERVER_PIDS)
 #
 # Needs STEPLEDGER_BENCH_DATABASE_URL and STEPLEDGER_BUILD_DIR (set by `make bench`).
 # BUDGET_BENCH_SECONDS (default 10), BUDGET_BENCH_CONCURRENCY (default 1,4,16,64) and
@@ -88,7 +89,7 @@ FLOOR_PORT=$(sed -nE 's/^ready port=([0-9]+)$/\1/p' "$FLOOR_OUT")
 echo "budget_check: closed-loop clients over loopback, ${SECONDS_EACH}s per point in ~${SLICE}s slices (first 10% of each warm-up),"
 echo "  CheckBudget on the collector vs an empty unary RPC (empty_server); $(nproc) CPUs,"
 echo "  load average $(cut -d' ' -f1-3 /proc/loadavg); idle collector CPU (background refresh): ${IDLE_CPU}% of a core"
-"$LOAD" run "127.0.0.1:$GRPC_PORT" "127.0.0.1:$FLOOR_PORT" "$SECONDS_EACH" "$CONCURRENCY" "$SLICE"
+BUDGET_BENCH_SERVER_PIDS="$PID,$FLOOR_PID" "$LOAD" run "127.0.0.1:$GRPC_PORT" "127.0.0.1:$FLOOR_PORT" "$SECONDS_EACH" "$CONCURRENCY" "$SLICE"
 echo "  load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$PID/status")
 echo "  collector peak RSS: $((RSS_KB / 1024)) MiB"

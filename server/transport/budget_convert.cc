@@ -18,6 +18,8 @@ google::protobuf::Timestamp ToTimestamp(absl::Time t) {
   return ts;
 }
 
+}  // namespace
+
 v1::Scope ToProto(Scope s) {
   switch (s) {
     case Scope::kFeature: return v1::SCOPE_FEATURE;
@@ -34,8 +36,6 @@ v1::Period ToProto(Period p) { return p == Period::kDaily ? v1::PERIOD_DAILY : v
 v1::CapAction ToProto(Action a) {
   return a == Action::kAlert ? v1::CAP_ACTION_ALERT : v1::CAP_ACTION_REQUIRE_ACK;
 }
-
-}  // namespace
 
 v1::Decision ToProto(domain::budget::Decision decision) {
   switch (decision) {

@@ -17,6 +17,9 @@ domain::budget::CheckRequest FromProto(const v1::CheckBudgetRequest& request);
 void ToProto(const domain::budget::CheckResult& result, v1::CheckBudgetResponse* out);
 void ToProto(const domain::budget::Acknowledgement& ack, v1::Acknowledgement* out);
 v1::Decision ToProto(domain::budget::Decision decision);
+v1::Scope ToProto(domain::budget::Scope scope);
+v1::Period ToProto(domain::budget::Period period);
+v1::CapAction ToProto(domain::budget::Action action);
 
 }  // namespace stepledger::transport
 

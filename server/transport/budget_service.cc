@@ -1,14 +1,18 @@
 #include "server/transport/budget_service.h"
 
+#include <google/protobuf/arena.h>
+#include <grpc/slice.h>
+
+#include <cstddef>
+
 #include "server/transport/budget_convert.h"
+#include "server/transport/check_response_encoding.h"
 #include "server/transport/status_convert.h"
 
 namespace stepledger::transport {
 
 BudgetService::BudgetService(domain::budget::BudgetCoordinator& budgets, WorkPool& pool)
-    : budgets_(budgets), pool_(pool) {
-  SetMessageAllocatorFor_CheckBudget(&check_allocator_);
-}
+    : budgets_(budgets), pool_(pool) {}
 
 grpc::ServerUnaryReactor* BudgetService::OnPool(grpc::CallbackServerContext* context,
                                                 std::function<absl::Status()> work) {
@@ -23,14 +27,38 @@ grpc::ServerUnaryReactor* BudgetService::OnPool(grpc::CallbackServerContext* con
 }
 
 grpc::ServerUnaryReactor* BudgetService::CheckBudget(grpc::CallbackServerContext* context,
-                                                     const v1::CheckBudgetRequest* request,
-                                                     v1::CheckBudgetResponse* response) {
+                                                     const grpc::ByteBuffer* request,
+                                                     grpc::ByteBuffer* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<domain::budget::CheckResult> result = budgets_.Check(FromProto(*request));
-  if (result.ok()) ToProto(*result, response);
-  // Never a silent ALLOW: a malformed or unservable check is an error the caller must handle.
-  reactor->Finish(ToGrpcStatus(result.status()));
+  reactor->Finish(Check(*request, response));
   return reactor;
+}
+
+grpc::Status BudgetService::Check(const grpc::ByteBuffer& request_bytes,
+                                  grpc::ByteBuffer* response_bytes) {
+  // The request lives only while this call runs (inline, on this thread): a stack arena holds
+  // it and its tag strings without a malloc. 1 KiB fits a request with typical tags; longer
+  // ones make the arena take more blocks.
+  alignas(std::max_align_t) char block[1024];
+  google::protobuf::ArenaOptions arena_options;
+  arena_options.initial_block = block;
+  arena_options.initial_block_size = sizeof(block);
+  google::protobuf::Arena arena(arena_options);
+  auto* request = google::protobuf::Arena::CreateMessage<v1::CheckBudgetRequest>(&arena);
+  grpc::ByteBuffer readable(request_bytes);  // Shares the slices; parsing consumes this copy.
+  if (!grpc::SerializationTraits<v1::CheckBudgetRequest>::Deserialize(&readable, request).ok()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "request: not a valid stepledger.v1.CheckBudgetRequest");
+  }
+  absl::StatusOr<domain::budget::CheckResult> result = budgets_.Check(FromProto(*request));
+  // Never a silent ALLOW: a malformed or unservable check is an error the caller must handle.
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  const CheckResponseEncoder encoder(*result);
+  grpc_slice slice = grpc_slice_malloc(encoder.size());
+  encoder.EncodeTo(GRPC_SLICE_START_PTR(slice));
+  grpc::Slice owned(slice, grpc::Slice::STEAL_REF);
+  *response_bytes = grpc::ByteBuffer(&owned, 1);
+  return grpc::Status::OK;
 }
 
 grpc::ServerUnaryReactor* BudgetService::Acknowledge(grpc::CallbackServerContext* context,

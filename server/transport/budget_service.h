@@ -1,27 +1,30 @@
 // gRPC Budget service (callback API). CheckBudget is answered inline: the engine decides in
-// memory in about a microsecond, so the reaction never blocks; its request and response live on
-// a per-call arena. Administration (caps, acknowledgements) touches PostgreSQL and runs on the
-// WorkPool.
+// memory in about a microsecond, so the reaction never blocks. It is registered as a raw
+// method: its request is parsed on a stack arena and its response bytes are written straight
+// from the decision (check_response_encoding.h), the same bytes protobuf would produce, without
+// building the message first. Administration (caps, acknowledgements) touches PostgreSQL and
+// runs on the WorkPool.
 #ifndef STEPLEDGER_SERVER_TRANSPORT_BUDGET_SERVICE_H_
 #define STEPLEDGER_SERVER_TRANSPORT_BUDGET_SERVICE_H_
 
 #include <grpcpp/grpcpp.h>
 
 #include "server/domain/budget/budget_coordinator.h"
-#include "server/transport/arena_message_allocator.h"
 #include "server/transport/work_pool.h"
 #include "stepledger/v1/budget.grpc.pb.h"
 
 namespace stepledger::transport {
 
-class BudgetService final : public v1::Budget::CallbackService {
+class BudgetService final
+    : public v1::Budget::WithRawCallbackMethod_CheckBudget<v1::Budget::CallbackService> {
  public:
   // REQUIRES: both outlive the service.
   BudgetService(domain::budget::BudgetCoordinator& budgets, WorkPool& pool);
 
+  // The wire form of CheckBudget(CheckBudgetRequest) returns (CheckBudgetResponse).
   grpc::ServerUnaryReactor* CheckBudget(grpc::CallbackServerContext* context,
-                                        const v1::CheckBudgetRequest* request,
-                                        v1::CheckBudgetResponse* response) override;
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* Acknowledge(grpc::CallbackServerContext* context,
                                         const v1::AcknowledgeRequest* request,
                                         v1::Acknowledgement* response) override;
@@ -43,10 +46,11 @@ class BudgetService final : public v1::Budget::CallbackService {
   grpc::ServerUnaryReactor* OnPool(grpc::CallbackServerContext* context,
                                    std::function<absl::Status()> work);
 
+  // CheckBudget's work: parse, decide, encode. Never OK without a response.
+  grpc::Status Check(const grpc::ByteBuffer& request_bytes, grpc::ByteBuffer* response_bytes);
+
   domain::budget::BudgetCoordinator& budgets_;
   WorkPool& pool_;
-  // CheckBudget's messages live on a per-call arena (see arena_message_allocator.h).
-  ArenaMessageAllocator<v1::CheckBudgetRequest, v1::CheckBudgetResponse> check_allocator_;
 };
 
 }  // namespace stepledger::transport

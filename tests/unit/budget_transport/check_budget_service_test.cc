@@ -1,5 +1,5 @@
-// Budget.CheckBudget end to end in one process: the real BudgetService (request and response
-// on its per-call arena) and BudgetCoordinator over an in-memory repository, on a gRPC server
+// Budget.CheckBudget end to end in one process: the real BudgetService (its raw CheckBudget:
+// request parsed on a stack arena, response bytes written by CheckResponseEncoder) and BudgetCoordinator over an in-memory repository, on a gRPC server
 // bound to 127.0.0.1 port 0; asked through BudgetClient and `stepledger budget check`.
 #include <map>
 #include <memory>
@@ -11,6 +11,7 @@
 #include "client/cli/budget_command.h"
 #include "client/lib/budget_client.h"
 #include "gmock/gmock.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "server/domain/budget/budget_coordinator.h"
@@ -194,6 +195,33 @@ TEST_F(CheckBudgetServiceTest, MalformedCheckIsInvalidArgumentNeverAllow) {
   absl::StatusOr<client::CheckOutcome> outcome = Client().Check(request);
   ASSERT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// CheckBudget is a raw method (it parses its own request): bytes that are not a
+// CheckBudgetRequest are refused with INVALID_ARGUMENT and no answer, never an ALLOW.
+TEST_F(CheckBudgetServiceTest, UndecodableRequestBytesAreInvalidArgumentWithNoAnswer) {
+  PutCaps();
+  grpc::GenericStub stub(grpc::CreateChannel(target(), grpc::InsecureChannelCredentials()));
+  // Field 1 (tags) as a length-delimited field claiming 100 bytes, of which 2 follow.
+  const char truncated[] = {0x0a, 0x64, 0x0a, 0x01};
+  grpc::Slice slice(truncated, sizeof(truncated));
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  grpc::ClientContext context;
+  absl::Mutex mu;
+  bool done = false;
+  grpc::Status status;
+  stub.UnaryCall(&context, "/stepledger.v1.Budget/CheckBudget", grpc::StubOptions(), &request,
+                 &response, [&](grpc::Status s) {
+                   absl::MutexLock lock(&mu);
+                   status = std::move(s);
+                   done = true;
+                 });
+  absl::MutexLock lock(&mu);
+  ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(10)));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("CheckBudgetRequest"));
+  EXPECT_EQ(response.Length(), 0u);
 }
 
 TEST_F(CheckBudgetServiceTest, CliPrintsEveryCapsFiguresOwnerAndPeriodEnd) {

@@ -2,24 +2,23 @@
 // and response, and everything nested in them, on a protobuf Arena that lives as long as the
 // call.
 //
-// Why: a CheckBudget answer has one message and three strings per matching cap, and a request
-// has its tags; on the heap that is a few dozen malloc/free pairs per call, which measured as
-// several microseconds of the collector's CPU per check next to a ~25 us gRPC floor
-// (docs/PERFORMANCE.md, "bench/budget_check"). On an arena it is one allocation (the holder,
-// whose first arena block is inline) and one free when the call is done.
+// Used by empty_server's canned Check, so that "canned" measures the messages built the best
+// typed way (one allocation per call instead of a few dozen malloc/free pairs for the response's
+// cap statuses and strings). The collector once served CheckBudget this way; it now writes the
+// response bytes directly (server/transport/check_response_encoding.h).
 //
 // Thread safety: AllocateMessages may be called from any thread (it keeps no state).
 // Lifetime: gRPC calls Release() once per call after the response is sent; the allocator
 // itself must outlive the server (gRPC's rule for registered allocators).
-#ifndef STEPLEDGER_SERVER_TRANSPORT_ARENA_MESSAGE_ALLOCATOR_H_
-#define STEPLEDGER_SERVER_TRANSPORT_ARENA_MESSAGE_ALLOCATOR_H_
+#ifndef STEPLEDGER_BENCH_BUDGET_CHECK_ARENA_MESSAGE_ALLOCATOR_H_
+#define STEPLEDGER_BENCH_BUDGET_CHECK_ARENA_MESSAGE_ALLOCATOR_H_
 
 #include <google/protobuf/arena.h>
 #include <grpcpp/support/message_allocator.h>
 
 #include <cstddef>
 
-namespace stepledger::transport {
+namespace stepledger::bench {
 
 template <typename Request, typename Response>
 class ArenaMessageAllocator final : public grpc::MessageAllocator<Request, Response> {
@@ -53,6 +52,6 @@ class ArenaMessageAllocator final : public grpc::MessageAllocator<Request, Respo
   };
 };
 
-}  // namespace stepledger::transport
+}  // namespace stepledger::bench
 
-#endif  // STEPLEDGER_SERVER_TRANSPORT_ARENA_MESSAGE_ALLOCATOR_H_
+#endif  // STEPLEDGER_BENCH_BUDGET_CHECK_ARENA_MESSAGE_ALLOCATOR_H_
