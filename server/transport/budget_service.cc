@@ -45,8 +45,14 @@ grpc::Status BudgetService::Check(const grpc::ByteBuffer& request_bytes,
   arena_options.initial_block_size = sizeof(block);
   google::protobuf::Arena arena(arena_options);
   auto* request = google::protobuf::Arena::CreateMessage<v1::CheckBudgetRequest>(&arena);
-  grpc::ByteBuffer readable(request_bytes);  // Shares the slices; parsing consumes this copy.
-  if (!grpc::SerializationTraits<v1::CheckBudgetRequest>::Deserialize(&readable, request).ok()) {
+  // A request is almost always one slice: parse it in place. Otherwise join the slices first.
+  // An empty request (every field at its default) has no slice at all and parses as such.
+  grpc::Slice bytes;
+  if (request_bytes.Length() > 0 && !request_bytes.TrySingleSlice(&bytes).ok() &&
+      !request_bytes.DumpToSingleSlice(&bytes).ok()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request: unreadable bytes");
+  }
+  if (!request->ParseFromArray(bytes.begin(), static_cast<int>(bytes.size()))) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "request: not a valid stepledger.v1.CheckBudgetRequest");
   }

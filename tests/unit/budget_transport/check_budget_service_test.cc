@@ -197,31 +197,47 @@ TEST_F(CheckBudgetServiceTest, MalformedCheckIsInvalidArgumentNeverAllow) {
   EXPECT_EQ(outcome.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-// CheckBudget is a raw method (it parses its own request): bytes that are not a
-// CheckBudgetRequest are refused with INVALID_ARGUMENT and no answer, never an ALLOW.
-TEST_F(CheckBudgetServiceTest, UndecodableRequestBytesAreInvalidArgumentWithNoAnswer) {
+// CheckBudget is a raw method (it parses its own request bytes), so its answers to bytes that
+// are not a CheckBudgetRequest, and to an empty request, are checked at the byte level.
+class RawCheckBudgetTest : public CheckBudgetServiceTest {
+ protected:
+  // Sends `bytes` as the CheckBudget request; returns the status and the answer's length.
+  std::pair<grpc::Status, size_t> SendRaw(const std::string& bytes) {
+    grpc::GenericStub stub(grpc::CreateChannel(target(), grpc::InsecureChannelCredentials()));
+    grpc::Slice slice(bytes.data(), bytes.size());
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    grpc::ClientContext context;
+    absl::Mutex mu;
+    bool done = false;
+    grpc::Status status;
+    stub.UnaryCall(&context, "/stepledger.v1.Budget/CheckBudget", grpc::StubOptions(), &request,
+                   &response, [&](grpc::Status s) {
+                     absl::MutexLock lock(&mu);
+                     status = std::move(s);
+                     done = true;
+                   });
+    absl::MutexLock lock(&mu);
+    EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(10)));
+    return {status, response.Length()};
+  }
+};
+
+TEST_F(RawCheckBudgetTest, UndecodableRequestBytesAreInvalidArgumentWithNoAnswer) {
   PutCaps();
-  grpc::GenericStub stub(grpc::CreateChannel(target(), grpc::InsecureChannelCredentials()));
   // Field 1 (tags) as a length-delimited field claiming 100 bytes, of which 2 follow.
-  const char truncated[] = {0x0a, 0x64, 0x0a, 0x01};
-  grpc::Slice slice(truncated, sizeof(truncated));
-  grpc::ByteBuffer request(&slice, 1);
-  grpc::ByteBuffer response;
-  grpc::ClientContext context;
-  absl::Mutex mu;
-  bool done = false;
-  grpc::Status status;
-  stub.UnaryCall(&context, "/stepledger.v1.Budget/CheckBudget", grpc::StubOptions(), &request,
-                 &response, [&](grpc::Status s) {
-                   absl::MutexLock lock(&mu);
-                   status = std::move(s);
-                   done = true;
-                 });
-  absl::MutexLock lock(&mu);
-  ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(10)));
+  const auto [status, answer_bytes] = SendRaw(std::string("\x0a\x64\x0a\x01", 4));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("CheckBudgetRequest"));
-  EXPECT_EQ(response.Length(), 0u);
+  EXPECT_EQ(answer_bytes, 0u);
+}
+
+TEST_F(RawCheckBudgetTest, EmptyRequestIsRefusedForItsMissingTagsNeverAllowed) {
+  PutCaps();
+  const auto [status, answer_bytes] = SendRaw("");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("tags"));
+  EXPECT_EQ(answer_bytes, 0u);
 }
 
 TEST_F(CheckBudgetServiceTest, CliPrintsEveryCapsFiguresOwnerAndPeriodEnd) {
