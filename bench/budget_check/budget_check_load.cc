@@ -229,7 +229,9 @@ void PrintCpu(const std::vector<int>& concurrencies,
   const char* const names[] = {"check", "canned", "floor"};
   bool watched = false;
   for (const auto& kinds : per_concurrency) {
-    for (const Samples& k : kinds) watched = watched || k.cpu.servers[0] > 0 || k.cpu.servers[1] > 0;
+    for (const Samples& k : kinds) {
+      watched = watched || k.cpu.servers[0] > 0 || k.cpu.servers[1] > 0;
+    }
   }
   if (!watched) return;  // No BUDGET_BENCH_SERVER_PIDS.
   std::printf("\nCPU per call in us (client: this load client; server: the process serving the "

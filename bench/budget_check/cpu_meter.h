@@ -24,10 +24,10 @@ namespace stepledger::bench {
 
 // CPU seconds consumed so far; differences of two snapshots are what a slice used.
 struct CpuSnapshot {
-  double client = 0;                 // This process (the load client), user + system.
-  std::array<double, 2> servers{};   // Each watched server process, user + system.
-  double machine_busy = 0;           // Every CPU's non-idle time.
-  double machine_idle = 0;           // Every CPU's idle (and iowait) time.
+  double client = 0;                // This process (the load client), user + system.
+  std::array<double, 2> servers{};  // Each watched server process, user + system.
+  double machine_busy = 0;          // Every CPU's non-idle time.
+  double machine_idle = 0;          // Every CPU's idle (and iowait) time.
 
   CpuSnapshot operator-(const CpuSnapshot& earlier) const {
     CpuSnapshot d;
@@ -92,8 +92,8 @@ class CpuMeter {
   void ReadMachine(CpuSnapshot& s) const {
     std::FILE* f = std::fopen("/proc/stat", "r");
     if (f == nullptr) return;
-    unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0,
-                       softirq = 0, steal = 0;
+    unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0,
+                       steal = 0;
     const int got = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice,
                                 &system, &idle, &iowait, &irq, &softirq, &steal);
     std::fclose(f);

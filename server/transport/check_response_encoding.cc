@@ -157,7 +157,9 @@ void WriteCapStatus(const CapStatus& status, Sink& sink) {
   }
 }
 
-void WritingSink::EmbeddedCapStatus(const CapStatus& status, size_t /*n*/) { WriteCapStatus(status, *this); }
+void WritingSink::EmbeddedCapStatus(const CapStatus& status, size_t /*n*/) {
+  WriteCapStatus(status, *this);
+}
 
 size_t CapStatusSize(const CapStatus& status) {
   CountingSink counter;

@@ -1,6 +1,7 @@
 // Budget.CheckBudget end to end in one process: the real BudgetService (its raw CheckBudget:
-// request parsed on a stack arena, response bytes written by CheckResponseEncoder) and BudgetCoordinator over an in-memory repository, on a gRPC server
-// bound to 127.0.0.1 port 0; asked through BudgetClient and `stepledger budget check`.
+// request parsed on a stack arena, response bytes written by CheckResponseEncoder) and
+// BudgetCoordinator over an in-memory repository, on a gRPC server bound to 127.0.0.1 port 0;
+// asked through BudgetClient, `stepledger budget check` and raw bytes.
 #include <map>
 #include <memory>
 #include <sstream>

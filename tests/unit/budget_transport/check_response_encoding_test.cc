@@ -2,6 +2,8 @@
 // bytes must be exactly protobuf's serialization of ToProto(result), for every field and value
 // (zeros left out, negatives, long and non-ASCII strings, a projection at 0 kept), so that every
 // client parses the same answer as before.
+#include "server/transport/check_response_encoding.h"
+
 #include <google/protobuf/util/message_differencer.h>
 
 #include <cstdint>
@@ -13,7 +15,6 @@
 
 #include "gtest/gtest.h"
 #include "server/transport/budget_convert.h"
-#include "server/transport/check_response_encoding.h"
 #include "tests/unit/budget/budget_test_util.h"
 
 namespace stepledger::transport {
@@ -115,7 +116,7 @@ TEST(CheckResponseEncodingTest, EveryFieldOfAFullAnswer) {
 TEST(CheckResponseEncodingTest, LongAndNonAsciiStringsAndExtremeValues) {
   Cap cap = MakeCap(std::string(300, 'c'), Scope::kTenant, std::numeric_limits<int64_t>::max());
   cap.key = "t\xc3\xa9nant-\xe6\x97\xa5\xe6\x9c\xac";  // UTF-8
-  cap.owner = std::string(20'000, 'o');                   // a three-byte length prefix
+  cap.owner = std::string(20'000, 'o');                // a three-byte length prefix
   cap.alert_threshold_bps = -1;  // never valid, but the encoding must still match protobuf
   CapStatus st = StatusOf(cap);
   st.spent = std::numeric_limits<int64_t>::min();
@@ -173,7 +174,8 @@ TEST(CheckResponseEncodingTest, RandomAnswersMatchProtobufByteForByte) {
       st.period_start = absl::FromUnixSeconds(maybe(static_cast<int64_t>(rng() % 5'000'000'000)));
       st.period_end = absl::FromUnixSeconds(maybe(static_cast<int64_t>(rng() % 5'000'000'000)));
       if (rng() % 2 == 0) {
-        st.projected_exhaustion = absl::FromUnixSeconds(maybe(static_cast<int64_t>(rng() % 5'000'000'000)));
+        st.projected_exhaustion =
+            absl::FromUnixSeconds(maybe(static_cast<int64_t>(rng() % 5'000'000'000)));
       }
       result.caps.push_back(st);
     }
