@@ -14,6 +14,9 @@ namespace stepledger::transport {
 absl::StatusOr<domain::budget::Cap> FromProto(const v1::Cap& cap);
 void ToProto(const domain::budget::Cap& cap, v1::Cap* out);
 domain::budget::CheckRequest FromProto(const v1::CheckBudgetRequest& request);
+// The reference form of a CheckBudget answer. The collector does not serve it: it writes the
+// same bytes directly with CheckResponseEncoder (check_response_encoding.h), and the encoder's
+// tests hold its output byte-equal to this message serialized. A new answer field goes in both.
 void ToProto(const domain::budget::CheckResult& result, v1::CheckBudgetResponse* out);
 void ToProto(const domain::budget::Acknowledgement& ack, v1::Acknowledgement* out);
 v1::Decision ToProto(domain::budget::Decision decision);
