@@ -16,7 +16,8 @@
 //       and FLOOR_TARGET's empty Echo RPC ("floor", the gRPC floor), SECONDS each, in slices of
 //       about SLICE_SECONDS in rotating order, so that all three see the same machine (noise
 //       from other processes falls on all kinds alike). Prints one line per (kind,
-//       concurrency) and the ratios check/floor (the target), canned/floor and check/canned.
+//       concurrency) and the ratios check/floor (the target), canned/floor and check/canned,
+//       the first two with a 95% bootstrap interval over the rounds of slices.
 //
 // Requests: a uniformly random feature (and its team, feature i belongs to team i % 200) and a
 // uniformly random tenant, interactive, production, a random run id and an estimate of
@@ -38,6 +39,7 @@
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -146,6 +148,7 @@ struct Samples {
   double seconds = 0;  // Measured time (warm-up excluded).
   int64_t all_calls = 0;                 // Warm-up included: what `cpu` was spent on.
   stepledger::bench::CpuSnapshot cpu;    // CPU used during the slices, warm-up included.
+  std::vector<double> slice_rates;       // Calls/s of each slice, in round order.
 
   Result Summarize() {
     Result r;
@@ -199,11 +202,49 @@ void RunSlice(int concurrency, double seconds, const MakeCall& make_call,
   for (auto& th : threads) th.join();
   into.cpu += meter.Read() - cpu_before;
   for (int64_t n : all_calls) into.all_calls += n;
+  size_t counted = 0;
   for (auto& l : latencies) {
+    counted += l.size();
     into.latencies_ns.insert(into.latencies_ns.end(), l.begin(), l.end());
   }
   for (int64_t e : errors) into.errors += e;
   into.seconds += seconds * 0.9;
+  into.slice_rates.push_back(static_cast<double>(counted) / (seconds * 0.9));
+}
+
+// A 95% percentile bootstrap interval for the ratio sum(a) / sum(b) of two kinds' per-round
+// slice rates (equal slices: the ratio of their calls/s), resampling rounds. A round's slices of each kind run back to back, so a round
+// is resampled whole: the interval says how much the ratio of this run could move from the
+// slices alone, which is what tells a real difference from noise at the 0.8 target.
+struct RatioInterval {
+  double low = 0, high = 0;
+};
+
+RatioInterval BootstrapRatio(const std::vector<double>& a, const std::vector<double>& b) {
+  RatioInterval e;
+  const size_t n = std::min(a.size(), b.size());
+  if (n == 0) return e;
+  auto ratio_of = [&](auto pick) {
+    double sa = 0, sb = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const size_t r = pick();
+      sa += a[r];
+      sb += b[r];
+    }
+    return sb > 0 ? sa / sb : 0;
+  };
+  constexpr int kResamples = 4000;
+  std::vector<double> ratios;
+  ratios.reserve(kResamples);
+  std::mt19937_64 rng(12345);  // Fixed: the same slices always give the same interval.
+  std::uniform_int_distribution<size_t> any_round(0, n - 1);
+  for (int i = 0; i < kResamples; ++i) {
+    ratios.push_back(ratio_of([&] { return any_round(rng); }));
+  }
+  std::sort(ratios.begin(), ratios.end());
+  e.low = ratios[static_cast<size_t>(0.025 * (kResamples - 1))];
+  e.high = ratios[static_cast<size_t>(0.975 * (kResamples - 1))];
+  return e;
 }
 
 // A realistic check: random feature (and its team), random tenant, interactive, production.
@@ -268,6 +309,7 @@ int Run(const std::string& check_target, const std::string& floor_target, double
               "p99.9_us", "errors");
   struct Rates {
     double check, canned, floor;
+    RatioInterval check_floor, canned_floor;
   };
   std::vector<Rates> rates;
   std::vector<std::array<Samples, 3>> cpu_lines;  // Per concurrency: each kind's CPU use.
@@ -349,7 +391,9 @@ int Run(const std::string& check_target, const std::string& floor_target, double
       if (r.errors > 0 || r.calls == 0) failed = true;
     }
     std::fflush(stdout);
-    rates.push_back({results[0].Rate(), results[1].Rate(), results[2].Rate()});
+    rates.push_back({results[0].Rate(), results[1].Rate(), results[2].Rate(),
+                     BootstrapRatio(samples[0].slice_rates, samples[2].slice_rates),
+                     BootstrapRatio(samples[1].slice_rates, samples[2].slice_rates)});
     for (auto& k : samples) k.latencies_ns.clear();
     cpu_lines.push_back(std::move(samples));
   }
@@ -358,10 +402,16 @@ int Run(const std::string& check_target, const std::string& floor_target, double
       "alone cost\n");
   for (size_t i = 0; i < concurrencies.size(); ++i) {
     const Rates& r = rates[i];
-    std::printf("  concurrency %3d: check/floor %.2f   canned/floor %.2f   check/canned %.2f\n",
-                concurrencies[i], r.floor > 0 ? r.check / r.floor : 0,
-                r.floor > 0 ? r.canned / r.floor : 0, r.canned > 0 ? r.check / r.canned : 0);
+    std::printf(
+        "  concurrency %3d: check/floor %.2f (95%% CI %.2f-%.2f)   canned/floor %.2f (%.2f-%.2f)"
+        "   check/canned %.2f\n",
+        concurrencies[i], r.floor > 0 ? r.check / r.floor : 0, r.check_floor.low,
+        r.check_floor.high, r.floor > 0 ? r.canned / r.floor : 0, r.canned_floor.low,
+        r.canned_floor.high, r.canned > 0 ? r.check / r.canned : 0);
   }
+  std::printf(
+      "  (CI: percentile bootstrap over the rounds of slices; it covers slice-to-slice noise "
+      "within this run, not differences between runs)\n");
   PrintCpu(concurrencies, cpu_lines);
   return failed ? 1 : 0;
 }

@@ -1,6 +1,7 @@
 #include "server/domain/budget/engine.h"
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -493,25 +494,56 @@ absl::Status BudgetEngine::ApplyOthers(const SharedSnapshot& snapshot,
     }
   }
   absl::flat_hash_map<CounterKey, const CounterTotals*, CounterKeyHash, CounterKeyEq> baseline;
+  baseline.reserve(local_baseline.size());
   for (const CounterTotals& b : local_baseline) baseline[b.key] = &b;
+  // What each row makes of the other replicas' part: the row minus this replica's own.
+  auto others_of = [&](const CounterTotals& row) {
+    NanoUsd own_spent = 0, own_reserved = 0;
+    if (auto it = baseline.find(CounterKeyRef::Of(row.key)); it != baseline.end()) {
+      own_spent = it->second->spent;
+      own_reserved = it->second->reserved;
+    }
+    return std::pair<NanoUsd, NanoUsd>{std::max<NanoUsd>(0, row.spent - own_spent),
+                                       std::max<NanoUsd>(0, row.reserved - own_reserved)};
+  };
+
+  // A refresh reads every counter row of the open periods (10,000 or more with as many caps)
+  // every second, and nearly all of them are as they were. Finding those takes a cache miss or
+  // two per row, milliseconds in all; doing it under the exclusive lock would stop every check
+  // for that long, once a second. So the rows are compared under the shared lock, alongside
+  // checks, and the exclusive lock is taken only to write the rows that differ. apply_mu_ keeps
+  // a second snapshot from writing others_* between the two passes; nothing else writes them,
+  // so a row found equal stays equal. Counters are looked up again in the second pass because
+  // PruneClosedPeriods may remove one in between.
+  absl::MutexLock apply_lock(&apply_mu_);
+  std::vector<size_t> changed;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    if (last_snapshot_as_of_.has_value() && snapshot.as_of < *last_snapshot_as_of_) {
+      return absl::AbortedError("as_of: older than the last applied snapshot");
+    }
+    for (size_t i = 0; i < snapshot.rows.size(); ++i) {
+      const Counter* c = counters_.Find(CounterKeyRef::Of(snapshot.rows[i].key));
+      const auto [others_spent, others_reserved] = others_of(snapshot.rows[i]);
+      if (c == nullptr || c->others_spent != others_spent ||
+          c->others_reserved != others_reserved) {
+        changed.push_back(i);
+      }
+    }
+  }
 
   absl::MutexLock lock(&mu_);
   if (last_snapshot_as_of_.has_value() && snapshot.as_of < *last_snapshot_as_of_) {
     return absl::AbortedError("as_of: older than the last applied snapshot");
   }
   last_snapshot_as_of_ = snapshot.as_of;
-  for (const CounterTotals& row : snapshot.rows) {
+  for (size_t i : changed) {
+    const CounterTotals& row = snapshot.rows[i];
     const CounterKeyRef ref = CounterKeyRef::Of(row.key);
-    NanoUsd own_spent = 0, own_reserved = 0;
-    if (auto it = baseline.find(ref); it != baseline.end()) {
-      own_spent = it->second->spent;
-      own_reserved = it->second->reserved;
-    }
     KeyCaps* entry = IndexEntry(ref.scope, ref.key);
     Counter& c = CounterFor(ref, entry);
     const NanoUsd before = c.spent();
-    c.others_spent = std::max<NanoUsd>(0, row.spent - own_spent);
-    c.others_reserved = std::max<NanoUsd>(0, row.reserved - own_reserved);
+    std::tie(c.others_spent, c.others_reserved) = others_of(row);
     // Other replicas' growth since the last snapshot feeds the burn rate (at the time it
     // became visible) and consumes acknowledged headroom like local spend does.
     if (c.spent() > before) {

@@ -99,6 +99,42 @@ TEST_F(ReplicationTest, FullSnapshotSubtractsTheLocalBaselineAndNeverUndercounts
   EXPECT_EQ(StatusOf(MustCheck(Req(0)), "team").spent, 55 * kUsd);
 }
 
+// A refresh reads every row each second; rows equal to what was applied must change nothing
+// (no burn, no headroom consumed, however often they come), while the rows that did change in
+// the same snapshot are applied.
+TEST_F(ReplicationTest, UnchangedRowsChangeNothingAndChangedRowsAreApplied) {
+  Put(MakeCap("team", Scope::kTeam, 100 * kUsd));
+  Put(MakeCap("tenant", Scope::kTenant, 100 * kUsd));
+  const CounterKey team = TeamDailyKey(clock_.Now());
+  CounterKey tenant = team;
+  tenant.scope = Scope::kTenant;
+  tenant.key = Req(0).tags.tenant;
+  ASSERT_TRUE(engine_
+                  .Acknowledge("team", "oncall@example.com", "launch", 50 * kUsd,
+                               clock_.Now() + absl::Hours(2))
+                  .ok());
+  // 120 on the team from elsewhere: 20 past the limit draws on the acknowledged 50.
+  ASSERT_TRUE(
+      engine_.ApplySharedSnapshot({clock_.Now(), {{team, 120 * kUsd, 0}, {tenant, 0, 0}}}).ok());
+  CapStatus st = StatusOf(MustCheck(Req(0)), "team");
+  ASSERT_EQ(st.acknowledged_headroom, 30 * kUsd);
+  ASSERT_EQ(st.burn_rate_per_hour, 120 * kUsd);
+
+  for (int i = 1; i <= 3; ++i) {
+    clock_.Advance(absl::Seconds(1));
+    ASSERT_TRUE(
+        engine_.ApplySharedSnapshot({clock_.Now(), {{team, 120 * kUsd, 0}, {tenant, i * kUsd, 0}}})
+            .ok());
+  }
+  const CheckResult r = MustCheck(Req(0));
+  st = StatusOf(r, "team");
+  EXPECT_EQ(st.spent, 120 * kUsd);
+  EXPECT_EQ(st.acknowledged_headroom, 30 * kUsd);
+  EXPECT_EQ(st.burn_rate_per_hour, 120 * kUsd);
+  EXPECT_EQ(StatusOf(r, "tenant").spent, 3 * kUsd);
+  EXPECT_EQ(StatusOf(r, "tenant").burn_rate_per_hour, 3 * kUsd);
+}
+
 // Two engines and an in-memory stand-in for the shared counters table (one row per replica and
 // counter), refreshed the way storage will: export own totals, read everyone else's sums.
 class TwoReplicaTest : public EngineTest {
