@@ -175,7 +175,9 @@ BENCHMARK(BM_RecordSpend);
 // The 1 s refresh's apply of the shared counters table with one row per cap's counter (10,000
 // rows, as bench/budget_check reads them every second): the time the engine's lock is held
 // exclusive, so checks wait, once per refresh. The rows equal what was applied before (the
-// steady state of a refresh with no new spend), except every 16th row, which grows.
+// steady state of a refresh with no new spend), except every `changed_every`-th row, which
+// grows (0: none). Only the rows that changed are written under the exclusive lock; the rest
+// is compared under the shared lock, alongside checks.
 void BM_ApplyFullSnapshot(benchmark::State& state) {
   static Fixture* own = new Fixture();  // Its own engine: the others' counters stay as they are.
   Fixture& f = *own;
@@ -189,7 +191,8 @@ void BM_ApplyFullSnapshot(benchmark::State& state) {
   }
   const std::vector<CounterTotals> baseline = f.engine.ExportLocalCounters();
   for (auto _ : state) {
-    for (size_t i = 0; i < totals.rows.size(); i += 16) ++totals.rows[i].spent;
+    const size_t every = static_cast<size_t>(state.range(0));
+    for (size_t i = 0; every > 0 && i < totals.rows.size(); i += every) ++totals.rows[i].spent;
     if (absl::Status s = f.engine.ApplyFullSnapshot(totals, baseline); !s.ok()) {
       state.SkipWithError(std::string(s.message()).c_str());
       break;
@@ -197,7 +200,12 @@ void BM_ApplyFullSnapshot(benchmark::State& state) {
   }
   state.counters["rows"] = static_cast<double>(totals.rows.size());
 }
-BENCHMARK(BM_ApplyFullSnapshot)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ApplyFullSnapshot)
+    ->ArgName("changed_every")
+    ->Arg(0)
+    ->Arg(16)
+    ->Arg(1)
+    ->Unit(benchmark::kMicrosecond);
 
 // Per-call latency distribution over 1e6 calls of Check (first arg 0) or reserving Check (1),
 // cycling over the first `second arg` distinct requests: 16,384 spreads checks uniformly over
