@@ -532,10 +532,9 @@ absl::Status BudgetEngine::ApplyOthers(const SharedSnapshot& snapshot,
     }
   }
 
+  // Only ApplyOthers writes last_snapshot_as_of_, and apply_mu_ is held, so the as_of check
+  // above still holds.
   absl::MutexLock lock(&mu_);
-  if (last_snapshot_as_of_.has_value() && snapshot.as_of < *last_snapshot_as_of_) {
-    return absl::AbortedError("as_of: older than the last applied snapshot");
-  }
   last_snapshot_as_of_ = snapshot.as_of;
   for (size_t i : changed) {
     const CounterTotals& row = snapshot.rows[i];
