@@ -1,7 +1,9 @@
 // Start-up recovery and multi-replica refresh: own spend is exact, other replicas' spend comes
 // from snapshots, and nothing is counted twice.
+#include <atomic>
 #include <map>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -17,6 +19,7 @@ namespace {
 using testing::EngineTest;
 using testing::kUsd;
 using testing::MakeCap;
+using testing::ProdTags;
 using testing::Req;
 
 CounterKey TeamDailyKey(absl::Time now) {
@@ -133,6 +136,52 @@ TEST_F(ReplicationTest, UnchangedRowsChangeNothingAndChangedRowsAreApplied) {
   EXPECT_EQ(st.burn_rate_per_hour, 120 * kUsd);
   EXPECT_EQ(StatusOf(r, "tenant").spent, 3 * kUsd);
   EXPECT_EQ(StatusOf(r, "tenant").burn_rate_per_hour, 3 * kUsd);
+}
+
+// The refresh compares rows under the shared lock and writes under the exclusive one while
+// checks and commits go on. Every check must see the team's spend only grow (never a counter
+// half-written, never others' part dropped), and the end state must be exact.
+TEST_F(ReplicationTest, SnapshotsAppliedDuringChecksAndCommitsKeepSpendExact) {
+  Put(MakeCap("team", Scope::kTeam, 1'000'000 * kUsd));
+  const CounterKey key = TeamDailyKey(clock_.Now());
+  constexpr int kSnapshots = 200;
+  constexpr int kCommits = 1'000;
+  std::atomic<bool> done{false};
+  std::atomic<int> non_monotonic{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&] {
+      NanoUsd last = 0;
+      while (!done.load()) {
+        const NanoUsd spent = StatusOf(MustCheck(Req(0)), "team").spent;
+        if (spent < last) ++non_monotonic;
+        last = spent;
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    for (int i = 0; i < kCommits; ++i) {
+      ASSERT_TRUE(engine_.RecordSpend(ProdTags(), kUsd, clock_.Now(), "").ok());
+    }
+  });
+  for (int i = 1; i <= kSnapshots; ++i) {
+    // As storage does: this replica's own totals first, then a table total that includes
+    // them plus i dollars from elsewhere.
+    const std::vector<CounterTotals> baseline = engine_.ExportLocalCounters();
+    NanoUsd own = 0;
+    for (const CounterTotals& b : baseline) {
+      if (b.key == key) own = b.spent;
+    }
+    SharedSnapshot totals{Start() + absl::Milliseconds(i), {{key, own + i * kUsd, 0}}};
+    ASSERT_TRUE(engine_.ApplyFullSnapshot(totals, baseline).ok());
+  }
+  threads.back().join();
+  threads.pop_back();
+  done = true;
+  for (std::thread& t : threads) t.join();
+
+  EXPECT_EQ(non_monotonic.load(), 0);
+  EXPECT_EQ(StatusOf(MustCheck(Req(0)), "team").spent, (kCommits + kSnapshots) * kUsd);
 }
 
 // Two engines and an in-memory stand-in for the shared counters table (one row per replica and
