@@ -23,6 +23,7 @@
 #include "benchmark/benchmark.h"
 #include "google/protobuf/arena.h"
 #include "server/domain/budget/engine.h"
+#include "server/domain/budget/period.h"
 #include "server/domain/clock.h"
 #include "server/transport/budget_convert.h"
 #include "server/transport/check_response_encoding.h"
@@ -183,15 +184,14 @@ void BM_ApplyFullSnapshot(benchmark::State& state) {
   Fixture& f = *own;
   SharedSnapshot totals{f.now, {}};
   for (const Cap& cap : f.engine.ListCaps()) {
-    const absl::Time start =
-        cap.period == Period::kDaily
-            ? absl::FromCivil(absl::ToCivilDay(f.now, absl::UTCTimeZone()), absl::UTCTimeZone())
-            : absl::FromCivil(absl::ToCivilMonth(f.now, absl::UTCTimeZone()), absl::UTCTimeZone());
-    totals.rows.push_back({{cap.scope, cap.key, cap.environment, cap.period, start}, 5 * kUsd, 0});
+    totals.rows.push_back(
+        {{cap.scope, cap.key, cap.environment, cap.period, PeriodStart(cap.period, f.now)},
+         5 * kUsd,
+         0});
   }
   const std::vector<CounterTotals> baseline = f.engine.ExportLocalCounters();
+  const size_t every = static_cast<size_t>(state.range(0));
   for (auto _ : state) {
-    const size_t every = static_cast<size_t>(state.range(0));
     for (size_t i = 0; every > 0 && i < totals.rows.size(); i += every) ++totals.rows[i].spent;
     if (absl::Status s = f.engine.ApplyFullSnapshot(totals, baseline); !s.ok()) {
       state.SkipWithError(std::string(s.message()).c_str());
