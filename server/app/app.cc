@@ -127,7 +127,8 @@ int Run(const config::Config& config) {
   storage::PgBudgetStore budget_store(config.database_url);
   domain::budget::BudgetEngine budget_engine(clock, {.instance_id = instance_id});
   metrics::BudgetMetrics budget_metrics(registry.registry(), clock);
-  domain::budget::BudgetCoordinator budgets(budget_engine, budget_store, clock, &budget_metrics);
+  domain::budget::BudgetCoordinator budgets(budget_engine, budget_store, clock, &budget_metrics,
+                                            config.budget_full_counter_read_interval);
   if (absl::Status s = budgets.Start(); !s.ok()) {
     log::Error("cannot load budgets", {{"error", std::string(s.message())}});
     return 1;

@@ -112,6 +112,13 @@ const std::vector<FlagSpec>& Flags() {
        [](Config& c, const std::string& v) {
          return SetDuration(c.budget_refresh_interval, "budget-refresh-interval", v);
        }},
+      {"budget-full-counter-read-interval",
+       "how often a refresh re-reads every spend counter, not only the changed ones "
+       "(default 1m)",
+       [](Config& c, const std::string& v) {
+         return SetDuration(c.budget_full_counter_read_interval,
+                            "budget-full-counter-read-interval", v);
+       }},
       {"upkeep-interval", "how often scheduled upkeep runs (default 30s)",
        [](Config& c, const std::string& v) {
          return SetDuration(c.upkeep_interval, "upkeep-interval", v);

@@ -39,6 +39,8 @@ struct Config {
   // How often a replica re-reads caps, acknowledgements and the shared spend counters: the
   // bound on how stale another replica's spend can be in a budget check.
   absl::Duration budget_refresh_interval = absl::Seconds(1);
+  // Between these, a refresh reads only the counters that changed since the last one.
+  absl::Duration budget_full_counter_read_interval = absl::Minutes(1);
   // Price catalogs (docs/PRICING.md). Empty model path: no catalog is loaded (stored versions
   // still price); steps without a reported cost and no version in force stay unpriced.
   std::string price_catalog;  // LiteLLM JSON model price map

@@ -101,6 +101,30 @@ inline constexpr char kCounterTotals[] = R"sql(
   GROUP BY scope, key, environment, period, period_start
 )sql";
 
+// The same sums, for only the counters with a row written by transaction $2 (an xid8) or a later
+// one, plus the counters named by the parallel arrays $3 scope, $4 key, $5 environment,
+// $6 period and $7 period start (unix seconds).
+inline constexpr char kChangedCounterTotals[] = R"sql(
+  WITH wanted AS (
+    SELECT scope, key, environment, period, period_start FROM spend_counters
+    WHERE period_start >= $1::timestamptz AND changed_xid >= $2::xid8
+    UNION
+    SELECT scope, key, environment, period, to_timestamp(start_unix)
+    FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+         AS k(scope, key, environment, period, start_unix)
+  )
+  SELECT c.scope, c.key, c.environment, c.period, extract(epoch FROM c.period_start)::bigint,
+         GREATEST(sum(c.spent_nano_usd), 0)::bigint
+  FROM spend_counters c JOIN wanted w USING (scope, key, environment, period, period_start)
+  WHERE c.period_start >= $1::timestamptz
+  GROUP BY c.scope, c.key, c.environment, c.period, c.period_start
+)sql";
+
+// The change mark of a counter read, taken in the read's own snapshot (repeatable read): every
+// row version that snapshot cannot see was written by this transaction id or a later one.
+inline constexpr char kCounterChangeMark[] =
+    "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
+
 }  // namespace stepledger::storage::queries
 
 #endif  // STEPLEDGER_SERVER_STORAGE_BUDGET_QUERIES_H_

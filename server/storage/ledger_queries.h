@@ -167,7 +167,8 @@ inline constexpr char kClaimAndInsert[] = R"sql(
                     AND b.environment = d.environment AND b.period = p.period)
     GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 2, 3, 4, 5, 6
     ON CONFLICT (owner, scope, key, environment, period, period_start) DO UPDATE SET
-      spent_nano_usd = c.spent_nano_usd + EXCLUDED.spent_nano_usd, updated_at = now()
+      spent_nano_usd = c.spent_nano_usd + EXCLUDED.spent_nano_usd, updated_at = now(),
+      changed_xid = pg_current_xact_id()  -- what the incremental counter read watches (0011)
     RETURNING 1
   )
   -- run_delta and counter_delta run to completion although they are not read (PostgreSQL's
@@ -233,7 +234,8 @@ inline constexpr char kChargeStoredStepsToNewRoots[] = R"sql(
     GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(x.sign * m.cost_nano_usd) <> 0
     ORDER BY 2, 3, 4, 5, 6
     ON CONFLICT (owner, scope, key, environment, period, period_start) DO UPDATE SET
-      spent_nano_usd = c.spent_nano_usd + EXCLUDED.spent_nano_usd, updated_at = now()
+      spent_nano_usd = c.spent_nano_usd + EXCLUDED.spent_nano_usd, updated_at = now(),
+      changed_xid = pg_current_xact_id()  -- what the incremental counter read watches (0011)
     RETURNING 1
   )
   SELECT attribution_status, tag_drift, parent_run_id FROM fixed

@@ -188,11 +188,44 @@ absl::StatusOr<std::vector<Acknowledgement>> PgBudgetStore::LoadAcknowledgements
   })
 }
 
-absl::StatusOr<std::vector<CounterTotals>> PgBudgetStore::ReadCounterTotals(absl::Time since) {
+namespace {
+
+// Repeatable read, so that the change mark and the sums come from one snapshot.
+using CounterReadTransaction =
+    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only>;
+
+pqxx::result ReadChangedCounterTotals(pqxx::transaction_base& txn, absl::Time since,
+                                      const domain::budget::ChangedCounters& changed) {
+  std::vector<std::string> scopes;
+  std::vector<std::string> keys;
+  std::vector<std::string> environments;
+  std::vector<std::string> periods;
+  std::vector<std::string> starts;
+  for (const domain::budget::CounterKey& k : changed.keys) {
+    scopes.emplace_back(domain::budget::ToString(k.scope));
+    keys.push_back(k.key);
+    environments.emplace_back(domain::ToString(k.environment));
+    periods.emplace_back(domain::budget::ToString(k.period));
+    starts.push_back(absl::StrCat(absl::ToUnixSeconds(k.period_start)));
+  }
+  return txn.exec_params(queries::kChangedCounterTotals, PgTimestamp(since),
+                         absl::StrCat(changed.since_mark), PgTextArray(scopes), PgTextArray(keys),
+                         PgTextArray(environments), PgTextArray(periods), PgTextArray(starts));
+}
+
+}  // namespace
+
+absl::StatusOr<domain::budget::CounterTotalsRead> PgBudgetStore::ReadCounterTotals(
+    absl::Time since, const domain::budget::ChangedCounters* changed) {
   STEPLEDGER_WITH_CONN("read counters", {
-    pqxx::read_transaction txn((*conn)->pg);
-    std::vector<CounterTotals> rows;
-    for (const auto& row : txn.exec_params(queries::kCounterTotals, PgTimestamp(since))) {
+    CounterReadTransaction txn((*conn)->pg);
+    domain::budget::CounterTotalsRead read;
+    read.next_mark = txn.exec1(queries::kCounterChangeMark)[0].as<int64_t>();
+    const pqxx::result result =
+        changed == nullptr ? txn.exec_params(queries::kCounterTotals, PgTimestamp(since))
+                           : ReadChangedCounterTotals(txn, since, *changed);
+    read.rows.reserve(result.size());
+    for (const auto& row : result) {
       auto scope = ParseScope(row[0].as<std::string>());
       auto env = ParseEnvironment(row[2].as<std::string>());
       auto period = ParsePeriod(row[3].as<std::string>());
@@ -204,9 +237,9 @@ absl::StatusOr<std::vector<CounterTotals>> PgBudgetStore::ReadCounterTotals(absl
       t.key.period = *period;
       t.key.period_start = absl::FromUnixSeconds(row[4].as<int64_t>());
       t.spent = row[5].as<int64_t>();
-      rows.push_back(std::move(t));
+      read.rows.push_back(std::move(t));
     }
-    return rows;
+    return read;
   })
 }
 

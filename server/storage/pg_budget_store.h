@@ -39,8 +39,11 @@ class PgBudgetStore final : public domain::budget::BudgetRepository {
   absl::Status InsertAcknowledgement(const domain::budget::Acknowledgement& ack) override;
   absl::StatusOr<std::vector<domain::budget::Acknowledgement>> LoadAcknowledgements() override;
 
-  // Totals over every owner of the counters whose period starts at or after `since`.
-  absl::StatusOr<std::vector<domain::budget::CounterTotals>> ReadCounterTotals(absl::Time since) override;
+  // Totals over every owner of the counters whose period starts at or after `since`; with
+  // `changed`, only those with a row whose changed_xid is at or after the mark, and the named
+  // ones. The mark returned is the read snapshot's xmin (migrations/0011).
+  absl::StatusOr<domain::budget::CounterTotalsRead> ReadCounterTotals(
+      absl::Time since, const domain::budget::ChangedCounters* changed) override;
 
  private:
   struct Connection;

@@ -9,6 +9,9 @@
 //     and the shared counters. Counters are read as totals over every writer of every replica
 //     (this one's included) and this replica's local counts since the read began are kept on
 //     top, so a check sees its own commits at once and everyone's within one refresh.
+//     Counters are read in full at start, after a cap change and every
+//     full_counter_read_interval; in between only those with a row changed since the last read
+//     and those this replica charged since (see SyncCounters).
 //
 // Reservations are keyed by "<parent_run_id>/<step_id>", on both the check and the settle
 // side, because step ids are only unique within a run.
@@ -18,11 +21,13 @@
 #define STEPLEDGER_SERVER_DOMAIN_BUDGET_BUDGET_COORDINATOR_H_
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "server/domain/budget/budget_repository.h"
 #include "server/domain/budget/engine.h"
 #include "server/domain/clock.h"
@@ -40,11 +45,16 @@ class BudgetObserver {
   virtual void OnRefresh(BudgetEngine& engine) = 0;
 };
 
+// A safety net, not the mechanism: incremental reads miss nothing written by stepledger, but a
+// counter row edited by hand (without moving its change mark) is picked up by the next full read.
+inline constexpr absl::Duration kDefaultFullCounterReadInterval = absl::Minutes(1);
+
 class BudgetCoordinator final : public ingest::CommitObserver {
  public:
   // REQUIRES: all references outlive this object; observer may be null.
   BudgetCoordinator(BudgetEngine& engine, BudgetRepository& repository, const Clock& clock,
-                    BudgetObserver* observer);
+                    BudgetObserver* observer,
+                    absl::Duration full_counter_read_interval = kDefaultFullCounterReadInterval);
 
   // Loads caps, acknowledgements and counters. Call once before serving.
   absl::Status Start();
@@ -75,9 +85,10 @@ class BudgetCoordinator final : public ingest::CommitObserver {
   static std::string ReservationKey(std::string_view run_id, std::string_view step_id);
 
  private:
-  absl::Status SyncCaps() ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
+  // Sets caps_changed when the caps were re-read.
+  absl::Status SyncCaps(bool& caps_changed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
   absl::Status SyncAcknowledgements();
-  absl::Status SyncCounters();
+  absl::Status SyncCounters(bool read_in_full) ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
 
   BudgetEngine& engine_;
   BudgetRepository& repository_;
@@ -85,9 +96,15 @@ class BudgetCoordinator final : public ingest::CommitObserver {
   BudgetObserver* const observer_;
   std::atomic<uint64_t> ack_sequence_{0};
   std::atomic<int64_t> invalid_caps_skipped_{0};
+  const absl::Duration full_counter_read_interval_;
   // Refreshes run one at a time; the caps version of the last cap sync (-1: none yet).
   absl::Mutex refresh_mu_;
   int64_t synced_caps_version_ ABSL_GUARDED_BY(refresh_mu_) = -1;
+  // The last applied counter read: its change mark (nullopt: read in full next), this
+  // replica's local totals it was taken with, and when the next full read is due.
+  std::optional<int64_t> counters_mark_ ABSL_GUARDED_BY(refresh_mu_);
+  std::vector<CounterTotals> counters_baseline_ ABSL_GUARDED_BY(refresh_mu_);
+  absl::Time next_full_counter_read_ ABSL_GUARDED_BY(refresh_mu_) = absl::InfinitePast();
 };
 
 }  // namespace stepledger::domain::budget

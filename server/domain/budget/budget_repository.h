@@ -4,6 +4,7 @@
 #define STEPLEDGER_SERVER_DOMAIN_BUDGET_BUDGET_REPOSITORY_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,22 @@
 #include "server/domain/budget/engine.h"
 
 namespace stepledger::domain::budget {
+
+// Narrows a counter read to what may have changed since an earlier one.
+struct ChangedCounters {
+  // The `next_mark` of the earlier read: rows changed by a transaction that read did not see
+  // have this mark or a later one.
+  int64_t since_mark = 0;
+  // Counters to read whatever their mark.
+  std::vector<CounterKey> keys;
+};
+
+struct CounterTotalsRead {
+  std::vector<CounterTotals> rows;
+  // For the next read's ChangedCounters::since_mark; nullopt when the repository does not mark
+  // changes (then every read must be in full).
+  std::optional<int64_t> next_mark;
+};
 
 class BudgetRepository {
  public:
@@ -26,8 +43,11 @@ class BudgetRepository {
   virtual absl::Status DeleteCap(const std::string& cap_id, const std::string& changed_by) = 0;
   virtual absl::Status InsertAcknowledgement(const Acknowledgement& ack) = 0;
   virtual absl::StatusOr<std::vector<Acknowledgement>> LoadAcknowledgements() = 0;
-  // Committed spend per counter summed over every writer of every replica.
-  virtual absl::StatusOr<std::vector<CounterTotals>> ReadCounterTotals(absl::Time since) = 0;
+  // Committed spend per counter (period starting at or after `since`) summed over every writer
+  // of every replica. `changed` null: every such counter. Otherwise only the counters with a
+  // row changed at or after `changed->since_mark`, and those named in `changed->keys`.
+  virtual absl::StatusOr<CounterTotalsRead> ReadCounterTotals(absl::Time since,
+                                                              const ChangedCounters* changed) = 0;
 };
 
 }  // namespace stepledger::domain::budget

@@ -35,8 +35,9 @@ class VersionedRepository final : public BudgetRepository {
   absl::StatusOr<std::vector<Acknowledgement>> LoadAcknowledgements() override {
     return std::vector<Acknowledgement>{};
   }
-  absl::StatusOr<std::vector<CounterTotals>> ReadCounterTotals(absl::Time) override {
-    return std::vector<CounterTotals>{};
+  absl::StatusOr<CounterTotalsRead> ReadCounterTotals(absl::Time,
+                                                      const ChangedCounters*) override {
+    return CounterTotalsRead{};
   }
 
   std::map<std::string, Cap> caps;

@@ -26,7 +26,8 @@ namespace {
 
 using domain::budget::Acknowledgement;
 using domain::budget::Cap;
-using domain::budget::CounterTotals;
+using domain::budget::ChangedCounters;
+using domain::budget::CounterTotalsRead;
 using domain::budget::Period;
 using domain::budget::Scope;
 using domain::budget::testing::kUsd;
@@ -59,8 +60,9 @@ class MemoryBudgetRepository final : public domain::budget::BudgetRepository {
   absl::StatusOr<std::vector<Acknowledgement>> LoadAcknowledgements() override {
     return std::vector<Acknowledgement>{};
   }
-  absl::StatusOr<std::vector<CounterTotals>> ReadCounterTotals(absl::Time) override {
-    return std::vector<CounterTotals>{};
+  absl::StatusOr<CounterTotalsRead> ReadCounterTotals(absl::Time,
+                                                      const ChangedCounters*) override {
+    return CounterTotalsRead{};
   }
 
  private:
