@@ -4,11 +4,11 @@
 -- not).
 --
 -- changed_xid is the id of the transaction that last wrote the row: set by the default on
--- insert and by the writers' upserts on update (queries in server/storage/). A reader notes the
--- oldest transaction still running when its snapshot was taken (pg_snapshot_xmin); every row
--- version that snapshot could not see was written by that transaction or a later one, so the
--- next read asks for changed_xid at or after it. xid8 is the 64-bit, epoch-extended id: it does
--- not wrap around. The column has no index on purpose: an indexed column changed by every
--- update would end the HOT updates that 0008 made room for, and a filtered scan of the table is
--- cheap next to aggregating and sending every row.
+-- insert and by the writers' upserts on update (queries in server/storage/). A reader keeps the
+-- snapshot its read ran in; the next read asks only for the counters with a row whose writer
+-- that snapshot could not see (pg_visible_in_snapshot), i.e. committed after it or still
+-- running then. xid8 is the 64-bit, epoch-extended id: it does not wrap around. The column has
+-- no index on purpose: an indexed column changed by every update would end the HOT updates that
+-- 0008 made room for, and a filtered scan of the table is cheap next to aggregating and sending
+-- every row.
 ALTER TABLE spend_counters ADD COLUMN changed_xid xid8 NOT NULL DEFAULT pg_current_xact_id();

@@ -101,13 +101,14 @@ inline constexpr char kCounterTotals[] = R"sql(
   GROUP BY scope, key, environment, period, period_start
 )sql";
 
-// The same sums, for only the counters with a row written by transaction $2 (an xid8) or a later
-// one, plus the counters named by the parallel arrays $3 scope, $4 key, $5 environment,
-// $6 period and $7 period start (unix seconds).
+// The same sums, for only the counters with a row written by a transaction that snapshot $2
+// (an earlier read's) could not see, plus the counters named by the parallel arrays $3 scope,
+// $4 key, $5 environment, $6 period and $7 period start (unix seconds).
 inline constexpr char kChangedCounterTotals[] = R"sql(
   WITH wanted AS (
     SELECT scope, key, environment, period, period_start FROM spend_counters
-    WHERE period_start >= $1::timestamptz AND changed_xid >= $2::xid8
+    WHERE period_start >= $1::timestamptz
+      AND NOT pg_visible_in_snapshot(changed_xid, $2::pg_snapshot)
     UNION
     SELECT scope, key, environment, period, to_timestamp(start_unix)
     FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
@@ -120,10 +121,9 @@ inline constexpr char kChangedCounterTotals[] = R"sql(
   GROUP BY c.scope, c.key, c.environment, c.period, c.period_start
 )sql";
 
-// The change mark of a counter read, taken in the read's own snapshot (repeatable read): every
-// row version that snapshot cannot see was written by this transaction id or a later one.
-inline constexpr char kCounterChangeMark[] =
-    "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
+// A counter read's own snapshot (repeatable read: the one its sums come from), as text
+// ("xmin:xmax:in-progress ids"): the next read asks for the rows it could not see.
+inline constexpr char kCounterReadSnapshot[] = "SELECT pg_current_snapshot()::text";
 
 }  // namespace stepledger::storage::queries
 

@@ -209,7 +209,7 @@ pqxx::result ReadChangedCounterTotals(pqxx::transaction_base& txn, absl::Time si
     starts.push_back(absl::StrCat(absl::ToUnixSeconds(k.period_start)));
   }
   return txn.exec_params(queries::kChangedCounterTotals, PgTimestamp(since),
-                         absl::StrCat(changed.since_mark), PgTextArray(scopes), PgTextArray(keys),
+                         changed.since_mark, PgTextArray(scopes), PgTextArray(keys),
                          PgTextArray(environments), PgTextArray(periods), PgTextArray(starts));
 }
 
@@ -220,7 +220,7 @@ absl::StatusOr<domain::budget::CounterTotalsRead> PgBudgetStore::ReadCounterTota
   STEPLEDGER_WITH_CONN("read counters", {
     CounterReadTransaction txn((*conn)->pg);
     domain::budget::CounterTotalsRead read;
-    read.next_mark = txn.exec1(queries::kCounterChangeMark)[0].as<int64_t>();
+    read.next_mark = txn.exec1(queries::kCounterReadSnapshot)[0].as<std::string>();
     const pqxx::result result =
         changed == nullptr ? txn.exec_params(queries::kCounterTotals, PgTimestamp(since))
                            : ReadChangedCounterTotals(txn, since, *changed);

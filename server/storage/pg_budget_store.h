@@ -40,8 +40,8 @@ class PgBudgetStore final : public domain::budget::BudgetRepository {
   absl::StatusOr<std::vector<domain::budget::Acknowledgement>> LoadAcknowledgements() override;
 
   // Totals over every owner of the counters whose period starts at or after `since`; with
-  // `changed`, only those with a row whose changed_xid is at or after the mark, and the named
-  // ones. The mark returned is the read snapshot's xmin (migrations/0011).
+  // `changed`, only those with a row whose changed_xid is not visible in the mark, and the
+  // named ones. The mark returned is the read's snapshot, as text (migrations/0011).
   absl::StatusOr<domain::budget::CounterTotalsRead> ReadCounterTotals(
       absl::Time since, const domain::budget::ChangedCounters* changed) override;
 

@@ -132,8 +132,8 @@ absl::Status BudgetCoordinator::SyncCounters(bool read_in_full) {
   // of a core with 10,000 caps, and a busy one the same share of its checks. A counter whose
   // rows did not change since the last read keeps what that read made of it, with two
   // exceptions the incremental read covers:
-  //   - rows changed by a transaction the last read did not see: their mark is at or after
-  //     the last read's (the repository's contract);
+  //   - rows changed by a transaction the last read could not see (the repository's
+  //     contract);
   //   - counters this replica charged between taking the last baseline and that read
   //     committing: the read counted the charge as another replica's (totals - baseline), and
   //     its rows may not change again. Their local totals have moved since that baseline, so

@@ -102,7 +102,7 @@ class BudgetCoordinator final : public ingest::CommitObserver {
   int64_t synced_caps_version_ ABSL_GUARDED_BY(refresh_mu_) = -1;
   // The last applied counter read: its change mark (nullopt: read in full next), this
   // replica's local totals it was taken with, and when the next full read is due.
-  std::optional<int64_t> counters_mark_ ABSL_GUARDED_BY(refresh_mu_);
+  std::optional<std::string> counters_mark_ ABSL_GUARDED_BY(refresh_mu_);
   std::vector<CounterTotals> counters_baseline_ ABSL_GUARDED_BY(refresh_mu_);
   absl::Time next_full_counter_read_ ABSL_GUARDED_BY(refresh_mu_) = absl::InfinitePast();
 };

@@ -17,10 +17,10 @@ namespace stepledger::domain::budget {
 
 // Narrows a counter read to what may have changed since an earlier one.
 struct ChangedCounters {
-  // The `next_mark` of the earlier read: rows changed by a transaction that read did not see
-  // have this mark or a later one.
-  int64_t since_mark = 0;
-  // Counters to read whatever their mark.
+  // The `next_mark` of the earlier read (opaque to the caller): the counters to read are those
+  // with a row written by a transaction that read could not see.
+  std::string since_mark;
+  // Counters to read whatever their rows' writers.
   std::vector<CounterKey> keys;
 };
 
@@ -28,7 +28,7 @@ struct CounterTotalsRead {
   std::vector<CounterTotals> rows;
   // For the next read's ChangedCounters::since_mark; nullopt when the repository does not mark
   // changes (then every read must be in full).
-  std::optional<int64_t> next_mark;
+  std::optional<std::string> next_mark;
 };
 
 class BudgetRepository {
@@ -45,7 +45,8 @@ class BudgetRepository {
   virtual absl::StatusOr<std::vector<Acknowledgement>> LoadAcknowledgements() = 0;
   // Committed spend per counter (period starting at or after `since`) summed over every writer
   // of every replica. `changed` null: every such counter. Otherwise only the counters with a
-  // row changed at or after `changed->since_mark`, and those named in `changed->keys`.
+  // row changed since the read that returned `changed->since_mark`, and those named in
+  // `changed->keys`.
   virtual absl::StatusOr<CounterTotalsRead> ReadCounterTotals(absl::Time since,
                                                               const ChangedCounters* changed) = 0;
 };

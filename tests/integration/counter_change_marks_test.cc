@@ -1,0 +1,149 @@
+// Integration: the budget refresh's incremental counter read (migrations/0011) against a real
+// PostgreSQL. A read given an earlier read's mark must return every counter with a row written
+// by a transaction that the earlier read could not see, summed over every writer, and no other
+// (unless named).
+#include <pqxx/pqxx>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "server/domain/budget/period.h"
+#include "server/storage/migrator.h"
+#include "server/storage/pg_budget_store.h"
+#include "tests/fakes/pg_test_db.h"
+#include "tests/fakes/write_path.h"
+
+namespace stepledger {
+namespace {
+
+using domain::budget::ChangedCounters;
+using domain::budget::CounterKey;
+using domain::budget::CounterTotalsRead;
+using domain::budget::Period;
+using domain::budget::Scope;
+using testing::TestDatabase;
+using testing::WritePath;
+
+domain::budget::Cap MonthlyCap(const std::string& id, Scope scope, const std::string& key) {
+  domain::budget::Cap cap;
+  cap.id = id;
+  cap.scope = scope;
+  cap.key = key;
+  cap.environment = domain::Environment::kProduction;
+  cap.period = Period::kMonthly;
+  cap.limit_nano_usd = 1'000'000'000;
+  cap.action = domain::budget::Action::kRequireAck;
+  cap.alert_threshold_bps = 8000;
+  cap.owner = "lead";
+  cap.signed_off_by = "finance";
+  return cap;
+}
+
+CounterKey MonthlyKey(Scope scope, const std::string& key) {
+  return {scope, key, domain::Environment::kProduction, Period::kMonthly,
+          domain::budget::PeriodStart(Period::kMonthly, absl::Now())};
+}
+
+domain::Step StepOf(const std::string& id, const std::string& team, domain::NanoUsd cost) {
+  domain::Step s;
+  s.event_id = id;
+  s.tags = {"inbox-triage", team, domain::WorkloadClass::kInteractive, "acme",
+            domain::Environment::kProduction, "run-" + id};
+  s.step_id = "root";
+  s.kind = domain::StepKind::kModelCall;
+  s.cost_nano_usd = cost;
+  s.started_at = absl::Now() - absl::Seconds(30);
+  return s;
+}
+
+// The total a read returned for `key`, or nullopt when the read left it out.
+std::optional<domain::NanoUsd> TotalOf(const CounterTotalsRead& read, const CounterKey& key) {
+  for (const auto& row : read.rows) {
+    if (row.key == key) return row.spent;
+  }
+  return std::nullopt;
+}
+
+class CounterChangeMarksTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(db_.url().empty());
+    ASSERT_TRUE(storage::ApplyMigrations(db_.url()).ok());
+    store_.emplace(db_.url());
+    for (const char* team : {"mail-ai", "search"}) {
+      const absl::Status put = store_->PutCap(
+          MonthlyCap(std::string("t-") + team, Scope::kTeam, team), "alice", absl::Now());
+      ASSERT_TRUE(put.ok()) << put;
+    }
+  }
+
+  CounterTotalsRead Read(const ChangedCounters* changed) {
+    absl::StatusOr<CounterTotalsRead> read =
+        store_->ReadCounterTotals(domain::budget::PeriodStart(Period::kMonthly, absl::Now()) -
+                                      absl::Hours(24 * 31),
+                                  changed);
+    EXPECT_TRUE(read.ok()) << read.status();
+    EXPECT_TRUE(read.ok() && read->next_mark.has_value());
+    return read.ok() ? *read : CounterTotalsRead{};
+  }
+
+  TestDatabase db_;
+  std::optional<storage::PgBudgetStore> store_;
+  const CounterKey mail_ = MonthlyKey(Scope::kTeam, "mail-ai");
+  const CounterKey search_ = MonthlyKey(Scope::kTeam, "search");
+};
+
+TEST_F(CounterChangeMarksTest, AnIncrementalReadReturnsOnlyChangedCountersSummedOverEveryWriter) {
+  WritePath first(db_.url(), {.counter_owner = "first/w0"});
+  WritePath second(db_.url(), {.counter_owner = "second/w0"});
+  first.Send({StepOf("a", "mail-ai", 1000), StepOf("b", "search", 400)});
+  second.Send({StepOf("c", "mail-ai", 50)});
+
+  const CounterTotalsRead full = Read(nullptr);
+  EXPECT_EQ(TotalOf(full, mail_), 1050);
+  EXPECT_EQ(TotalOf(full, search_), 400);
+
+  ChangedCounters since_full{.since_mark = *full.next_mark, .keys = {}};
+  const CounterTotalsRead idle = Read(&since_full);
+  EXPECT_TRUE(idle.rows.empty()) << "nothing was written since the full read";
+
+  // An update of an existing row (the writers' upsert) moves its mark; the total still sums
+  // both writers' rows, and the untouched counter stays out of the read.
+  first.Send({StepOf("d", "mail-ai", 7)});
+  const CounterTotalsRead after_update = Read(&since_full);
+  EXPECT_EQ(TotalOf(after_update, mail_), 1057);
+  EXPECT_EQ(TotalOf(after_update, search_), std::nullopt);
+
+  // A counter named in `keys` is read whatever its mark.
+  ChangedCounters named{.since_mark = *after_update.next_mark, .keys = {search_}};
+  const CounterTotalsRead by_name = Read(&named);
+  EXPECT_EQ(TotalOf(by_name, search_), 400);
+  EXPECT_EQ(TotalOf(by_name, mail_), std::nullopt);
+}
+
+TEST_F(CounterChangeMarksTest, ARowWrittenByATransactionOpenDuringAReadIsInTheNextRead) {
+  WritePath writer(db_.url(), {.counter_owner = "first/w0"});
+  writer.Send({StepOf("a", "mail-ai", 1000)});
+
+  // A writer's transaction updates the row and is still open when the read takes its snapshot.
+  pqxx::connection other(db_.url());
+  pqxx::work open_txn(other);
+  open_txn.exec(
+      "UPDATE spend_counters SET spent_nano_usd = spent_nano_usd + 20, "
+      "changed_xid = pg_current_xact_id() WHERE key = 'mail-ai' AND owner = 'first/w0'");
+  const CounterTotalsRead during = Read(nullptr);
+  EXPECT_EQ(TotalOf(during, mail_), 1000) << "the open transaction is not visible yet";
+  open_txn.commit();
+
+  ChangedCounters since{.since_mark = *during.next_mark, .keys = {}};
+  const CounterTotalsRead next = Read(&since);
+  EXPECT_EQ(TotalOf(next, mail_), 1020)
+      << "committed after the read's snapshot, which could not see it";
+  EXPECT_EQ(TotalOf(next, search_), std::nullopt);
+}
+
+}  // namespace
+}  // namespace stepledger
