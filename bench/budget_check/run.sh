@@ -2,10 +2,8 @@
 # bench/budget_check: CheckBudget throughput and latency over loopback against the gRPC floor.
 #
 #   1. start a collector on the benchmark's PostgreSQL; COPY 10,000 caps straight into the
-#      `budgets` table (2,000 feature daily, 799 feature monthly, 200 team, 7,000 tenant, 1 org;
-#      far faster than 10,000 PutBudget calls) and this period's spend for each into
-#      `spend_counters` (0..95% of the limit, so decisions mix ALLOW and ALERT); the collector
-#      picks both up on its next refresh (1 s), which budget_check_load wait-caps waits for
+#      `budgets` table and this period's spend for each into `spend_counters`, and wait for the
+#      collector to pick them up (load_caps.sh)
 #   2. start empty_server (one empty unary RPC, callback API, the collector's builder settings)
 #   3. for each concurrency (1, 4, 16, 64): closed-loop clients doing CheckBudget with random
 #      realistic tags, the same requests against empty_server's canned Check (same messages, no
@@ -28,6 +26,8 @@ SLICE=${BUDGET_BENCH_SLICE_SECONDS:-0.5}
 URL=$STEPLEDGER_BENCH_DATABASE_URL
 LOAD="$BUILD_DIR/bench/budget_check/budget_check_load"
 EMPTY="$BUILD_DIR/bench/budget_check/empty_server"
+# shellcheck source=bench/budget_check/load_caps.sh
+source "$(dirname "${BASH_SOURCE[0]}")/load_caps.sh"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 GRPC_PORT=$(free_port)
@@ -55,21 +55,8 @@ for _ in $(seq 1 150); do
 done
 grep -q "collector ready" "$LOG" || { cat "$LOG"; exit 1; }
 
-# The collector has applied the migrations; replace whatever caps and counters are there.
-psql -qAt -v ON_ERROR_STOP=1 "$URL" -c "TRUNCATE budgets, budget_audit, acknowledgements, spend_counters" >/dev/null
-"$LOAD" caps | psql -qAt -v ON_ERROR_STOP=1 "$URL" -c "\\copy budgets (id, scope, key, environment, period, limit_nano_usd, action, alert_threshold_bps, owner, signed_off_by, shadow) FROM STDIN"
-psql -qAt -v ON_ERROR_STOP=1 "$URL" >/dev/null <<'SQL'
-INSERT INTO spend_counters (owner, scope, key, environment, period, period_start, spent_nano_usd)
-SELECT 'bench-preload', scope, key, environment, period,
-       CASE period
-         WHEN 'daily' THEN date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
-         ELSE date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
-       END,
-       (limit_nano_usd * random() * 0.95)::bigint
-  FROM budgets;
-SQL
-echo "budget_check: 10,000 caps COPYed (2,000 + 799 feature, 200 team, 7,000 tenant, 1 org)"
-"$LOAD" wait-caps "127.0.0.1:$GRPC_PORT" 10000 60
+echo -n "budget_check: "
+load_bench_caps "$URL" "$LOAD" "127.0.0.1:$GRPC_PORT"
 
 # What the idle collector spends in the background (the 1 s refresh re-reads the 10,000 caps and
 # the counters), which the checks below compete with.

@@ -26,7 +26,7 @@ absl::Time CountersSince(absl::Time now) {
   return absl::FromCivil(month - 1, absl::UTCTimeZone());
 }
 
-// The counters whose local totals differ between two exports (either sorted or not), i.e.
+// The counters whose local totals differ between two exports (rows in any order), i.e.
 // those this replica charged or released in between.
 std::vector<CounterKey> MovedLocalCounters(absl::Span<const CounterTotals> before,
                                            absl::Span<const CounterTotals> after) {
