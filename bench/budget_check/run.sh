@@ -29,31 +29,21 @@ EMPTY="$BUILD_DIR/bench/budget_check/empty_server"
 # shellcheck source=bench/budget_check/load_caps.sh
 source "$(dirname "${BASH_SOURCE[0]}")/load_caps.sh"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-GRPC_PORT=$(free_port)
-METRICS_PORT=$(free_port)
-LOG=$(mktemp /tmp/stepledger-bench-budget-collector.XXXXXX.log)
+# shellcheck source=bench/collector.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../collector.sh"
 FLOOR_OUT=$(mktemp /tmp/stepledger-bench-budget-floor.XXXXXX.out)
-
-"$BUILD_DIR/server/stepledger-collector" --database-url="$URL" \
-  --grpc-listen="127.0.0.1:$GRPC_PORT" --metrics-listen="127.0.0.1:$METRICS_PORT" 2>"$LOG" &
-PID=$!
 FLOOR_PID=
 cleanup() {
-  kill "$PID" 2>/dev/null || true
-  wait "$PID" 2>/dev/null || true
+  stop_bench_collector
   if [[ -n $FLOOR_PID ]]; then
     kill "$FLOOR_PID" 2>/dev/null || true
     wait "$FLOOR_PID" 2>/dev/null || true
   fi
-  rm -f "$LOG" "$FLOOR_OUT"
+  rm -f "$FLOOR_OUT"
 }
 trap cleanup EXIT
-for _ in $(seq 1 150); do
-  grep -q "collector ready" "$LOG" && break
-  sleep 0.2
-done
-grep -q "collector ready" "$LOG" || { cat "$LOG"; exit 1; }
+start_bench_collector budget
+PID=$COLLECTOR_PID
 
 echo -n "budget_check: "
 load_bench_caps "$URL" "$LOAD" "127.0.0.1:$GRPC_PORT"

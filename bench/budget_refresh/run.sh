@@ -24,27 +24,16 @@ HERE=$(dirname "${BASH_SOURCE[0]}")
 # shellcheck source=bench/budget_check/load_caps.sh
 source "$HERE/../budget_check/load_caps.sh"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-GRPC_PORT=$(free_port)
-METRICS_PORT=$(free_port)
-LOG=$(mktemp /tmp/stepledger-bench-refresh-collector.XXXXXX.log)
-
-"$BUILD_DIR/server/stepledger-collector" --database-url="$URL" \
-  --grpc-listen="127.0.0.1:$GRPC_PORT" --metrics-listen="127.0.0.1:$METRICS_PORT" 2>"$LOG" &
-PID=$!
+# shellcheck source=bench/collector.sh
+source "$HERE/../collector.sh"
 UPDATER_PID=
 cleanup() {
   if [[ -n $UPDATER_PID ]]; then kill "$UPDATER_PID" 2>/dev/null || true; fi
-  kill "$PID" 2>/dev/null || true
-  wait "$PID" 2>/dev/null || true
-  rm -f "$LOG"
+  stop_bench_collector
 }
 trap cleanup EXIT
-for _ in $(seq 1 150); do
-  grep -q "collector ready" "$LOG" && break
-  sleep 0.2
-done
-grep -q "collector ready" "$LOG" || { cat "$LOG"; exit 1; }
+start_bench_collector refresh
+PID=$COLLECTOR_PID
 
 load_bench_caps "$URL" "$BUILD_DIR/bench/budget_check/budget_check_load" "127.0.0.1:$GRPC_PORT"
 # Let the loads' own refreshes (a full read after the caps changed, the counters' first read)

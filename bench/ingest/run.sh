@@ -18,24 +18,14 @@ BATCH=${INGEST_BENCH_BATCH:-500}
 WRITERS=${INGEST_BENCH_WRITERS:-2}
 URL=$STEPLEDGER_BENCH_DATABASE_URL
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-GRPC_PORT=$(free_port)
-METRICS_PORT=$(free_port)
-LOG=$(mktemp /tmp/stepledger-bench-collector.XXXXXX.log)
+# shellcheck source=bench/collector.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../collector.sh"
 DUMP=$(mktemp /tmp/stepledger-bench-rows.XXXXXX.copy)
 chmod 644 "$DUMP"
-
-"$BUILD_DIR/server/stepledger-collector" --database-url="$URL" \
-  --grpc-listen="127.0.0.1:$GRPC_PORT" --metrics-listen="127.0.0.1:$METRICS_PORT" \
-  --writers="$WRITERS" 2>"$LOG" &
-PID=$!
-cleanup() { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -f "$DUMP" "$LOG"; }
+cleanup() { stop_bench_collector; rm -f "$DUMP"; }
 trap cleanup EXIT
-for _ in $(seq 1 100); do
-  grep -q "collector ready" "$LOG" && break
-  sleep 0.2
-done
-grep -q "collector ready" "$LOG" || { cat "$LOG"; exit 1; }
+start_bench_collector ingest --writers="$WRITERS"
+PID=$COLLECTOR_PID
 
 psql -qAt "$URL" -c "TRUNCATE steps, event_keys, quarantine, runs, spend_counters" >/dev/null
 # Caps left by an earlier benchmark (bench/budget_check loads 10,000) stay: the write path then

@@ -6,6 +6,7 @@
 #include "gtest/gtest.h"
 #include "server/domain/budget/budget_coordinator.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/memory_budget_repository.h"
 #include "tests/unit/budget/budget_test_util.h"
 
 namespace stepledger::domain::budget {
@@ -16,31 +17,14 @@ Cap TeamCap(const std::string& id, NanoUsd limit) {
 }
 
 // Caps kept in memory; the test moves `version` the way the database trigger would.
-class VersionedRepository final : public BudgetRepository {
+class VersionedRepository final : public stepledger::testing::MemoryBudgetRepository {
  public:
   absl::StatusOr<std::vector<Cap>> LoadCaps() override {
     ++loads;
-    std::vector<Cap> out;
-    for (const auto& [id, cap] : caps) out.push_back(cap);
-    return out;
+    return MemoryBudgetRepository::LoadCaps();
   }
   absl::StatusOr<int64_t> CapsVersion() override { return version; }
-  absl::Status PutCap(const Cap&, const std::string&, absl::Time) override {
-    return absl::OkStatus();
-  }
-  absl::Status DeleteCap(const std::string&, const std::string&) override {
-    return absl::OkStatus();
-  }
-  absl::Status InsertAcknowledgement(const Acknowledgement&) override { return absl::OkStatus(); }
-  absl::StatusOr<std::vector<Acknowledgement>> LoadAcknowledgements() override {
-    return std::vector<Acknowledgement>{};
-  }
-  absl::StatusOr<CounterTotalsRead> ReadCounterTotals(absl::Time,
-                                                      const ChangedCounters*) override {
-    return CounterTotalsRead{};
-  }
 
-  std::map<std::string, Cap> caps;
   int64_t version = 1;
   int loads = 0;
 };
@@ -49,7 +33,7 @@ TEST(CoordinatorCapsVersionTest, UnchangedVersionSkipsTheCapsRead) {
   stepledger::testing::FakeClock clock(absl::FromUnixSeconds(1'795'000'000));
   BudgetEngine engine(clock);
   VersionedRepository repo;
-  repo.caps["a"] = TeamCap("a", 1000);
+  repo.SetCap(TeamCap("a", 1000));
   BudgetCoordinator coordinator(engine, repo, clock, nullptr);
   ASSERT_TRUE(coordinator.Start().ok());
   EXPECT_EQ(repo.loads, 1);
@@ -59,8 +43,8 @@ TEST(CoordinatorCapsVersionTest, UnchangedVersionSkipsTheCapsRead) {
   EXPECT_EQ(repo.loads, 1) << "nothing changed: no cap read";
 
   // Another replica adds a cap and changes one: the version moves, the refresh reads them.
-  repo.caps["b"] = TeamCap("b", 2000);
-  repo.caps["a"].limit_nano_usd = 1500;
+  repo.SetCap(TeamCap("b", 2000));
+  repo.SetCap(TeamCap("a", 1500));
   ++repo.version;
   ASSERT_TRUE(coordinator.Refresh().ok());
   EXPECT_EQ(repo.loads, 2);
@@ -68,7 +52,7 @@ TEST(CoordinatorCapsVersionTest, UnchangedVersionSkipsTheCapsRead) {
   EXPECT_EQ(engine.GetCap("a")->limit_nano_usd, 1500);
 
   // And a deletion.
-  repo.caps.erase("b");
+  repo.EraseCap("b");
   ++repo.version;
   ASSERT_TRUE(coordinator.Refresh().ok());
   EXPECT_EQ(engine.ListCaps().size(), 1u);
@@ -79,7 +63,7 @@ TEST(CoordinatorCapsVersionTest, UntrackedVersionReadsEveryTime) {
   BudgetEngine engine(clock);
   VersionedRepository repo;
   repo.version = -1;
-  repo.caps["a"] = TeamCap("a", 1000);
+  repo.SetCap(TeamCap("a", 1000));
   BudgetCoordinator coordinator(engine, repo, clock, nullptr);
   ASSERT_TRUE(coordinator.Start().ok());
   ASSERT_TRUE(coordinator.Refresh().ok());

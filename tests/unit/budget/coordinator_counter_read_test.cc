@@ -13,6 +13,7 @@
 #include "server/domain/budget/budget_coordinator.h"
 #include "server/domain/budget/period.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/memory_budget_repository.h"
 #include "tests/unit/budget/budget_test_util.h"
 
 namespace stepledger::domain::budget {
@@ -26,24 +27,9 @@ using testing::Req;
 // The shared counters table as the PostgreSQL store keeps it: one row per writer and counter,
 // each with the id of the transaction that last wrote it. Transactions commit as they write, so
 // a read's mark is simply the next id to be handed out (as text: marks are opaque).
-class MarkedCountersRepository final : public BudgetRepository {
+class MarkedCountersRepository final : public stepledger::testing::MemoryBudgetRepository {
  public:
-  absl::StatusOr<std::vector<Cap>> LoadCaps() override {
-    std::vector<Cap> out;
-    for (const auto& [id, cap] : caps) out.push_back(cap);
-    return out;
-  }
   absl::StatusOr<int64_t> CapsVersion() override { return caps_version; }
-  absl::Status PutCap(const Cap&, const std::string&, absl::Time) override {
-    return absl::OkStatus();
-  }
-  absl::Status DeleteCap(const std::string&, const std::string&) override {
-    return absl::OkStatus();
-  }
-  absl::Status InsertAcknowledgement(const Acknowledgement&) override { return absl::OkStatus(); }
-  absl::StatusOr<std::vector<Acknowledgement>> LoadAcknowledgements() override {
-    return std::vector<Acknowledgement>{};
-  }
 
   absl::StatusOr<CounterTotalsRead> ReadCounterTotals(absl::Time since,
                                                       const ChangedCounters* changed) override {
@@ -75,7 +61,6 @@ class MarkedCountersRepository final : public BudgetRepository {
     row.changed_xid = next_xid++;
   }
 
-  std::map<std::string, Cap> caps;
   int64_t caps_version = 1;
   bool fail_next_read = false;
   std::function<void()> during_read;
@@ -118,8 +103,8 @@ class MarkedCountersRepository final : public BudgetRepository {
 class CoordinatorCounterReadTest : public ::testing::Test {
  protected:
   CoordinatorCounterReadTest() {
-    repo_.caps["team"] = MakeCap("team", Scope::kTeam, 1000 * kUsd);
-    repo_.caps["feature"] = MakeCap("feature", Scope::kFeature, 1000 * kUsd);
+    repo_.SetCap(MakeCap("team", Scope::kTeam, 1000 * kUsd));
+    repo_.SetCap(MakeCap("feature", Scope::kFeature, 1000 * kUsd));
   }
 
   CounterKey Key(Scope scope, const std::string& key) const {
@@ -206,7 +191,7 @@ TEST_F(CoordinatorCounterReadTest, ReadsInFullAfterACapChangeAndEveryInterval) {
   Refresh();
   EXPECT_TRUE(repo_.reads.back().has_value());
 
-  repo_.caps["tenant"] = MakeCap("tenant", Scope::kTenant, 50 * kUsd);
+  repo_.SetCap(MakeCap("tenant", Scope::kTenant, 50 * kUsd));
   ++repo_.caps_version;
   Refresh();
   EXPECT_FALSE(repo_.reads.back().has_value()) << "a cap change can drop counter rows";

@@ -19,15 +19,13 @@
 #include "server/transport/budget_service.h"
 #include "server/transport/work_pool.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/memory_budget_repository.h"
 #include "tests/unit/budget/budget_test_util.h"
 
 namespace stepledger {
 namespace {
 
-using domain::budget::Acknowledgement;
 using domain::budget::Cap;
-using domain::budget::ChangedCounters;
-using domain::budget::CounterTotalsRead;
 using domain::budget::Period;
 using domain::budget::Scope;
 using domain::budget::testing::kUsd;
@@ -35,40 +33,6 @@ using domain::budget::testing::MakeCap;
 using domain::budget::testing::ProdTags;
 using domain::budget::testing::Utc;
 using ::testing::HasSubstr;
-
-// Caps and acknowledgements in memory; no shared counters (one replica).
-class MemoryBudgetRepository final : public domain::budget::BudgetRepository {
- public:
-  absl::StatusOr<std::vector<Cap>> LoadCaps() override {
-    absl::MutexLock lock(&mu_);
-    std::vector<Cap> out;
-    for (const auto& [id, cap] : caps_) out.push_back(cap);
-    return out;
-  }
-  absl::Status PutCap(const Cap& cap, const std::string&, absl::Time) override {
-    absl::MutexLock lock(&mu_);
-    caps_[cap.id] = cap;
-    return absl::OkStatus();
-  }
-  absl::Status DeleteCap(const std::string& cap_id, const std::string&) override {
-    absl::MutexLock lock(&mu_);
-    return caps_.erase(cap_id) > 0 ? absl::OkStatus() : absl::NotFoundError(cap_id);
-  }
-  absl::Status InsertAcknowledgement(const Acknowledgement&) override {
-    return absl::OkStatus();
-  }
-  absl::StatusOr<std::vector<Acknowledgement>> LoadAcknowledgements() override {
-    return std::vector<Acknowledgement>{};
-  }
-  absl::StatusOr<CounterTotalsRead> ReadCounterTotals(absl::Time,
-                                                      const ChangedCounters*) override {
-    return CounterTotalsRead{};
-  }
-
- private:
-  absl::Mutex mu_;
-  std::map<std::string, Cap> caps_ ABSL_GUARDED_BY(mu_);
-};
 
 class CheckBudgetServiceTest : public ::testing::Test {
  protected:
@@ -121,7 +85,7 @@ class CheckBudgetServiceTest : public ::testing::Test {
 
   stepledger::testing::FakeClock clock_{Utc(2024, 3, 14, 12)};
   domain::budget::BudgetEngine engine_{clock_};
-  MemoryBudgetRepository repository_;
+  stepledger::testing::MemoryBudgetRepository repository_;
   domain::budget::BudgetCoordinator coordinator_{engine_, repository_, clock_, nullptr};
   transport::WorkPool pool_{1, 16};
   transport::BudgetService service_{coordinator_, pool_};
