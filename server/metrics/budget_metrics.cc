@@ -16,6 +16,14 @@ bool SameLabels(const Cap& a, const Cap& b) {
   return a.scope == b.scope && a.key == b.key && a.period == b.period && a.owner == b.owner;
 }
 
+// The two series of a counter labelled read="changed" (index 0) and read="full" (index 1).
+std::array<prometheus::Counter*, 2> CounterPair(prometheus::Registry& registry,
+                                                const std::string& name,
+                                                const std::string& help) {
+  auto& family = prometheus::BuildCounter().Name(name).Help(help).Register(registry);
+  return {&family.Add({{"read", "changed"}}), &family.Add({{"read", "full"}})};
+}
+
 }  // namespace
 
 BudgetMetrics::BudgetMetrics(prometheus::Registry& registry, const domain::Clock& clock)
@@ -55,6 +63,11 @@ BudgetMetrics::BudgetMetrics(prometheus::Registry& registry, const domain::Clock
                                 .Help("Reservations released by their TTL, never settled")
                                 .Register(registry)
                                 .Add({})),
+      counter_reads_(CounterPair(registry, "stepledger_budget_spend_reads_total",
+                                 "Budget refresh reads of the shared spend counters, in full or "
+                                 "only the counters changed since the last read")),
+      counter_rows_read_(CounterPair(registry, "stepledger_budget_spend_rows_read_total",
+                                     "Counter rows those reads returned")),
       utilisation_(prometheus::BuildGauge()
                        .Name("stepledger_budget_utilisation_ratio")
                        .Help("Spent / limit of each cap in its current period")
@@ -95,6 +108,11 @@ void BudgetMetrics::OnCheck(const domain::budget::CheckResult& result, absl::Dur
 void BudgetMetrics::OnCheckRejected() { rejected_.Increment(); }
 
 void BudgetMetrics::OnAcknowledgement() { acknowledgements_.Increment(); }
+
+void BudgetMetrics::OnCounterRead(bool full, size_t rows) {
+  counter_reads_[full ? 1 : 0]->Increment();
+  counter_rows_read_[full ? 1 : 0]->Increment(static_cast<double>(rows));
+}
 
 void BudgetMetrics::OnRefresh(domain::budget::BudgetEngine& engine) {
   const domain::budget::EngineStats stats = engine.Stats();

@@ -1,6 +1,7 @@
 // Budget metrics: decisions by decision and deciding scope, check latency, acknowledgements,
 // reservations, and per cap (bounded by the number of caps) utilisation, limit, spent and
-// seconds to period end. Per-cap gauges are refreshed from the engine on every budget refresh
+// seconds to period end; and the refresh's counter reads (full or changed only) and their rows.
+// Per-cap gauges are refreshed from the engine on every budget refresh
 // (read from its counters, BudgetEngine::SpendPerCap: no probe checks) and removed when their
 // cap is deleted; a cap whose scope, key, period or owner changed gets fresh labels.
 // OnCheck runs on every CheckBudget: its counter handles are looked up once per (decision,
@@ -36,6 +37,7 @@ class BudgetMetrics final : public domain::budget::BudgetObserver {
   void OnCheckRejected() override;
   void OnAcknowledgement() override;
   void OnRefresh(domain::budget::BudgetEngine& engine) override;
+  void OnCounterRead(bool full, size_t rows) override;
 
  private:
   struct CapGauges {
@@ -61,6 +63,9 @@ class BudgetMetrics final : public domain::budget::BudgetObserver {
   prometheus::Gauge& open_reservations_;
   prometheus::Counter& reservations_made_;
   prometheus::Counter& reservations_expired_;
+  // Indexed by read kind: 0 changed counters only, 1 in full.
+  std::array<prometheus::Counter*, 2> counter_reads_;
+  std::array<prometheus::Counter*, 2> counter_rows_read_;
   prometheus::Family<prometheus::Gauge>& utilisation_;
   prometheus::Family<prometheus::Gauge>& limit_;
   prometheus::Family<prometheus::Gauge>& spent_;

@@ -146,6 +146,7 @@ absl::Status BudgetCoordinator::SyncCounters(bool read_in_full) {
   absl::StatusOr<CounterTotalsRead> read =
       repository_.ReadCounterTotals(CountersSince(now), read_in_full ? nullptr : &changed);
   if (!read.ok()) return read.status();
+  const size_t rows = read->rows.size();
   if (absl::Status s =
           engine_.ApplyFullSnapshot(SharedSnapshot{now, std::move(read->rows)}, baseline);
       !s.ok()) {
@@ -155,6 +156,7 @@ absl::Status BudgetCoordinator::SyncCounters(bool read_in_full) {
   counters_mark_ = read->next_mark;
   counters_baseline_ = std::move(baseline);
   if (read_in_full) next_full_counter_read_ = now + full_counter_read_interval_;
+  if (observer_ != nullptr) observer_->OnCounterRead(read_in_full, rows);
   return absl::OkStatus();
 }
 

@@ -43,6 +43,8 @@ class BudgetObserver {
   virtual void OnCheckRejected() = 0;
   virtual void OnAcknowledgement() = 0;
   virtual void OnRefresh(BudgetEngine& engine) = 0;
+  // A counter read applied by a refresh: in full or only the changed counters, and its rows.
+  virtual void OnCounterRead(bool full, size_t rows) = 0;
 };
 
 // A safety net, not the mechanism: incremental reads miss nothing written by stepledger, but a

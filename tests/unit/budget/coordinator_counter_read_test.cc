@@ -100,6 +100,18 @@ class MarkedCountersRepository final : public stepledger::testing::MemoryBudgetR
   int64_t next_xid = 100;
 };
 
+// Records the counter reads the coordinator reports (for the metrics).
+class CounterReadRecorder final : public BudgetObserver {
+ public:
+  void OnCheck(const CheckResult&, absl::Duration) override {}
+  void OnCheckRejected() override {}
+  void OnAcknowledgement() override {}
+  void OnRefresh(BudgetEngine&) override {}
+  void OnCounterRead(bool full, size_t rows) override { reads.emplace_back(full, rows); }
+
+  std::vector<std::pair<bool, size_t>> reads;  // (full, rows)
+};
+
 class CoordinatorCounterReadTest : public ::testing::Test {
  protected:
   CoordinatorCounterReadTest() {
@@ -139,7 +151,8 @@ class CoordinatorCounterReadTest : public ::testing::Test {
   stepledger::testing::FakeClock clock_{testing::Utc(2026, 11, 28, 12)};
   BudgetEngine engine_{clock_};
   MarkedCountersRepository repo_;
-  BudgetCoordinator coordinator_{engine_, repo_, clock_, nullptr, absl::Minutes(1)};
+  CounterReadRecorder observer_;
+  BudgetCoordinator coordinator_{engine_, repo_, clock_, &observer_, absl::Minutes(1)};
 };
 
 TEST_F(CoordinatorCounterReadTest, AfterTheFirstReadOnlyChangedCountersAreRead) {
@@ -163,6 +176,9 @@ TEST_F(CoordinatorCounterReadTest, AfterTheFirstReadOnlyChangedCountersAreRead) 
   Refresh();
   EXPECT_EQ(Spent("team"), 27 * kUsd);
   EXPECT_EQ(Spent("feature"), 3 * kUsd);
+
+  const std::vector<std::pair<bool, size_t>> reported = {{true, 2}, {false, 1}, {false, 0}};
+  EXPECT_EQ(observer_.reads, reported) << "(full, rows) of each read, for the metrics";
 }
 
 TEST_F(CoordinatorCounterReadTest, OwnChargeMadeDuringTheReadIsCountedOnceFromTheNextRefresh) {
