@@ -1,5 +1,4 @@
 // BudgetCoordinator's refresh re-reads the caps only when the repository's caps version moved.
-#include <map>
 #include <string>
 #include <vector>
 
