@@ -81,10 +81,8 @@ class CounterChangeMarksTest : public ::testing::Test {
   }
 
   CounterTotalsRead Read(const ChangedCounters* changed) {
-    absl::StatusOr<CounterTotalsRead> read =
-        store_->ReadCounterTotals(domain::budget::PeriodStart(Period::kMonthly, absl::Now()) -
-                                      absl::Hours(24 * 31),
-                                  changed);
+    absl::StatusOr<CounterTotalsRead> read = store_->ReadCounterTotals(
+        domain::budget::PeriodStart(Period::kMonthly, absl::Now()) - absl::Hours(24 * 31), changed);
     EXPECT_TRUE(read.ok()) << read.status();
     EXPECT_TRUE(read.ok() && read->next_mark.has_value());
     return read.ok() ? *read : CounterTotalsRead{};
