@@ -18,8 +18,7 @@ bool SameLabels(const Cap& a, const Cap& b) {
 
 // The two series of a counter labelled read="changed" (index 0) and read="full" (index 1).
 std::array<prometheus::Counter*, 2> CounterPair(prometheus::Registry& registry,
-                                                const std::string& name,
-                                                const std::string& help) {
+                                                const std::string& name, const std::string& help) {
   auto& family = prometheus::BuildCounter().Name(name).Help(help).Register(registry);
   return {&family.Add({{"read", "changed"}}), &family.Add({{"read", "full"}})};
 }

@@ -208,9 +208,9 @@ pqxx::result ReadChangedCounterTotals(pqxx::transaction_base& txn, absl::Time si
     periods.emplace_back(domain::budget::ToString(k.period));
     starts.push_back(absl::StrCat(absl::ToUnixSeconds(k.period_start)));
   }
-  return txn.exec_params(queries::kChangedCounterTotals, PgTimestamp(since),
-                         changed.since_mark, PgTextArray(scopes), PgTextArray(keys),
-                         PgTextArray(environments), PgTextArray(periods), PgTextArray(starts));
+  return txn.exec_params(queries::kChangedCounterTotals, PgTimestamp(since), changed.since_mark,
+                         PgTextArray(scopes), PgTextArray(keys), PgTextArray(environments),
+                         PgTextArray(periods), PgTextArray(starts));
 }
 
 }  // namespace

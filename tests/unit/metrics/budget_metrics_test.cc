@@ -129,10 +129,8 @@ TEST_F(BudgetMetricsTest, CounterReadsAreCountedByKindWithTheirRows) {
   metrics_.OnCounterRead(/*full=*/false, 0);
   EXPECT_EQ(Sum(registry_, "stepledger_budget_spend_reads_total", {{"read", "full"}}), 1);
   EXPECT_EQ(Sum(registry_, "stepledger_budget_spend_reads_total", {{"read", "changed"}}), 2);
-  EXPECT_EQ(Sum(registry_, "stepledger_budget_spend_rows_read_total", {{"read", "full"}}),
-            10'000);
-  EXPECT_EQ(Sum(registry_, "stepledger_budget_spend_rows_read_total", {{"read", "changed"}}),
-            3);
+  EXPECT_EQ(Sum(registry_, "stepledger_budget_spend_rows_read_total", {{"read", "full"}}), 10'000);
+  EXPECT_EQ(Sum(registry_, "stepledger_budget_spend_rows_read_total", {{"read", "changed"}}), 3);
 }
 
 }  // namespace
