@@ -67,8 +67,12 @@ absl::Status BudgetCoordinator::Start() { return Refresh(); }
 absl::Status BudgetCoordinator::Refresh() {
   absl::MutexLock lock(&refresh_mu_);
   bool caps_changed = false;
-  if (absl::Status s = SyncCaps(caps_changed); !s.ok()) return s;
-  if (absl::Status s = SyncAcknowledgements(); !s.ok()) return s;
+  absl::Status synced = SyncCaps(caps_changed);
+  if (synced.ok()) synced = SyncAcknowledgements();
+  if (!synced.ok()) {
+    counters_mark_.reset();  // see SyncCounters: the database may not be the same one
+    return synced;
+  }
   // A cap change can drop counter rows (a key no cap watches any more) or back-fill new ones;
   // a deletion leaves no change mark behind, so such a refresh reads every counter.
   if (absl::Status s = SyncCounters(caps_changed); !s.ok()) return s;
@@ -145,14 +149,19 @@ absl::Status BudgetCoordinator::SyncCounters(bool read_in_full) {
   }
   absl::StatusOr<CounterTotalsRead> read =
       repository_.ReadCounterTotals(CountersSince(now), read_in_full ? nullptr : &changed);
-  if (!read.ok()) return read.status();
+  if (!read.ok()) {
+    // The next read is in full. A mark is only meaningful in the database that issued it, and a
+    // failed call is how a restored or replaced database shows itself (Refresh does the same
+    // when an earlier step fails).
+    counters_mark_.reset();
+    return read.status();
+  }
   const size_t rows = read->rows.size();
   if (absl::Status s =
           engine_.ApplyFullSnapshot(SharedSnapshot{now, std::move(read->rows)}, baseline);
       !s.ok()) {
     return s;
   }
-  // Only an applied read moves the mark: after a failure the next read covers both intervals.
   counters_mark_ = read->next_mark;
   counters_baseline_ = std::move(baseline);
   if (read_in_full) next_full_counter_read_ = now + full_counter_read_interval_;

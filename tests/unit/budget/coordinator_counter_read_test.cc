@@ -29,7 +29,12 @@ using testing::Req;
 // a read's mark is simply the next id to be handed out (as text: marks are opaque).
 class MarkedCountersRepository final : public stepledger::testing::MemoryBudgetRepository {
  public:
-  absl::StatusOr<int64_t> CapsVersion() override { return caps_version; }
+  absl::StatusOr<int64_t> CapsVersion() override {
+    if (std::exchange(fail_next_caps_version, false)) {
+      return absl::UnavailableError("read caps version: connection lost");
+    }
+    return caps_version;
+  }
 
   absl::StatusOr<CounterTotalsRead> ReadCounterTotals(absl::Time since,
                                                       const ChangedCounters* changed) override {
@@ -63,6 +68,7 @@ class MarkedCountersRepository final : public stepledger::testing::MemoryBudgetR
 
   int64_t caps_version = 1;
   bool fail_next_read = false;
+  bool fail_next_caps_version = false;
   std::function<void()> during_read;
   std::vector<std::optional<ChangedCounters>> reads;  // nullopt: a full read
 
@@ -222,7 +228,7 @@ TEST_F(CoordinatorCounterReadTest, ReadsInFullAfterACapChangeAndEveryInterval) {
   EXPECT_FALSE(repo_.reads.back().has_value()) << "a minute after the last full read";
 }
 
-TEST_F(CoordinatorCounterReadTest, AFailedReadKeepsTheMarkSoNoChangeIsMissed) {
+TEST_F(CoordinatorCounterReadTest, AfterAFailedReadTheNextReadIsInFull) {
   ASSERT_TRUE(coordinator_.Start().ok());
   Refresh();
 
@@ -233,8 +239,17 @@ TEST_F(CoordinatorCounterReadTest, AFailedReadKeepsTheMarkSoNoChangeIsMissed) {
   EXPECT_EQ(Spent("team"), 0) << "the last known counters";
 
   Refresh();
-  ASSERT_TRUE(repo_.reads.back().has_value()) << "still incremental";
+  EXPECT_FALSE(repo_.reads.back().has_value()) << "a mark may not survive a database change";
   EXPECT_EQ(Spent("team"), 11 * kUsd) << "the change made before the failed read";
+  Refresh();
+  EXPECT_TRUE(repo_.reads.back().has_value()) << "incremental again";
+
+  // The same when an earlier step of the refresh fails (the caps version, here).
+  repo_.fail_next_caps_version = true;
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_FALSE(coordinator_.Refresh().ok());
+  Refresh();
+  EXPECT_FALSE(repo_.reads.back().has_value());
 }
 
 }  // namespace
