@@ -92,6 +92,15 @@ inline constexpr char kSelectAcknowledgements[] = R"sql(
   FROM acknowledgements ORDER BY created_at, id
 )sql";
 
+// The same, for only the acknowledgements stored by transactions that snapshot $1 (an earlier
+// read's) could not see.
+inline constexpr char kSelectNewAcknowledgements[] = R"sql(
+  SELECT id, cap_id, principal, reason, extra_headroom_nano_usd,
+         extract(epoch FROM created_at)::float8, extract(epoch FROM expires_at)::float8
+  FROM acknowledgements WHERE NOT pg_visible_in_snapshot(created_xid, $1::pg_snapshot)
+  ORDER BY created_at, id
+)sql";
+
 // Sum over every owner of the counters of periods starting at or after $1. (One owner's row
 // can be negative: a re-charge moves spend off a key that another writer counted.)
 inline constexpr char kCounterTotals[] = R"sql(
@@ -121,9 +130,9 @@ inline constexpr char kChangedCounterTotals[] = R"sql(
   GROUP BY c.scope, c.key, c.environment, c.period, c.period_start
 )sql";
 
-// A counter read's own snapshot (repeatable read: the one its sums come from), as text
+// A read's own snapshot (repeatable read: the one its rows come from), as text
 // ("xmin:xmax:in-progress ids"): the next read asks for the rows it could not see.
-inline constexpr char kCounterReadSnapshot[] = "SELECT pg_current_snapshot()::text";
+inline constexpr char kReadSnapshot[] = "SELECT pg_current_snapshot()::text";
 
 }  // namespace stepledger::storage::queries
 

@@ -13,6 +13,10 @@ using domain::budget::Acknowledgement;
 using domain::budget::Cap;
 using domain::budget::CounterTotals;
 
+// Repeatable read, so that a read's mark (its snapshot) and its rows come from one snapshot.
+using SnapshotReadTransaction =
+    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only>;
+
 struct PgBudgetStore::Connection {
   explicit Connection(const std::string& url) : pg(url) {}
   pqxx::connection pg;
@@ -169,11 +173,16 @@ absl::Status PgBudgetStore::InsertAcknowledgement(const Acknowledgement& ack) {
   })
 }
 
-absl::StatusOr<std::vector<Acknowledgement>> PgBudgetStore::LoadAcknowledgements() {
+absl::StatusOr<domain::budget::AcknowledgementsRead> PgBudgetStore::LoadAcknowledgements(
+    const std::string* since_mark) {
   STEPLEDGER_WITH_CONN("load acknowledgements", {
-    pqxx::read_transaction txn((*conn)->pg);
-    std::vector<Acknowledgement> acks;
-    for (const auto& row : txn.exec(queries::kSelectAcknowledgements)) {
+    SnapshotReadTransaction txn((*conn)->pg);
+    domain::budget::AcknowledgementsRead read;
+    read.next_mark = txn.exec1(queries::kReadSnapshot)[0].as<std::string>();
+    const pqxx::result result =
+        since_mark == nullptr ? txn.exec(queries::kSelectAcknowledgements)
+                              : txn.exec_params(queries::kSelectNewAcknowledgements, *since_mark);
+    for (const auto& row : result) {
       Acknowledgement ack;
       ack.id = row[0].as<std::string>();
       ack.cap_id = row[1].as<std::string>();
@@ -182,17 +191,13 @@ absl::StatusOr<std::vector<Acknowledgement>> PgBudgetStore::LoadAcknowledgements
       ack.extra_headroom = row[4].as<int64_t>();
       ack.created_at = absl::FromUnixMicros(static_cast<int64_t>(row[5].as<double>() * 1e6));
       ack.expires_at = absl::FromUnixMicros(static_cast<int64_t>(row[6].as<double>() * 1e6));
-      acks.push_back(std::move(ack));
+      read.acks.push_back(std::move(ack));
     }
-    return acks;
+    return read;
   })
 }
 
 namespace {
-
-// Repeatable read, so that the change mark and the sums come from one snapshot.
-using CounterReadTransaction =
-    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only>;
 
 pqxx::result ReadChangedCounterTotals(pqxx::transaction_base& txn, absl::Time since,
                                       const domain::budget::ChangedCounters& changed) {
@@ -218,9 +223,9 @@ pqxx::result ReadChangedCounterTotals(pqxx::transaction_base& txn, absl::Time si
 absl::StatusOr<domain::budget::CounterTotalsRead> PgBudgetStore::ReadCounterTotals(
     absl::Time since, const domain::budget::ChangedCounters* changed) {
   STEPLEDGER_WITH_CONN("read counters", {
-    CounterReadTransaction txn((*conn)->pg);
+    SnapshotReadTransaction txn((*conn)->pg);
     domain::budget::CounterTotalsRead read;
-    read.next_mark = txn.exec1(queries::kCounterReadSnapshot)[0].as<std::string>();
+    read.next_mark = txn.exec1(queries::kReadSnapshot)[0].as<std::string>();
     const pqxx::result result =
         changed == nullptr ? txn.exec_params(queries::kCounterTotals, PgTimestamp(since))
                            : ReadChangedCounterTotals(txn, since, *changed);

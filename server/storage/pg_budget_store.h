@@ -37,7 +37,10 @@ class PgBudgetStore final : public domain::budget::BudgetRepository {
   absl::Status DeleteCap(const std::string& cap_id, const std::string& changed_by) override;
 
   absl::Status InsertAcknowledgement(const domain::budget::Acknowledgement& ack) override;
-  absl::StatusOr<std::vector<domain::budget::Acknowledgement>> LoadAcknowledgements() override;
+  // With `since_mark`, only those stored by transactions that snapshot could not see; the mark
+  // returned is the read's snapshot, as text (migrations/0012).
+  absl::StatusOr<domain::budget::AcknowledgementsRead> LoadAcknowledgements(
+      const std::string* since_mark) override;
 
   // Totals over every owner of the counters whose period starts at or after `since`; with
   // `changed`, only those with a row whose changed_xid is not visible in the mark, and the

@@ -36,8 +36,9 @@ class MemoryBudgetRepository : public domain::budget::BudgetRepository {
   absl::Status InsertAcknowledgement(const domain::budget::Acknowledgement&) override {
     return absl::OkStatus();
   }
-  absl::StatusOr<std::vector<domain::budget::Acknowledgement>> LoadAcknowledgements() override {
-    return std::vector<domain::budget::Acknowledgement>{};
+  absl::StatusOr<domain::budget::AcknowledgementsRead> LoadAcknowledgements(
+      const std::string*) override {
+    return domain::budget::AcknowledgementsRead{};
   }
   absl::StatusOr<domain::budget::CounterTotalsRead> ReadCounterTotals(
       absl::Time, const domain::budget::ChangedCounters*) override {

@@ -143,5 +143,36 @@ TEST_F(CounterChangeMarksTest, ARowWrittenByATransactionOpenDuringAReadIsInTheNe
   EXPECT_EQ(TotalOf(next, search_), std::nullopt);
 }
 
+// The same marks for acknowledgements (migrations/0012): insert-only, so a read after a mark
+// returns exactly the ones stored since.
+TEST_F(CounterChangeMarksTest, AnAcknowledgementReadAfterAMarkReturnsOnlyTheNewOnes) {
+  auto ack = [](const std::string& id) {
+    return domain::budget::Acknowledgement{.id = id,
+                                           .cap_id = "t-mail-ai",
+                                           .principal = "lead",
+                                           .reason = "launch",
+                                           .extra_headroom = 1000,
+                                           .created_at = absl::Now(),
+                                           .expires_at = absl::Now() + absl::Hours(1)};
+  };
+  ASSERT_TRUE(store_->InsertAcknowledgement(ack("a1")).ok());
+  absl::StatusOr<domain::budget::AcknowledgementsRead> all = store_->LoadAcknowledgements(nullptr);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->acks.size(), 1u);
+  ASSERT_TRUE(all->next_mark.has_value());
+
+  absl::StatusOr<domain::budget::AcknowledgementsRead> none =
+      store_->LoadAcknowledgements(&*all->next_mark);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->acks.empty());
+
+  ASSERT_TRUE(store_->InsertAcknowledgement(ack("a2")).ok());
+  absl::StatusOr<domain::budget::AcknowledgementsRead> fresh =
+      store_->LoadAcknowledgements(&*all->next_mark);
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  ASSERT_EQ(fresh->acks.size(), 1u);
+  EXPECT_EQ(fresh->acks[0].id, "a2");
+}
+
 }  // namespace
 }  // namespace stepledger

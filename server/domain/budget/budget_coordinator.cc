@@ -66,13 +66,23 @@ absl::Status BudgetCoordinator::Start() { return Refresh(); }
 
 absl::Status BudgetCoordinator::Refresh() {
   absl::MutexLock lock(&refresh_mu_);
+  // Acknowledgements are read before the caps. An acknowledgement names a cap stored before
+  // it, so the caps read after it knows that cap (unless it was deleted since). Read the other
+  // way round, an acknowledgement of a cap this replica has not synced yet would be skipped,
+  // and an incremental read would never return it again.
+  absl::StatusOr<AcknowledgementsRead> acks =
+      repository_.LoadAcknowledgements(acks_mark_.has_value() ? &*acks_mark_ : nullptr);
   bool caps_changed = false;
-  absl::Status synced = SyncCaps(caps_changed);
-  if (synced.ok()) synced = SyncAcknowledgements();
+  absl::Status synced = acks.status();
+  if (synced.ok()) synced = SyncCaps(caps_changed);
   if (!synced.ok()) {
-    counters_mark_.reset();  // see SyncCounters: the database may not be the same one
+    // See SyncCounters: the database may not be the same one, so read everything next time.
+    counters_mark_.reset();
+    acks_mark_.reset();
     return synced;
   }
+  ApplyAcknowledgements(std::move(acks->acks));
+  acks_mark_ = std::move(acks->next_mark);
   // A cap change can drop counter rows (a key no cap watches any more) or back-fill new ones;
   // a deletion leaves no change mark behind, so such a refresh reads every counter.
   if (absl::Status s = SyncCounters(caps_changed); !s.ok()) return s;
@@ -114,17 +124,15 @@ absl::Status BudgetCoordinator::SyncCaps(bool& caps_changed) {
   return absl::OkStatus();
 }
 
-absl::Status BudgetCoordinator::SyncAcknowledgements() {
-  absl::StatusOr<std::vector<Acknowledgement>> stored = repository_.LoadAcknowledgements();
-  if (!stored.ok()) return stored.status();
+void BudgetCoordinator::ApplyAcknowledgements(std::vector<Acknowledgement> stored) {
+  if (stored.empty()) return;  // the usual case since reads are incremental
   absl::flat_hash_set<std::string> known;
   for (const Acknowledgement& a : engine_.ListAcknowledgements("")) known.insert(a.id);
-  for (Acknowledgement& ack : *stored) {
+  for (Acknowledgement& ack : stored) {
     if (known.contains(ack.id)) continue;  // keep the engine's consumption of known ones
     if (!engine_.GetCap(ack.cap_id).has_value()) continue;  // cap deleted: audit only
     engine_.LoadAcknowledgement(std::move(ack)).IgnoreError();
   }
-  return absl::OkStatus();
 }
 
 absl::Status BudgetCoordinator::SyncCounters(bool read_in_full) {

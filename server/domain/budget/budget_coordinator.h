@@ -89,7 +89,9 @@ class BudgetCoordinator final : public ingest::CommitObserver {
  private:
   // Sets caps_changed when the caps were re-read.
   absl::Status SyncCaps(bool& caps_changed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
-  absl::Status SyncAcknowledgements();
+  // Loads into the engine the stored acknowledgements it does not know yet.
+  void ApplyAcknowledgements(std::vector<Acknowledgement> stored)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
   absl::Status SyncCounters(bool read_in_full) ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
 
   BudgetEngine& engine_;
@@ -107,6 +109,8 @@ class BudgetCoordinator final : public ingest::CommitObserver {
   std::optional<std::string> counters_mark_ ABSL_GUARDED_BY(refresh_mu_);
   std::vector<CounterTotals> counters_baseline_ ABSL_GUARDED_BY(refresh_mu_);
   absl::Time next_full_counter_read_ ABSL_GUARDED_BY(refresh_mu_) = absl::InfinitePast();
+  // The mark of the last acknowledgements read (nullopt: read them all next).
+  std::optional<std::string> acks_mark_ ABSL_GUARDED_BY(refresh_mu_);
 };
 
 }  // namespace stepledger::domain::budget

@@ -31,6 +31,13 @@ struct CounterTotalsRead {
   std::optional<std::string> next_mark;
 };
 
+struct AcknowledgementsRead {
+  std::vector<Acknowledgement> acks;
+  // For the next read's `since_mark`; nullopt when the repository does not mark reads (then
+  // every read returns every acknowledgement).
+  std::optional<std::string> next_mark;
+};
+
 class BudgetRepository {
  public:
   virtual ~BudgetRepository() = default;
@@ -42,7 +49,10 @@ class BudgetRepository {
   virtual absl::Status PutCap(const Cap& cap, const std::string& changed_by, absl::Time now) = 0;
   virtual absl::Status DeleteCap(const std::string& cap_id, const std::string& changed_by) = 0;
   virtual absl::Status InsertAcknowledgement(const Acknowledgement& ack) = 0;
-  virtual absl::StatusOr<std::vector<Acknowledgement>> LoadAcknowledgements() = 0;
+  // Every acknowledgement (since_mark null), or only those stored by transactions that the read
+  // which returned *since_mark could not see.
+  virtual absl::StatusOr<AcknowledgementsRead> LoadAcknowledgements(
+      const std::string* since_mark) = 0;
   // Committed spend per counter (period starting at or after `since`) summed over every writer
   // of every replica. `changed` null: every such counter. Otherwise only the counters with a
   // row changed since the read that returned `changed->since_mark`, and those named in
