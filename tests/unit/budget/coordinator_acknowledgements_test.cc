@@ -86,7 +86,9 @@ TEST_F(CoordinatorAcknowledgementsTest, AnAcknowledgementOfACapStoredDuringTheRe
   // The cap and its acknowledgement commit after this refresh began but before it reads the
   // acknowledgements. Had the caps been read first, the acknowledgement would name a cap the
   // engine does not know yet, be skipped, and never be read again.
-  repo_.during_read = [&] { repo_.CapAndAcknowledgementFromAnotherReplica("team-c", clock_.Now()); };
+  repo_.during_read = [&] {
+    repo_.CapAndAcknowledgementFromAnotherReplica("team-c", clock_.Now());
+  };
   Refresh();
   Refresh();
   EXPECT_EQ(engine_.ListAcknowledgements("team-c").size(), 1u);
