@@ -62,10 +62,10 @@ BudgetMetrics::BudgetMetrics(prometheus::Registry& registry, const domain::Clock
                                 .Help("Reservations released by their TTL, never settled")
                                 .Register(registry)
                                 .Add({})),
-      counter_reads_(CounterPair(registry, "stepledger_budget_spend_reads_total",
+      spend_reads_(CounterPair(registry, "stepledger_budget_spend_reads_total",
                                  "Budget refresh reads of the shared spend counters, in full or "
                                  "only the counters changed since the last read")),
-      counter_rows_read_(CounterPair(registry, "stepledger_budget_spend_rows_read_total",
+      spend_rows_read_(CounterPair(registry, "stepledger_budget_spend_rows_read_total",
                                      "Counter rows those reads returned")),
       utilisation_(prometheus::BuildGauge()
                        .Name("stepledger_budget_utilisation_ratio")
@@ -109,8 +109,8 @@ void BudgetMetrics::OnCheckRejected() { rejected_.Increment(); }
 void BudgetMetrics::OnAcknowledgement() { acknowledgements_.Increment(); }
 
 void BudgetMetrics::OnCounterRead(bool full, size_t rows) {
-  counter_reads_[full ? 1 : 0]->Increment();
-  counter_rows_read_[full ? 1 : 0]->Increment(static_cast<double>(rows));
+  spend_reads_[full ? 1 : 0]->Increment();
+  spend_rows_read_[full ? 1 : 0]->Increment(static_cast<double>(rows));
 }
 
 void BudgetMetrics::OnRefresh(domain::budget::BudgetEngine& engine) {

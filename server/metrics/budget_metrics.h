@@ -64,8 +64,8 @@ class BudgetMetrics final : public domain::budget::BudgetObserver {
   prometheus::Counter& reservations_made_;
   prometheus::Counter& reservations_expired_;
   // Indexed by read kind: 0 changed counters only, 1 in full.
-  std::array<prometheus::Counter*, 2> counter_reads_;
-  std::array<prometheus::Counter*, 2> counter_rows_read_;
+  std::array<prometheus::Counter*, 2> spend_reads_;
+  std::array<prometheus::Counter*, 2> spend_rows_read_;
   prometheus::Family<prometheus::Gauge>& utilisation_;
   prometheus::Family<prometheus::Gauge>& limit_;
   prometheus::Family<prometheus::Gauge>& spent_;

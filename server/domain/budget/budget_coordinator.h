@@ -9,9 +9,11 @@
 //     and the shared counters. Counters are read as totals over every writer of every replica
 //     (this one's included) and this replica's local counts since the read began are kept on
 //     top, so a check sees its own commits at once and everyone's within one refresh.
-//     Counters are read in full at start, after a cap change and every
+//     Counters are read in full at start, after a cap change, after a failed refresh and every
 //     full_counter_read_interval; in between only those with a row changed since the last read
-//     and those this replica charged since (see SyncCounters).
+//     and those this replica charged since (see SyncCounters). Acknowledgements are read in full
+//     at start and after a failed refresh, otherwise only those stored since the last read, and
+//     always before the caps (see Refresh).
 //
 // Reservations are keyed by "<parent_run_id>/<step_id>", on both the check and the settle
 // side, because step ids are only unique within a run.
