@@ -148,10 +148,10 @@ inline constexpr char kClaimAndInsert[] = R"sql(
                     ELSE 'rooted' END
     RETURNING r.parent_run_id, r.step_count
   ), counter_delta AS (
-    -- Budget spend counters, only for the (key, period) pairs some cap watches (and so bounded
-    -- by the caps), in this writer's own rows ($1 = owner) so writers never wait on each other
-    -- here. The group is summed per charged tags and day first (a run's steps share them), so
-    -- the cap lookup runs once per distinct key instead of once per step and scope.
+    -- Budget spend counters of every charged key, watched by a cap or not (migration 0013: a
+    -- cap added later reads them instead of recounting the ledger), in this writer's own rows
+    -- ($1 = owner) so writers never wait on each other here. The group is summed per charged
+    -- tags and day first (a run's steps share them): one upsert per distinct key and period.
     INSERT INTO spend_counters AS c (owner, scope, key, environment, period, period_start,
                                      spent_nano_usd)
     SELECT $1, x.scope, x.key, d.environment, p.period, p.start, sum(d.spent)
@@ -163,8 +163,7 @@ inline constexpr char kClaimAndInsert[] = R"sql(
                                ('tenant', d.charged_tenant), ('org', '*')) AS x(scope, key)
     CROSS JOIN LATERAL (VALUES ('daily', d.day),
                                ('monthly', date_trunc('month', d.day, 'UTC'))) AS p(period, start)
-    WHERE EXISTS (SELECT 1 FROM budgets b WHERE b.scope = x.scope AND b.key = x.key
-                    AND b.environment = d.environment AND b.period = p.period)
+    WHERE x.key <> ''
     GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 2, 3, 4, 5, 6
     ON CONFLICT (owner, scope, key, environment, period, period_start) DO UPDATE SET
       spent_nano_usd = c.spent_nano_usd + EXCLUDED.spent_nano_usd, updated_at = now(),
@@ -216,7 +215,7 @@ inline constexpr char kChargeStoredStepsToNewRoots[] = R"sql(
     RETURNING s.attribution_status, s.tag_drift, s.parent_run_id
   ), moved AS (
     -- The spend moves with the charge: off the old keys' budget counters, onto the root's
-    -- (only (key, period) pairs some cap watches, as at insert). $2 = this writer's owner.
+    -- (every key, as at insert). $2 = this writer's owner.
     INSERT INTO spend_counters AS c (owner, scope, key, environment, period, period_start,
                                      spent_nano_usd)
     SELECT $2, x.scope, x.key, m.environment, p.period, p.start, sum(x.sign * m.cost_nano_usd)
@@ -228,9 +227,7 @@ inline constexpr char kChargeStoredStepsToNewRoots[] = R"sql(
     CROSS JOIN LATERAL (VALUES ('daily', date_trunc('day', m.occurred_at, 'UTC')),
                                ('monthly', date_trunc('month', m.occurred_at, 'UTC')))
                        AS p(period, start)
-    WHERE m.cost_nano_usd IS NOT NULL
-      AND EXISTS (SELECT 1 FROM budgets b WHERE b.scope = x.scope AND b.key = x.key
-                    AND b.environment = m.environment AND b.period = p.period)
+    WHERE m.cost_nano_usd IS NOT NULL AND x.key <> ''
     GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(x.sign * m.cost_nano_usd) <> 0
     ORDER BY 2, 3, 4, 5, 6
     ON CONFLICT (owner, scope, key, environment, period, period_start) DO UPDATE SET
