@@ -1,5 +1,6 @@
 // Builds rows in PostgreSQL's COPY text format (tab-separated, backslash escapes, \N = NULL).
-// Used by the write path to stream rows into a staging table.
+// Used by the write path to stream rows into a staging table. Timestamps are written by
+// PgTimestamp (pg_time.h), the one formatter of time for SQL text.
 #ifndef STEPLEDGER_SERVER_STORAGE_COPY_TEXT_H_
 #define STEPLEDGER_SERVER_STORAGE_COPY_TEXT_H_
 
@@ -9,6 +10,7 @@
 #include <string_view>
 
 #include "absl/time/time.h"
+#include "server/storage/pg_time.h"  // PgTimestamp: CopyRow::Time writes it; callers use it too
 
 namespace stepledger::storage {
 
@@ -24,16 +26,16 @@ class CopyRow {
 
   // The line without its trailing newline (stream_to::write_raw_line adds it).
   const std::string& line() const { return line_; }
-  void Clear() { line_.clear(); first_ = true; }
+  void Clear() {
+    line_.clear();
+    first_ = true;
+  }
 
  private:
   void Separator();
   std::string line_;
   bool first_ = true;
 };
-
-// "2026-11-28 11:33:08.123456+00"
-std::string PgTimestamp(absl::Time t);
 
 // A PostgreSQL text[] literal for a bound parameter: every element double-quoted, \ and "
 // escaped, e.g. {"a","b\"c"}.

@@ -7,15 +7,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/storage/pg_status.h"
+#include "server/storage/pg_time.h"
 
 namespace stepledger::storage {
 namespace {
 
 constexpr int64_t kPartitionLockKey = 0x5354504c50415254;  // "STPLPART"
-
-std::string DayLiteral(absl::CivilDay day) {
-  return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
-}
 
 }  // namespace
 
@@ -33,8 +30,8 @@ absl::Status EnsureDailyPartitions(pqxx::connection& conn,
       // DDL cannot take bind parameters; the name and bounds are built from a CivilDay, never
       // from client text, so this concatenation cannot inject anything.
       txn.exec(absl::StrCat("CREATE TABLE IF NOT EXISTS ", PartitionName(day),
-                            " PARTITION OF steps FOR VALUES FROM ('", DayLiteral(day),
-                            " 00:00:00+00') TO ('", DayLiteral(day + 1), " 00:00:00+00')"));
+                            " PARTITION OF steps FOR VALUES FROM ('", PgDate(day),
+                            " 00:00:00+00') TO ('", PgDate(day + 1), " 00:00:00+00')"));
     }
     txn.commit();
   } catch (...) {

@@ -87,13 +87,6 @@ constexpr char kInsertCorrection[] = R"sql(
   ON CONFLICT (parent_run_id, event_id, price_version) DO NOTHING
 )sql";
 
-// Timestamps as bound parameters; infinite bounds as PostgreSQL's infinities.
-std::string TimeParam(absl::Time t) {
-  if (t == absl::InfiniteFuture()) return "infinity";
-  if (t == absl::InfinitePast()) return "-infinity";
-  return PgTimestamp(t);
-}
-
 absl::Time Micros(const pqxx::field& f) { return absl::FromUnixMicros(f.as<int64_t>()); }
 
 std::optional<int64_t> OptionalInt(const pqxx::field& f) {
@@ -263,7 +256,7 @@ absl::StatusOr<std::vector<UnpricedGroup>> PgPriceStore::ListUnpriced(absl::Time
   try {
     pqxx::connection conn(database_url_);
     pqxx::read_transaction txn(conn);
-    pqxx::result rows = txn.exec_params(kListUnpriced, TimeParam(since), TimeParam(until));
+    pqxx::result rows = txn.exec_params(kListUnpriced, PgTimestamp(since), PgTimestamp(until));
     std::vector<UnpricedGroup> out;
     for (const auto& row : rows) {
       UnpricedGroup g;
@@ -293,7 +286,7 @@ absl::StatusOr<RepriceReport> PgPriceStore::Reprice(absl::Time since, absl::Time
     pqxx::work txn(conn);
     txn.exec_params("SELECT pg_advisory_xact_lock($1)", kRepriceLockKey);
     pqxx::result rows =
-        txn.exec_params(kRepriceCandidates, TimeParam(since), TimeParam(until));
+        txn.exec_params(kRepriceCandidates, PgTimestamp(since), PgTimestamp(until));
     for (const auto& row : rows) {
       ++report.examined;
       pricing::PricingInput input;

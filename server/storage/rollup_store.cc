@@ -7,20 +7,18 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/storage/pg_status.h"
+#include "server/storage/pg_time.h"
 #include "server/storage/rollup_queries.h"
 
 namespace stepledger::storage {
 namespace {
 
-std::string DateText(absl::CivilDay d) {
-  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
-}
-std::string DayStart(absl::CivilDay d) { return DateText(d) + " 00:00:00+00"; }
+std::string DayStart(absl::CivilDay d) { return PgDate(d) + " 00:00:00+00"; }
 
 RollupDayResult RollupOneDay(pqxx::connection& conn, absl::CivilDay day) {
   RollupDayResult result;
   result.day = day;
-  const std::string date = DateText(day);
+  const std::string date = PgDate(day);
   pqxx::work txn(conn);
   pqxx::result existing = txn.exec_params(queries::kSelectRollupDay, date);
   result.first_roll = existing.empty();

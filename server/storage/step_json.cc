@@ -3,14 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/time/time.h"
+#include "server/storage/pg_time.h"
 
 namespace stepledger::storage {
-namespace {
-
-std::string Rfc3339(absl::Time t) { return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone()); }
-
-}  // namespace
-
 namespace {
 
 bool IsAscii(std::string_view text) {
@@ -94,8 +89,8 @@ std::string StepToJson(const domain::Step& s) {
   j["status"] = s.status;
   j["operationId"] = s.operation_id;
   j["attempt"] = s.attempt;
-  if (s.started_at.has_value()) j["startedAt"] = Rfc3339(*s.started_at);
-  if (s.ended_at.has_value()) j["endedAt"] = Rfc3339(*s.ended_at);
+  if (s.started_at.has_value()) j["startedAt"] = Rfc3339Utc(*s.started_at);
+  if (s.ended_at.has_value()) j["endedAt"] = Rfc3339Utc(*s.ended_at);
   j["attributes"] = nlohmann::json::parse(AttributesToJson(s.attributes));
   if (!s.service_tier.empty()) j["serviceTier"] = s.service_tier;
   if (s.tool_units.has_value()) j["toolUnits"] = *s.tool_units;
