@@ -98,6 +98,12 @@ grpc::ServerUnaryReactor* BudgetService::PutBudget(grpc::CallbackServerContext* 
   return OnPool(context, [this, request, response] {
     absl::StatusOr<domain::budget::Cap> cap = FromProto(request->cap());
     if (!cap.ok()) return cap.status();
+    if (request->validate_only()) {  // The cap as PutCap would store it; nothing changes.
+      const domain::budget::Cap checked = domain::budget::ApplyCapDefaults(*std::move(cap));
+      if (absl::Status s = domain::budget::ValidateCap(checked); !s.ok()) return s;
+      ToProto(checked, response);
+      return absl::OkStatus();
+    }
     absl::StatusOr<domain::budget::Cap> stored =
         budgets_.PutCap(std::move(*cap), request->changed_by());
     if (stored.ok()) ToProto(*stored, response);
