@@ -13,6 +13,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
+#include "server/app/admin_backend.h"
 #include "server/app/catalog_pricer.h"
 #include "server/app/commit_log_observer.h"
 #include "server/app/nightly_rollup.h"
@@ -40,10 +41,10 @@
 #include "server/storage/pg_price_store.h"
 #include "server/storage/pg_run_repository.h"
 #include "server/storage/run_upkeep.h"
+#include "server/transport/admin_service.h"
 #include "server/transport/budget_service.h"
 #include "server/transport/collector_service.h"
 #include "server/transport/reports_service.h"
-#include "server/storage/showback_source.h"
 
 namespace stepledger::app {
 namespace {
@@ -165,15 +166,22 @@ int Run(const config::Config& config) {
   transport::WorkPool budget_pool(/*threads=*/2, /*max_queued=*/256);
   transport::BudgetService budget_service(budgets, budget_pool);
   builder.RegisterService(&budget_service);
-  // Reports: GetShowback reads the rollups (slow queries) on its own small pool.
+  // Admin (rollups, invoices, prices, what-if) and Reports: slow PostgreSQL work, each on its
+  // own small pool, through one backend.
+  PgAdminBackend admin_backend(config.database_url, pricer);
   transport::WorkPool reports_pool(/*threads=*/1, /*max_queued=*/16);
   transport::ReportsService reports_service(
-      [url = config.database_url](absl::CivilDay from, absl::CivilDay to,
-                                  const std::string& environment) {
-        return storage::LoadShowbackInputs(url, from, to, environment);
+      [&admin_backend](absl::CivilDay from, absl::CivilDay to, const std::string& environment) {
+        return admin_backend.LoadShowback(from, to, environment);
       },
-      reports_pool);
+      reports_pool,
+      [&admin_backend](absl::CivilDay from, absl::CivilDay to) {
+        return admin_backend.RollUp(from, to);
+      });
   builder.RegisterService(&reports_service);
+  transport::WorkPool admin_pool(/*threads=*/2, /*max_queued=*/16);
+  transport::AdminService admin_service(admin_backend, admin_pool);
+  builder.RegisterService(&admin_service);
   builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || grpc_port == 0) {

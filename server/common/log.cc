@@ -13,10 +13,14 @@ absl::Mutex g_mu(absl::kConstInit);
 
 std::string_view LevelName(Level level) {
   switch (level) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
   }
   return "info";
 }
@@ -46,9 +50,8 @@ void AppendValue(std::string& out, std::string_view v) {
   out.push_back('"');
 }
 
-}  // namespace
-
-void Log(Level level, std::string_view msg, std::initializer_list<Field> fields) {
+template <typename Fields>
+void Write(Level level, std::string_view msg, const Fields& fields) {
   std::string line = "ts=";
   line += absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
   line += " level=";
@@ -65,6 +68,16 @@ void Log(Level level, std::string_view msg, std::initializer_list<Field> fields)
   absl::MutexLock lock(&g_mu);
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);
+}
+
+}  // namespace
+
+void Log(Level level, std::string_view msg, std::initializer_list<Field> fields) {
+  Write(level, msg, fields);
+}
+
+void LogFields(Level level, std::string_view msg, const std::vector<Field>& fields) {
+  Write(level, msg, fields);
 }
 
 }  // namespace stepledger::log

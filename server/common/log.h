@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace stepledger::log {
 
@@ -17,6 +18,8 @@ enum class Level { kDebug, kInfo, kWarn, kError };
 using Field = std::pair<std::string_view, std::string>;
 
 void Log(Level level, std::string_view msg, std::initializer_list<Field> fields = {});
+// The same, for fields put together at run time.
+void LogFields(Level level, std::string_view msg, const std::vector<Field>& fields);
 
 inline void Info(std::string_view msg, std::initializer_list<Field> fields = {}) {
   Log(Level::kInfo, msg, fields);

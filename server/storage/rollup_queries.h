@@ -114,6 +114,15 @@ inline constexpr char kSelectQuarantineRows[] = R"sql(
 inline constexpr char kSelectLastRolledDay[] =
     "SELECT max(day)::text FROM rollup_days WHERE day BETWEEN $1::date AND $2::date";
 
+// The days of [$1, min($2, today UTC)] that have never been rolled up, oldest first.
+inline constexpr char kSelectMissingDays[] = R"sql(
+  SELECT d::date::text
+  FROM generate_series($1::date, LEAST($2::date, (now() AT TIME ZONE 'UTC')::date),
+                       interval '1 day') AS d
+  WHERE NOT EXISTS (SELECT 1 FROM rollup_days r WHERE r.day = d::date)
+  ORDER BY 1
+)sql";
+
 // Cost per run, for runs first seen in the period ($4, $5: timestamptz bounds), by the team
 // and feature that pay for them (open runs, whose root has not arrived, are left out).
 inline constexpr char kSelectRunStats[] = R"sql(

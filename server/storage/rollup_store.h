@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
+#include "server/domain/reports/rollup_result.h"
 
 namespace stepledger::storage {
 
@@ -25,18 +26,8 @@ namespace stepledger::storage {
 // who holds it in pg_locks.
 inline constexpr int64_t kRollupLockKey = 0x5354504c524f4c4c;
 
-struct RollupDayResult {
-  absl::CivilDay day;
-  bool first_roll = false;
-  int64_t source_rows = 0;      // ledger steps of the day
-  int64_t total_cost_nano_usd = 0;
-  int64_t correction_cost_nano_usd = 0;
-};
-
-struct RollupRunResult {
-  bool ran = false;  // false: another process holds the rollup lock
-  std::vector<RollupDayResult> days;
-};
+using domain::reports::RollupDayResult;
+using domain::reports::RollupRunResult;
 
 class RollupJob {
  public:

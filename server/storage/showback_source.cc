@@ -88,6 +88,9 @@ absl::StatusOr<ShowbackInputs> LoadShowbackInputs(const std::string& database_ur
     }
     pqxx::row last = txn.exec_params1(queries::kSelectLastRolledDay, f, t);
     if (!last[0].is_null()) in.through = ParseDate(last[0].as<std::string>());
+    for (const auto& r : txn.exec_params(queries::kSelectMissingDays, f, t)) {
+      in.missing_days.push_back(ParseDate(r[0].as<std::string>()));
+    }
     for (const auto& r : txn.exec_params(queries::kSelectRunStats, f + " 00:00:00+00",
                                          DateText(to + 1) + " 00:00:00+00", environment)) {
       in.run_stats.push_back(RunStats{r[0].as<std::string>(), r[1].as<std::string>(),

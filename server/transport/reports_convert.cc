@@ -10,10 +10,6 @@ namespace {
 
 namespace reports = domain::reports;
 
-std::string DayText(absl::CivilDay d) {
-  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
-}
-
 absl::StatusOr<absl::CivilDay> ParseDayField(const std::string& text, const char* field) {
   absl::CivilDay day;
   if (text.size() != 10 || !absl::ParseCivilTime(text, &day)) {
@@ -22,6 +18,37 @@ absl::StatusOr<absl::CivilDay> ParseDayField(const std::string& text, const char
   }
   return day;
 }
+
+}  // namespace
+
+std::string DayText(absl::CivilDay d) {
+  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
+}
+
+absl::StatusOr<DayInterval> FromProto(const v1::DayRange& range, const std::string& field) {
+  absl::StatusOr<absl::CivilDay> from =
+      ParseDayField(range.from(), absl::StrCat(field, ".from").c_str());
+  if (!from.ok()) return from.status();
+  absl::StatusOr<absl::CivilDay> to = ParseDayField(range.to(), absl::StrCat(field, ".to").c_str());
+  if (!to.ok()) return to.status();
+  if (*to < *from) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".to: ", range.to(), " is before ",
+                                                   field, ".from ", range.from()));
+  }
+  return DayInterval{*from, *to};
+}
+
+void ToProto(const reports::InvoiceLine& inv, v1::InvoiceLine* p) {
+  p->set_provider(inv.provider);
+  p->set_month(absl::StrFormat("%04d-%02d", inv.month.year(), inv.month.month()));
+  p->set_invoiced_nano_usd(inv.invoiced_nano_usd);
+  p->set_attributed_nano_usd(inv.attributed_nano_usd);
+  p->set_gap_nano_usd(inv.gap_nano_usd);
+  p->set_gap_share(inv.gap_share);
+  p->set_flagged(inv.flagged);
+}
+
+namespace {
 
 void SpendLineToProto(const reports::SpendLine& line, v1::SpendLine* out) {
   out->set_key(line.key);
@@ -63,17 +90,10 @@ absl::StatusOr<ShowbackQuery> FromProto(const v1::ShowbackRequest& request,
       break;
     }
     case v1::ShowbackRequest::kRange: {
-      absl::StatusOr<absl::CivilDay> from = ParseDayField(request.range().from(), "range.from");
-      if (!from.ok()) return from.status();
-      absl::StatusOr<absl::CivilDay> to = ParseDayField(request.range().to(), "range.to");
-      if (!to.ok()) return to.status();
-      if (*to < *from) {
-        return absl::InvalidArgumentError(absl::StrCat("range.to: ", request.range().to(),
-                                                       " is before range.from ",
-                                                       request.range().from()));
-      }
-      q.from = *from;
-      q.to = *to;
+      absl::StatusOr<DayInterval> range = FromProto(request.range(), "range");
+      if (!range.ok()) return range.status();
+      q.from = range->from;
+      q.to = range->to;
       break;
     }
     case v1::ShowbackRequest::PERIOD_NOT_SET:
@@ -101,6 +121,7 @@ absl::StatusOr<ShowbackQuery> FromProto(const v1::ShowbackRequest& request,
       return absl::InvalidArgumentError(
           absl::StrCat("format: unknown value ", static_cast<int>(request.format())));
   }
+  q.roll_up_missing = request.roll_up_missing();
   return q;
 }
 
@@ -161,16 +182,8 @@ void ToProto(const reports::ShowbackReport& report, v1::Environment environment,
   q->set_pending_steps(dq.pending_steps);
   q->set_pending_spend_nano_usd(dq.pending_spend_nano_usd);
   q->set_correction_spend_nano_usd(dq.correction_spend_nano_usd);
-  for (const auto& inv : report.invoices) {
-    v1::InvoiceLine* p = out->add_invoices();
-    p->set_provider(inv.provider);
-    p->set_month(absl::StrFormat("%04d-%02d", inv.month.year(), inv.month.month()));
-    p->set_invoiced_nano_usd(inv.invoiced_nano_usd);
-    p->set_attributed_nano_usd(inv.attributed_nano_usd);
-    p->set_gap_nano_usd(inv.gap_nano_usd);
-    p->set_gap_share(inv.gap_share);
-    p->set_flagged(inv.flagged);
-  }
+  for (const auto& inv : report.invoices) ToProto(inv, out->add_invoices());
+  for (absl::CivilDay day : report.missing_days) out->add_missing_days(DayText(day));
 }
 
 }  // namespace stepledger::transport

@@ -15,12 +15,26 @@
 
 namespace stepledger::transport {
 
+// An inclusive range of UTC days, from <= to.
+struct DayInterval {
+  absl::CivilDay from, to;
+};
+
 // A validated ShowbackRequest.
 struct ShowbackQuery {
   absl::CivilDay from, to;              // inclusive UTC days
   std::string environment;              // "" = all
   std::optional<domain::reports::ReportFormat> format;  // none: structured only
+  bool roll_up_missing = false;         // roll up never-rolled days first
 };
+
+// "YYYY-MM-DD".
+std::string DayText(absl::CivilDay day);
+
+// INVALID_ARGUMENT naming `field`.from / `field`.to for a malformed or inverted range.
+absl::StatusOr<DayInterval> FromProto(const v1::DayRange& range, const std::string& field);
+
+void ToProto(const domain::reports::InvoiceLine& line, v1::InvoiceLine* out);
 
 // Validates the request; `today` (UTC) gives the default period, the month to date.
 // INVALID_ARGUMENT naming the field (month, range.from, range.to, environment, format).

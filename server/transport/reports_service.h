@@ -1,5 +1,6 @@
 // gRPC Reports service (callback API): GetShowback builds the showback report from the daily
-// rollups. Reading them is blocking PostgreSQL work, so it runs on a WorkPool; the reaction
+// rollups (rolling up the period's missing days first when the request asks). Reading them is
+// blocking PostgreSQL work, so it runs on a WorkPool; the reaction
 // only validates the request and schedules.
 //
 // The inputs are loaded through a ShowbackLoader (in the collector:
@@ -18,7 +19,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
+#include "server/domain/reports/rollup_result.h"
 #include "server/domain/reports/showback.h"
+#include "server/transport/reports_convert.h"
 #include "server/transport/work_pool.h"
 #include "stepledger/v1/reports.grpc.pb.h"
 
@@ -27,19 +30,27 @@ namespace stepledger::transport {
 // Loads the report inputs for [from, to] (inclusive UTC days); environment "" = all.
 using ShowbackLoader = std::function<absl::StatusOr<domain::reports::ShowbackInputs>(
     absl::CivilDay from, absl::CivilDay to, const std::string& environment)>;
+// Rolls up [from, to] (Admin.RollUp's work), for requests with roll_up_missing.
+using RollupRunner = std::function<absl::StatusOr<domain::reports::RollupRunResult>(
+    absl::CivilDay from, absl::CivilDay to)>;
 
 class ReportsService final : public v1::Reports::CallbackService {
  public:
-  // REQUIRES: `pool` outlives the service.
-  ReportsService(ShowbackLoader loader, WorkPool& pool);
+  // REQUIRES: `pool` outlives the service. Without `roll_up`, a request with roll_up_missing
+  // and missing days fails with FAILED_PRECONDITION.
+  ReportsService(ShowbackLoader loader, WorkPool& pool, RollupRunner roll_up = nullptr);
 
   grpc::ServerUnaryReactor* GetShowback(grpc::CallbackServerContext* context,
                                         const v1::ShowbackRequest* request,
                                         v1::ShowbackReport* response) override;
 
  private:
+  // The inputs of the query, after rolling up its missing days when asked to.
+  absl::StatusOr<domain::reports::ShowbackInputs> Load(const ShowbackQuery& query) const;
+
   const ShowbackLoader loader_;
   WorkPool& pool_;
+  const RollupRunner roll_up_;
 };
 
 }  // namespace stepledger::transport

@@ -1,22 +1,30 @@
 // absl::Status <-> grpc::Status. Abseil's codes are gRPC's codes one to one.
+//
+// What a client is told. Messages of codes that describe the request or a documented condition
+// (INVALID_ARGUMENT naming a field, NOT_FOUND, UNAVAILABLE, ABORTED, RESOURCE_EXHAUSTED, ...)
+// pass through: they are written for the client, and storage errors among them are already
+// stable phrases with a ref (storage/pg_status.h). INTERNAL, UNKNOWN and DATA_LOSS mean a fault
+// the client cannot act on, and their message was written for an operator (it may hold SQL,
+// values or addresses): unless it already carries a ref (server/common/error_ref.h), it is
+// logged once under a new ref and the client gets kInternalError with that ref. docs/API.md,
+// "Errors", lists what clients can see.
+//
+// Thread safety: both functions may be called from any thread.
 #ifndef STEPLEDGER_SERVER_TRANSPORT_STATUS_CONVERT_H_
 #define STEPLEDGER_SERVER_TRANSPORT_STATUS_CONVERT_H_
 
 #include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace stepledger::transport {
 
-inline grpc::Status ToGrpcStatus(const absl::Status& s) {
-  if (s.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
-}
+inline constexpr absl::string_view kInternalError = "internal error; see collector log";
 
-inline absl::Status ToAbslStatus(const grpc::Status& s) {
-  if (s.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
-}
+grpc::Status ToGrpcStatus(const absl::Status& s);
+
+absl::Status ToAbslStatus(const grpc::Status& s);
 
 }  // namespace stepledger::transport
 

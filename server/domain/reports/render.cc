@@ -300,6 +300,13 @@ std::string RenderTable(const ShowbackReport& r) {
   std::string out = absl::StrCat("Showback ", PeriodText(r), "\n", "Total spend: ",
                                  Usd(r.spend_nano_usd), "\n");
   if (!r.budgets_available) out += "(no budgets table: budgets not shown)\n";
+  if (!r.missing_days.empty()) {
+    absl::StrAppend(&out, "Not rolled up yet (their spend is not in these figures): ",
+                    r.missing_days.size(), r.missing_days.size() == 1 ? " day, " : " days, ",
+                    Day(r.missing_days.front()), " .. ", Day(r.missing_days.back()),
+                    "; fill them with: stepledger rollup --from ", Day(r.missing_days.front()),
+                    " --to ", Day(r.missing_days.back()), "\n");
+  }
   std::vector<std::vector<std::string>> rows;
   for (const auto& l : r.teams) rows.push_back(SpendRow(l));
   absl::StrAppend(&out, "\nBy team\n", Table(SpendHeader("team"), rows));

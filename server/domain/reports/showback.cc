@@ -101,6 +101,7 @@ ShowbackReport BuildShowback(const ShowbackInputs& in, absl::Time generated_at) 
   report.generated_at = generated_at;
   report.budgets_available = in.budgets_available;
   report.rows = in.rows;
+  report.missing_days = in.missing_days;
 
   std::map<std::string, Accum> teams, features;
   std::map<std::string, int64_t> tenants;

@@ -86,6 +86,8 @@ struct ShowbackInputs {
   bool budgets_available = false;  // the budgets table exists
   std::vector<BudgetCap> budgets;
   std::vector<Invoice> invoices;
+  // Days of [from, min(to, today)] never rolled up: their spend is missing from the rows.
+  std::vector<absl::CivilDay> missing_days;
 };
 
 struct SpendLine {
@@ -151,6 +153,7 @@ struct ShowbackReport {
   DataQuality data_quality;
   std::vector<InvoiceLine> invoices;
   std::vector<RollupRow> rows;  // as given, for the FOCUS export
+  std::vector<absl::CivilDay> missing_days;  // as given: not rolled up, not in the figures
 };
 
 // The unattributed share: unattributed / total, where the total includes the unattributed.

@@ -1,0 +1,196 @@
+#include "server/transport/admin_service.h"
+
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "server/domain/pricing/service_tier.h"
+#include "server/transport/admin_convert.h"
+#include "server/transport/reports_convert.h"
+#include "server/transport/status_convert.h"
+
+namespace stepledger::transport {
+namespace {
+
+namespace pricing = domain::pricing;
+
+constexpr int kDefaultWhatIfDays = 30;
+
+}  // namespace
+
+AdminService::AdminService(AdminBackend& backend, WorkPool& pool)
+    : backend_(backend), pool_(pool) {}
+
+grpc::ServerUnaryReactor* AdminService::OnPool(grpc::CallbackServerContext* context,
+                                               std::function<absl::Status()> work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!pool_.TrySchedule(
+          [reactor, work = std::move(work)] { reactor->Finish(ToGrpcStatus(work())); })) {
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many admin calls queued; retry"));
+  }
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AdminService::RollUp(grpc::CallbackServerContext* context,
+                                               const v1::RollUpRequest* request,
+                                               v1::RollUpResponse* response) {
+  return OnPool(context, [this, request, response]() -> absl::Status {
+    absl::StatusOr<DayInterval> range = FromProto(request->range(), "range");
+    if (!range.ok()) return range.status();
+    if (range->to - range->from >= kMaxRollupDays) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("range: at most ", kMaxRollupDays, " days per call"));
+    }
+    absl::StatusOr<domain::reports::RollupRunResult> run = backend_.RollUp(range->from, range->to);
+    if (!run.ok()) return run.status();
+    if (!run->ran) {
+      return absl::AbortedError(
+          "another rollup holds the lock (a collector's nightly job or another backfill); "
+          "nothing was done: retry later");
+    }
+    ToProto(*run, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::ImportInvoice(grpc::CallbackServerContext* context,
+                                                      const v1::ImportInvoiceRequest* request,
+                                                      v1::ImportInvoiceResponse* response) {
+  return OnPool(context, [this, request, response]() -> absl::Status {
+    absl::StatusOr<std::vector<domain::reports::Invoice>> invoices = FromProto(*request);
+    if (!invoices.ok()) return invoices.status();
+    if (absl::Status s = backend_.ImportInvoices(*invoices, request->source()); !s.ok()) return s;
+    // Reconcile with the showback of the months imported: the same rule as the report's.
+    absl::CivilMonth first = invoices->front().month, last = first;
+    for (const auto& invoice : *invoices) {
+      first = std::min(first, invoice.month);
+      last = std::max(last, invoice.month);
+    }
+    absl::StatusOr<domain::reports::ShowbackInputs> inputs =
+        backend_.LoadShowback(absl::CivilDay(first), absl::CivilDay(last + 1) - 1, "");
+    if (!inputs.ok()) return inputs.status();
+    const domain::reports::ShowbackReport report =
+        domain::reports::BuildShowback(*inputs, absl::Now());
+    for (const domain::reports::InvoiceLine& line : report.invoices) {
+      if (line.provider == request->provider()) ToProto(line, response->add_reconciliation());
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::ListUnpriced(grpc::CallbackServerContext* context,
+                                                     const v1::ListUnpricedRequest* request,
+                                                     v1::ListUnpricedResponse* response) {
+  return OnPool(context, [this, request, response]() -> absl::Status {
+    const absl::Time since =
+        request->has_since() ? FromProto(request->since()) : absl::Now() - absl::Hours(24);
+    const absl::Time until =
+        request->has_until() ? FromProto(request->until()) : absl::InfiniteFuture();
+    absl::StatusOr<std::vector<pricing::UnpricedGroup>> groups =
+        backend_.ListUnpriced(since, until);
+    if (!groups.ok()) return groups.status();
+    ToProto(since, response->mutable_since());
+    if (request->has_until()) *response->mutable_until() = request->until();
+    for (const pricing::UnpricedGroup& g : *groups) ToProto(g, response->add_groups());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::LoadPriceCatalog(grpc::CallbackServerContext* context,
+                                                         const v1::LoadPriceCatalogRequest* request,
+                                                         v1::PriceVersionInfo* response) {
+  return OnPool(context, [this, request, response]() -> absl::Status {
+    absl::StatusOr<pricing::CatalogTexts> texts = FromProto(*request);
+    if (!texts.ok()) return texts.status();
+    absl::StatusOr<pricing::PriceVersionInfo> info = backend_.SavePriceVersion(*texts, absl::Now());
+    if (!info.ok()) return info.status();
+    ToProto(*info, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::Reprice(grpc::CallbackServerContext* context,
+                                                const v1::RepriceRequest* request,
+                                                v1::RepriceResponse* response) {
+  return OnPool(context, [this, request, response]() -> absl::Status {
+    if (!request->has_since()) return absl::InvalidArgumentError("since: required");
+    const absl::Time until =
+        request->has_until() ? FromProto(request->until()) : absl::InfiniteFuture();
+    absl::StatusOr<pricing::RepriceReport> report =
+        backend_.Reprice(FromProto(request->since()), until, request->dry_run());
+    if (!report.ok()) return report.status();
+    ToProto(*report, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::QuotePrice(grpc::CallbackServerContext* context,
+                                                   const v1::QuotePriceRequest* request,
+                                                   v1::QuotePriceResponse* response) {
+  return OnPool(context, [this, request, response]() -> absl::Status {
+    if (request->model().empty()) return absl::InvalidArgumentError("model: required");
+    const std::string tier_text = request->tier().empty() ? "standard" : request->tier();
+    const std::optional<pricing::ServiceTier> tier = pricing::ParseServiceTier(tier_text);
+    if (!tier.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "tier: expected standard, batch, priority or flex, got \"", tier_text, "\""));
+    }
+    absl::StatusOr<std::shared_ptr<const pricing::PriceVersion>> version =
+        backend_.PriceVersionFor(request->catalog_text(), request->catalog_source(), absl::Now());
+    if (!version.ok()) return version.status();
+    const pricing::ModelPrice* price = (*version)->FindModel(request->provider(), request->model());
+    if (price == nullptr) {
+      return absl::NotFoundError(absl::StrCat("model: \"", request->model(), "\" is not in ",
+                                              (*version)->id,
+                                              " (a step with it is stored unpriced: "
+                                              "unknown_model)"));
+    }
+    ToProto(*price, response);
+    response->set_catalog((*version)->id);
+    if (!request->has_usage()) return absl::OkStatus();
+    const domain::Usage usage = FromProto(request->usage());
+    for (const auto& count :
+         {usage.input_uncached_tokens, usage.cache_read_tokens, usage.cache_write_tokens,
+          usage.output_tokens, usage.reasoning_tokens}) {
+      if (count.value_or(0) < 0) return absl::InvalidArgumentError("usage: negative count");
+    }
+    const domain::StepKind kind =
+        price->mode == "embedding" ? domain::StepKind::kEmbedding : domain::StepKind::kModelCall;
+    ToProto(pricing::QuoteModel(*price, usage, *tier, kind), *tier, response);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::WhatIfBudget(grpc::CallbackServerContext* context,
+                                                     const v1::WhatIfBudgetRequest* request,
+                                                     v1::WhatIfBudgetResponse* response) {
+  return OnPool(context, [this, request, response]() -> absl::Status {
+    const int days = request->days() == 0 ? kDefaultWhatIfDays : request->days();
+    if (days < 1 || days > 400) return absl::InvalidArgumentError("days: must be 1..400");
+    absl::StatusOr<std::vector<domain::budget::Cap>> caps = FromProto(*request);
+    if (!caps.ok()) return caps.status();
+    std::set<domain::Environment> environments;
+    for (const domain::budget::Cap& cap : *caps) environments.insert(cap.environment);
+    // From 00:00 UTC `days` days ago, so the first daily counter covers a whole day.
+    const absl::Time until = absl::Now();
+    const absl::Time since =
+        absl::FromCivil(absl::ToCivilDay(until, absl::UTCTimeZone()) - days, absl::UTCTimeZone());
+    absl::StatusOr<std::vector<domain::budget::HistoricalStep>> history =
+        backend_.LoadBudgetHistory(
+            since, until,
+            std::vector<domain::Environment>(environments.begin(), environments.end()));
+    if (!history.ok()) return history.status();
+    absl::StatusOr<domain::budget::WhatIfReport> report = domain::budget::WhatIf(*caps, *history);
+    if (!report.ok()) return report.status();
+    ToProto(since, response->mutable_since());
+    ToProto(until, response->mutable_until());
+    response->set_days(days);
+    response->set_caps(static_cast<int32_t>(caps->size()));
+    ToProto(*report, response);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace stepledger::transport
