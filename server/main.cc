@@ -8,6 +8,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "server/app/app.h"
+#include "server/common/log.h"
 #include "server/config/config.h"
 
 int main(int argc, char** argv) {
@@ -35,8 +36,12 @@ int main(int argc, char** argv) {
       std::fputs(std::string(config.status().message()).c_str(), stdout);
       return 0;
     }
-    std::fprintf(stderr, "stepledger-collector: %s\n", std::string(config.status().message()).c_str());
+    std::fprintf(stderr, "stepledger-collector: %s\n",
+                 std::string(config.status().message()).c_str());
     return 64;
+  }
+  for (const std::string& warning : stepledger::config::Warnings(*config)) {
+    stepledger::log::Warn(warning);
   }
   return stepledger::app::Run(*config);
 }

@@ -1,5 +1,8 @@
 #include "server/config/config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <map>
 
 #include "absl/strings/ascii.h"
@@ -38,8 +41,7 @@ absl::Status SetBool(bool& field, const std::string& flag, const std::string& va
   return absl::OkStatus();
 }
 
-absl::Status SetDuration(absl::Duration& field, const std::string& flag,
-                         const std::string& value) {
+absl::Status SetDuration(absl::Duration& field, const std::string& flag, const std::string& value) {
   absl::Duration d;
   if (!absl::ParseDuration(value, &d) || d < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
@@ -128,7 +130,9 @@ const std::vector<FlagSpec>& Flags() {
          return SetBool(c.rollup_schedule, "rollup-schedule", v);
        }},
       {"rollup-time", "UTC time of day of the nightly rollup, HH:MM (default 00:30)",
-       [](Config& c, const std::string& v) { return SetTimeOfDay(c.rollup_time, "rollup-time", v); }},
+       [](Config& c, const std::string& v) {
+         return SetTimeOfDay(c.rollup_time, "rollup-time", v);
+       }},
       {"rollup-days-back", "days the nightly rollup re-runs, ending yesterday (default 3)",
        [](Config& c, const std::string& v) {
          return SetInt(c.rollup_days_back, "rollup-days-back", v, 1);
@@ -156,10 +160,22 @@ const std::vector<FlagSpec>& Flags() {
        [](Config& c, const std::string& v) {
          return SetInt(c.metrics_label_limit, "metrics-label-limit", v, 1);
        }},
-      {"metrics-top-tenants", "tenants with their own spend series; the rest are \"other\" "
+      {"metrics-top-tenants",
+       "tenants with their own spend series; the rest are \"other\" "
        "(default 50)",
        [](Config& c, const std::string& v) {
          return SetInt(c.metrics_top_tenants, "metrics-top-tenants", v, 0);
+       }},
+      {"metrics-top-caps",
+       "caps with their own budget series, the largest spenders; the rest are summed into "
+       "\"other\" (default 100)",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.metrics_top_caps, "metrics-top-caps", v, 0);
+       }},
+      {"allow-insecure-remote",
+       "let --grpc-listen be a non-loopback address although gRPC is plaintext (default false)",
+       [](Config& c, const std::string& v) {
+         return SetBool(c.allow_insecure_remote, "allow-insecure-remote", v);
        }},
   };
   return kFlags;
@@ -176,8 +192,9 @@ std::string EnvName(const std::string& flag) {
 }  // namespace
 
 std::string Usage() {
-  std::string out = "usage: stepledger-collector [flags]\n\nflags (each also from the "
-                    "environment variable shown):\n";
+  std::string out =
+      "usage: stepledger-collector [flags]\n\nflags (each also from the "
+      "environment variable shown):\n";
   for (const FlagSpec& f : Flags()) {
     absl::StrAppend(&out, "  --", f.name, "  (", EnvName(f.name), ")\n      ", f.help, "\n");
   }
@@ -199,7 +216,7 @@ absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const En
     if (eq != std::string::npos) {
       value = name.substr(eq + 1);
       name = name.substr(0, eq);
-    } else if (name == "migrate" || name.rfind("no-", 0) == 0) {
+    } else if (name == "migrate" || name == "allow-insecure-remote" || name.rfind("no-", 0) == 0) {
       if (name.rfind("no-", 0) == 0) {
         name = name.substr(3);
         value = "false";
@@ -231,11 +248,52 @@ absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const En
   if (!config.tool_prices.empty() && config.price_catalog.empty()) {
     return absl::InvalidArgumentError("--tool-prices needs --price-catalog");
   }
+  if (!IsLoopbackListen(config.grpc_listen) && !config.allow_insecure_remote) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--grpc-listen=", config.grpc_listen,
+        " is not a loopback address, and gRPC is served in plaintext: anyone who can reach it "
+        "could read and write the ledger. Listen on 127.0.0.1 behind a TLS-terminating proxy, "
+        "or pass --allow-insecure-remote to accept the risk"));
+  }
   if (config.database_url.empty()) {
-    return absl::InvalidArgumentError(
-        "--database-url (or STEPLEDGER_DATABASE_URL) is required");
+    return absl::InvalidArgumentError("--database-url (or STEPLEDGER_DATABASE_URL) is required");
   }
   return config;
+}
+
+bool IsLoopbackListen(std::string_view host_port) {
+  if (host_port.rfind("unix:", 0) == 0 || host_port.rfind("unix-abstract:", 0) == 0) {
+    return true;
+  }
+  // The host is everything before the last colon, without IPv6 brackets.
+  const size_t colon = host_port.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  std::string host(host_port.substr(0, colon));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (absl::AsciiStrToLower(host) == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;  // 127.0.0.0/8
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    return IN6_IS_ADDR_LOOPBACK(&v6) != 0;
+  }
+  return false;  // "", "0.0.0.0"-like names, any other host name: not provably loopback
+}
+
+std::vector<std::string> Warnings(const Config& config) {
+  std::vector<std::string> out;
+  if (!IsLoopbackListen(config.grpc_listen)) {
+    out.push_back(absl::StrCat(
+        "INSECURE: gRPC listens on ", config.grpc_listen,
+        " in plaintext (--allow-insecure-remote): anyone who can reach this address can read "
+        "and write the ledger, budgets and prices; put it behind a TLS-terminating proxy or "
+        "a private network"));
+  }
+  return out;
 }
 
 }  // namespace stepledger::config

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -19,10 +20,10 @@ struct Config {
   std::string metrics_listen = "127.0.0.1:9464";
   std::string database_url;
   bool migrate = true;
-  int writers = 2;                     // writer connections committing groups in parallel
-  int max_group_events = 10000;        // events per transaction, at most
-  int max_queued_events = 100000;      // memory bound of the write path
-  int max_inflight_batches = 16;       // per stream, before reads pause
+  int writers = 2;                 // writer connections committing groups in parallel
+  int max_group_events = 10000;    // events per transaction, at most
+  int max_queued_events = 100000;  // memory bound of the write path
+  int max_inflight_batches = 16;   // per stream, before reads pause
   absl::Duration shutdown_grace = absl::Seconds(10);
   absl::Duration startup_db_wait = absl::Seconds(30);
   // A step waiting for its run's root becomes unattributed (root_never_arrived) after this.
@@ -50,6 +51,11 @@ struct Config {
   // of tenants with their own spend series.
   int metrics_label_limit = 100;
   int metrics_top_tenants = 50;
+  // Caps with their own per-cap budget series; the rest are summed into one "other" series.
+  int metrics_top_caps = 100;
+  // gRPC is served in plaintext (no TLS yet), so LoadConfig refuses a --grpc-listen that is not
+  // loopback unless this is set; with it set, Warnings() says so loudly at every start.
+  bool allow_insecure_remote = false;
 };
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
@@ -59,6 +65,15 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const EnvLookup& env);
 
 std::string Usage();
+
+// Whether a listen address accepts connections from this machine only: 127.0.0.0/8, ::1 (also
+// written [::1]), localhost, or a unix: socket. "0.0.0.0", "[::]", ":port", any other name or
+// address are not loopback.
+bool IsLoopbackListen(std::string_view host_port);
+
+// What the operator must hear at start about a loaded config (one line each), e.g. that gRPC
+// is plaintext on a non-loopback address.
+std::vector<std::string> Warnings(const Config& config);
 
 }  // namespace stepledger::config
 

@@ -1,0 +1,114 @@
+#include "server/config/config.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace stepledger::config {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+constexpr char kUrl[] = "--database-url=postgresql://u@127.0.0.1:5432/db";
+
+EnvLookup Env(std::map<std::string, std::string> vars = {}) {
+  return [vars](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+absl::StatusOr<Config> Load(std::vector<std::string> args,
+                            std::map<std::string, std::string> env = {}) {
+  args.insert(args.begin(), kUrl);
+  return LoadConfig(args, Env(std::move(env)));
+}
+
+TEST(ConfigTest, DefaultsListenOnLoopbackWithoutWarnings) {
+  auto config = Load({});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->grpc_listen, "127.0.0.1:50051");
+  EXPECT_FALSE(config->allow_insecure_remote);
+  EXPECT_THAT(Warnings(*config), IsEmpty());
+}
+
+TEST(ConfigTest, LoopbackListenAddressesAreAccepted) {
+  for (const char* listen : {"127.0.0.1:50051", "127.1.2.3:0", "localhost:50051", "LOCALHOST:1",
+                             "[::1]:50051", "::1:50051", "unix:/tmp/s.sock"}) {
+    auto config = Load({std::string("--grpc-listen=") + listen});
+    ASSERT_TRUE(config.ok()) << listen << ": " << config.status();
+    EXPECT_THAT(Warnings(*config), IsEmpty()) << listen;
+  }
+}
+
+TEST(ConfigTest, NonLoopbackPlaintextListenIsRefusedNamingTheFlag) {
+  for (const char* listen : {"0.0.0.0:50051", "[::]:50051", ":50051", "10.0.0.5:50051",
+                             "collector.example.com:50051", "128.0.0.1:50051", "50051"}) {
+    auto config = Load({std::string("--grpc-listen=") + listen});
+    ASSERT_FALSE(config.ok()) << listen;
+    EXPECT_TRUE(absl::IsInvalidArgument(config.status()));
+    EXPECT_THAT(std::string(config.status().message()), HasSubstr("--grpc-listen"));
+    EXPECT_THAT(std::string(config.status().message()), HasSubstr("--allow-insecure-remote"));
+  }
+}
+
+TEST(ConfigTest, NonLoopbackIsRefusedFromTheEnvironmentToo) {
+  auto config = Load({}, {{"STEPLEDGER_GRPC_LISTEN", "0.0.0.0:50051"}});
+  EXPECT_TRUE(absl::IsInvalidArgument(config.status())) << config.status();
+}
+
+TEST(ConfigTest, AllowInsecureRemoteAcceptsItAndWarnsLoudly) {
+  // As a bare flag (it must not swallow the next argument), with a value, and from the env.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--allow-insecure-remote", "--grpc-listen=0.0.0.0:50051"},
+        std::vector<std::string>{"--grpc-listen", "0.0.0.0:50051",
+                                 "--allow-insecure-remote=true"}}) {
+    auto config = Load(args);
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_TRUE(config->allow_insecure_remote);
+    EXPECT_EQ(config->grpc_listen, "0.0.0.0:50051");
+    const std::vector<std::string> warnings = Warnings(*config);
+    ASSERT_THAT(warnings, SizeIs(1));
+    EXPECT_THAT(warnings[0], HasSubstr("INSECURE"));
+    EXPECT_THAT(warnings[0], HasSubstr("0.0.0.0:50051"));
+  }
+  auto from_env = Load(
+      {}, {{"STEPLEDGER_GRPC_LISTEN", "[::]:50051"}, {"STEPLEDGER_ALLOW_INSECURE_REMOTE", "1"}});
+  ASSERT_TRUE(from_env.ok()) << from_env.status();
+  EXPECT_THAT(Warnings(*from_env), SizeIs(1));
+}
+
+TEST(ConfigTest, AllowInsecureRemoteFalseStillRefuses) {
+  auto config = Load({"--grpc-listen=0.0.0.0:1", "--allow-insecure-remote=false"});
+  EXPECT_TRUE(absl::IsInvalidArgument(config.status()));
+}
+
+TEST(ConfigTest, MetricsTopCapsIsParsedAndBounded) {
+  auto config = Load({"--metrics-top-caps=7"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->metrics_top_caps, 7);
+  EXPECT_EQ(Load({})->metrics_top_caps, 100);
+  EXPECT_TRUE(absl::IsInvalidArgument(Load({"--metrics-top-caps=-1"}).status()));
+}
+
+TEST(IsLoopbackListenTest, ClassifiesAddresses) {
+  EXPECT_TRUE(IsLoopbackListen("127.0.0.1:1"));
+  EXPECT_TRUE(IsLoopbackListen("127.255.255.254:1"));
+  EXPECT_TRUE(IsLoopbackListen("[::1]:1"));
+  EXPECT_TRUE(IsLoopbackListen("unix-abstract:stepledger"));
+  EXPECT_FALSE(IsLoopbackListen("0.0.0.0:1"));
+  EXPECT_FALSE(IsLoopbackListen("[::]:1"));
+  EXPECT_FALSE(IsLoopbackListen("192.168.1.1:1"));
+  EXPECT_FALSE(IsLoopbackListen(""));
+}
+
+}  // namespace
+}  // namespace stepledger::config
