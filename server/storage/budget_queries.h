@@ -37,49 +37,6 @@ inline constexpr char kInsertAudit[] = R"sql(
   VALUES ($1, $2, $3, $4::jsonb, $5::jsonb)
 )sql";
 
-// Writers add counter deltas inside their statement; holding this lock while a cap appears and
-// its counters are back-filled from the ledger means every committed step is counted exactly
-// once: either the back-fill sees it (committed before) or the writer does (cap visible).
-inline constexpr char kLockCounters[] = "LOCK TABLE spend_counters IN SHARE ROW EXCLUSIVE MODE";
-
-// Back-fills the current counters of (scope, key, environment) from the ledger, for each
-// period some cap on the key watches, when no writer has counted them yet. $1 scope, $2 key, $3 environment, $4 charged
-// column value filter is by scope (see the CASE), $4 now.
-inline constexpr char kBackfillCounters[] = R"sql(
-  INSERT INTO spend_counters (owner, scope, key, environment, period, period_start,
-                              spent_nano_usd)
-  SELECT 'backfill', $1, $2, $3, p.period, p.start,
-         COALESCE((SELECT sum(s.cost_nano_usd) FROM steps s
-                   WHERE s.environment = $3 AND s.occurred_at >= p.start
-                     AND s.occurred_at < p.stop
-                     AND CASE $1 WHEN 'feature' THEN s.charged_feature = $2
-                                 WHEN 'team' THEN s.charged_team = $2
-                                 WHEN 'tenant' THEN s.charged_tenant = $2
-                                 ELSE true END), 0)
-  FROM (VALUES ('daily', date_trunc('day', $4::timestamptz, 'UTC'),
-                date_trunc('day', $4::timestamptz, 'UTC') + interval '1 day'),
-               ('monthly', date_trunc('month', $4::timestamptz, 'UTC'),
-                date_trunc('month', $4::timestamptz, 'UTC') + interval '1 month'))
-       AS p(period, start, stop)
-  WHERE EXISTS (SELECT 1 FROM budgets b
-                WHERE b.scope = $1 AND b.key = $2 AND b.environment = $3 AND b.period = p.period)
-    AND NOT EXISTS (SELECT 1 FROM spend_counters c
-                    WHERE c.scope = $1 AND c.key = $2 AND c.environment = $3
-                      AND c.period = p.period AND c.period_start = p.start)
-  ON CONFLICT DO NOTHING
-)sql";
-
-// When the last cap on a key and period goes (deleted, or moved to the other period), its
-// counters go too: writers stop counting it, so keeping them would leave a stale total for a
-// cap added later.
-inline constexpr char kDropOrphanCounters[] = R"sql(
-  DELETE FROM spend_counters c
-  WHERE c.scope = $1 AND c.key = $2 AND c.environment = $3
-    AND NOT EXISTS (SELECT 1 FROM budgets b
-                    WHERE b.scope = $1 AND b.key = $2 AND b.environment = $3
-                      AND b.period = c.period)
-)sql";
-
 inline constexpr char kInsertAcknowledgement[] = R"sql(
   INSERT INTO acknowledgements (id, cap_id, principal, reason, extra_headroom_nano_usd,
                                 created_at, expires_at)
@@ -101,33 +58,88 @@ inline constexpr char kSelectNewAcknowledgements[] = R"sql(
   ORDER BY created_at, id
 )sql";
 
-// Sum over every owner of the counters of periods starting at or after $1. (One owner's row
-// can be negative: a re-charge moves spend off a key that another writer counted.)
+// The two counter reads below read only the series some cap watches and the org's (always
+// kept), never the rows of the other keys that writers count too (every key, migration 0013):
+// the LATERAL subquery per watched series makes PostgreSQL probe spend_counters_key once per
+// series, so a read costs the same with 10 or 1,000,000 tenants. $1: counters of periods that
+// end after it (the periods containing it, and later ones).
+
+// Sum over every owner of each watched counter. (One owner's row can be negative: a re-charge
+// moves spend off a key that another writer counted.)
 inline constexpr char kCounterTotals[] = R"sql(
-  SELECT scope, key, environment, period, extract(epoch FROM period_start)::bigint,
-         GREATEST(sum(spent_nano_usd), 0)::bigint
-  FROM spend_counters WHERE period_start >= $1::timestamptz
-  GROUP BY scope, key, environment, period, period_start
+  WITH watched AS (
+    SELECT DISTINCT scope, key, environment, period FROM budgets
+    UNION
+    SELECT 'org', '*', e, p FROM unnest(ARRAY['production', 'staging', 'eval']) AS e,
+                                unnest(ARRAY['daily', 'monthly']) AS p
+  )
+  SELECT w.scope, w.key, w.environment, w.period, extract(epoch FROM c.period_start)::bigint,
+         GREATEST(sum(c.spent_nano_usd), 0)::bigint
+  FROM watched w CROSS JOIN LATERAL (
+    SELECT c.period_start, c.spent_nano_usd FROM spend_counters c
+    WHERE c.scope = w.scope AND c.key = w.key AND c.environment = w.environment
+      AND c.period = w.period
+      AND c.period_start >= date_trunc(CASE w.period WHEN 'daily' THEN 'day' ELSE 'month' END,
+                                       $1::timestamptz, 'UTC')) c
+  GROUP BY w.scope, w.key, w.environment, w.period, c.period_start
 )sql";
 
-// The same sums, for only the counters with a row written by a transaction that snapshot $2
-// (an earlier read's) could not see, plus the counters named by the parallel arrays $3 scope,
-// $4 key, $5 environment, $6 period and $7 period start (unix seconds).
+// The same sums, for only the watched counters with a row written by a transaction that
+// snapshot $2 (an earlier read's) could not see, plus the counters named by the parallel arrays
+// $3 scope, $4 key, $5 environment, $6 period and $7 period start (unix seconds), plus every
+// counter (of a period ending after $1) of the series named by the parallel arrays $8 scope,
+// $9 key, $10 environment and $11 period: those a cap started watching since that read.
 inline constexpr char kChangedCounterTotals[] = R"sql(
-  WITH wanted AS (
-    SELECT scope, key, environment, period, period_start FROM spend_counters
-    WHERE period_start >= $1::timestamptz
-      AND NOT pg_visible_in_snapshot(changed_xid, $2::pg_snapshot)
+  WITH watched AS (
+    SELECT DISTINCT scope, key, environment, period FROM budgets
+    UNION
+    SELECT 'org', '*', e, p FROM unnest(ARRAY['production', 'staging', 'eval']) AS e,
+                                unnest(ARRAY['daily', 'monthly']) AS p
+  ), fresh AS (
+    SELECT scope, key, environment, period
+    FROM unnest($8::text[], $9::text[], $10::text[], $11::text[])
+         AS n(scope, key, environment, period)
+  ), wanted AS (
+    SELECT w.scope, w.key, w.environment, w.period, c.period_start
+    FROM watched w CROSS JOIN LATERAL (
+      SELECT c.period_start FROM spend_counters c
+      WHERE c.scope = w.scope AND c.key = w.key AND c.environment = w.environment
+        AND c.period = w.period
+        AND c.period_start >= date_trunc(CASE w.period WHEN 'daily' THEN 'day' ELSE 'month' END,
+                                         $1::timestamptz, 'UTC')
+        AND NOT pg_visible_in_snapshot(c.changed_xid, $2::pg_snapshot)) c
     UNION
     SELECT scope, key, environment, period, to_timestamp(start_unix)
     FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
          AS k(scope, key, environment, period, start_unix)
+    UNION
+    SELECT f.scope, f.key, f.environment, f.period, c.period_start
+    FROM fresh f CROSS JOIN LATERAL (
+      SELECT c.period_start FROM spend_counters c
+      WHERE c.scope = f.scope AND c.key = f.key AND c.environment = f.environment
+        AND c.period = f.period
+        AND c.period_start >= date_trunc(CASE f.period WHEN 'daily' THEN 'day' ELSE 'month' END,
+                                         $1::timestamptz, 'UTC')) c
   )
-  SELECT c.scope, c.key, c.environment, c.period, extract(epoch FROM c.period_start)::bigint,
-         GREATEST(sum(c.spent_nano_usd), 0)::bigint
-  FROM spend_counters c JOIN wanted w USING (scope, key, environment, period, period_start)
-  WHERE c.period_start >= $1::timestamptz
-  GROUP BY c.scope, c.key, c.environment, c.period, c.period_start
+  SELECT w.scope, w.key, w.environment, w.period, extract(epoch FROM w.period_start)::bigint,
+         GREATEST(s.spent, 0)::bigint
+  FROM wanted w CROSS JOIN LATERAL (
+    SELECT sum(c.spent_nano_usd) AS spent FROM spend_counters c
+    WHERE c.scope = w.scope AND c.key = w.key AND c.environment = w.environment
+      AND c.period = w.period AND c.period_start = w.period_start) s
+  WHERE s.spent IS NOT NULL
+)sql";
+
+// Rows of periods no replica reads any more ($1: daily periods starting before it, $2: monthly
+// ones), at most $3 per call. SKIP LOCKED: a writer holding a row (a late event) is never
+// waited on, so this can neither stall nor deadlock a writer; the row goes next time.
+inline constexpr char kPruneCounters[] = R"sql(
+  DELETE FROM spend_counters WHERE ctid = ANY (ARRAY(
+    SELECT ctid FROM spend_counters
+    WHERE period_start < GREATEST($1::timestamptz, $2::timestamptz)
+      AND ((period = 'daily' AND period_start < $1::timestamptz)
+           OR (period = 'monthly' AND period_start < $2::timestamptz))
+    LIMIT $3 FOR UPDATE SKIP LOCKED))
 )sql";
 
 // A read's own snapshot (repeatable read: the one its rows come from), as text

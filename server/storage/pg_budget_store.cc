@@ -122,10 +122,11 @@ absl::StatusOr<std::vector<Cap>> PgBudgetStore::LoadCaps() {
 }
 
 absl::Status PgBudgetStore::PutCap(const Cap& cap, const std::string& changed_by,
-                                   absl::Time now) {
+                                   absl::Time /*now*/) {
   STEPLEDGER_WITH_CONN("put budget", {
+    // No table lock and no recount of the ledger: writers count every key (migration 0013), so
+    // the cap's counters exist whether or not a cap watched them before. A few row writes.
     pqxx::work txn((*conn)->pg);
-    txn.exec(queries::kLockCounters);
     pqxx::result before = txn.exec_params(queries::kSelectCapJson, cap.id);
     const std::string scope(domain::budget::ToString(cap.scope));
     const std::string env(domain::ToString(cap.environment));
@@ -138,9 +139,6 @@ absl::Status PgBudgetStore::PutCap(const Cap& cap, const std::string& changed_by
     const std::string before_json = created ? "" : before[0][0].as<std::string>();
     txn.exec_params(queries::kInsertAudit, cap.id, created ? "create" : "update", changed_by,
                     created ? nullptr : before_json.c_str(), after[0].as<std::string>());
-    txn.exec_params(queries::kBackfillCounters, scope, cap.key, env, PgTimestamp(now));
-    // A cap that moved to the other period leaves its old period's counters unwatched.
-    txn.exec_params(queries::kDropOrphanCounters, scope, cap.key, env);
     txn.commit();
     return absl::OkStatus();
   })
@@ -148,15 +146,13 @@ absl::Status PgBudgetStore::PutCap(const Cap& cap, const std::string& changed_by
 
 absl::Status PgBudgetStore::DeleteCap(const std::string& cap_id, const std::string& changed_by) {
   STEPLEDGER_WITH_CONN("delete budget", {
+    // The key's counters stay: writers keep counting it, and a cap added later reads them.
     pqxx::work txn((*conn)->pg);
-    txn.exec(queries::kLockCounters);
     pqxx::result before = txn.exec_params(queries::kSelectCapJson, cap_id);
     if (before.empty()) return absl::NotFoundError(absl::StrCat("cap_id: no cap \"", cap_id, "\""));
-    pqxx::row deleted = txn.exec_params1(queries::kDeleteCap, cap_id);
+    txn.exec_params1(queries::kDeleteCap, cap_id);
     txn.exec_params(queries::kInsertAudit, cap_id, "delete", changed_by,
                     before[0][0].as<std::string>(), nullptr);
-    txn.exec_params(queries::kDropOrphanCounters, deleted[0].as<std::string>(),
-                    deleted[1].as<std::string>(), deleted[2].as<std::string>());
     txn.commit();
     return absl::OkStatus();
   })
@@ -213,9 +209,21 @@ pqxx::result ReadChangedCounterTotals(pqxx::transaction_base& txn, absl::Time si
     periods.emplace_back(domain::budget::ToString(k.period));
     starts.push_back(absl::StrCat(absl::ToUnixSeconds(k.period_start)));
   }
+  std::vector<std::string> new_scopes;
+  std::vector<std::string> new_keys;
+  std::vector<std::string> new_environments;
+  std::vector<std::string> new_periods;
+  for (const domain::budget::CounterSeries& n : changed.new_series) {
+    new_scopes.emplace_back(domain::budget::ToString(n.scope));
+    new_keys.push_back(n.key);
+    new_environments.emplace_back(domain::ToString(n.environment));
+    new_periods.emplace_back(domain::budget::ToString(n.period));
+  }
   return txn.exec_params(queries::kChangedCounterTotals, PgTimestamp(since), changed.since_mark,
                          PgTextArray(scopes), PgTextArray(keys), PgTextArray(environments),
-                         PgTextArray(periods), PgTextArray(starts));
+                         PgTextArray(periods), PgTextArray(starts), PgTextArray(new_scopes),
+                         PgTextArray(new_keys), PgTextArray(new_environments),
+                         PgTextArray(new_periods));
 }
 
 }  // namespace
@@ -245,6 +253,17 @@ absl::StatusOr<domain::budget::CounterTotalsRead> PgBudgetStore::ReadCounterTota
       read.rows.push_back(std::move(t));
     }
     return read;
+  })
+}
+
+absl::StatusOr<int64_t> PgBudgetStore::PruneCounters(absl::Time daily_before,
+                                                     absl::Time monthly_before, int64_t limit) {
+  STEPLEDGER_WITH_CONN("prune counters", {
+    pqxx::work txn((*conn)->pg);
+    const pqxx::result deleted = txn.exec_params(
+        queries::kPruneCounters, PgTimestamp(daily_before), PgTimestamp(monthly_before), limit);
+    txn.commit();
+    return static_cast<int64_t>(deleted.affected_rows());
   })
 }
 

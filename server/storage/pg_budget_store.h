@@ -28,8 +28,8 @@ class PgBudgetStore final : public domain::budget::BudgetRepository {
 
   absl::StatusOr<std::vector<domain::budget::Cap>> LoadCaps() override;
   absl::StatusOr<int64_t> CapsVersion() override;
-  // Inserts or replaces the cap, audits the change and back-fills its counters from the
-  // ledger (current day and month) when nothing counted them yet, in one transaction.
+  // Inserts or replaces the cap and audits the change, in one transaction that takes no lock a
+  // writer needs (its counters need no back-fill: writers count every key).
   // REQUIRES: the cap passed ValidateCap().
   absl::Status PutCap(const domain::budget::Cap& cap, const std::string& changed_by,
                       absl::Time now) override;
@@ -42,11 +42,14 @@ class PgBudgetStore final : public domain::budget::BudgetRepository {
   absl::StatusOr<domain::budget::AcknowledgementsRead> LoadAcknowledgements(
       const std::string* since_mark) override;
 
-  // Totals over every owner of the counters whose period starts at or after `since`; with
-  // `changed`, only those with a row whose changed_xid is not visible in the mark, and the
-  // named ones. The mark returned is the read's snapshot, as text (migrations/0011).
+  // Totals over every owner of the watched counters (and the org's) of periods that end after
+  // `since`, one index probe per watched series; with `changed`, only those with a row whose
+  // changed_xid is not visible in the mark, the named ones and the new series' in full. The
+  // mark returned is the read's snapshot, as text (migrations/0011).
   absl::StatusOr<domain::budget::CounterTotalsRead> ReadCounterTotals(
       absl::Time since, const domain::budget::ChangedCounters* changed) override;
+  absl::StatusOr<int64_t> PruneCounters(absl::Time daily_before, absl::Time monthly_before,
+                                        int64_t limit) override;
 
  private:
   struct Connection;

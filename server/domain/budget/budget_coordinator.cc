@@ -5,26 +5,27 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/time/civil_time.h"
 #include "server/domain/budget/period.h"
 
 namespace stepledger::domain::budget {
 namespace {
 
 bool SameCap(const Cap& a, const Cap& b) {
-  return a.id == b.id && a.scope == b.scope && a.key == b.key &&
-         a.environment == b.environment && a.period == b.period &&
-         a.limit_nano_usd == b.limit_nano_usd && a.action == b.action &&
+  return a.id == b.id && a.scope == b.scope && a.key == b.key && a.environment == b.environment &&
+         a.period == b.period && a.limit_nano_usd == b.limit_nano_usd && a.action == b.action &&
          a.alert_threshold_bps == b.alert_threshold_bps && a.owner == b.owner &&
          a.signed_off_by == b.signed_off_by && a.shadow == b.shadow;
 }
 
-// Counters of the current and the previous month are kept (late events land in the previous
-// month's counters for a while after it ends).
-absl::Time CountersSince(absl::Time now) {
-  const absl::CivilMonth month = absl::ToCivilMonth(now, absl::UTCTimeZone());
-  return absl::FromCivil(month - 1, absl::UTCTimeZone());
-}
+// Counters of periods that ended less than this long ago are still read and kept: a check
+// only reads the current periods', but a late event may still charge yesterday's for a while.
+constexpr absl::Duration kLateEventGrace = absl::Hours(24);
+// How often a replica deletes stored counter rows of periods no longer read, and how many rows
+// at most per refresh (a larger backlog is worked off one refresh at a time).
+constexpr absl::Duration kCounterPruneInterval = absl::Hours(1);
+constexpr int64_t kCounterPruneBatch = 10'000;
+
+absl::Time CountersSince(absl::Time now) { return now - kLateEventGrace; }
 
 // The counters whose local totals differ between two exports (rows in any order), i.e.
 // those this replica charged or released in between.
@@ -72,9 +73,9 @@ absl::Status BudgetCoordinator::Refresh() {
   // and an incremental read would never return it again.
   absl::StatusOr<AcknowledgementsRead> acks =
       repository_.LoadAcknowledgements(acks_mark_.has_value() ? &*acks_mark_ : nullptr);
-  bool caps_changed = false;
+  std::vector<CounterSeries> new_series;
   absl::Status synced = acks.status();
-  if (synced.ok()) synced = SyncCaps(caps_changed);
+  if (synced.ok()) synced = SyncCaps(new_series);
   if (!synced.ok()) {
     // See SyncCounters: the database may not be the same one, so read everything next time.
     counters_mark_.reset();
@@ -83,15 +84,31 @@ absl::Status BudgetCoordinator::Refresh() {
   }
   ApplyAcknowledgements(std::move(acks->acks));
   acks_mark_ = std::move(acks->next_mark);
-  // A cap change can drop counter rows (a key no cap watches any more) or back-fill new ones;
-  // a deletion leaves no change mark behind, so such a refresh reads every counter.
-  if (absl::Status s = SyncCounters(caps_changed); !s.ok()) return s;
-  engine_.ExpireReservations(clock_.Now());
+  // Counters of a newly watched series may have rows of any age (writers count every key), so
+  // the read takes those series in full; nothing else about a cap change concerns counters.
+  if (absl::Status s = SyncCounters(/*read_in_full=*/false, std::move(new_series)); !s.ok()) {
+    return s;
+  }
+  const absl::Time now = clock_.Now();
+  engine_.ExpireReservations(now);
+  engine_.PruneClosedPeriods(CountersSince(now));
+  PruneStoredCounters(now);
   if (observer_ != nullptr) observer_->OnRefresh(engine_);
   return absl::OkStatus();
 }
 
-absl::Status BudgetCoordinator::SyncCaps(bool& caps_changed) {
+void BudgetCoordinator::PruneStoredCounters(absl::Time now) {
+  if (now < next_counter_prune_) return;
+  // Rows of periods that ended before the grace began are read by no replica any more.
+  const absl::Time since = CountersSince(now);
+  absl::StatusOr<int64_t> pruned = repository_.PruneCounters(
+      PeriodStart(Period::kDaily, since), PeriodStart(Period::kMonthly, since), kCounterPruneBatch);
+  // A full batch: more is left, prune again on the next refresh. A failure: try again later.
+  next_counter_prune_ =
+      pruned.ok() && *pruned >= kCounterPruneBatch ? now : now + kCounterPruneInterval;
+}
+
+absl::Status BudgetCoordinator::SyncCaps(std::vector<CounterSeries>& new_series) {
   // The version first: a change committed after this read has a newer version, so the next
   // refresh reads it even if the caps read below already saw it.
   absl::StatusOr<int64_t> version = repository_.CapsVersion();
@@ -110,17 +127,19 @@ absl::Status BudgetCoordinator::SyncCaps(bool& caps_changed) {
     const bool unchanged = it != not_stored.end() && SameCap(*it->second, cap);
     if (it != not_stored.end()) not_stored.erase(it);
     if (unchanged) continue;
+    const CounterSeries series = SeriesOf(cap);
     // A row the engine refuses (edited by hand, say) must not stop every other cap from being
     // enforced: it is skipped and counted, and PutBudget never writes such a row.
     if (absl::StatusOr<Cap> r = engine_.UpsertCap(std::move(cap)); !r.ok()) {
       ++invalid_caps_skipped_;
+      continue;
     }
+    new_series.push_back(series);
   }
   for (const auto& [id, cap] : not_stored) {
     engine_.DeleteCap(std::string_view(id.data(), id.size())).IgnoreError();  // deleted elsewhere
   }
   synced_caps_version_ = *version;
-  caps_changed = true;
   return absl::OkStatus();
 }
 
@@ -135,7 +154,8 @@ void BudgetCoordinator::ApplyAcknowledgements(std::vector<Acknowledgement> store
   }
 }
 
-absl::Status BudgetCoordinator::SyncCounters(bool read_in_full) {
+absl::Status BudgetCoordinator::SyncCounters(bool read_in_full,
+                                             std::vector<CounterSeries> new_series) {
   // Baseline first: whatever this replica recorded locally before the read is in the totals.
   std::vector<CounterTotals> baseline = engine_.ExportLocalCounters();
   const absl::Time now = clock_.Now();
@@ -154,6 +174,7 @@ absl::Status BudgetCoordinator::SyncCounters(bool read_in_full) {
   if (!read_in_full) {
     changed.since_mark = *counters_mark_;
     changed.keys = MovedLocalCounters(counters_baseline_, baseline);
+    changed.new_series = std::move(new_series);
   }
   absl::StatusOr<CounterTotalsRead> read =
       repository_.ReadCounterTotals(CountersSince(now), read_in_full ? nullptr : &changed);
@@ -199,10 +220,13 @@ absl::StatusOr<Cap> BudgetCoordinator::PutCap(Cap cap, const std::string& change
   if (absl::Status s = ValidateCap(cap); !s.ok()) return s;
   if (absl::Status s = repository_.PutCap(cap, changed_by, clock_.Now()); !s.ok()) return s;
   absl::StatusOr<Cap> stored = engine_.UpsertCap(cap);
-  // The back-filled counters are visible after the next refresh; do one now so a check right
-  // after PutBudget sees the period's spend. (In full: a cap change may also have dropped rows.)
+  if (!stored.ok()) return stored;
+  // The cap's counters are in storage already (writers count every key); read them now, with
+  // the counters changed since the last refresh, so a check right after PutBudget sees the
+  // period's spend. One indexed read per series: milliseconds, and no lock a writer needs. A
+  // failed read leaves the next refresh to read everything (SyncCounters).
   absl::MutexLock lock(&refresh_mu_);
-  SyncCounters(/*read_in_full=*/true).IgnoreError();
+  SyncCounters(/*read_in_full=*/false, {SeriesOf(*stored)}).IgnoreError();
   return stored;
 }
 
@@ -223,7 +247,8 @@ absl::StatusOr<Acknowledgement> BudgetCoordinator::Acknowledge(const std::string
   if (!engine_.GetCap(cap_id).has_value()) {
     return absl::NotFoundError(absl::StrCat("cap_id: no cap \"", cap_id, "\""));
   }
-  if (principal.empty()) return absl::InvalidArgumentError("principal: who acknowledges is required");
+  if (principal.empty())
+    return absl::InvalidArgumentError("principal: who acknowledges is required");
   if (reason.empty()) return absl::InvalidArgumentError("reason: why is required");
   if (extra_headroom <= 0 || extra_headroom > kMaxLimitNanoUsd) {
     return absl::InvalidArgumentError("extra_headroom_nano_usd: must be positive and at most $1e9");

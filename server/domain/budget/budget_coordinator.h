@@ -9,9 +9,14 @@
 //     and the shared counters. Counters are read as totals over every writer of every replica
 //     (this one's included) and this replica's local counts since the read began are kept on
 //     top, so a check sees its own commits at once and everyone's within one refresh.
-//     Counters are read in full at start, after a cap change, after a failed refresh and every
-//     full_counter_read_interval; in between only those with a row changed since the last read
-//     and those this replica charged since (see SyncCounters). Acknowledgements are read in full
+//     Only the counters of series some cap watches are read (and the org's), never those of
+//     the other keys writers count. They are read in full at start, after a failed refresh and
+//     every full_counter_read_interval; in between only those with a row changed since the
+//     last read, those this replica charged since, and every counter of a series a cap started
+//     watching since (see SyncCounters). A cap change (PutCap, or one synced from another
+//     replica) therefore costs one indexed read of its series, never a recount, and takes no
+//     lock a writer needs. Counters of periods that ended more than a day ago are pruned, in
+//     the engine on every refresh and in storage every hour. Acknowledgements are read in full
 //     at start and after a failed refresh, otherwise only those stored since the last read, and
 //     always before the caps (see Refresh).
 //
@@ -89,18 +94,21 @@ class BudgetCoordinator final : public ingest::CommitObserver {
   static std::string ReservationKey(std::string_view run_id, std::string_view step_id);
 
  private:
-  // Sets caps_changed when the caps were re-read.
-  absl::Status SyncCaps(bool& caps_changed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
+  // Appends to new_series the series of the caps it added or changed in the engine.
+  absl::Status SyncCaps(std::vector<CounterSeries>& new_series)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
   // Loads into the engine the stored acknowledgements it does not know yet.
   void ApplyAcknowledgements(std::vector<Acknowledgement> stored)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
-  absl::Status SyncCounters(bool read_in_full) ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
+  // new_series: series to read in full (ignored when the whole read is).
+  absl::Status SyncCounters(bool read_in_full, std::vector<CounterSeries> new_series)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
+  void PruneStoredCounters(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
 
   BudgetEngine& engine_;
   BudgetRepository& repository_;
   const Clock& clock_;
   BudgetObserver* const observer_;
-  std::atomic<uint64_t> ack_sequence_{0};
   std::atomic<int64_t> invalid_caps_skipped_{0};
   const absl::Duration full_counter_read_interval_;
   // Refreshes run one at a time; the caps version of the last cap sync (-1: none yet).
@@ -111,6 +119,7 @@ class BudgetCoordinator final : public ingest::CommitObserver {
   std::optional<std::string> counters_mark_ ABSL_GUARDED_BY(refresh_mu_);
   std::vector<CounterTotals> counters_baseline_ ABSL_GUARDED_BY(refresh_mu_);
   absl::Time next_full_counter_read_ ABSL_GUARDED_BY(refresh_mu_) = absl::InfinitePast();
+  absl::Time next_counter_prune_ ABSL_GUARDED_BY(refresh_mu_) = absl::InfinitePast();
   // The mark of the last acknowledgements read (nullopt: read them all next).
   std::optional<std::string> acks_mark_ ABSL_GUARDED_BY(refresh_mu_);
 };

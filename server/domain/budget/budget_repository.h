@@ -15,6 +15,20 @@
 
 namespace stepledger::domain::budget {
 
+// The counters of one (scope, key, environment, period), in every period: what a cap watches.
+struct CounterSeries {
+  Scope scope = Scope::kUnspecified;
+  std::string key;
+  Environment environment = Environment::kUnspecified;
+  Period period = Period::kUnspecified;
+
+  friend bool operator==(const CounterSeries&, const CounterSeries&) = default;
+};
+
+inline CounterSeries SeriesOf(const Cap& cap) {
+  return {cap.scope, cap.key, cap.environment, cap.period};
+}
+
 // Narrows a counter read to what may have changed since an earlier one.
 struct ChangedCounters {
   // The `next_mark` of the earlier read (opaque to the caller): the counters to read are those
@@ -22,6 +36,9 @@ struct ChangedCounters {
   std::string since_mark;
   // Counters to read whatever their rows' writers.
   std::vector<CounterKey> keys;
+  // Series to read in full whatever their rows' writers: those a cap started watching since
+  // the earlier read (their rows were not read then, however old they are).
+  std::vector<CounterSeries> new_series;
 };
 
 struct CounterTotalsRead {
@@ -45,7 +62,8 @@ class BudgetRepository {
   // A number that changes whenever any cap changes, read before LoadCaps(): equal numbers mean
   // the caps are the same and need not be read again. -1: not tracked (always re-read).
   virtual absl::StatusOr<int64_t> CapsVersion() { return -1; }
-  // Audited; back-fills the cap's counters from the ledger when nothing counted them yet.
+  // Audited. Writes the cap only: writers count every key's spend whether or not a cap watches
+  // it, so a new cap's counters are already there (ReadCounterTotals reads them).
   virtual absl::Status PutCap(const Cap& cap, const std::string& changed_by, absl::Time now) = 0;
   virtual absl::Status DeleteCap(const std::string& cap_id, const std::string& changed_by) = 0;
   virtual absl::Status InsertAcknowledgement(const Acknowledgement& ack) = 0;
@@ -53,12 +71,22 @@ class BudgetRepository {
   // which returned *since_mark could not see.
   virtual absl::StatusOr<AcknowledgementsRead> LoadAcknowledgements(
       const std::string* since_mark) = 0;
-  // Committed spend per counter (period starting at or after `since`) summed over every writer
-  // of every replica. `changed` null: every such counter. Otherwise only the counters with a
-  // row changed since the read that returned `changed->since_mark`, and those named in
-  // `changed->keys`.
+  // Committed spend per counter of a period that ends after `since`, summed over every writer
+  // of every replica, for the series some stored cap watches and the org's (never for the
+  // other keys, however many have spend: the read's cost follows the caps). `changed` null:
+  // every such counter. Otherwise only the counters with a row changed since the read that
+  // returned `changed->since_mark`, those named in `changed->keys`, and every counter of the
+  // series in `changed->new_series`.
   virtual absl::StatusOr<CounterTotalsRead> ReadCounterTotals(absl::Time since,
                                                               const ChangedCounters* changed) = 0;
+  // Deletes stored counter rows of daily periods that started before `daily_before` and of
+  // monthly periods that started before `monthly_before`, at most `limit` of them, skipping
+  // rows a writer holds (it never waits on one). Returns how many; fewer than `limit` means
+  // none is left. Any replica may run it at any time.
+  virtual absl::StatusOr<int64_t> PruneCounters(absl::Time daily_before, absl::Time monthly_before,
+                                                int64_t limit) {
+    return 0;
+  }
 };
 
 }  // namespace stepledger::domain::budget

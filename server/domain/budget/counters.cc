@@ -14,8 +14,20 @@ int CounterTable::Prune(absl::Time ended_by) {
   int removed = 0;
   for (auto it = map_.begin(); it != map_.end();) {
     const CounterKey& key = it->first;
-    if (it->second->open_reservations == 0 &&
-        PeriodEnd(key.period, key.period_start) <= ended_by) {
+    if (it->second->open_reservations == 0 && PeriodEnd(key.period, key.period_start) <= ended_by) {
+      map_.erase(it++);
+      ++removed;
+    } else {
+      ++it;
+    }
+  }
+  return removed;
+}
+
+int CounterTable::EraseKey(Scope scope, std::string_view key) {
+  int removed = 0;
+  for (auto it = map_.begin(); it != map_.end();) {
+    if (it->first.scope == scope && it->first.key == key && it->second->open_reservations == 0) {
       map_.erase(it++);
       ++removed;
     } else {

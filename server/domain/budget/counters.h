@@ -9,8 +9,8 @@
 // except this one. Local spend is therefore never double counted: it is never in `others_*`.
 //
 // Thread safety: none; the engine's mutex serialises access.
-// Ownership: the table owns its counters; a Counter* stays valid until Prune() removes it, which
-// it never does while open_reservations > 0 (reservations hold Counter*).
+// Ownership: the table owns its counters; a Counter* stays valid until Prune() or EraseKey()
+// removes it, which they never do while open_reservations > 0 (reservations hold Counter*).
 #ifndef STEPLEDGER_SERVER_DOMAIN_BUDGET_COUNTERS_H_
 #define STEPLEDGER_SERVER_DOMAIN_BUDGET_COUNTERS_H_
 
@@ -50,9 +50,7 @@ struct CounterKeyRef {
   static CounterKeyRef Of(const CounterKey& k) {
     return {k.scope, k.key, k.environment, k.period, k.period_start};
   }
-  CounterKey ToKey() const {
-    return {scope, std::string(key), environment, period, period_start};
-  }
+  CounterKey ToKey() const { return {scope, std::string(key), environment, period, period_start}; }
   friend bool operator==(const CounterKeyRef&, const CounterKeyRef&) = default;
 };
 
@@ -101,6 +99,9 @@ class CounterTable {
   // Removes counters of periods that ended at or before `ended_by` and hold no reservation.
   // Returns how many were removed.
   int Prune(absl::Time ended_by);
+  // Removes every counter of (scope, key), of any environment and period, that holds no
+  // reservation. Returns how many. Walks the table: the caller (a cap deletion) is rare.
+  int EraseKey(Scope scope, std::string_view key);
 
   size_t size() const { return map_.size(); }
 

@@ -8,13 +8,20 @@
 // tenant) plus the org cap "*", restricted to the check's environment. Caps are indexed by
 // (scope, key), so a check touches only its own caps, however many exist.
 //
-// Counters: RecordSpend charges a committed step to its feature, team, tenant and org counters
-// for both period kinds of the period the step occurred in (counters.h). A counter exists for
-// every key that has spend, whether or not a cap watches it, so a cap added mid-period sees the
-// spend counted since start-up (plus whatever storage loaded with LoadCounter).
+// Counters: RecordSpend charges a committed step to the counters of its feature, team and
+// tenant that some cap watches (any cap on the key, whatever its environment or period) and to
+// the org's, which always exist, for both period kinds of the period the step occurred in
+// (counters.h). Keys no cap watches get no counter: memory, ExportLocalCounters and a snapshot's
+// cost depend on the number of caps, never on the number of tenants (or features, teams) ever
+// seen. Every key's spend is in PostgreSQL (writers count every key), so a cap added for a new
+// key starts with no counter and the refresh reads the key's counters from storage, all
+// replicas' committed spend together, as other replicas' spend (ApplyFullSnapshot with no own
+// part yet); this replica's later commits are its own part from then on. When the last cap on
+// a key goes, its counters go with it (unless a reservation still holds one).
 //
 // Reservations (reservations.h): a check with reserve=true that is not REQUIRE_ACK holds its
-// estimate on all 8 counters of its tags until RecordSpend settles it by step_id or the TTL
+// estimate on the counters of its tags (those of watched keys and the org's, 2 periods each:
+// at most 8) until RecordSpend settles it by step_id or the TTL
 // (default 10 min) passes and ExpireReservations() releases it. A second reserving check for a
 // step_id with an open reservation replaces it (a retried check never holds twice). Expired
 // reservations keep holding until the next ExpireReservations(), which errs on the safe side;
@@ -24,13 +31,11 @@
 //   Each replica commits, in the transaction that stores a batch of steps, the batch's deltas
 //   to its own rows of a shared counters table (one row per replica and counter, so replicas
 //   never contend on a hot row such as the org counter), and every refresh interval R (default
-//   1 s) writes its reserved totals (ExportLocalCounters) and reads the sums of every other
-//   replica's rows into ApplySharedSnapshot(). Own spend lives in Counter::local_*, other
-//   replicas' in Counter::others_*, replaced wholesale by each snapshot: no spend is ever in
-//   both, so nothing is double counted, however snapshots and commits interleave.
-//   (A table that sums all replicas, this one included, works too: ApplyFullSnapshot()
-//   subtracts this replica's own totals taken just before the read, and can only over-count,
-//   by own commits made during the read, until the next refresh.)
+//   1 s) reads the sums of every replica's rows into ApplyFullSnapshot(), which subtracts this
+//   replica's own totals taken just before the read (ExportLocalCounters). Own spend lives in
+//   Counter::local_*, other replicas' in Counter::others_*, replaced by each snapshot for the
+//   counters it names: the snapshot can only over-count, by own commits made during the read,
+//   until the next refresh.
 //   Staleness: a check sees this replica's commits and reservations at once, and other
 //   replicas' as of at most S = R + one refresh round trip (the snapshot's as_of).
 //   Overshoot: committed spend on a REQUIRE_ACK cap can exceed limit + acknowledged headroom by
@@ -50,10 +55,10 @@
 // RecordSpend and the rest take it exclusive. The critical sections are a few hash lookups
 // (sub-microsecond), and a reserving check must see and update all its counters atomically
 // (including the org counter every check touches), so sharding would add lock-ordering
-// without removing the hot spot. A refresh's snapshot (ApplySharedSnapshot, ApplyFullSnapshot)
-// compares its rows under the shared lock and takes the exclusive lock only for the rows that
-// changed, so re-reading 10,000 unchanged rows every second does not stop checks.
-// Time: the engine never reads time except through the Clock it is handed.
+// without removing the hot spot. A refresh's snapshot (ApplyFullSnapshot) compares its rows under
+// the shared lock and takes the exclusive lock only for the rows that changed, so re-reading 10,000
+// unchanged rows every second does not stop checks. Time: the engine never reads time except
+// through the Clock it is handed.
 #ifndef STEPLEDGER_SERVER_DOMAIN_BUDGET_ENGINE_H_
 #define STEPLEDGER_SERVER_DOMAIN_BUDGET_ENGINE_H_
 
@@ -96,18 +101,17 @@ struct CounterTotals {
   NanoUsd reserved = 0;
 };
 
-// The other replicas' absolute totals (sum over every replica but this one), as of one read of
-// the shared counters table. Rows are authoritative for the counters they name; counters not
-// named keep their last values (storage sends every row of the open periods).
+// Totals over every replica, as of one read of the shared counters table. Rows are
+// authoritative for the counters they name; counters not named keep their last values.
 struct SharedSnapshot {
   absl::Time as_of;
   std::vector<CounterTotals> rows;
 };
 
 enum class SpendOutcome {
-  kCounted,             // Charged; the step had no open reservation.
-  kCountedAndSettled,   // Charged, and its reservation released.
-  kDuplicateSettle,     // Its reservation was already settled: ignored, nothing charged.
+  kCounted,            // Charged; the step had no open reservation.
+  kCountedAndSettled,  // Charged, and its reservation released.
+  kDuplicateSettle,    // Its reservation was already settled: ignored, nothing charged.
 };
 
 struct EngineStats {
@@ -141,7 +145,7 @@ class BudgetEngine {
   // Returns the cap as stored.
   absl::StatusOr<Cap> UpsertCap(Cap cap);
   absl::Status DeleteCap(std::string_view cap_id);  // NotFound when absent.
-  std::vector<Cap> ListCaps() const;                 // Sorted by id.
+  std::vector<Cap> ListCaps() const;                // Sorted by id.
   std::optional<Cap> GetCap(std::string_view cap_id) const;
   // Every cap, unordered, sharing the engine's immutable caps (no copies): for the refresh,
   // which compares 10,000 stored caps with these every second.
@@ -167,37 +171,30 @@ class BudgetEngine {
   // Releases reservations whose TTL has passed; returns how many (also in Stats()).
   int ExpireReservations(absl::Time now);
 
-  // --- Acknowledgements ---
-  // Records an acknowledgement made now (per the Clock). NotFound for an unknown cap;
-  // InvalidArgument naming principal, reason, extra_headroom or expires_at.
-  absl::StatusOr<Acknowledgement> Acknowledge(std::string_view cap_id,
-                                              std::string_view principal,
-                                              std::string_view reason, NanoUsd extra_headroom,
-                                              absl::Time expires_at);
-  // Recovery / refresh from storage; replaces an acknowledgement with the same id.
+  // --- Acknowledgements (made and validated by BudgetCoordinator::Acknowledge) ---
+  // A new acknowledgement, or one read back from storage; replaces one with the same id.
   absl::Status LoadAcknowledgement(Acknowledgement ack);
   // The audit trail of one cap, oldest first; an empty cap_id lists every acknowledgement.
   std::vector<Acknowledgement> ListAcknowledgements(std::string_view cap_id) const;
 
   // --- Recovery and replication ---
-  // Sets this replica's own committed spend for a counter (start-up, from PostgreSQL).
-  absl::Status LoadCounter(const CounterKey& key, NanoUsd spent);
-  // Replaces the other replicas' totals. Aborted (and nothing applied) when as_of is older than
-  // the last applied snapshot's: a slow refresh must not roll counters back.
-  absl::Status ApplySharedSnapshot(const SharedSnapshot& snapshot);
-  // The same refresh for a shared table that does not split rows by replica: `totals` sums
-  // every replica, this one included, and `local_baseline` is ExportLocalCounters() taken just
-  // before the totals were read. Other replicas' part is totals - baseline (never negative).
+  // Sets the other replicas' part of the counters `totals` names: `totals` sums every replica,
+  // this one included, and `local_baseline` is ExportLocalCounters() taken just before the
+  // totals were read. Other replicas' part is totals - baseline (never negative). Rows of keys
+  // no cap watches (other than the org's) are ignored: they create no counter. Aborted (and
+  // nothing applied) when as_of is older than the last applied snapshot's: a slow refresh must
+  // not roll counters back.
   // Since this replica charges a step only after its transaction commits, everything in the
   // baseline is in the totals, so nothing is missed; own commits made during the read are in
   // both until the next refresh, which errs on the safe side (over-counts, never under).
   absl::Status ApplyFullSnapshot(const SharedSnapshot& totals,
-                                 absl::Span<const CounterTotals> local_baseline);
-  // This replica's own non-zero totals, for storage to write its reserved amounts (and as the
-  // baseline of ApplyFullSnapshot).
+                                 absl::Span<const CounterTotals> local_baseline)
+      ABSL_LOCKS_EXCLUDED(mu_, apply_mu_);
+  // This replica's own non-zero totals (the baseline of ApplyFullSnapshot): one per counter of
+  // a watched key, so its size is bounded by the caps.
   std::vector<CounterTotals> ExportLocalCounters() const;
   // Drops counters of periods that ended at or before `ended_by` (keep a grace period for late
-  // events, e.g. now - 1 day). Returns how many.
+  // events: the coordinator passes now - 1 day on every refresh). Returns how many.
   int PruneClosedPeriods(absl::Time ended_by);
 
   EngineStats Stats() const;
@@ -243,18 +240,17 @@ class BudgetEngine {
   // counters_.FindOrCreate(key), remembered in `entry` (key's index entry, or nullptr when no
   // cap watches it). Every path that creates or finds a counter for writing goes through here;
   // callers that write several counters of one key look the entry up once.
-  Counter& CounterFor(const CounterKeyRef& key, KeyCaps* entry)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Shared by both snapshot flavours: validates, then sets others_* = row - baseline.
-  absl::Status ApplyOthers(const SharedSnapshot& snapshot,
-                           absl::Span<const CounterTotals> local_baseline)
-      ABSL_LOCKS_EXCLUDED(mu_, apply_mu_);
+  Counter& CounterFor(const CounterKeyRef& key, KeyCaps* entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether (scope, key) may have counters: some cap watches it, or it is the org.
+  bool Watched(Scope scope, std::string_view key) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Removes the counters of a key that lost its last cap (those no reservation holds).
+  void DropCountersOf(Scope scope, std::string_view key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Clock& clock_;
   const EngineOptions options_;
   const std::string instance_id_;
 
-  // Serialises ApplyOthers (taken before mu_): it compares rows under mu_ shared, then writes
+  // Serialises ApplyFullSnapshot (taken before mu_): it compares rows under mu_ shared, then writes
   // the differing ones under mu_ exclusive, and no other snapshot may write in between.
   absl::Mutex apply_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   mutable absl::Mutex mu_;
@@ -264,7 +260,6 @@ class BudgetEngine {
   ReservationBook reservations_ ABSL_GUARDED_BY(mu_);
   AcknowledgementBook acks_ ABSL_GUARDED_BY(mu_);
   std::optional<absl::Time> last_snapshot_as_of_ ABSL_GUARDED_BY(mu_);
-  uint64_t next_ack_seq_ ABSL_GUARDED_BY(mu_) = 1;
   int64_t reservations_made_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t reservations_settled_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t reservations_expired_ ABSL_GUARDED_BY(mu_) = 0;

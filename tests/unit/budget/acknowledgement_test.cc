@@ -1,7 +1,10 @@
 // Acknowledgements: turning REQUIRE_ACK into ALLOW/ALERT, headroom consumption, expiry, audit.
+// They are made through BudgetCoordinator::Acknowledge, as BudgetService makes them.
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/domain/budget/budget_coordinator.h"
 #include "server/domain/budget/engine.h"
+#include "tests/fakes/memory_budget_repository.h"
 #include "tests/unit/budget/engine_fixture.h"
 
 namespace stepledger::domain::budget {
@@ -19,12 +22,20 @@ class AcknowledgementTest : public EngineTest {
     Put(MakeCap("team", Scope::kTeam, 100 * kUsd));
     Spend(100 * kUsd);  // At the limit, not past it.
   }
+  absl::StatusOr<Acknowledgement> Acknowledge(const std::string& cap_id,
+                                              const std::string& principal,
+                                              const std::string& reason, NanoUsd headroom,
+                                              absl::Time expires_at) {
+    return coordinator_.Acknowledge(cap_id, principal, reason, headroom, expires_at);
+  }
   Acknowledgement Ack(NanoUsd headroom, absl::Duration ttl = absl::Hours(4)) {
-    auto ack = engine_.Acknowledge("team", "lead@example.com", "launch day", headroom,
-                                   clock_.Now() + ttl);
+    auto ack = Acknowledge("team", "lead@example.com", "launch day", headroom, clock_.Now() + ttl);
     EXPECT_TRUE(ack.ok()) << ack.status();
     return ack.value_or(Acknowledgement{});
   }
+
+  stepledger::testing::MemoryBudgetRepository repo_;
+  BudgetCoordinator coordinator_{engine_, repo_, clock_, /*observer=*/nullptr};
 };
 
 TEST_F(AcknowledgementTest, AckWithAmpleHeadroomTurnsRequireAckIntoAllow) {
@@ -93,17 +104,16 @@ TEST_F(AcknowledgementTest, RecordCarriesWhoWhyWhenAndAUniqueId) {
 
 TEST_F(AcknowledgementTest, InvalidAcknowledgementsAreRejectedNamingTheField) {
   const absl::Time later = clock_.Now() + absl::Hours(1);
-  EXPECT_EQ(engine_.Acknowledge("nope", "p", "r", kUsd, later).status().code(),
+  EXPECT_EQ(Acknowledge("nope", "p", "r", kUsd, later).status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_THAT(std::string(engine_.Acknowledge("team", "", "r", kUsd, later).status().message()),
+  EXPECT_THAT(std::string(Acknowledge("team", "", "r", kUsd, later).status().message()),
               StartsWith("principal"));
-  EXPECT_THAT(std::string(engine_.Acknowledge("team", "p", "", kUsd, later).status().message()),
+  EXPECT_THAT(std::string(Acknowledge("team", "p", "", kUsd, later).status().message()),
               StartsWith("reason"));
-  EXPECT_THAT(std::string(engine_.Acknowledge("team", "p", "r", 0, later).status().message()),
+  EXPECT_THAT(std::string(Acknowledge("team", "p", "r", 0, later).status().message()),
               StartsWith("extra_headroom"));
-  EXPECT_THAT(
-      std::string(engine_.Acknowledge("team", "p", "r", kUsd, clock_.Now()).status().message()),
-      StartsWith("expires_at"));
+  EXPECT_THAT(std::string(Acknowledge("team", "p", "r", kUsd, clock_.Now()).status().message()),
+              StartsWith("expires_at"));
 }
 
 TEST_F(AcknowledgementTest, LoadedAcknowledgementKeepsItsConsumption) {
@@ -126,7 +136,8 @@ TEST_F(AcknowledgementTest, LoadedAcknowledgementKeepsItsConsumption) {
 TEST_F(AcknowledgementTest, AlertOnlyCapIsNotChangedByAcknowledgement) {
   Cap feature = MakeCap("feature", Scope::kFeature, 100 * kUsd);
   Put(feature);
-  ASSERT_TRUE(engine_.Acknowledge("feature", "p", "r", kUsd, clock_.Now() + absl::Hours(1)).ok());
+  Spend(100 * kUsd);  // The feature's counter starts with its cap (storage has earlier spend).
+  ASSERT_TRUE(Acknowledge("feature", "p", "r", kUsd, clock_.Now() + absl::Hours(1)).ok());
   const CheckResult r = MustCheck(Req(10 * kUsd));
   EXPECT_EQ(StatusOf(r, "feature").decision, Decision::kAlert);
   EXPECT_EQ(StatusOf(r, "feature").remaining, 0);  // Spent 100 of 100; the ack adds nothing.

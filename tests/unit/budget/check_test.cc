@@ -8,11 +8,11 @@ namespace stepledger::domain::budget {
 namespace {
 
 using testing::EngineTest;
+using ::testing::HasSubstr;
 using testing::kUsd;
 using testing::MakeCap;
 using testing::ProdTags;
 using testing::Req;
-using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
 using CheckTest = EngineTest;
@@ -29,10 +29,9 @@ TEST_F(CheckTest, EachTierAppliesItsDefaultActionWhenPushedOverItsLimit) {
     Scope scope;
     Decision over;
   };
-  for (const Case& c : {Case{Scope::kFeature, Decision::kAlert},
-                        Case{Scope::kTeam, Decision::kRequireAck},
-                        Case{Scope::kTenant, Decision::kAlert},
-                        Case{Scope::kOrg, Decision::kRequireAck}}) {
+  for (const Case& c :
+       {Case{Scope::kFeature, Decision::kAlert}, Case{Scope::kTeam, Decision::kRequireAck},
+        Case{Scope::kTenant, Decision::kAlert}, Case{Scope::kOrg, Decision::kRequireAck}}) {
     SCOPED_TRACE(ToString(c.scope));
     BudgetEngine engine(clock_);
     ASSERT_TRUE(engine.UpsertCap(MakeCap("cap", c.scope, 100 * kUsd)).ok());
@@ -76,10 +75,10 @@ TEST_F(CheckTest, EstimatePushesCommittedSpendOver) {
 }
 
 TEST_F(CheckTest, StrongestDecisionWinsAndEveryCapReportsItsOwn) {
-  Put(MakeCap("feature", Scope::kFeature, 10 * kUsd));    // Over: alert-only -> ALERT.
-  Put(MakeCap("team", Scope::kTeam, 1'000 * kUsd));       // 2%: ALLOW.
-  Put(MakeCap("tenant", Scope::kTenant, 20 * kUsd));      // 100%: ALERT.
-  Put(MakeCap("org", Scope::kOrg, 15 * kUsd));            // Over: REQUIRE_ACK.
+  Put(MakeCap("feature", Scope::kFeature, 10 * kUsd));  // Over: alert-only -> ALERT.
+  Put(MakeCap("team", Scope::kTeam, 1'000 * kUsd));     // 2%: ALLOW.
+  Put(MakeCap("tenant", Scope::kTenant, 20 * kUsd));    // 100%: ALERT.
+  Put(MakeCap("org", Scope::kOrg, 15 * kUsd));          // Over: REQUIRE_ACK.
   const CheckResult r = MustCheck(Req(20 * kUsd));
   EXPECT_EQ(r.decision, Decision::kRequireAck);
   EXPECT_EQ(r.deciding_scope, Scope::kOrg);
@@ -182,16 +181,13 @@ TEST_F(CheckTest, InvalidRequestsAreRejectedNamingTheFieldAndNeverAllowed) {
   bad_feature.feature = "Inbox Triage";
   CheckRequest reserve_without_step = Req(kUsd);
   reserve_without_step.reserve = true;
-  for (const Case& c : {Case{"tags.feature", Req(kUsd, no_feature)},
-                        Case{"tags.team", Req(kUsd, no_team)},
-                        Case{"tags.tenant", Req(kUsd, no_tenant)},
-                        Case{"tags.workload_class", Req(kUsd, no_class)},
-                        Case{"tags.parent_run_id", Req(kUsd, no_run)},
-                        Case{"tags.environment", Req(kUsd, no_env)},
-                        Case{"tags.feature", Req(kUsd, bad_feature)},
-                        Case{"estimated_cost_nano_usd", Req(-1)},
-                        Case{"estimated_cost_nano_usd", Req(kMaxLimitNanoUsd + 1)},
-                        Case{"step_id", reserve_without_step}}) {
+  for (const Case& c :
+       {Case{"tags.feature", Req(kUsd, no_feature)}, Case{"tags.team", Req(kUsd, no_team)},
+        Case{"tags.tenant", Req(kUsd, no_tenant)}, Case{"tags.workload_class", Req(kUsd, no_class)},
+        Case{"tags.parent_run_id", Req(kUsd, no_run)}, Case{"tags.environment", Req(kUsd, no_env)},
+        Case{"tags.feature", Req(kUsd, bad_feature)}, Case{"estimated_cost_nano_usd", Req(-1)},
+        Case{"estimated_cost_nano_usd", Req(kMaxLimitNanoUsd + 1)},
+        Case{"step_id", reserve_without_step}}) {
     const absl::StatusOr<CheckResult> r = engine_.Check(c.request);
     ASSERT_FALSE(r.ok()) << c.field;
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
@@ -259,11 +255,15 @@ TEST_F(CheckTest, SpentFollowsEachPeriodAsCapsOnAKeyComeAndGo) {
   ASSERT_EQ(monthly_only.caps.size(), 1u);
   EXPECT_EQ(StatusOf(monthly_only, "monthly").spent, 10 * kUsd);
 
+  // The key's last cap goes, and its counters with it: the engine keeps no key no cap watches.
+  // A cap added for it again starts from what storage holds (BudgetCoordinator reads it).
   ASSERT_TRUE(engine_.DeleteCap("monthly").ok());
   Put(MakeCap("daily-again", Scope::kTeam, 100 * kUsd, Period::kDaily));
   CheckResult daily_again = MustCheck(Req(1));
   ASSERT_EQ(daily_again.caps.size(), 1u);
-  EXPECT_EQ(StatusOf(daily_again, "daily-again").spent, 3 * kUsd);
+  EXPECT_EQ(StatusOf(daily_again, "daily-again").spent, 0);
+  Spend(2 * kUsd);
+  EXPECT_EQ(StatusOf(MustCheck(Req(1)), "daily-again").spent, 2 * kUsd);
 }
 
 }  // namespace

@@ -45,11 +45,22 @@ class MarkedCountersRepository final : public stepledger::testing::MemoryBudgetR
     // What happens between the coordinator taking its baseline and the read's snapshot.
     if (during_read) std::exchange(during_read, nullptr)();
     reads.push_back(changed == nullptr ? std::nullopt : std::optional(*changed));
+    // As PgBudgetStore reads: only the series a stored cap watches and the org's.
+    std::vector<CounterSeries> watched;
+    for (const Cap& cap : *LoadCaps()) watched.push_back(SeriesOf(cap));
+    auto in = [](const std::vector<CounterSeries>& list, const CounterKey& key) {
+      const CounterSeries series{key.scope, key.key, key.environment, key.period};
+      return std::find(list.begin(), list.end(), series) != list.end();
+    };
     CounterTotalsRead read;
     for (const auto& [key, total] : Totals()) {
-      if (key.period_start < since) continue;
-      if (changed != nullptr && LastWrite(key) < std::stoll(changed->since_mark) &&
-          std::find(changed->keys.begin(), changed->keys.end(), key) == changed->keys.end()) {
+      if (PeriodEnd(key.period, key.period_start) <= since) continue;
+      const bool is_new = changed != nullptr && in(changed->new_series, key);
+      const bool named = changed != nullptr && std::find(changed->keys.begin(), changed->keys.end(),
+                                                         key) != changed->keys.end();
+      if (key.scope != Scope::kOrg && !in(watched, key) && !is_new && !named) continue;
+      if (changed != nullptr && LastWrite(key) < std::stoll(changed->since_mark) && !named &&
+          !is_new) {
         continue;
       }
       read.rows.push_back({key, total, 0});
@@ -66,7 +77,14 @@ class MarkedCountersRepository final : public stepledger::testing::MemoryBudgetR
     row.changed_xid = next_xid++;
   }
 
+  absl::StatusOr<int64_t> PruneCounters(absl::Time daily_before, absl::Time monthly_before,
+                                        int64_t limit) override {
+    prunes.push_back({daily_before, monthly_before});
+    return 0;
+  }
+
   int64_t caps_version = 1;
+  std::vector<std::pair<absl::Time, absl::Time>> prunes;  // (daily_before, monthly_before)
   bool fail_next_read = false;
   bool fail_next_caps_version = false;
   std::function<void()> during_read;
@@ -121,8 +139,9 @@ class CounterReadRecorder final : public BudgetObserver {
 class CoordinatorCounterReadTest : public ::testing::Test {
  protected:
   CoordinatorCounterReadTest() {
-    repo_.SetCap(MakeCap("team", Scope::kTeam, 1000 * kUsd));
-    repo_.SetCap(MakeCap("feature", Scope::kFeature, 1000 * kUsd));
+    // As PgBudgetStore keeps them: with the tier defaults applied (PutCap applies them).
+    repo_.SetCap(ApplyCapDefaults(MakeCap("team", Scope::kTeam, 1000 * kUsd)));
+    repo_.SetCap(ApplyCapDefaults(MakeCap("feature", Scope::kFeature, 1000 * kUsd)));
   }
 
   CounterKey Key(Scope scope, const std::string& key) const {
@@ -208,17 +227,21 @@ TEST_F(CoordinatorCounterReadTest, OwnChargeMadeDuringTheReadIsCountedOnceFromTh
   EXPECT_EQ(Spent("feature"), 7 * kUsd);
 }
 
-TEST_F(CoordinatorCounterReadTest, ReadsInFullAfterACapChangeAndEveryInterval) {
+TEST_F(CoordinatorCounterReadTest, ACapChangeReadsOnlyItsSeriesAndTheIntervalReadsInFull) {
   ASSERT_TRUE(coordinator_.Start().ok());
   Refresh();
   EXPECT_TRUE(repo_.reads.back().has_value());
 
-  repo_.SetCap(MakeCap("tenant", Scope::kTenant, 50 * kUsd));
+  const Cap tenant = ApplyCapDefaults(MakeCap("tenant", Scope::kTenant, 50 * kUsd));
+  repo_.SetCap(tenant);
   ++repo_.caps_version;
   Refresh();
-  EXPECT_FALSE(repo_.reads.back().has_value()) << "a cap change can drop counter rows";
+  ASSERT_TRUE(repo_.reads.back().has_value()) << "a cap change is no reason to read everything";
+  const std::vector<CounterSeries> expected = {SeriesOf(tenant)};
+  EXPECT_EQ(repo_.reads.back()->new_series, expected) << "the new cap's series, in full";
   Refresh();
-  EXPECT_TRUE(repo_.reads.back().has_value());
+  ASSERT_TRUE(repo_.reads.back().has_value());
+  EXPECT_TRUE(repo_.reads.back()->new_series.empty());
 
   // A row edited without moving its mark (by hand, say) is picked up by the next full read.
   const size_t before = repo_.reads.size();
@@ -250,6 +273,55 @@ TEST_F(CoordinatorCounterReadTest, AfterAFailedReadTheNextReadIsInFull) {
   EXPECT_FALSE(coordinator_.Refresh().ok());
   Refresh();
   EXPECT_FALSE(repo_.reads.back().has_value());
+}
+
+// Writers count every key, watched or not; a cap added for a key that has spend already reads
+// that key's counters (one series) right away, without a full read or a recount.
+TEST_F(CoordinatorCounterReadTest, PutCapReadsTheNewKeysStoredSpendAndNothingElse) {
+  ASSERT_TRUE(coordinator_.Start().ok());
+  const CounterKey tenant_key = Key(Scope::kTenant, "acme");
+  repo_.Add("other/w0", tenant_key, 30 * kUsd);  // spend counted before any cap watched it
+  CommitLocally(4 * kUsd, "s1");
+  repo_.Add("me/w0", tenant_key, 4 * kUsd);  // this replica's writer counts the tenant too
+  Refresh();
+  EXPECT_EQ(engine_.Stats().counters, 6u) << "team, feature and org (2 periods each), no tenant";
+
+  const size_t reads_before = repo_.reads.size();
+  absl::StatusOr<Cap> put =
+      coordinator_.PutCap(MakeCap("tenant", Scope::kTenant, 50 * kUsd), "lead@example.com");
+  ASSERT_TRUE(put.ok()) << put.status();
+  ASSERT_EQ(repo_.reads.size(), reads_before + 1) << "one counter read";
+  ASSERT_TRUE(repo_.reads.back().has_value()) << "not a full read";
+  const std::vector<CounterSeries> expected = {SeriesOf(*put)};
+  EXPECT_EQ(repo_.reads.back()->new_series, expected);
+  EXPECT_EQ(Spent("tenant"), 34 * kUsd) << "every replica's spend on the key, before the cap";
+
+  // From now on this replica counts the tenant itself, once.
+  repo_.Add("me/w0", tenant_key, kUsd);
+  ASSERT_TRUE(engine_.RecordSpend(ProdTags(), kUsd, clock_.Now(), "s2").ok());
+  EXPECT_EQ(Spent("tenant"), 35 * kUsd);
+  Refresh();
+  EXPECT_EQ(Spent("tenant"), 35 * kUsd);
+  Refresh();
+  EXPECT_EQ(Spent("tenant"), 35 * kUsd);
+}
+
+// Counters of closed periods leave the engine within a day of their end, and storage is asked
+// to drop the rows no replica reads any more, once an hour.
+TEST_F(CoordinatorCounterReadTest, ClosedPeriodsArePrunedInTheEngineAndInStorage) {
+  ASSERT_TRUE(coordinator_.Start().ok());
+  CommitLocally(5 * kUsd, "s1");
+  const size_t today = engine_.Stats().counters;
+  ASSERT_EQ(repo_.prunes.size(), 1u) << "the first refresh prunes";
+  EXPECT_EQ(repo_.prunes[0].first, testing::Utc(2026, 11, 27)) << "daily rows before yesterday";
+  EXPECT_EQ(repo_.prunes[0].second, testing::Utc(2026, 11, 1)) << "monthly rows before this month";
+  Refresh();
+  EXPECT_EQ(repo_.prunes.size(), 1u) << "not again within the hour";
+
+  clock_.Advance(absl::Hours(36));  // the day of the spend ended 24 h + 1 s ago
+  Refresh();
+  EXPECT_EQ(engine_.Stats().counters, today - 3) << "the three daily counters of that day";
+  EXPECT_EQ(repo_.prunes.size(), 2u);
 }
 
 }  // namespace

@@ -40,6 +40,21 @@ class EngineTest : public ::testing::Test {
 
   Decision DecisionFor(NanoUsd estimate) { return MustCheck(Req(estimate)).decision; }
 
+  // An acknowledgement as BudgetCoordinator::Acknowledge hands it to the engine.
+  Acknowledgement Ack(const std::string& cap_id, NanoUsd headroom,
+                      absl::Duration ttl = absl::Hours(4)) {
+    Acknowledgement ack{.id = "ack-" + std::to_string(++acks_made_),
+                        .cap_id = cap_id,
+                        .principal = "lead@example.com",
+                        .reason = "launch day",
+                        .extra_headroom = headroom,
+                        .created_at = clock_.Now(),
+                        .expires_at = clock_.Now() + ttl};
+    const absl::Status s = engine_.LoadAcknowledgement(ack);
+    EXPECT_TRUE(s.ok()) << s;
+    return ack;
+  }
+
   static const CapStatus& StatusOf(const CheckResult& r, std::string_view cap_id) {
     for (const CapStatus& s : r.caps) {
       if (s.cap->id == cap_id) return s;
@@ -51,6 +66,7 @@ class EngineTest : public ::testing::Test {
 
   stepledger::testing::FakeClock clock_;
   BudgetEngine engine_;
+  int acks_made_ = 0;
 };
 
 }  // namespace stepledger::domain::budget::testing

@@ -34,47 +34,51 @@ SharedSnapshot Snapshot(absl::Time as_of, const CounterKey& key, NanoUsd spent,
 
 using ReplicationTest = EngineTest;
 
-TEST_F(ReplicationTest, LoadCounterRestoresSpendAtStartUp) {
+// At start-up the first refresh reads every replica's stored spend, with no own part yet.
+TEST_F(ReplicationTest, FirstSnapshotRestoresSpendAtStartUp) {
   Put(MakeCap("team", Scope::kTeam, 100 * kUsd));
-  ASSERT_TRUE(engine_.LoadCounter(TeamDailyKey(clock_.Now()), 85 * kUsd).ok());
+  ASSERT_TRUE(
+      engine_.ApplyFullSnapshot(Snapshot(clock_.Now(), TeamDailyKey(clock_.Now()), 85 * kUsd), {})
+          .ok());
   EXPECT_EQ(DecisionFor(10 * kUsd), Decision::kAlert);
   EXPECT_EQ(DecisionFor(16 * kUsd), Decision::kRequireAck);
   CounterKey misaligned = TeamDailyKey(clock_.Now());
   misaligned.period_start += absl::Hours(1);
-  EXPECT_EQ(engine_.LoadCounter(misaligned, 1).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_.ApplyFullSnapshot(Snapshot(clock_.Now(), misaligned, 1), {}).code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(ReplicationTest, RepeatedSnapshotsAndLocalSpendNeverDoubleCount) {
   Put(MakeCap("team", Scope::kTeam, 100 * kUsd));
   const CounterKey key = TeamDailyKey(clock_.Now());
   Spend(30 * kUsd);
-  ASSERT_TRUE(engine_.ApplySharedSnapshot(Snapshot(clock_.Now(), key, 20 * kUsd)).ok());
+  ASSERT_TRUE(engine_.ApplyFullSnapshot(Snapshot(clock_.Now(), key, 20 * kUsd), {}).ok());
   EXPECT_EQ(StatusOf(MustCheck(Req(0)), "team").spent, 50 * kUsd);
   // The same totals again (nothing new elsewhere): unchanged.
   clock_.Advance(absl::Seconds(1));
-  ASSERT_TRUE(engine_.ApplySharedSnapshot(Snapshot(clock_.Now(), key, 20 * kUsd)).ok());
+  ASSERT_TRUE(engine_.ApplyFullSnapshot(Snapshot(clock_.Now(), key, 20 * kUsd), {}).ok());
   EXPECT_EQ(StatusOf(MustCheck(Req(0)), "team").spent, 50 * kUsd);
   // Local spend after the snapshot, then a snapshot with others' growth.
   Spend(5 * kUsd);
   clock_.Advance(absl::Seconds(1));
-  ASSERT_TRUE(engine_.ApplySharedSnapshot(Snapshot(clock_.Now(), key, 25 * kUsd)).ok());
+  ASSERT_TRUE(engine_.ApplyFullSnapshot(Snapshot(clock_.Now(), key, 25 * kUsd), {}).ok());
   EXPECT_EQ(StatusOf(MustCheck(Req(0)), "team").spent, 60 * kUsd);
 }
 
 TEST_F(ReplicationTest, OlderSnapshotIsRejectedAndChangesNothing) {
   Put(MakeCap("team", Scope::kTeam, 100 * kUsd));
   const CounterKey key = TeamDailyKey(clock_.Now());
-  ASSERT_TRUE(engine_.ApplySharedSnapshot(Snapshot(clock_.Now(), key, 40 * kUsd)).ok());
-  EXPECT_EQ(
-      engine_.ApplySharedSnapshot(Snapshot(clock_.Now() - absl::Seconds(1), key, 1)).code(),
-      absl::StatusCode::kAborted);
+  ASSERT_TRUE(engine_.ApplyFullSnapshot(Snapshot(clock_.Now(), key, 40 * kUsd), {}).ok());
+  EXPECT_EQ(engine_.ApplyFullSnapshot(Snapshot(clock_.Now() - absl::Seconds(1), key, 1), {}).code(),
+            absl::StatusCode::kAborted);
   EXPECT_EQ(StatusOf(MustCheck(Req(0)), "team").spent, 40 * kUsd);
 }
 
 TEST_F(ReplicationTest, OtherReplicasReservationsCountInTheProjection) {
   Put(MakeCap("team", Scope::kTeam, 100 * kUsd));
   const CounterKey key = TeamDailyKey(clock_.Now());
-  ASSERT_TRUE(engine_.ApplySharedSnapshot(Snapshot(clock_.Now(), key, 10 * kUsd, 80 * kUsd)).ok());
+  ASSERT_TRUE(
+      engine_.ApplyFullSnapshot(Snapshot(clock_.Now(), key, 10 * kUsd, 80 * kUsd), {}).ok());
   const CheckResult r = MustCheck(Req(11 * kUsd));
   EXPECT_EQ(StatusOf(r, "team").reserved, 80 * kUsd);
   EXPECT_EQ(r.decision, Decision::kRequireAck);
@@ -112,13 +116,10 @@ TEST_F(ReplicationTest, UnchangedRowsChangeNothingAndChangedRowsAreApplied) {
   CounterKey tenant = team;
   tenant.scope = Scope::kTenant;
   tenant.key = Req(0).tags.tenant;
-  ASSERT_TRUE(engine_
-                  .Acknowledge("team", "oncall@example.com", "launch", 50 * kUsd,
-                               clock_.Now() + absl::Hours(2))
-                  .ok());
+  Ack("team", 50 * kUsd, absl::Hours(2));
   // 120 on the team from elsewhere: 20 past the limit draws on the acknowledged 50.
   ASSERT_TRUE(
-      engine_.ApplySharedSnapshot({clock_.Now(), {{team, 120 * kUsd, 0}, {tenant, 0, 0}}}).ok());
+      engine_.ApplyFullSnapshot({clock_.Now(), {{team, 120 * kUsd, 0}, {tenant, 0, 0}}}, {}).ok());
   CapStatus st = StatusOf(MustCheck(Req(0)), "team");
   ASSERT_EQ(st.acknowledged_headroom, 30 * kUsd);
   ASSERT_EQ(st.burn_rate_per_hour, 120 * kUsd);
@@ -126,7 +127,8 @@ TEST_F(ReplicationTest, UnchangedRowsChangeNothingAndChangedRowsAreApplied) {
   for (int i = 1; i <= 3; ++i) {
     clock_.Advance(absl::Seconds(1));
     ASSERT_TRUE(
-        engine_.ApplySharedSnapshot({clock_.Now(), {{team, 120 * kUsd, 0}, {tenant, i * kUsd, 0}}})
+        engine_
+            .ApplyFullSnapshot({clock_.Now(), {{team, 120 * kUsd, 0}, {tenant, i * kUsd, 0}}}, {})
             .ok());
   }
   const CheckResult r = MustCheck(Req(0));
@@ -214,8 +216,8 @@ class TwoReplicaTest : public EngineTest {
   void Refresh() {
     Publish("a", engine_);
     Publish("b", other_);
-    ASSERT_TRUE(engine_.ApplySharedSnapshot(ReadOthers("a")).ok());
-    ASSERT_TRUE(other_.ApplySharedSnapshot(ReadOthers("b")).ok());
+    ASSERT_TRUE(engine_.ApplyFullSnapshot(ReadOthers("a"), {}).ok());
+    ASSERT_TRUE(other_.ApplyFullSnapshot(ReadOthers("b"), {}).ok());
   }
   NanoUsd TeamSpent(BudgetEngine& e) {
     auto r = e.Check(Req(0));

@@ -61,17 +61,17 @@ TEST_F(RolloverTest, ClosedPeriodsArePrunedButNotWhileHoldingReservations) {
   Put(MakeCap("team", Scope::kTeam, 100 * kUsd));
   Spend(10 * kUsd, "", ProdTags(), Utc(2024, 3, 13, 12));
   const size_t before = engine_.Stats().counters;
-  EXPECT_EQ(before, 8u);  // 4 tiers x 2 period kinds.
+  EXPECT_EQ(before, 4u);  // The watched team and the org, x 2 period kinds.
   // Daily counters of the 13th end on the 14th; the monthly ones stay (March is open).
-  EXPECT_EQ(engine_.PruneClosedPeriods(Utc(2024, 3, 14)), 4);
-  EXPECT_EQ(engine_.Stats().counters, 4u);
+  EXPECT_EQ(engine_.PruneClosedPeriods(Utc(2024, 3, 14)), 2);
+  EXPECT_EQ(engine_.Stats().counters, 2u);
 
   // A reservation made on the 14th holds that day's counters until it ends.
   MustCheck(testing::ReserveReq(kUsd, "step-1"));
-  EXPECT_EQ(engine_.Stats().counters, 8u);
+  EXPECT_EQ(engine_.Stats().counters, 4u);
   EXPECT_EQ(engine_.PruneClosedPeriods(Utc(2024, 3, 16)), 0);
   EXPECT_EQ(engine_.ExpireReservations(clock_.Now() + kDefaultReservationTtl), 1);
-  EXPECT_EQ(engine_.PruneClosedPeriods(Utc(2024, 3, 16)), 4);
+  EXPECT_EQ(engine_.PruneClosedPeriods(Utc(2024, 3, 16)), 2);
 }
 
 // A key's index entry remembers its newest counters so checks skip the counter table; pruning
@@ -80,7 +80,7 @@ TEST_F(RolloverTest, PrunedCountersAreNeverReadThroughTheIndex) {
   Put(MakeCap("team", Scope::kTeam, 100 * kUsd));
   Spend(10 * kUsd, "", ProdTags(), Utc(2024, 3, 13, 12));
   EXPECT_EQ(StatusOf(MustCheck(At(Utc(2024, 3, 13, 13), 0)), "team").spent, 10 * kUsd);
-  EXPECT_EQ(engine_.PruneClosedPeriods(Utc(2024, 3, 14)), 4);  // The 13th's daily counters.
+  EXPECT_EQ(engine_.PruneClosedPeriods(Utc(2024, 3, 14)), 2);  // The 13th's daily counters.
   // A check still dated the 13th (a caller's clock behind) finds no counter, not freed memory.
   EXPECT_EQ(StatusOf(MustCheck(At(Utc(2024, 3, 13, 13), 0)), "team").spent, 0);
   Spend(7 * kUsd, "", ProdTags(), Utc(2024, 3, 14, 12));
