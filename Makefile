@@ -10,6 +10,7 @@ DEB_PACKAGES := \
 	libgtest-dev libgmock-dev libbenchmark-dev \
 	postgresql-15 postgresql-client-15 \
 	clang-format python3 curl \
+	python3-grpcio python3-protobuf python3-pytest \
 	prometheus chromium
 
 SHELL := bash

@@ -49,6 +49,18 @@
 namespace stepledger::app {
 namespace {
 
+// Bounds that keep one client's input or pace from costing the others (docs/RELIABILITY.md).
+// A valid batch is at most 1,000 events of a few KiB each; a message is refused above this.
+constexpr int kMaxReceiveMessageBytes = 16 * 1024 * 1024;
+// HTTP/2 streams one connection may hold open; more wait for the client's next stream slot.
+constexpr int kMaxStreamsPerConnection = 100;
+// gRPC's own buffers over all connections; past it gRPC shrinks windows and refuses reads.
+constexpr size_t kGrpcMemoryBytes = size_t{512} * 1024 * 1024;
+// What a quarantine row keeps of one event (transport/quarantine_json.h).
+constexpr size_t kMaxQuarantineEventBytes = 16 * 1024;
+// Undelivered acks over all streams (transport/ack_memory.h).
+constexpr int64_t kMaxUnsentAckBytes = 64 * 1024 * 1024;
+
 constexpr int kPartitionDaysAhead = 3;
 
 // Waits for PostgreSQL at start: a collector started together with its database should not
@@ -156,8 +168,11 @@ int Run(const config::Config& config) {
   // repository's pool (4 by default), so queries never wait on each other for a connection.
   storage::PgRunRepository run_repository({.database_url = config.database_url});
   domain::runs::RunQuery run_query(run_repository);
-  transport::CollectorService collector(ingest, &run_query,
-                                        {.max_inflight_batches = config.max_inflight_batches});
+  transport::CollectorService collector(
+      ingest, &run_query,
+      {.max_inflight_batches = config.max_inflight_batches,
+       .max_quarantine_event_bytes = kMaxQuarantineEventBytes,
+       .max_unsent_ack_bytes = kMaxUnsentAckBytes});
 
   grpc::ServerBuilder builder;
   int grpc_port = 0;
@@ -182,7 +197,12 @@ int Run(const config::Config& config) {
   transport::WorkPool admin_pool(/*threads=*/2, /*max_queued=*/16);
   transport::AdminService admin_service(admin_backend, admin_pool);
   builder.RegisterService(&admin_service);
-  builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  // Memory bounds against any client's input or pace (docs/RELIABILITY.md, "hostile input").
+  builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxStreamsPerConnection);
+  grpc::ResourceQuota grpc_memory("stepledger-grpc");
+  grpc_memory.Resize(kGrpcMemoryBytes);
+  builder.SetResourceQuota(grpc_memory);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || grpc_port == 0) {
     log::Error("cannot listen for gRPC", {{"grpc_listen", config.grpc_listen}});

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
+#include "server/domain/ingest/text.h"
 #include "server/storage/copy_text.h"
 #include "server/storage/ledger_queries.h"
 #include "server/storage/partitions.h"
@@ -88,24 +89,28 @@ void AppendStagingRow(CopyRow& row, int seq, const IngestItem& item) {
       .OptionalInt(s.tool_units);
 }
 
-// Returns true when the row is new (its digest was not quarantined before).
+// Returns true when the row is new (its digest was not quarantined before). Every text value
+// is escaped where it is not storable (domain/ingest/text.h): the row keeps what it quarantines,
+// and never fails on it.
 bool InsertQuarantine(pqxx::work& txn, const IngestItem& item, std::string_view field,
                       std::string_view reason, const std::string& event_json) {
+  using domain::ingest::EscapeUnstorable;
   const domain::Step& s = item.step;
   const std::string cost = s.cost_nano_usd ? absl::StrCat(*s.cost_nano_usd) : "";
-  return txn.exec_params(queries::kInsertQuarantine, s.event_id, Hex(item.digest),
-                  PgTimestamp(item.received_at), PgTimestamp(item.occurred_at()),
-                  std::string(field), std::string(reason),
-                  std::string(domain::ToString(s.tags.environment)), s.tags.parent_run_id,
-                  s.cost_nano_usd ? cost.c_str() : nullptr, event_json)
+  return txn.exec_params(queries::kInsertQuarantine, EscapeUnstorable(s.event_id), Hex(item.digest),
+                         PgTimestamp(item.received_at), PgTimestamp(item.occurred_at()),
+                         EscapeUnstorable(field), EscapeUnstorable(reason),
+                         std::string(domain::ToString(s.tags.environment)),
+                         EscapeUnstorable(s.tags.parent_run_id),
+                         s.cost_nano_usd ? cost.c_str() : nullptr, event_json)
              .affected_rows() > 0;
 }
 
 domain::WorkloadClass WorkloadClassFromLabel(const std::string& label,
                                              domain::WorkloadClass fallback) {
   using domain::WorkloadClass;
-  for (WorkloadClass w : {WorkloadClass::kInteractive, WorkloadClass::kBatch,
-                          WorkloadClass::kEval, WorkloadClass::kBackground}) {
+  for (WorkloadClass w : {WorkloadClass::kInteractive, WorkloadClass::kBatch, WorkloadClass::kEval,
+                          WorkloadClass::kBackground}) {
     if (label == domain::ToString(w)) return w;
   }
   return fallback;
@@ -117,9 +122,9 @@ void ApplyLedgerCharge(const std::string& status, const std::string& feature,
                        const std::string& team, const std::string& workload_class,
                        const std::string& tenant, const IngestItem& item) {
   using domain::AttributionStatus;
-  for (AttributionStatus a : {AttributionStatus::kComplete, AttributionStatus::kInherited,
-                              AttributionStatus::kPending, AttributionStatus::kDefaulted,
-                              AttributionStatus::kQuarantined}) {
+  for (AttributionStatus a :
+       {AttributionStatus::kComplete, AttributionStatus::kInherited, AttributionStatus::kPending,
+        AttributionStatus::kDefaulted, AttributionStatus::kQuarantined}) {
     if (status == domain::ToString(a)) item.status = a;
   }
   item.charged.feature = feature;
@@ -281,8 +286,8 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
       // Steps stored before their root are charged to it now, in the same transaction.
       std::vector<std::string_view> ids(runs_with_new_root.begin(), runs_with_new_root.end());
       const std::string array = PgTextArray(ids);
-      pqxx::result fixed = txn.exec_params(queries::kChargeStoredStepsToNewRoots, array,
-                                              options_.counter_owner);
+      pqxx::result fixed =
+          txn.exec_params(queries::kChargeStoredStepsToNewRoots, array, options_.counter_owner);
       absl::flat_hash_set<std::string> changed_runs;
       for (const auto& row : fixed) {
         if (row[0].as<std::string>() == "inherited") ++run_stats.resolved_by_late_root;

@@ -11,11 +11,14 @@ CollectorService::CollectorService(domain::ingest::IngestService& ingest,
     : ingest_(ingest),
       run_query_(run_query),
       options_(options),
+      ack_memory_(options.max_unsent_ack_bytes),
       run_query_pool_(options.run_query_threads, options.max_queued_run_queries) {}
 
-grpc::ServerBidiReactor<v1::StepBatch, v1::BatchAck>* CollectorService::StreamSteps(
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* CollectorService::StreamSteps(
     grpc::CallbackServerContext* /*context*/) {
-  return new StepStreamReactor(ingest_, options_.max_inflight_batches);
+  return new StepStreamReactor(ingest_, ack_memory_,
+                               {.max_inflight_batches = options_.max_inflight_batches,
+                                .max_quarantine_event_bytes = options_.max_quarantine_event_bytes});
 }
 
 grpc::ServerUnaryReactor* CollectorService::GetRun(grpc::CallbackServerContext* context,

@@ -5,8 +5,13 @@
 // never block: database work happens on the GroupCommitter's writer threads, which call back
 // here when a group is durable.
 //
-// Flow control: a stream keeps at most `max_inflight_batches` batches waiting for COMMIT; past
-// that it stops reading, so HTTP/2 flow control slows the client instead of buffering.
+// StreamSteps is served as raw bytes (the generated raw callback method) so that the collector,
+// not protobuf, decides what a malformed batch costs: see step_batch_reader.h.
+//
+// Flow control: a stream keeps at most `max_inflight_batches` batches waiting for COMMIT or
+// for their ack to be delivered; past that it stops reading, so HTTP/2 flow control slows the
+// client instead of the collector buffering. Undelivered acks of all streams together are kept
+// near `max_unsent_ack_bytes` (ack_memory.h).
 //
 // GetRun: the reaction checks the run id (no I/O) and hands the query, a blocking database
 // read, to a WorkPool the service owns (`run_query_threads` threads); the pool thread converts
@@ -24,15 +29,22 @@
 
 #include "server/domain/ingest/ingest_service.h"
 #include "server/domain/runs/run_query.h"
+#include "server/transport/ack_memory.h"
 #include "server/transport/work_pool.h"
 #include "stepledger/v1/collector.grpc.pb.h"
 
 namespace stepledger::transport {
 
-class CollectorService final : public v1::Collector::CallbackService {
+class CollectorService final
+    : public v1::Collector::WithRawCallbackMethod_StreamSteps<
+          v1::Collector::WithCallbackMethod_GetRun<v1::Collector::Service>> {
  public:
   struct Options {
     int max_inflight_batches = 16;
+    // Per quarantined event, what its quarantine row keeps of the event (quarantine_json.h).
+    size_t max_quarantine_event_bytes = 16 * 1024;
+    // Soft bound of undelivered acks over every stream (ack_memory.h).
+    int64_t max_unsent_ack_bytes = 64 * 1024 * 1024;
     // Threads that run GetRun queries; size the repository's connection pool to match.
     int run_query_threads = 4;
     size_t max_queued_run_queries = 256;
@@ -42,8 +54,11 @@ class CollectorService final : public v1::Collector::CallbackService {
   CollectorService(domain::ingest::IngestService& ingest, domain::runs::RunQuery* run_query,
                    Options options);
 
-  grpc::ServerBidiReactor<v1::StepBatch, v1::BatchAck>* StreamSteps(
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* StreamSteps(
       grpc::CallbackServerContext* context) override;
+
+  // Bytes of acks made and not yet handed to gRPC, over every stream (for metrics and tests).
+  int64_t unsent_ack_bytes() const { return ack_memory_.bytes(); }
 
   grpc::ServerUnaryReactor* GetRun(grpc::CallbackServerContext* context,
                                    const v1::GetRunRequest* request, v1::Run* response) override;
@@ -52,6 +67,7 @@ class CollectorService final : public v1::Collector::CallbackService {
   domain::ingest::IngestService& ingest_;
   domain::runs::RunQuery* const run_query_;
   const Options options_;
+  AckMemory ack_memory_;
   WorkPool run_query_pool_;  // Last: joined first, while the members it uses are alive.
 };
 

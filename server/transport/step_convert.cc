@@ -1,11 +1,10 @@
 #include "server/transport/step_convert.h"
 
-#include <openssl/evp.h>
-
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-#include <google/protobuf/util/json_util.h>
+#include <openssl/evp.h>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 
 namespace stepledger::transport {
@@ -13,41 +12,75 @@ namespace {
 
 domain::WorkloadClass FromProto(v1::WorkloadClass v) {
   switch (v) {
-    case v1::WORKLOAD_CLASS_INTERACTIVE: return domain::WorkloadClass::kInteractive;
-    case v1::WORKLOAD_CLASS_BATCH: return domain::WorkloadClass::kBatch;
-    case v1::WORKLOAD_CLASS_EVAL: return domain::WorkloadClass::kEval;
-    case v1::WORKLOAD_CLASS_BACKGROUND: return domain::WorkloadClass::kBackground;
-    default: return domain::WorkloadClass::kUnspecified;
+    case v1::WORKLOAD_CLASS_INTERACTIVE:
+      return domain::WorkloadClass::kInteractive;
+    case v1::WORKLOAD_CLASS_BATCH:
+      return domain::WorkloadClass::kBatch;
+    case v1::WORKLOAD_CLASS_EVAL:
+      return domain::WorkloadClass::kEval;
+    case v1::WORKLOAD_CLASS_BACKGROUND:
+      return domain::WorkloadClass::kBackground;
+    default:
+      return domain::WorkloadClass::kUnspecified;
   }
 }
 
 domain::Environment FromProto(v1::Environment v) {
   switch (v) {
-    case v1::ENVIRONMENT_PRODUCTION: return domain::Environment::kProduction;
-    case v1::ENVIRONMENT_STAGING: return domain::Environment::kStaging;
-    case v1::ENVIRONMENT_EVAL: return domain::Environment::kEval;
-    default: return domain::Environment::kUnspecified;
+    case v1::ENVIRONMENT_PRODUCTION:
+      return domain::Environment::kProduction;
+    case v1::ENVIRONMENT_STAGING:
+      return domain::Environment::kStaging;
+    case v1::ENVIRONMENT_EVAL:
+      return domain::Environment::kEval;
+    default:
+      return domain::Environment::kUnspecified;
   }
 }
 
 domain::StepKind FromProto(v1::StepKind v) {
   switch (v) {
-    case v1::STEP_KIND_MODEL_CALL: return domain::StepKind::kModelCall;
-    case v1::STEP_KIND_TOOL_CALL: return domain::StepKind::kToolCall;
-    case v1::STEP_KIND_RETRIEVAL: return domain::StepKind::kRetrieval;
-    case v1::STEP_KIND_EMBEDDING: return domain::StepKind::kEmbedding;
-    case v1::STEP_KIND_RERANK: return domain::StepKind::kRerank;
-    default: return domain::StepKind::kOther;
+    case v1::STEP_KIND_MODEL_CALL:
+      return domain::StepKind::kModelCall;
+    case v1::STEP_KIND_TOOL_CALL:
+      return domain::StepKind::kToolCall;
+    case v1::STEP_KIND_RETRIEVAL:
+      return domain::StepKind::kRetrieval;
+    case v1::STEP_KIND_EMBEDDING:
+      return domain::StepKind::kEmbedding;
+    case v1::STEP_KIND_RERANK:
+      return domain::StepKind::kRerank;
+    default:
+      return domain::StepKind::kOther;
   }
 }
 
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+// Protobuf's own Timestamp rules (timestamp.proto): 0001-01-01T00:00:00Z through
+// 9999-12-31T23:59:59.999999999Z, nanos in 0..999,999,999. Everything in that range is also
+// in PostgreSQL's timestamptz range, so a time that passes here can always be stored.
+constexpr int64_t kMinTimestampSeconds = -62'135'596'800;
+constexpr int64_t kMaxTimestampSeconds = 253'402'300'799;
+
+// Converts `t` into `out`, or reports why it is not a valid Timestamp (`out` left unset).
+void ConvertTime(std::string_view field, const google::protobuf::Timestamp& t,
+                 std::optional<absl::Time>& out, std::optional<domain::ingest::FieldError>& error) {
+  if (t.seconds() < kMinTimestampSeconds || t.seconds() > kMaxTimestampSeconds || t.nanos() < 0 ||
+      t.nanos() > 999'999'999) {
+    if (!error.has_value()) {
+      error = domain::ingest::FieldError{
+          std::string(field),
+          absl::StrCat("malformed: not a valid protobuf Timestamp (seconds=", t.seconds(),
+                       ", nanos=", t.nanos(),
+                       "; must be 0001-01-01..9999-12-31 with nanos 0..999999999)")};
+    }
+    return;
+  }
+  out = absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
 }
 
-}  // namespace
-
-domain::Tags FromProto(const v1::Tags& tags) {
+// The six tags; the same for the API's Tags and the lenient WireTags.
+template <typename TagsMessage>
+domain::Tags TagsFromWire(const TagsMessage& tags) {
   domain::Tags out;
   out.feature = tags.feature();
   out.team = tags.team();
@@ -58,42 +91,22 @@ domain::Tags FromProto(const v1::Tags& tags) {
   return out;
 }
 
-void ToProto(const domain::Tags& tags, v1::Tags* out) {
-  out->set_feature(tags.feature);
-  out->set_team(tags.team);
-  switch (tags.workload_class) {
-    case domain::WorkloadClass::kInteractive: out->set_workload_class(v1::WORKLOAD_CLASS_INTERACTIVE); break;
-    case domain::WorkloadClass::kBatch: out->set_workload_class(v1::WORKLOAD_CLASS_BATCH); break;
-    case domain::WorkloadClass::kEval: out->set_workload_class(v1::WORKLOAD_CLASS_EVAL); break;
-    case domain::WorkloadClass::kBackground: out->set_workload_class(v1::WORKLOAD_CLASS_BACKGROUND); break;
-    case domain::WorkloadClass::kUnspecified: break;
-  }
-  switch (tags.environment) {
-    case domain::Environment::kProduction: out->set_environment(v1::ENVIRONMENT_PRODUCTION); break;
-    case domain::Environment::kStaging: out->set_environment(v1::ENVIRONMENT_STAGING); break;
-    case domain::Environment::kEval: out->set_environment(v1::ENVIRONMENT_EVAL); break;
-    case domain::Environment::kUnspecified: break;
-  }
-  out->set_tenant(tags.tenant);
-  out->set_parent_run_id(tags.parent_run_id);
+void CopyAttributes(const v1::StepEvent& e, domain::Step& s) {
+  for (const auto& [k, v] : e.attributes()) s.attributes.emplace(k, v);
 }
 
-v1::StepKind ToProto(domain::StepKind kind) {
-  switch (kind) {
-    case domain::StepKind::kModelCall: return v1::STEP_KIND_MODEL_CALL;
-    case domain::StepKind::kToolCall: return v1::STEP_KIND_TOOL_CALL;
-    case domain::StepKind::kRetrieval: return v1::STEP_KIND_RETRIEVAL;
-    case domain::StepKind::kEmbedding: return v1::STEP_KIND_EMBEDDING;
-    case domain::StepKind::kRerank: return v1::STEP_KIND_RERANK;
-    case domain::StepKind::kOther: break;
-  }
-  return v1::STEP_KIND_OTHER;
+void CopyAttributes(const internal::WireStepEvent& e, domain::Step& s) {
+  // As protobuf reads a map: the last entry for a key wins.
+  for (const internal::WireAttribute& a : e.attributes()) s.attributes[a.key()] = a.value();
 }
 
-domain::Step FromProto(const v1::StepEvent& e) {
-  domain::Step s;
+// One conversion for both readings of a StepEvent (their accessors have the same names).
+template <typename Event>
+ConvertedStep Convert(const Event& e) {
+  ConvertedStep out;
+  domain::Step& s = out.step;
   s.event_id = e.event_id();
-  s.tags = FromProto(e.tags());
+  s.tags = TagsFromWire(e.tags());
   s.step_id = e.step_id();
   s.parent_step_id = e.parent_step_id();
   s.kind = FromProto(e.kind());
@@ -112,22 +125,87 @@ domain::Step FromProto(const v1::StepEvent& e) {
   s.status = e.status();
   s.operation_id = e.operation_id();
   s.attempt = e.attempt();
-  if (e.has_started_at()) s.started_at = FromProto(e.started_at());
-  if (e.has_ended_at()) s.ended_at = FromProto(e.ended_at());
-  for (const auto& [k, v] : e.attributes()) s.attributes.emplace(k, v);
+  if (e.has_started_at()) ConvertTime("started_at", e.started_at(), s.started_at, out.error);
+  if (e.has_ended_at()) ConvertTime("ended_at", e.ended_at(), s.ended_at, out.error);
+  CopyAttributes(e, s);
   s.service_tier = e.service_tier();
   if (e.has_tool_units()) s.tool_units = e.tool_units();
-  return s;
+  return out;
 }
 
-std::string EventDigest(const v1::StepEvent& event) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    event.SerializeToCodedStream(&coded);
+}  // namespace
+
+domain::Tags FromProto(const v1::Tags& tags) { return TagsFromWire(tags); }
+
+void ToProto(const domain::Tags& tags, v1::Tags* out) {
+  out->set_feature(tags.feature);
+  out->set_team(tags.team);
+  switch (tags.workload_class) {
+    case domain::WorkloadClass::kInteractive:
+      out->set_workload_class(v1::WORKLOAD_CLASS_INTERACTIVE);
+      break;
+    case domain::WorkloadClass::kBatch:
+      out->set_workload_class(v1::WORKLOAD_CLASS_BATCH);
+      break;
+    case domain::WorkloadClass::kEval:
+      out->set_workload_class(v1::WORKLOAD_CLASS_EVAL);
+      break;
+    case domain::WorkloadClass::kBackground:
+      out->set_workload_class(v1::WORKLOAD_CLASS_BACKGROUND);
+      break;
+    case domain::WorkloadClass::kUnspecified:
+      break;
   }
+  switch (tags.environment) {
+    case domain::Environment::kProduction:
+      out->set_environment(v1::ENVIRONMENT_PRODUCTION);
+      break;
+    case domain::Environment::kStaging:
+      out->set_environment(v1::ENVIRONMENT_STAGING);
+      break;
+    case domain::Environment::kEval:
+      out->set_environment(v1::ENVIRONMENT_EVAL);
+      break;
+    case domain::Environment::kUnspecified:
+      break;
+  }
+  out->set_tenant(tags.tenant);
+  out->set_parent_run_id(tags.parent_run_id);
+}
+
+v1::StepKind ToProto(domain::StepKind kind) {
+  switch (kind) {
+    case domain::StepKind::kModelCall:
+      return v1::STEP_KIND_MODEL_CALL;
+    case domain::StepKind::kToolCall:
+      return v1::STEP_KIND_TOOL_CALL;
+    case domain::StepKind::kRetrieval:
+      return v1::STEP_KIND_RETRIEVAL;
+    case domain::StepKind::kEmbedding:
+      return v1::STEP_KIND_EMBEDDING;
+    case domain::StepKind::kRerank:
+      return v1::STEP_KIND_RERANK;
+    case domain::StepKind::kOther:
+      break;
+  }
+  return v1::STEP_KIND_OTHER;
+}
+
+ConvertedStep FromWire(const v1::StepEvent& event) { return Convert(event); }
+
+ConvertedStep FromWire(const internal::WireStepEvent& event) { return Convert(event); }
+
+std::string DeterministicBytes(const google::protobuf::Message& message) {
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  message.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return bytes;
+}
+
+std::string Sha256(std::string_view bytes) {
   // Fetched once: with OpenSSL 3, EVP_sha256() makes EVP_Digest look the algorithm up in the
   // provider registry on every call, which costs as much as hashing a small event.
   static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
@@ -138,14 +216,6 @@ std::string EventDigest(const v1::StepEvent& event) {
   return std::string(reinterpret_cast<const char*>(md), len);
 }
 
-std::string EventJson(const v1::StepEvent& event) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = false;
-  if (!google::protobuf::util::MessageToJsonString(event, &json, options).ok()) {
-    return "{}";
-  }
-  return json;
-}
+std::string EventDigest(const v1::StepEvent& event) { return Sha256(DeterministicBytes(event)); }
 
 }  // namespace stepledger::transport

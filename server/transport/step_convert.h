@@ -1,15 +1,30 @@
 // Protobuf <-> domain conversion for steps, and the event digest.
+//
+// Thread safety: pure functions.
 #ifndef STEPLEDGER_SERVER_TRANSPORT_STEP_CONVERT_H_
 #define STEPLEDGER_SERVER_TRANSPORT_STEP_CONVERT_H_
 
+#include <optional>
 #include <string>
+#include <string_view>
 
+#include "server/domain/ingest/validation.h"
 #include "server/domain/step.h"
+#include "stepledger/internal/step_wire.pb.h"
 #include "stepledger/v1/steps.pb.h"
 
 namespace stepledger::transport {
 
-domain::Step FromProto(const v1::StepEvent& event);
+// A StepEvent as the domain sees it, and the first field that could not be converted
+// faithfully (a Timestamp outside protobuf's range: left unset in `step`, named here).
+struct ConvertedStep {
+  domain::Step step;
+  std::optional<domain::ingest::FieldError> error;
+};
+// The API's reading and the lenient one (step_wire.proto) convert by the same rules.
+ConvertedStep FromWire(const v1::StepEvent& event);
+ConvertedStep FromWire(const internal::WireStepEvent& event);
+
 domain::Tags FromProto(const v1::Tags& tags);
 void ToProto(const domain::Tags& tags, v1::Tags* out);
 v1::StepKind ToProto(domain::StepKind kind);
@@ -18,8 +33,10 @@ v1::StepKind ToProto(domain::StepKind kind);
 // content always gives the same 32 bytes, in any process, whatever order the client wrote maps.
 std::string EventDigest(const v1::StepEvent& event);
 
-// The event in protobuf's canonical JSON mapping (for quarantine rows).
-std::string EventJson(const v1::StepEvent& event);
+// The deterministic serialization of a message, and SHA-256 of bytes (for events only the
+// lenient reading can hold: their digest is over their bytes as re-serialized).
+std::string DeterministicBytes(const google::protobuf::Message& message);
+std::string Sha256(std::string_view bytes);
 
 }  // namespace stepledger::transport
 

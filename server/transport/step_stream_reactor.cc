@@ -1,21 +1,49 @@
 #include "server/transport/step_stream_reactor.h"
 
+#include <grpcpp/impl/codegen/proto_utils.h>
+
 #include <utility>
 #include <vector>
 
 #include "server/transport/status_convert.h"
-#include "server/transport/step_convert.h"
+#include "stepledger/v1/steps.pb.h"
 
 namespace stepledger::transport {
+namespace {
 
-StepStreamReactor::StepStreamReactor(domain::ingest::IngestService& ingest,
-                                     int max_inflight_batches)
-    : ingest_(ingest), max_inflight_batches_(max_inflight_batches) {
+grpc::ByteBuffer Serialize(const v1::BatchAck& ack) {
+  grpc::ByteBuffer buffer;
+  bool own_buffer = false;
+  // Cannot fail for a message this process built (it only fails above 2 GiB).
+  (void)grpc::SerializationTraits<v1::BatchAck>::Serialize(ack, &buffer, &own_buffer);
+  return buffer;
+}
+
+}  // namespace
+
+StepStreamReactor::StepStreamReactor(domain::ingest::IngestService& ingest, AckMemory& ack_memory,
+                                     Options options)
+    : ingest_(ingest),
+      ack_memory_(ack_memory),
+      options_(options),
+      reader_(options.max_quarantine_event_bytes) {
   {
     absl::MutexLock lock(&mu_);
     read_pending_ = true;
   }
-  StartRead(&batch_);
+  StartRead(&read_buffer_);
+}
+
+absl::Status StepStreamReactor::SubmitBatch() {
+  absl::StatusOr<StepBatchReader::Batch> batch = reader_.Read(read_buffer_);
+  if (!batch.ok()) return batch.status();
+  const uint64_t sequence = batch->sequence;
+  // The events' as_json refers to reader_, which stays intact until the next read; SubmitBatch
+  // only calls it synchronously.
+  return ingest_.SubmitBatch(std::move(batch->events),
+                             [this, sequence](absl::StatusOr<domain::ingest::BatchResult> r) {
+                               OnCommitted(sequence, std::move(r));
+                             });
 }
 
 void StepStreamReactor::OnReadDone(bool ok) {
@@ -26,56 +54,59 @@ void StepStreamReactor::OnReadDone(bool ok) {
     reads_done_ = true;
     PlanLocked(actions);
   } else {
-    bool dropped = false;
-    {
-      absl::MutexLock lock(&mu_);
-      // read_pending_ stays true while batch_ is being converted below, so that no other
-      // thread (a commit completion, a write completion) starts the next read into batch_.
-      if (!failure_.ok() || cancelled_) {
-        read_pending_ = false;
-        // The stream is ending with an error: this batch is not acked, so the client knows
-        // to re-send it.
-        dropped = true;
-        PlanLocked(actions);
-      } else {
-        ++inflight_;
-      }
-    }
-    if (dropped) {
-      Execute(actions);
-      return;
-    }
-    const uint64_t sequence = batch_.sequence();
-    std::vector<domain::ingest::ReceivedEvent> events;
-    events.reserve(batch_.events_size());
-    // as_json is only called during SubmitBatch, while batch_ is still intact.
-    std::vector<std::function<std::string()>> renderers;
-    renderers.reserve(batch_.events_size());
-    for (const v1::StepEvent& e : batch_.events()) {
-      renderers.emplace_back([&e] { return EventJson(e); });
-    }
-    for (int i = 0; i < batch_.events_size(); ++i) {
-      const v1::StepEvent& e = batch_.events(i);
-      events.push_back(
-          domain::ingest::ReceivedEvent{FromProto(e), EventDigest(e), renderers[i]});
-    }
-    absl::Status submitted = ingest_.SubmitBatch(
-        std::move(events), [this, sequence](absl::StatusOr<domain::ingest::BatchResult> r) {
-          OnCommitted(sequence, std::move(r));
-        });
+    OnBatchRead(actions);
+  }
+  Execute(actions);
+}
+
+void StepStreamReactor::OnBatchRead(Actions& actions) {
+  bool dropped = false;
+  {
     absl::MutexLock lock(&mu_);
-    read_pending_ = false;  // batch_ is free again
+    // read_pending_ stays true while the batch is being converted below, so that no other
+    // thread (a commit completion, a write completion) starts the next read into read_buffer_.
+    if (!failure_.ok() || cancelled_) {
+      read_pending_ = false;
+      // The stream is ending with an error: this batch is not acked, so the client knows to
+      // re-send it.
+      dropped = true;
+      PlanLocked(actions);
+    } else {
+      ++inflight_;
+    }
+  }
+  if (dropped) {
+    read_buffer_.Clear();
+    return;
+  }
+  absl::Status submitted = SubmitBatch();
+  {
+    absl::MutexLock lock(&mu_);
+    read_pending_ = false;  // read_buffer_ is free again
     if (!submitted.ok()) {
       --inflight_;
       FailLocked(submitted);
     }
     PlanLocked(actions);
   }
-  Execute(actions);
 }
 
 void StepStreamReactor::OnCommitted(uint64_t sequence,
                                     absl::StatusOr<domain::ingest::BatchResult> result) {
+  grpc::ByteBuffer ack_bytes;
+  if (result.ok()) {
+    v1::BatchAck ack;
+    ack.set_sequence(sequence);
+    ack.set_accepted(result->accepted);
+    ack.set_duplicates(result->duplicates);
+    for (const auto& r : result->rejected) {
+      v1::Rejection* out = ack.add_rejected();
+      out->set_event_id(r.event_id);
+      out->set_field(r.field);
+      out->set_reason(r.reason);
+    }
+    ack_bytes = Serialize(ack);
+  }
   Actions actions;
   {
     absl::MutexLock lock(&mu_);
@@ -83,16 +114,11 @@ void StepStreamReactor::OnCommitted(uint64_t sequence,
     if (!result.ok()) {
       FailLocked(result.status());
     } else {
-      v1::BatchAck& ack = acks_.emplace_back();
-      ack.set_sequence(sequence);
-      ack.set_accepted(result->accepted);
-      ack.set_duplicates(result->duplicates);
-      for (const auto& r : result->rejected) {
-        v1::Rejection* out = ack.add_rejected();
-        out->set_event_id(r.event_id);
-        out->set_field(r.field);
-        out->set_reason(r.reason);
-      }
+      const size_t size = ack_bytes.Length();
+      acks_.push_back(std::move(ack_bytes));
+      ack_sizes_.push_back(size);
+      unsent_ack_bytes_ += size;
+      ack_memory_.Add(static_cast<int64_t>(size));
     }
     PlanLocked(actions);
   }
@@ -105,6 +131,9 @@ void StepStreamReactor::OnWriteDone(bool ok) {
     absl::MutexLock lock(&mu_);
     writing_ = false;
     acks_.pop_front();
+    unsent_ack_bytes_ -= ack_sizes_.front();
+    ack_memory_.Remove(static_cast<int64_t>(ack_sizes_.front()));
+    ack_sizes_.pop_front();
     if (!ok) cancelled_ = true;  // the client is gone; nothing more can be delivered
     PlanLocked(actions);
   }
@@ -121,7 +150,15 @@ void StepStreamReactor::OnCancel() {
   Execute(actions);
 }
 
-void StepStreamReactor::OnDone() { delete this; }
+void StepStreamReactor::OnDone() {
+  {
+    absl::MutexLock lock(&mu_);
+    // Acks never delivered (the client went away) leave the collector's count with the stream.
+    ack_memory_.Remove(static_cast<int64_t>(unsent_ack_bytes_));
+    unsent_ack_bytes_ = 0;
+  }
+  delete this;
+}
 
 void StepStreamReactor::FailLocked(const absl::Status& status) {
   if (failure_.ok()) failure_ = status;
@@ -130,7 +167,11 @@ void StepStreamReactor::FailLocked(const absl::Status& status) {
 void StepStreamReactor::PlanLocked(Actions& actions) {
   if (finished_) return;
   const bool ending = reads_done_ || cancelled_ || !failure_.ok();
-  if (!ending && !read_pending_ && inflight_ < max_inflight_batches_) {
+  // Undelivered acks count against the stream's in-flight limit: a client that does not read
+  // is not read either (see the class comment and ack_memory.h).
+  const bool room = inflight_ + static_cast<int>(acks_.size()) < options_.max_inflight_batches;
+  const bool memory = unsent_ack_bytes_ == 0 || !ack_memory_.OverLimit();
+  if (!ending && !read_pending_ && room && memory) {
     read_pending_ = true;
     actions.start_read = true;
   }
@@ -152,7 +193,7 @@ void StepStreamReactor::PlanLocked(Actions& actions) {
 }
 
 void StepStreamReactor::Execute(const Actions& actions) {
-  if (actions.start_read) StartRead(&batch_);
+  if (actions.start_read) StartRead(&read_buffer_);
   if (actions.start_write != nullptr) StartWrite(actions.start_write);
   if (actions.finish) Finish(actions.finish_status);
 }

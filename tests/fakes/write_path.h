@@ -39,7 +39,8 @@ class WritePath {
   domain::ingest::BatchResult Send(const std::vector<domain::Step>& steps) {
     std::vector<domain::ingest::ReceivedEvent> events;
     for (const domain::Step& s : steps) {
-      events.push_back(domain::ingest::ReceivedEvent{s, s.event_id + "#digest", NoJson});
+      events.push_back(
+          domain::ingest::ReceivedEvent{s, s.event_id + "#digest", std::nullopt, NoJson});
     }
     absl::Notification done;
     absl::StatusOr<domain::ingest::BatchResult> result;

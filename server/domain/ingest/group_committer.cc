@@ -88,10 +88,10 @@ std::vector<GroupCommitter::Pending> GroupCommitter::SplitByWriter(std::vector<I
     if (positions[w].empty()) continue;
     parts[w].items.reserve(positions[w].size());
     for (size_t i : positions[w]) parts[w].items.push_back(std::move(items[i]));
-    parts[w].done = [split, where = std::move(positions[w])](
-                        absl::StatusOr<std::vector<Outcome>> r) mutable {
-      split->PartDone(where, std::move(r));
-    };
+    parts[w].done =
+        [split, where = std::move(positions[w])](absl::StatusOr<std::vector<Outcome>> r) mutable {
+          split->PartDone(where, std::move(r));
+        };
   }
   return parts;
 }
@@ -106,6 +106,11 @@ absl::Status GroupCommitter::Submit(std::vector<IngestItem> items, Done done) {
   const size_t events = items.size();
   // Split before taking the lock every stream and writer shares: it hashes every item's run.
   std::vector<Pending> parts = SplitByWriter(std::move(items), std::move(done));
+  size_t bytes = 0;
+  for (Pending& part : parts) {
+    for (const IngestItem& item : part.items) part.bytes += ApproximateBytes(item);
+    bytes += part.bytes;
+  }
   absl::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("collector is shutting down; re-send elsewhere");
   if (queued_events_ + events > options_.max_queued_events) {
@@ -113,7 +118,15 @@ absl::Status GroupCommitter::Submit(std::vector<IngestItem> items, Done done) {
         absl::StrCat("write queue full (", queued_events_, " events waiting, limit ",
                      options_.max_queued_events, "); back off and re-send"));
   }
+  // A batch larger than the whole byte bound on its own is still taken when the queue is empty,
+  // so that no batch is refused forever.
+  if (queued_bytes_ > 0 && queued_bytes_ + bytes > options_.max_queued_bytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("write queue full (", queued_bytes_, " bytes waiting, limit ",
+                     options_.max_queued_bytes, "); back off and re-send"));
+  }
   queued_events_ += events;
+  queued_bytes_ += bytes;
   for (size_t w = 0; w < parts.size(); ++w) {
     if (!parts[w].items.empty()) queues_[w].push_back(std::move(parts[w]));
   }
@@ -170,7 +183,8 @@ void GroupCommitter::WriterLoop(size_t writer) {
   }
 }
 
-void GroupCommitter::CommitGroup(LedgerStore* store, std::vector<Pending>& group) {
+absl::StatusOr<std::vector<Outcome>> GroupCommitter::CommitItems(
+    LedgerStore* store, const std::vector<Pending>& group) {
   std::vector<const IngestItem*> items;
   for (const Pending& p : group) {
     for (const IngestItem& item : p.items) items.push_back(&item);
@@ -191,18 +205,48 @@ void GroupCommitter::CommitGroup(LedgerStore* store, std::vector<Pending>& group
       observer_->OnGroupFailed(result.status(), items.size());
     }
   }
+  return result;
+}
+
+void GroupCommitter::Complete(std::vector<Pending>& group,
+                              const absl::StatusOr<std::vector<Outcome>>& result) {
   size_t offset = 0;
   for (Pending& p : group) {
     const size_t n = p.items.size();
     if (result.ok()) {
-      std::move(p.done)(std::vector<Outcome>(result->begin() + offset, result->begin() + offset + n));
+      std::move(p.done)(
+          std::vector<Outcome>(result->begin() + offset, result->begin() + offset + n));
     } else {
       std::move(p.done)(result.status());
     }
     offset += n;
   }
+}
+
+void GroupCommitter::CommitGroup(LedgerStore* store, std::vector<Pending>& group) {
+  size_t events = 0, bytes = 0;
+  for (const Pending& p : group) {
+    events += p.items.size();
+    bytes += p.bytes;
+  }
+  absl::StatusOr<std::vector<Outcome>> result = CommitItems(store, group);
+  if (result.ok() || group.size() == 1 || absl::IsUnavailable(result.status())) {
+    Complete(group, result);
+  } else {
+    // A group mixes batches of unrelated streams. When it fails for a reason other than the
+    // database being away, the cause may be one batch's rows: commit each batch on its own, so
+    // that only a batch that fails alone sees the error and every other stream is acked as if
+    // nothing happened. (Unavailable is not retried here: every batch would fail the same way,
+    // and the commit's outcome may be unknown.)
+    for (Pending& p : group) {
+      std::vector<Pending> alone;
+      alone.push_back(std::move(p));
+      Complete(alone, CommitItems(store, alone));
+    }
+  }
   absl::MutexLock lock(&mu_);
-  queued_events_ -= items.size();
+  queued_events_ -= events;
+  queued_bytes_ -= bytes;
 }
 
 }  // namespace stepledger::domain::ingest

@@ -5,8 +5,9 @@
 // Why groups: a transaction's fixed cost (round trips, WAL flush at COMMIT) is paid once for
 // thousands of events instead of once per batch.
 //
-// Memory bound: events are counted from Submit() until their completion has run; Submit()
-// refuses with ResourceExhausted when max_queued_events would be exceeded, so nothing is
+// Memory bound: events and their bytes (ApproximateBytes: strings and quarantine payloads) are
+// counted from Submit() until their completion has run; Submit() refuses with
+// ResourceExhausted when max_queued_events or max_queued_bytes would be exceeded, so nothing is
 // buffered without limit. Callers (streams) also cap their own in-flight batches.
 //
 // Run affinity: with several writers, each run (parent_run_id) belongs to one writer; a batch
@@ -15,6 +16,9 @@
 // Two writers then never update the same `runs` row at once, so they never wait on each
 // other's row locks, and a run's root and its children are never committed concurrently by
 // two transactions that cannot see each other (which would leave children pending).
+//
+// Isolation: a group that fails for any reason but Unavailable is retried batch by batch, so a
+// batch whose rows the database refuses fails alone and never costs another stream an error.
 //
 // Thread safety: Submit(), QueuedEvents() and Stop() may be called from any thread.
 // Completions run on a writer thread; they must not block (hand work off instead).
@@ -52,8 +56,9 @@ class GroupCommitter {
  public:
   struct Options {
     size_t max_queued_events = 100'000;  // queued + being committed, across all streams
-    size_t max_group_events = 10'000;    // upper bound on one transaction's size
-    int max_attempts = 3;                // for Aborted (deadlock / serialization failure)
+    size_t max_queued_bytes = size_t{256} * 1024 * 1024;  // the same events' bytes
+    size_t max_group_events = 10'000;                     // upper bound on one transaction's size
+    int max_attempts = 3;  // for Aborted (deadlock / serialization failure)
   };
   using Done = absl::AnyInvocable<void(absl::StatusOr<std::vector<Outcome>>) &&>;
 
@@ -79,6 +84,7 @@ class GroupCommitter {
   struct Pending {
     std::vector<IngestItem> items;
     Done done;
+    size_t bytes = 0;  // ApproximateBytes of items, counted in queued_bytes_
   };
 
   // Which writer's queue an item goes to.
@@ -86,7 +92,15 @@ class GroupCommitter {
   // One part per writer (empty for writers with no items); `done` runs once all parts are done.
   std::vector<Pending> SplitByWriter(std::vector<IngestItem> items, Done done) const;
   void WriterLoop(size_t writer);
+  // Commits the group in one transaction, retrying Aborted; if it fails otherwise, retries
+  // each batch alone (see the .cc for why), then completes every batch.
   void CommitGroup(LedgerStore* store, std::vector<Pending>& group);
+  // One transaction over every item of `group` (with retries on Aborted), observed.
+  absl::StatusOr<std::vector<Outcome>> CommitItems(LedgerStore* store,
+                                                   const std::vector<Pending>& group);
+  // Calls every batch's completion with its slice of `result` (or its error).
+  static void Complete(std::vector<Pending>& group,
+                       const absl::StatusOr<std::vector<Outcome>>& result);
 
   const Options options_;
   CommitObserver* const observer_;
@@ -96,6 +110,7 @@ class GroupCommitter {
   mutable absl::Mutex mu_;
   std::vector<std::deque<Pending>> queues_ ABSL_GUARDED_BY(mu_);  // one per writer
   size_t queued_events_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
 

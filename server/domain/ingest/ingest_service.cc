@@ -4,14 +4,14 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "server/domain/ingest/text.h"
 
 namespace stepledger::domain::ingest {
 
 std::string RejectionCode(std::string_view reason) {
   size_t end = 0;
-  while (end < reason.size() &&
-         (absl::ascii_islower(static_cast<unsigned char>(reason[end])) || reason[end] == ' ' ||
-          reason[end] == '-' || reason[end] == '_')) {
+  while (end < reason.size() && (absl::ascii_islower(static_cast<unsigned char>(reason[end])) ||
+                                 reason[end] == ' ' || reason[end] == '-' || reason[end] == '_')) {
     ++end;
   }
   while (end > 0 && reason[end - 1] == ' ') --end;
@@ -27,16 +27,14 @@ std::string_view RejectionFieldLabel(std::string_view field) {
   return field;
 }
 
-IngestService::IngestService(GroupCommitter& committer, const Clock& clock,
-                             ValidationLimits limits, IngestObserver* observer,
-                             const StepPricer* pricer)
+IngestService::IngestService(GroupCommitter& committer, const Clock& clock, ValidationLimits limits,
+                             IngestObserver* observer, const StepPricer* pricer)
     : committer_(committer), clock_(clock), limits_(limits), observer_(observer), pricer_(pricer) {}
 
 absl::Status IngestService::SubmitBatch(std::vector<ReceivedEvent> events, Done done) {
   if (events.size() > limits_.max_events_per_batch) {
-    return absl::InvalidArgumentError(absl::StrCat("events: batch has ", events.size(),
-                                                   " events, at most ",
-                                                   limits_.max_events_per_batch));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "events: batch has ", events.size(), " events, at most ", limits_.max_events_per_batch));
   }
   if (observer_ != nullptr) observer_->OnEventsReceived(events.size());
   const absl::Time now = clock_.Now();
@@ -46,10 +44,22 @@ absl::Status IngestService::SubmitBatch(std::vector<ReceivedEvent> events, Done 
     IngestItem item;
     item.received_at = now;
     item.digest = std::move(event.digest);
-    Verdict verdict = ValidateStep(event.step, now, limits_);
+    Verdict verdict;
+    if (event.conversion_error.has_value()) {
+      verdict.error = std::move(event.conversion_error);
+      verdict.status = AttributionStatus::kQuarantined;
+    } else {
+      verdict = ValidateStep(event.step, now, limits_);
+    }
     item.status = verdict.status;
     if (verdict.error.has_value()) {
       item.raw_json = event.as_json();
+      // A rejected time must not place the quarantine row (it may be years away): the row is
+      // placed at the receive time and the value as sent stays in raw_json.
+      if (verdict.error->field == "started_at" || verdict.error->field == "ended_at") {
+        event.step.started_at.reset();
+        event.step.ended_at.reset();
+      }
       item.rejection = std::move(verdict.error);
     }
     item.step = std::move(event.step);
@@ -83,13 +93,14 @@ absl::Status IngestService::SubmitBatch(std::vector<ReceivedEvent> events, Done 
   std::vector<Summary> summaries;
   summaries.reserve(items.size());
   for (const IngestItem& item : items) {
-    summaries.push_back({item.step.event_id, item.rejection, item.step.cost_nano_usd});
+    // The ack is a protobuf string: an id that is not storable text is echoed escaped.
+    summaries.push_back(
+        {EscapeUnstorable(item.step.event_id), item.rejection, item.step.cost_nano_usd});
   }
 
   return committer_.Submit(
-      std::move(items),
-      [this, summaries = std::move(summaries), done = std::move(done)](
-          absl::StatusOr<std::vector<Outcome>> outcomes) mutable {
+      std::move(items), [this, summaries = std::move(summaries), done = std::move(done)](
+                            absl::StatusOr<std::vector<Outcome>> outcomes) mutable {
         if (!outcomes.ok()) {
           std::move(done)(outcomes.status());
           return;

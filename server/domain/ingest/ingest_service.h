@@ -24,6 +24,10 @@ namespace stepledger::domain::ingest {
 struct ReceivedEvent {
   Step step;
   std::string digest;  // stable digest of the event as received
+  // Set when the event could not be converted faithfully from the wire (a protobuf Timestamp
+  // outside protobuf's own range, say): the event is quarantined with this reason, unvalidated.
+  // The offending value is not in `step` (a time is left unset), only in as_json().
+  std::optional<FieldError> conversion_error;
   // Renders the event as received, as JSON, for quarantine. Only valid during SubmitBatch().
   absl::FunctionRef<std::string()> as_json;
 };

@@ -42,17 +42,21 @@ struct IngestItem {
   // unpriced (nullopt: unknown, never zero).
   std::optional<NanoUsd> cost_nano_usd;
   CostSource cost_source = CostSource::kUnpriced;
-  std::string price_version;  // the catalog version used when computed
+  std::string price_version;    // the catalog version used when computed
   std::string unpriced_reason;  // why cost_nano_usd is unknown ("unknown_model", ...), else ""
 
   absl::Time occurred_at() const { return OccurredAt(step, received_at); }
 };
 
+// Memory an item holds, roughly (its strings, the quarantine payload included): what the write
+// queue's byte bound counts.
+size_t ApproximateBytes(const IngestItem& item);
+
 enum class Outcome {
-  kAccepted,     // stored for the first time
-  kDuplicate,    // already stored with the same digest; nothing written
-  kConflict,     // already stored with another digest; stored row unchanged; quarantined
-  kQuarantined,  // failed validation; kept in quarantine (first time this content was seen)
+  kAccepted,          // stored for the first time
+  kDuplicate,         // already stored with the same digest; nothing written
+  kConflict,          // already stored with another digest; stored row unchanged; quarantined
+  kQuarantined,       // failed validation; kept in quarantine (first time this content was seen)
   kQuarantinedAgain,  // failed validation; the same content was quarantined before
 };
 
@@ -93,7 +97,8 @@ class LedgerStore {
   // Errors: Unavailable (database unreachable: nothing of the group is stored, or the commit's
   // outcome is unknown; re-sending is safe), Aborted (serialization failure or deadlock: the
   // group may be retried), Internal otherwise.
-  virtual absl::StatusOr<std::vector<Outcome>> Commit(absl::Span<const IngestItem* const> items) = 0;
+  virtual absl::StatusOr<std::vector<Outcome>> Commit(
+      absl::Span<const IngestItem* const> items) = 0;
 };
 
 }  // namespace stepledger::domain::ingest

@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "server/domain/ingest/text.h"
 
 namespace stepledger::domain::ingest {
 namespace {
@@ -10,32 +11,40 @@ bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '
 
 bool IsPrintableAscii(char c) { return c >= 0x20 && c <= 0x7e; }
 
-std::optional<FieldError> CheckLength(std::string_view field, const std::string& value,
-                                      size_t max) {
+// Free text (names, models, attribute values): bounded, and storable as PostgreSQL text.
+std::optional<FieldError> CheckText(std::string_view field, const std::string& value, size_t max) {
   if (value.size() > max) {
     return FieldError{std::string(field),
                       absl::StrCat("too long: ", value.size(), " bytes, at most ", max)};
   }
+  if (!IsStorableText(value)) {
+    return FieldError{std::string(field),
+                      absl::StrCat("malformed: not UTF-8 text or contains NUL: \"",
+                                   EscapeUnstorable(value.substr(0, 80)), "\"")};
+  }
   return std::nullopt;
 }
 
+// An excerpt of a rejected value for a reason a person reads: short, and always storable.
+std::string Excerpt(std::string_view value) { return EscapeUnstorable(value.substr(0, 80)); }
+
 // A required tag in production; outside production a missing one is defaulted.
 // Returns an error for a malformed value or a missing one in production.
-std::optional<FieldError> CheckTextTag(std::string_view field, std::string& value,
-                                       bool production, bool (*valid)(std::string_view),
-                                       std::string_view form, bool& defaulted) {
+std::optional<FieldError> CheckTextTag(std::string_view field, std::string& value, bool production,
+                                       bool (*valid)(std::string_view), std::string_view form,
+                                       bool& defaulted) {
   if (value.empty()) {
     if (production) {
-      return FieldError{std::string(field),
-                        absl::StrCat("missing: required in production (form ", std::string(form), ")")};
+      return FieldError{std::string(field), absl::StrCat("missing: required in production (form ",
+                                                         std::string(form), ")")};
     }
     value = std::string(kUnattributed);
     defaulted = true;
     return std::nullopt;
   }
   if (!valid(value)) {
-    return FieldError{std::string(field),
-                      absl::StrCat("malformed: \"", value.substr(0, 80), "\" must match ", std::string(form))};
+    return FieldError{std::string(field), absl::StrCat("malformed: \"", Excerpt(value),
+                                                       "\" must match ", std::string(form))};
   }
   return std::nullopt;
 }
@@ -55,9 +64,8 @@ std::optional<FieldError> CheckTokens(std::string_view field, const std::optiona
   if (!v.has_value()) return std::nullopt;
   if (*v < 0) return FieldError{std::string(field), "negative token count"};
   if (*v > limits.max_tokens_per_bucket) {
-    return FieldError{std::string(field), absl::StrCat("implausible token count ", *v,
-                                                       " (limit ", limits.max_tokens_per_bucket,
-                                                       ")")};
+    return FieldError{std::string(field), absl::StrCat("implausible token count ", *v, " (limit ",
+                                                       limits.max_tokens_per_bucket, ")")};
   }
   return std::nullopt;
 }
@@ -97,8 +105,7 @@ std::optional<FieldError> CheckStep(Step& step, absl::Time now, const Validation
   // Inheritance (DESIGN.md): a production step that names its run and parent step may lack
   // feature/team/tenant/workload_class; the caller decides what to do with it.
   const bool names_parent = !tags.parent_run_id.empty() && !step.parent_step_id.empty();
-  const bool lacks_inheritable = tags.feature.empty() || tags.team.empty() ||
-                                 tags.tenant.empty() ||
+  const bool lacks_inheritable = tags.feature.empty() || tags.team.empty() || tags.tenant.empty() ||
                                  tags.workload_class == WorkloadClass::kUnspecified;
 
   // A production child that names its run and parent may lack the inheritable tags: it is
@@ -127,8 +134,8 @@ std::optional<FieldError> CheckStep(Step& step, absl::Time now, const Validation
     verdict.inheritable = production && names_parent && lacks_inheritable;
     return e;
   }
-  if (auto e = CheckTextTag("tags.team", tags.team, production, IsSlug,
-                            "[a-z0-9][a-z0-9._-]{0,63}", defaulted)) {
+  if (auto e = CheckTextTag("tags.team", tags.team, production, IsSlug, "[a-z0-9][a-z0-9._-]{0,63}",
+                            defaulted)) {
     verdict.inheritable = production && names_parent && lacks_inheritable;
     return e;
   }
@@ -168,12 +175,12 @@ std::optional<FieldError> CheckStep(Step& step, absl::Time now, const Validation
     return FieldError{"parent_step_id", "self-parenting: a step cannot be its own parent"};
   }
   if (auto e = CheckOptionalId("operation_id", step.operation_id, limits.max_id_length)) return e;
-  if (auto e = CheckLength("name", step.name, limits.max_name_length)) return e;
-  if (auto e = CheckLength("provider", step.provider, limits.max_provider_length)) return e;
-  if (auto e = CheckLength("model", step.model, limits.max_model_length)) return e;
-  if (auto e = CheckLength("tool_name", step.tool_name, limits.max_tool_name_length)) return e;
-  if (auto e = CheckLength("status", step.status, limits.max_status_length)) return e;
-  if (auto e = CheckLength("service_tier", step.service_tier, 16)) return e;
+  if (auto e = CheckText("name", step.name, limits.max_name_length)) return e;
+  if (auto e = CheckText("provider", step.provider, limits.max_provider_length)) return e;
+  if (auto e = CheckText("model", step.model, limits.max_model_length)) return e;
+  if (auto e = CheckText("tool_name", step.tool_name, limits.max_tool_name_length)) return e;
+  if (auto e = CheckText("status", step.status, limits.max_status_length)) return e;
+  if (auto e = CheckText("service_tier", step.service_tier, 16)) return e;
   if (step.tool_units.has_value() && *step.tool_units < 0) {
     return FieldError{"tool_units", "negative unit count"};
   }
@@ -183,8 +190,8 @@ std::optional<FieldError> CheckStep(Step& step, absl::Time now, const Validation
 
   if (step.attempt == 0) step.attempt = 1;  // proto3 default: "first try"
   if (step.attempt < 0 || step.attempt > limits.max_attempt) {
-    return FieldError{"attempt",
-                      absl::StrCat("out of range: ", step.attempt, " (1..", limits.max_attempt, ")")};
+    return FieldError{
+        "attempt", absl::StrCat("out of range: ", step.attempt, " (1..", limits.max_attempt, ")")};
   }
 
   if (auto e = CheckTokens("usage.input_uncached_tokens", step.usage.input_uncached_tokens, limits))
@@ -194,16 +201,14 @@ std::optional<FieldError> CheckStep(Step& step, absl::Time now, const Validation
   if (auto e = CheckTokens("usage.cache_write_tokens", step.usage.cache_write_tokens, limits))
     return e;
   if (auto e = CheckTokens("usage.output_tokens", step.usage.output_tokens, limits)) return e;
-  if (auto e = CheckTokens("usage.reasoning_tokens", step.usage.reasoning_tokens, limits))
-    return e;
+  if (auto e = CheckTokens("usage.reasoning_tokens", step.usage.reasoning_tokens, limits)) return e;
 
   if (step.cost_nano_usd.has_value()) {
     if (*step.cost_nano_usd < 0) return FieldError{"cost_nano_usd", "negative cost"};
     if (*step.cost_nano_usd > limits.max_cost_nano_usd) {
-      return FieldError{"cost_nano_usd",
-                        absl::StrCat("implausible cost ", *step.cost_nano_usd,
-                                     " nano-USD for one step (limit ", limits.max_cost_nano_usd,
-                                     ")")};
+      return FieldError{"cost_nano_usd", absl::StrCat("implausible cost ", *step.cost_nano_usd,
+                                                      " nano-USD for one step (limit ",
+                                                      limits.max_cost_nano_usd, ")")};
     }
   }
 
@@ -219,15 +224,21 @@ std::optional<FieldError> CheckStep(Step& step, absl::Time now, const Validation
   }
   for (const auto& [key, value] : step.attributes) {
     if (key.empty() || key.size() > limits.max_attribute_key_length) {
-      return FieldError{"attributes", absl::StrCat("key must be 1..", limits.max_attribute_key_length,
-                                                   " bytes: \"", key.substr(0, 80), "\"")};
+      return FieldError{"attributes",
+                        absl::StrCat("key must be 1..", limits.max_attribute_key_length,
+                                     " bytes: \"", Excerpt(key), "\"")};
     }
-    if (value.size() > limits.max_attribute_value_length) {
-      return FieldError{absl::StrCat("attributes.", key),
-                        absl::StrCat("value too long: ", value.size(), " bytes, at most ",
-                                     limits.max_attribute_value_length)};
+    if (!IsStorableText(key)) {
+      return FieldError{
+          "attributes",
+          absl::StrCat("malformed key: not UTF-8 text or contains NUL: \"", Excerpt(key), "\"")};
+    }
+    if (auto e =
+            CheckText(absl::StrCat("attributes.", key), value, limits.max_attribute_value_length)) {
+      return e;
     }
   }
+
   return std::nullopt;
 }
 

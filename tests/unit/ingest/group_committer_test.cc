@@ -2,6 +2,7 @@
 // writers completes once, with its outcomes in the batch's order.
 #include "server/domain/ingest/group_committer.h"
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -33,17 +34,18 @@ struct TwoWriters {
       fake = store.get();
       stores.push_back(std::move(store));
     }
-    committer = std::make_unique<GroupCommitter>(std::move(stores), GroupCommitter::Options{},
-                                                 nullptr);
+    committer =
+        std::make_unique<GroupCommitter>(std::move(stores), GroupCommitter::Options{}, nullptr);
   }
 
   absl::StatusOr<std::vector<Outcome>> SubmitAndWait(std::vector<IngestItem> items) {
     absl::Notification done;
     absl::StatusOr<std::vector<Outcome>> result;
-    absl::Status s = committer->Submit(std::move(items), [&](absl::StatusOr<std::vector<Outcome>> r) {
-      result = std::move(r);
-      done.Notify();
-    });
+    absl::Status s =
+        committer->Submit(std::move(items), [&](absl::StatusOr<std::vector<Outcome>> r) {
+          result = std::move(r);
+          done.Notify();
+        });
     if (!s.ok()) return s;
     done.WaitForNotification();
     return result;
@@ -112,6 +114,117 @@ TEST(GroupCommitterTest, APartThatFailsFailsTheWholeBatch) {
   EXPECT_GT(duplicates, 0u);
   EXPECT_LT(duplicates, again->size());
   EXPECT_EQ(w.fakes[0]->stored() + w.fakes[1]->stored(), 40u * 3u);
+}
+
+TEST(GroupCommitterTest, APoisonBatchFailsAloneAndTheRestOfItsGroupIsCommitted) {
+  auto owned = std::make_unique<FakeLedgerStore>();
+  FakeLedgerStore* store = owned.get();
+  std::vector<std::unique_ptr<LedgerStore>> stores;
+  stores.push_back(std::move(owned));
+  GroupCommitter committer(std::move(stores), GroupCommitter::Options{}, nullptr);
+  store->Poison("bad");
+  store->Hold();
+
+  // The first batch occupies the writer, so the next three queue up and form one group.
+  absl::Mutex mu;
+  std::map<std::string, absl::Status> results;
+  int remaining = 4;
+  auto submit = [&](const std::string& name, std::vector<IngestItem> items) {
+    ASSERT_TRUE(committer
+                    .Submit(std::move(items),
+                            [&, name](absl::StatusOr<std::vector<Outcome>> r) {
+                              absl::MutexLock lock(&mu);
+                              results[name] = r.status();
+                              --remaining;
+                            })
+                    .ok());
+  };
+  submit("blocker", {Item("b-1", "run-b", "d")});
+  store->WaitUntilHeld();
+  submit("before", {Item("a-1", "run-a", "d"), Item("a-2", "run-a", "d")});
+  submit("poison", {Item("p-1", "run-p", "d"), Item("bad", "run-p", "d")});
+  submit("after", {Item("c-1", "run-c", "d")});
+  store->Release();
+  {
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](int* r) { return *r == 0; }, &remaining));
+  }
+  EXPECT_TRUE(results["blocker"].ok());
+  EXPECT_TRUE(results["before"].ok()) << results["before"];
+  EXPECT_TRUE(results["after"].ok()) << results["after"];
+  EXPECT_TRUE(absl::IsInvalidArgument(results["poison"])) << results["poison"];
+  // Nothing of the poison batch is stored (it failed as a whole), everything else is.
+  EXPECT_EQ(store->stored(), 4u);
+}
+
+TEST(GroupCommitterTest, AnUnavailableGroupIsNotRetriedBatchByBatch) {
+  auto owned = std::make_unique<FakeLedgerStore>();
+  FakeLedgerStore* store = owned.get();
+  std::vector<std::unique_ptr<LedgerStore>> stores;
+  stores.push_back(std::move(owned));
+  GroupCommitter committer(std::move(stores), GroupCommitter::Options{}, nullptr);
+  store->Hold();
+  absl::Mutex mu;
+  int failed = 0, remaining = 3;
+  auto submit = [&](int i) {
+    ASSERT_TRUE(committer
+                    .Submit({Item(absl::StrCat("u-", i), absl::StrCat("run-", i), "d")},
+                            [&](absl::StatusOr<std::vector<Outcome>> r) {
+                              absl::MutexLock lock(&mu);
+                              if (absl::IsUnavailable(r.status())) ++failed;
+                              --remaining;
+                            })
+                    .ok());
+  };
+  // The first batch's commit is held; the other two queue up as one group. Both commits
+  // meet the database being away.
+  submit(0);
+  store->WaitUntilHeld();
+  submit(1);
+  submit(2);
+  store->FailNext(absl::UnavailableError("gone"));
+  store->FailNext(absl::UnavailableError("gone"));
+  store->Release();
+  absl::MutexLock lock(&mu);
+  mu.Await(absl::Condition(
+      +[](int* r) { return *r == 0; }, &remaining));
+  EXPECT_EQ(failed, 3);
+  // One commit for the first batch, one for the group of two: no per-batch retries.
+  EXPECT_EQ(store->commits(), 2);
+}
+
+TEST(GroupCommitterTest, QuarantinePayloadsCountAgainstTheQueuesByteBound) {
+  auto owned = std::make_unique<FakeLedgerStore>();
+  FakeLedgerStore* store = owned.get();
+  std::vector<std::unique_ptr<LedgerStore>> stores;
+  stores.push_back(std::move(owned));
+  GroupCommitter::Options options;
+  options.max_queued_bytes = 1024 * 1024;
+  GroupCommitter committer(std::move(stores), options, nullptr);
+  store->Hold();
+  auto big = [](const std::string& id) {
+    IngestItem item = Item(id, "run-" + id, "d");
+    item.rejection = FieldError{"name", "too long"};
+    item.raw_json = std::string(600 * 1024, 'x');
+    return item;
+  };
+  std::vector<IngestItem> first;
+  first.push_back(big("q-1"));
+  absl::Notification done_first, done_second;
+  ASSERT_TRUE(committer.Submit(std::move(first), [&](auto) { done_first.Notify(); }).ok());
+  std::vector<IngestItem> second;
+  second.push_back(big("q-2"));
+  absl::Status refused = committer.Submit(std::move(second), [](auto) {});
+  EXPECT_TRUE(absl::IsResourceExhausted(refused)) << refused;
+  EXPECT_NE(refused.message().find("bytes waiting"), std::string::npos) << refused;
+  store->Release();
+  done_first.WaitForNotification();
+  // Once the first batch is done its bytes are free again.
+  std::vector<IngestItem> third;
+  third.push_back(big("q-3"));
+  ASSERT_TRUE(committer.Submit(std::move(third), [&](auto) { done_second.Notify(); }).ok());
+  done_second.WaitForNotification();
 }
 
 }  // namespace

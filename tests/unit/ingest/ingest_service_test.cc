@@ -13,13 +13,13 @@ namespace {
 using testing::FakeClock;
 using testing::FakeLedgerStore;
 
-const absl::Time kNow = absl::FromCivil(absl::CivilSecond(2026, 11, 28, 12, 0, 0),
-                                        absl::UTCTimeZone());
+const absl::Time kNow =
+    absl::FromCivil(absl::CivilSecond(2026, 11, 28, 12, 0, 0), absl::UTCTimeZone());
 
 Step MakeStep(const std::string& id) {
   Step s;
   s.event_id = id;
-  s.tags = {"inbox-triage", "mail-ai", WorkloadClass::kInteractive, "acme",
+  s.tags = {"inbox-triage",           "mail-ai", WorkloadClass::kInteractive, "acme",
             Environment::kProduction, "run-1"};
   s.step_id = "step-" + id;
   s.cost_nano_usd = 1000;
@@ -29,7 +29,7 @@ Step MakeStep(const std::string& id) {
 std::string NoJson() { return "{}"; }
 
 ReceivedEvent Event(const std::string& id, const std::string& digest) {
-  return ReceivedEvent{MakeStep(id), digest, NoJson};
+  return ReceivedEvent{MakeStep(id), digest, std::nullopt, NoJson};
 }
 
 struct Harness {
@@ -95,6 +95,47 @@ TEST(IngestServiceTest, SameIdOtherContentIsAConflictNotADuplicate) {
   EXPECT_EQ(result->rejected[0].reason.rfind("conflict", 0), 0u);
 }
 
+TEST(IngestServiceTest, AConversionErrorQuarantinesTheEventWithItsReason) {
+  Harness h;
+  ReceivedEvent bad = Event("bad-time", "d1");
+  bad.conversion_error = FieldError{"started_at", "malformed: not a valid protobuf Timestamp"};
+  std::vector<ReceivedEvent> events;
+  events.push_back(Event("good", "d0"));
+  events.push_back(std::move(bad));
+  absl::StatusOr<BatchResult> r = h.SubmitAndWait(std::move(events));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->accepted, 1);
+  ASSERT_EQ(r->rejected.size(), 1u);
+  EXPECT_EQ(r->rejected[0].event_id, "bad-time");
+  EXPECT_EQ(r->rejected[0].field, "started_at");
+  EXPECT_EQ(h.fake->quarantined(), 1);
+}
+
+TEST(IngestServiceTest, ARejectedTimeDoesNotPlaceTheQuarantineRow) {
+  Harness h;
+  ReceivedEvent far = Event("far", "d1");
+  far.step.started_at = kNow + absl::Hours(24 * 365 * 5000);  // year ~7000: valid, implausible
+  std::vector<ReceivedEvent> events;
+  events.push_back(std::move(far));
+  absl::StatusOr<BatchResult> r = h.SubmitAndWait(std::move(events));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->rejected.size(), 1u);
+  EXPECT_EQ(r->rejected[0].field, "started_at");
+  ASSERT_EQ(h.fake->quarantined_times().size(), 1u);
+  EXPECT_EQ(h.fake->quarantined_times()[0], kNow);
+}
+
+TEST(IngestServiceTest, AnIdThatIsNotTextIsEchoedEscaped) {
+  Harness h;
+  std::vector<ReceivedEvent> events;
+  events.push_back(Event("e\xff\xfe", "d1"));
+  absl::StatusOr<BatchResult> r = h.SubmitAndWait(std::move(events));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->rejected.size(), 1u);
+  EXPECT_EQ(r->rejected[0].event_id, "e\\xff\\xfe");
+  EXPECT_EQ(r->rejected[0].field, "event_id");
+}
+
 TEST(IngestServiceTest, OversizedBatchIsInvalidArgument) {
   Harness h;
   std::vector<ReceivedEvent> batch;
@@ -148,9 +189,12 @@ TEST(GroupCommitterTest, StopCommitsEverythingQueuedThenRefuses) {
   for (int i = 0; i < 10; ++i) {
     std::vector<ReceivedEvent> batch;
     batch.push_back(Event("e" + std::to_string(i), "d"));
-    ASSERT_TRUE(h.service->SubmitBatch(std::move(batch), [&](auto r) {
-      if (r.ok()) acked.fetch_add(1);
-    }).ok());
+    ASSERT_TRUE(h.service
+                    ->SubmitBatch(std::move(batch),
+                                  [&](auto r) {
+                                    if (r.ok()) acked.fetch_add(1);
+                                  })
+                    .ok());
   }
   h.committer->Stop();
   EXPECT_EQ(acked.load(), 10);
@@ -169,10 +213,13 @@ TEST(GroupCommitterTest, GroupsRespectTheSizeBoundAndSliceOutcomesPerBatch) {
     std::vector<ReceivedEvent> batch;
     batch.push_back(Event("x" + std::to_string(b), "d"));
     batch.push_back(Event("shared", "d"));
-    ASSERT_TRUE(h.service->SubmitBatch(std::move(batch), [&, b](auto r) {
-      results[b] = std::move(r);
-      done[b].Notify();
-    }).ok());
+    ASSERT_TRUE(h.service
+                    ->SubmitBatch(std::move(batch),
+                                  [&, b](auto r) {
+                                    results[b] = std::move(r);
+                                    done[b].Notify();
+                                  })
+                    .ok());
   }
   h.fake->Release();
   int accepted = 0, duplicates = 0;

@@ -4,17 +4,18 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "server/domain/ingest/text.h"
 
 namespace stepledger::domain::ingest {
 namespace {
 
-const absl::Time kNow = absl::FromCivil(absl::CivilSecond(2026, 11, 28, 12, 0, 0),
-                                        absl::UTCTimeZone());
+const absl::Time kNow =
+    absl::FromCivil(absl::CivilSecond(2026, 11, 28, 12, 0, 0), absl::UTCTimeZone());
 
 Step ValidProductionStep() {
   Step s;
   s.event_id = "evt-1";
-  s.tags = {"inbox-triage", "mail-ai", WorkloadClass::kInteractive, "acme:ws-1",
+  s.tags = {"inbox-triage",           "mail-ai", WorkloadClass::kInteractive, "acme:ws-1",
             Environment::kProduction, "run-1"};
   s.step_id = "s1";
   s.kind = StepKind::kModelCall;
@@ -143,8 +144,31 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"attribute_key_too_long", [](Step& s) { s.attributes[Repeat('k', 65)] = "v"; },
              "attributes", "key must be"},
         Case{"attribute_value_too_long", [](Step& s) { s.attributes["k"] = Repeat('v', 257); },
-             "attributes.k", "value too long"}),
+             "attributes.k", "too long"},
+        Case{"name_invalid_utf8", [](Step& s) { s.name = "plan\xff\xfe"; }, "name",
+             "malformed"},
+        Case{"model_with_nul", [](Step& s) { s.model = std::string("gpt\0x", 5); }, "model",
+             "malformed"},
+        Case{"attribute_value_invalid_utf8", [](Step& s) { s.attributes["k"] = "\xc0\xaf"; },
+             "attributes.k", "malformed"},
+        Case{"attribute_key_invalid_utf8", [](Step& s) { s.attributes["k\xff"] = "v"; },
+             "attributes", "malformed key"},
+        Case{"team_invalid_utf8", [](Step& s) { s.tags.team = "\xff\xfe"; }, "tags.team",
+             "malformed"},
+        Case{"event_id_invalid_utf8", [](Step& s) { s.event_id = "e\xff"; }, "event_id",
+             "malformed"},
+        Case{"name_multibyte_utf8_ok", [](Step& s) { s.name = "r\xc3\xa9sum\xc3\xa9 \xf0\x9f\x93\x84"; },
+             "", ""}),
     [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
+
+TEST(ValidationTest, ReasonQuotesUnstorableBytesEscaped) {
+  Step s = ValidProductionStep();
+  s.tags.team = "a\xff";
+  Verdict v = ValidateStep(s, kNow, {});
+  ASSERT_TRUE(v.error.has_value());
+  EXPECT_NE(v.error->reason.find("a\\xff"), std::string::npos) << v.error->reason;
+  EXPECT_TRUE(IsStorableText(v.error->reason));
+}
 
 TEST(ValidationTest, AttemptZeroIsReadAsFirstTry) {
   Step s = ValidProductionStep();
