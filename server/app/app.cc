@@ -107,13 +107,14 @@ int Run(const config::Config& config) {
     return 1;
   }
   metrics::RegisterBuildInfo(registry.registry(), STEPLEDGER_VERSION);
+  domain::SystemClock clock;
   metrics::LabelGuard label_guard(
       registry.registry(),
       {.default_limit = static_cast<size_t>(config.metrics_label_limit),
-       .limits = {{std::string(metrics::kTenantLabel),
-                   static_cast<size_t>(config.metrics_top_tenants)},
-                  {"model", metrics::PricingMetrics::kMaxModelLabels}}});
-  metrics::SpendMetrics spend_metrics(registry.registry(), label_guard);
+       .limits = {{"model", metrics::PricingMetrics::kMaxModelLabels}}});
+  metrics::SpendMetrics spend_metrics(
+      registry.registry(), label_guard, clock,
+      {.top_tenants = static_cast<size_t>(config.metrics_top_tenants)});
   metrics::IngestMetrics ingest_metrics(registry.registry(), spend_metrics.unattributed_family());
   metrics::RunMetrics run_metrics(registry.registry());
   metrics::PricingMetrics pricing_metrics(registry.registry(), &label_guard);
@@ -134,12 +135,12 @@ int Run(const config::Config& config) {
   // Budgets: caps, acknowledgements and shared counters live in PostgreSQL; the engine decides
   // in memory. Each replica's writers own their counter rows ("<instance>/w<n>"), so a fresh
   // random instance id per process never collides with another replica or an earlier run.
-  domain::SystemClock clock;
   const std::string instance_id =
       absl::StrFormat("%08x", absl::Uniform<uint32_t>(absl::BitGen()));
   storage::PgBudgetStore budget_store(config.database_url);
   domain::budget::BudgetEngine budget_engine(clock, {.instance_id = instance_id});
-  metrics::BudgetMetrics budget_metrics(registry.registry(), clock);
+  metrics::BudgetMetrics budget_metrics(registry.registry(), clock,
+                                        {.top_caps = static_cast<size_t>(config.metrics_top_caps)});
   domain::budget::BudgetCoordinator budgets(budget_engine, budget_store, clock, &budget_metrics,
                                             config.budget_full_counter_read_interval);
   if (absl::Status s = budgets.Start(); !s.ok()) {

@@ -1,5 +1,6 @@
 #include "server/metrics/budget_metrics.h"
 
+#include <algorithm>
 #include <cstddef>
 
 namespace stepledger::metrics {
@@ -7,6 +8,8 @@ namespace {
 
 using domain::budget::Cap;
 using domain::budget::Scope;
+
+constexpr std::string_view kOtherLabel = "other";
 
 std::string ScopeLabel(Scope s) {
   return s == Scope::kUnspecified ? "none" : std::string(domain::budget::ToString(s));
@@ -25,8 +28,10 @@ std::array<prometheus::Counter*, 2> CounterPair(prometheus::Registry& registry,
 
 }  // namespace
 
-BudgetMetrics::BudgetMetrics(prometheus::Registry& registry, const domain::Clock& clock)
+BudgetMetrics::BudgetMetrics(prometheus::Registry& registry, const domain::Clock& clock,
+                             CapSeriesOptions options)
     : clock_(clock),
+      options_(options),
       decisions_(prometheus::BuildCounter()
                      .Name("stepledger_budget_decisions_total")
                      .Help("CheckBudget decisions, by decision and the scope that decided")
@@ -35,8 +40,8 @@ BudgetMetrics::BudgetMetrics(prometheus::Registry& registry, const domain::Clock
                    .Name("stepledger_budget_check_latency_seconds")
                    .Help("Time the engine took to decide one CheckBudget")
                    .Register(registry)
-                   .Add({}, prometheus::Histogram::BucketBoundaries{
-                                1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 1e-3, 1e-2})),
+                   .Add({}, prometheus::Histogram::BucketBoundaries{1e-6, 2e-6, 5e-6, 1e-5, 2e-5,
+                                                                    5e-5, 1e-4, 1e-3, 1e-2})),
       rejected_(prometheus::BuildCounter()
                     .Name("stepledger_budget_checks_rejected_total")
                     .Help("CheckBudget calls refused as malformed (never answered ALLOW)")
@@ -63,10 +68,10 @@ BudgetMetrics::BudgetMetrics(prometheus::Registry& registry, const domain::Clock
                                 .Register(registry)
                                 .Add({})),
       spend_reads_(CounterPair(registry, "stepledger_budget_spend_reads_total",
-                                 "Budget refresh reads of the shared spend counters, in full or "
-                                 "only the counters changed since the last read")),
+                               "Budget refresh reads of the shared spend counters, in full or "
+                               "only the counters changed since the last read")),
       spend_rows_read_(CounterPair(registry, "stepledger_budget_spend_rows_read_total",
-                                     "Counter rows those reads returned")),
+                                   "Counter rows those reads returned")),
       utilisation_(prometheus::BuildGauge()
                        .Name("stepledger_budget_utilisation_ratio")
                        .Help("Spent / limit of each cap in its current period")
@@ -82,7 +87,13 @@ BudgetMetrics::BudgetMetrics(prometheus::Registry& registry, const domain::Clock
       seconds_left_(prometheus::BuildGauge()
                         .Name("stepledger_budget_period_end_seconds")
                         .Help("Seconds until each cap's period ends and its counter resets")
-                        .Register(registry)) {}
+                        .Register(registry)),
+      caps_other_(prometheus::BuildGauge()
+                      .Name("stepledger_budget_caps_other")
+                      .Help("Caps without their own series, summed into cap_id=\"other\" "
+                            "(more caps than --metrics-top-caps)")
+                      .Register(registry)
+                      .Add({})) {}
 
 prometheus::Counter& BudgetMetrics::DecisionCounter(domain::budget::Decision decision,
                                                     Scope scope) {
@@ -124,7 +135,18 @@ void BudgetMetrics::OnRefresh(domain::budget::BudgetEngine& engine) {
   last_expired_ = stats.reservations_expired;
 
   const uint64_t round = ++round_;
-  for (const domain::budget::CapSpend& c : engine.SpendPerCap(now)) {
+  const std::vector<domain::budget::CapSpend> caps = engine.SpendPerCap(now);
+  ChooseSlots(caps, now);
+  size_t other_caps = 0;
+  double other_limit = 0;
+  double other_spent = 0;
+  for (const domain::budget::CapSpend& c : caps) {
+    if (!slotted_.contains(c.cap->id)) {
+      ++other_caps;
+      other_limit += static_cast<double>(c.cap->limit_nano_usd) / 1e9;
+      other_spent += static_cast<double>(c.spent) / 1e9;
+      continue;  // its own gauges, if any, are removed below (not seen this round)
+    }
     auto it = caps_.find(c.cap->id);
     if (it != caps_.end() && it->second.cap != c.cap && !SameLabels(*it->second.cap, *c.cap)) {
       RemoveGauges(it->second);  // relabelled: a series per label set, never a stale one
@@ -149,6 +171,87 @@ void BudgetMetrics::OnRefresh(domain::budget::BudgetEngine& engine) {
     RemoveGauges(it->second);
     caps_.erase(it++);
   }
+  SetOther(other_caps, other_limit, other_spent);
+}
+
+void BudgetMetrics::ChooseSlots(const std::vector<domain::budget::CapSpend>& caps, absl::Time now) {
+  // Better first: crossed caps (spent >= limit), then larger spend, then id (a stable order).
+  const auto crossed = [](const domain::budget::CapSpend& c) {
+    return c.spent >= c.cap->limit_nano_usd;
+  };
+  const auto better = [&crossed](const domain::budget::CapSpend* a,
+                                 const domain::budget::CapSpend* b) {
+    if (crossed(*a) != crossed(*b)) return crossed(*a);
+    if (a->spent != b->spent) return a->spent > b->spent;
+    return a->cap->id < b->cap->id;
+  };
+  std::vector<const domain::budget::CapSpend*> ranked;
+  ranked.reserve(caps.size());
+  for (const domain::budget::CapSpend& c : caps) ranked.push_back(&c);
+  std::sort(ranked.begin(), ranked.end(), better);
+
+  if (now - last_rechoice_ >= options_.rechoose_interval) {
+    last_rechoice_ = now;
+    slotted_.clear();
+    for (size_t i = 0; i < ranked.size() && i < options_.top_caps; ++i) {
+      slotted_.insert(ranked[i]->cap->id);
+    }
+    return;
+  }
+  // Between re-choices: forget deleted caps, refill free slots, let crossed caps in at once.
+  absl::flat_hash_set<std::string> present;
+  for (const domain::budget::CapSpend* c : ranked) present.insert(c->cap->id);
+  for (auto it = slotted_.begin(); it != slotted_.end();) {
+    if (present.contains(*it)) {
+      ++it;
+    } else {
+      slotted_.erase(it++);
+    }
+  }
+  for (const domain::budget::CapSpend* c : ranked) {
+    if (slotted_.contains(c->cap->id)) continue;
+    if (slotted_.size() < options_.top_caps) {
+      slotted_.insert(c->cap->id);
+      continue;
+    }
+    if (!crossed(*c)) break;  // ranked: no crossed cap is left unslotted after this one
+    // The worst slotted cap that has not crossed its limit gives up its slot.
+    const domain::budget::CapSpend* worst = nullptr;
+    for (auto r = ranked.rbegin(); r != ranked.rend(); ++r) {
+      if (slotted_.contains((*r)->cap->id)) {
+        worst = *r;
+        break;
+      }
+    }
+    if (worst == nullptr || crossed(*worst)) break;  // every slot holds a crossed cap
+    slotted_.erase(worst->cap->id);
+    slotted_.insert(c->cap->id);
+  }
+}
+
+void BudgetMetrics::SetOther(size_t caps, double limit_usd, double spent_usd) {
+  caps_other_.Set(static_cast<double>(caps));
+  if (caps == 0) {
+    if (other_[0] != nullptr) {
+      utilisation_.Remove(other_[0]);
+      limit_.Remove(other_[1]);
+      spent_.Remove(other_[2]);
+      other_ = {};
+    }
+    return;
+  }
+  if (other_[0] == nullptr) {
+    const std::string other(kOtherLabel);
+    const prometheus::Labels labels = {{"cap_id", other},
+                                       {"scope", other},
+                                       {"key", other},
+                                       {"period", other},
+                                       {"owner_team", other}};
+    other_ = {&utilisation_.Add(labels), &limit_.Add(labels), &spent_.Add(labels)};
+  }
+  other_[0]->Set(limit_usd > 0 ? spent_usd / limit_usd : 0);
+  other_[1]->Set(limit_usd);
+  other_[2]->Set(spent_usd);
 }
 
 BudgetMetrics::CapGauges BudgetMetrics::NewGauges(const std::shared_ptr<const Cap>& cap) {

@@ -56,7 +56,8 @@ void AddTokens(GroupSums& sums, std::string_view bucket, const std::optional<int
 
 }  // namespace
 
-SpendMetrics::SpendMetrics(prometheus::Registry& registry, LabelGuard& guard)
+SpendMetrics::SpendMetrics(prometheus::Registry& registry, LabelGuard& guard,
+                           const domain::Clock& clock, TenantSeriesOptions options)
     : guard_(guard),
       spend_family_(prometheus::BuildCounter()
                         .Name("stepledger_spend_usd_total")
@@ -71,7 +72,8 @@ SpendMetrics::SpendMetrics(prometheus::Registry& registry, LabelGuard& guard)
       tenant_family_(prometheus::BuildCounter()
                          .Name("stepledger_tenant_spend_usd_total")
                          .Help("Cost of steps stored in the ledger, in USD, by tenant: the "
-                               "first N tenants seen since start, the rest as \"other\"")
+                               "N largest recent spenders (re-chosen every minute) have their "
+                               "own series, the rest are \"other\"")
                          .Register(registry)),
       retry_family_(prometheus::BuildCounter()
                         .Name("stepledger_retry_spend_usd_total")
@@ -87,7 +89,10 @@ SpendMetrics::SpendMetrics(prometheus::Registry& registry, LabelGuard& guard)
                         .Name("stepledger_steps_stored_total")
                         .Help("Steps stored in the ledger, by environment, kind and where "
                               "their cost came from (reported, computed, unpriced)")
-                        .Register(registry)) {}
+                        .Register(registry)),
+      tenant_other_(tenant_family_.Add({{"tenant", std::string(LabelGuard::kOther)}})),
+      top_tenants_({.slots = options.top_tenants, .rechoose_interval = options.rechoose_interval},
+                   clock) {}
 
 void SpendMetrics::OnGroupCommitted(absl::Span<const IngestItem* const> items,
                                     absl::Span<const Outcome> outcomes, absl::Duration) {
@@ -114,7 +119,7 @@ void SpendMetrics::OnGroupCommitted(absl::Span<const IngestItem* const> items,
     const domain::NanoUsd cost = *item.cost_nano_usd;
     sums.spend[{feature, team, OrUnattributed(domain::ToString(charged.workload_class)), env,
                 kind}] += cost;
-    sums.tenant[guard_.Admit(kTenantLabel, OrUnattributed(charged.tenant))] += cost;
+    sums.tenant[OrUnattributed(charged.tenant)] += cost;
     if (item.step.attempt > 1) sums.retry[{feature, team}] += cost;
     if (item.status == domain::AttributionStatus::kDefaulted) {
       sums.unattributed["defaulted"] += cost;
@@ -140,9 +145,7 @@ void SpendMetrics::OnGroupCommitted(absl::Span<const IngestItem* const> items,
               {"environment", std::get<3>(k)}})
         .Increment(static_cast<double>(n));
   }
-  for (const auto& [tenant, nano] : sums.tenant) {
-    tenant_family_.Add({{"tenant", tenant}}).Increment(ToUsd(nano));
-  }
+  if (!sums.tenant.empty()) CountTenants(sums.tenant);
   for (const auto& [k, nano] : sums.retry) {
     retry_family_.Add({{"feature", k.first}, {"team", k.second}}).Increment(ToUsd(nano));
   }
@@ -155,6 +158,34 @@ void SpendMetrics::OnGroupCommitted(absl::Span<const IngestItem* const> items,
               {"kind", std::get<1>(k)},
               {"cost_source", std::get<2>(k)}})
         .Increment(static_cast<double>(n));
+  }
+}
+
+void SpendMetrics::CountTenants(const std::map<std::string, domain::NanoUsd>& spend) {
+  absl::MutexLock lock(&mu_);
+  if (std::optional<TopSpenders::Rechoice> change = top_tenants_.MaybeRechoose()) {
+    for (const std::string& tenant : change->demoted) {
+      auto it = tenant_series_.find(tenant);
+      if (it == tenant_series_.end()) continue;
+      tenant_family_.Remove(it->second);
+      tenant_series_.erase(it);
+    }
+    for (const std::string& tenant : change->promoted) {
+      tenant_series_.emplace(tenant, &tenant_family_.Add({{"tenant", tenant}}));
+    }
+  }
+  for (const auto& [tenant, nano] : spend) {
+    // A tenant literally named "other" is counted with the others: one series, one meaning.
+    const bool slotted = tenant != LabelGuard::kOther && top_tenants_.Add(tenant, nano);
+    if (!slotted) {
+      tenant_other_.Increment(ToUsd(nano));
+      continue;
+    }
+    auto it = tenant_series_.find(tenant);
+    if (it == tenant_series_.end()) {  // took a free slot just now
+      it = tenant_series_.emplace(tenant, &tenant_family_.Add({{"tenant", tenant}})).first;
+    }
+    it->second->Increment(ToUsd(nano));
   }
 }
 

@@ -11,12 +11,19 @@
 // "pending_at_commit"; the nightly rollup charges it to the root once known. Counters never move
 // spend between series.
 //
-// Cardinality: every client-derived value (feature, team, the feature/team pair, tenant) passes
-// through the LabelGuard; enums (workload_class, environment, kind, bucket) are closed sets.
-// Bounds are in docs/METRICS.md.
+// Cardinality: feature, team and the feature/team pair pass through the LabelGuard; tenants hold
+// one of `top_tenants` slots chosen by largest recent spend and re-chosen every minute
+// (TopSpenders), the rest are counted as tenant="other". Enums (workload_class, environment,
+// kind, bucket) are closed sets. Bounds are in docs/METRICS.md.
 //
-// Thread safety: OnGroupCommitted may run on several writer threads at once; it keeps no state
-// of its own besides prometheus-cpp metrics (atomic) and the guard (locked).
+// Tenant series and counter semantics: every dollar is added to exactly one tenant series, the
+// one the tenant holds when its step commits (its own slot, else "other"), so the tenant series'
+// increase() and rate() always sum to the spend family's. A tenant that loses its slot has its
+// series removed (its later spend goes to "other"); one that gains a slot gets a series from 0.
+//
+// Thread safety: OnGroupCommitted may run on several writer threads at once; besides
+// prometheus-cpp metrics (atomic) and the guard (locked), its state is the tenant slots, under
+// `mu_`.
 #ifndef STEPLEDGER_SERVER_METRICS_SPEND_METRICS_H_
 #define STEPLEDGER_SERVER_METRICS_SPEND_METRICS_H_
 
@@ -24,8 +31,17 @@
 #include <prometheus/family.h>
 #include <prometheus/registry.h>
 
+#include <map>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "server/domain/clock.h"
 #include "server/domain/ingest/group_committer.h"
 #include "server/metrics/label_guard.h"
+#include "server/metrics/top_spenders.h"
 
 namespace stepledger::metrics {
 
@@ -33,12 +49,18 @@ namespace stepledger::metrics {
 inline constexpr std::string_view kFeatureLabel = "feature";
 inline constexpr std::string_view kTeamLabel = "team";
 inline constexpr std::string_view kFeatureTeamLabel = "feature_team";  // the pair, as one value
-inline constexpr std::string_view kTenantLabel = "tenant";
+inline constexpr std::string_view kTenantLabel = "tenant";             // TopSpenders, not the guard
+
+struct TenantSeriesOptions {
+  size_t top_tenants = 50;  // tenants with their own series (--metrics-top-tenants)
+  absl::Duration rechoose_interval = absl::Minutes(1);
+};
 
 class SpendMetrics final : public domain::ingest::CommitObserver {
  public:
-  // REQUIRES: `registry` and `guard` outlive this object.
-  SpendMetrics(prometheus::Registry& registry, LabelGuard& guard);
+  // REQUIRES: `registry`, `guard` and `clock` outlive this object.
+  SpendMetrics(prometheus::Registry& registry, LabelGuard& guard, const domain::Clock& clock,
+               TenantSeriesOptions options = {});
 
   void OnGroupCommitted(absl::Span<const domain::ingest::IngestItem* const> items,
                         absl::Span<const domain::ingest::Outcome> outcomes,
@@ -50,6 +72,9 @@ class SpendMetrics final : public domain::ingest::CommitObserver {
   prometheus::Family<prometheus::Counter>& unattributed_family() { return unattributed_family_; }
 
  private:
+  // Adds one group's spend per tenant to the tenant series (re-choosing slots when due).
+  void CountTenants(const std::map<std::string, domain::NanoUsd>& spend) ABSL_LOCKS_EXCLUDED(mu_);
+
   LabelGuard& guard_;
   prometheus::Family<prometheus::Counter>& spend_family_;
   prometheus::Family<prometheus::Counter>& tokens_family_;
@@ -57,6 +82,12 @@ class SpendMetrics final : public domain::ingest::CommitObserver {
   prometheus::Family<prometheus::Counter>& retry_family_;
   prometheus::Family<prometheus::Counter>& unattributed_family_;
   prometheus::Family<prometheus::Counter>& steps_family_;
+  prometheus::Counter& tenant_other_;
+
+  absl::Mutex mu_;
+  TopSpenders top_tenants_ ABSL_GUARDED_BY(mu_);
+  // The series of each tenant holding a slot (created at 0 when it gains the slot).
+  absl::flat_hash_map<std::string, prometheus::Counter*> tenant_series_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace stepledger::metrics

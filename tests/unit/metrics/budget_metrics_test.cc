@@ -5,6 +5,10 @@
 
 #include <prometheus/registry.h>
 
+#include <map>
+#include <set>
+#include <string>
+
 #include "gtest/gtest.h"
 #include "server/domain/budget/engine.h"
 #include "tests/fakes/fake_clock.h"
@@ -14,6 +18,7 @@
 namespace stepledger::metrics {
 namespace {
 
+using domain::NanoUsd;
 using domain::budget::BudgetEngine;
 using domain::budget::Cap;
 using domain::budget::CheckResult;
@@ -54,8 +59,8 @@ TEST_F(BudgetMetricsTest, RefreshExportsEachCapsUtilisationLimitSpentAndPeriodEn
   EXPECT_DOUBLE_EQ(Sum(registry_, "stepledger_budget_spent_usd", team), 50);
   EXPECT_DOUBLE_EQ(Sum(registry_, "stepledger_budget_period_end_seconds", team),
                    absl::ToDoubleSeconds(Utc(2024, 4, 1) - clock_.Now()));
-  EXPECT_DOUBLE_EQ(
-      Sum(registry_, "stepledger_budget_utilisation_ratio", {{"cap_id", "org"}}), 0.05);
+  EXPECT_DOUBLE_EQ(Sum(registry_, "stepledger_budget_utilisation_ratio", {{"cap_id", "org"}}),
+                   0.05);
 }
 
 TEST_F(BudgetMetricsTest, GaugesFollowSpendAcrossRefreshes) {
@@ -131,6 +136,97 @@ TEST_F(BudgetMetricsTest, CounterReadsAreCountedByKindWithTheirRows) {
   EXPECT_EQ(Sum(registry_, "stepledger_budget_spend_reads_total", {{"read", "changed"}}), 2);
   EXPECT_EQ(Sum(registry_, "stepledger_budget_spend_rows_read_total", {{"read", "full"}}), 10'000);
   EXPECT_EQ(Sum(registry_, "stepledger_budget_spend_rows_read_total", {{"read", "changed"}}), 3);
+}
+
+// Per-cap series are bounded: with more caps than top_caps, the largest spenders keep their own
+// series and the rest are summed into cap_id="other".
+class TopCapsTest : public ::testing::Test {
+ protected:
+  void Put(const Cap& cap) { ASSERT_TRUE(engine_.UpsertCap(cap).ok()); }
+  // A tenant cap "cap-<i>" on tenant "tenant-<i>" with `spent` USD of spend.
+  void PutTenantCap(int i, NanoUsd limit, NanoUsd spent) {
+    Cap cap = MakeCap("cap-" + std::to_string(i), Scope::kTenant, limit, Period::kMonthly);
+    cap.key = "tenant-" + std::to_string(i);
+    Put(cap);
+    Spend(i, spent);
+  }
+  void Spend(int i, NanoUsd spent) {
+    if (spent == 0) return;
+    ASSERT_TRUE(engine_
+                    .RecordSpend(ProdTags("inbox-triage", "search", "tenant-" + std::to_string(i)),
+                                 spent, clock_.Now(), "")
+                    .ok());
+  }
+  std::set<std::string> CapIds() {
+    std::set<std::string> ids;
+    for (const auto& [labels, value] : Series(registry_, "stepledger_budget_spent_usd")) {
+      ids.insert(labels.at("cap_id"));
+    }
+    return ids;
+  }
+
+  stepledger::testing::FakeClock clock_{Utc(2024, 3, 14, 12)};
+  BudgetEngine engine_{clock_};
+  prometheus::Registry registry_;
+  BudgetMetrics top_metrics_{registry_, clock_, {.top_caps = 3}};
+};
+
+TEST_F(TopCapsTest, ThousandCapsGiveTopNSeriesPlusOneOtherWithTheRestSummed) {
+  double total_limit = 0;
+  double total_spent = 0;
+  for (int i = 0; i < 1000; ++i) {
+    PutTenantCap(i, 1000 * kUsd, (i % 500) * kUsd);  // caps 499 and 999 spend most
+    total_limit += 1000;
+    total_spent += i % 500;
+  }
+  top_metrics_.OnRefresh(engine_);
+  EXPECT_EQ(CapIds(), (std::set<std::string>{"cap-498", "cap-499", "cap-999", "other"}));
+  for (const char* family : {"stepledger_budget_utilisation_ratio", "stepledger_budget_limit_usd",
+                             "stepledger_budget_spent_usd"}) {
+    EXPECT_EQ(Series(registry_, family).size(), 3u + 1u) << family;
+  }
+  EXPECT_EQ(Series(registry_, "stepledger_budget_period_end_seconds").size(), 3u);
+  const std::map<std::string, std::string> other = {{"cap_id", "other"}, {"scope", "other"}};
+  EXPECT_DOUBLE_EQ(Sum(registry_, "stepledger_budget_limit_usd", other), total_limit - 3000);
+  EXPECT_DOUBLE_EQ(Sum(registry_, "stepledger_budget_spent_usd", other),
+                   total_spent - 499 - 499 - 498);
+  EXPECT_DOUBLE_EQ(Sum(registry_, "stepledger_budget_caps_other"), 997);
+  // Everything is accounted for: own series plus "other" is every cap's limit.
+  EXPECT_DOUBLE_EQ(Sum(registry_, "stepledger_budget_limit_usd"), total_limit);
+}
+
+TEST_F(TopCapsTest, SlotsAreReChosenByLargestSpendNotFirstCreated) {
+  for (int i = 0; i < 5; ++i) PutTenantCap(i, 1000 * kUsd, (10 - i) * kUsd);
+  top_metrics_.OnRefresh(engine_);
+  EXPECT_EQ(CapIds(), (std::set<std::string>{"cap-0", "cap-1", "cap-2", "other"}));
+  Spend(4, 500 * kUsd);  // the last cap becomes the largest spender
+  top_metrics_.OnRefresh(engine_);
+  EXPECT_EQ(CapIds(), (std::set<std::string>{"cap-0", "cap-1", "cap-2", "other"}));  // kept
+  clock_.Advance(absl::Minutes(1));
+  top_metrics_.OnRefresh(engine_);
+  EXPECT_EQ(CapIds(), (std::set<std::string>{"cap-4", "cap-0", "cap-1", "other"}));
+}
+
+TEST_F(TopCapsTest, ACapThatCrossesItsLimitGetsItsSeriesAtOnceSoItsAlertFires) {
+  PutTenantCap(0, 1000 * kUsd, 300 * kUsd);
+  PutTenantCap(1, 1000 * kUsd, 200 * kUsd);
+  PutTenantCap(2, 1000 * kUsd, 100 * kUsd);
+  PutTenantCap(3, 10 * kUsd, 1 * kUsd);  // small, but close to its limit
+  top_metrics_.OnRefresh(engine_);
+  EXPECT_EQ(CapIds(), (std::set<std::string>{"cap-0", "cap-1", "cap-2", "other"}));
+  Spend(3, 9 * kUsd);               // 10 of 10: crossed
+  top_metrics_.OnRefresh(engine_);  // no re-choice due, yet it takes the smallest one's slot
+  EXPECT_EQ(CapIds(), (std::set<std::string>{"cap-0", "cap-1", "cap-3", "other"}));
+  EXPECT_DOUBLE_EQ(Sum(registry_, "stepledger_budget_utilisation_ratio", {{"cap_id", "cap-3"}}),
+                   1.0);
+}
+
+TEST_F(TopCapsTest, NoOtherSeriesWhileEveryCapHasItsOwn) {
+  PutTenantCap(0, 10 * kUsd, kUsd);
+  PutTenantCap(1, 10 * kUsd, kUsd);
+  top_metrics_.OnRefresh(engine_);
+  EXPECT_EQ(CapIds(), (std::set<std::string>{"cap-0", "cap-1"}));
+  EXPECT_DOUBLE_EQ(Sum(registry_, "stepledger_budget_caps_other"), 0);
 }
 
 }  // namespace

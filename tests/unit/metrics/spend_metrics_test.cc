@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "tests/fakes/fake_clock.h"
 #include "tests/unit/metrics/metrics_test_util.h"
 
 namespace stepledger::metrics {
@@ -47,17 +48,17 @@ class SpendMetricsTest : public ::testing::Test {
   }
 
   prometheus::Registry registry_;
-  LabelGuard guard_{registry_, {.default_limit = 10, .limits = {{"tenant", 3}}}};
-  SpendMetrics metrics_{registry_, guard_};
+  LabelGuard guard_{registry_, {.default_limit = 10}};
+  stepledger::testing::FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
+  SpendMetrics metrics_{registry_, guard_, clock_, {.top_tenants = 3}};
 };
 
 TEST_F(SpendMetricsTest, OnlyAcceptedItemsCountSoReSendsNeverDoubleCount) {
-  std::vector<IngestItem> items = {Item("doc-qa", "knowledge", "t1", 3 * kUnit),
-                                   Item("doc-qa", "knowledge", "t1", 5 * kUnit),
-                                   Item("doc-qa", "knowledge", "t1", 7 * kUnit),
-                                   Item("doc-qa", "knowledge", "t1", 11 * kUnit)};
-  Commit(items, {Outcome::kAccepted, Outcome::kDuplicate, Outcome::kConflict,
-                 Outcome::kQuarantinedAgain});
+  std::vector<IngestItem> items = {
+      Item("doc-qa", "knowledge", "t1", 3 * kUnit), Item("doc-qa", "knowledge", "t1", 5 * kUnit),
+      Item("doc-qa", "knowledge", "t1", 7 * kUnit), Item("doc-qa", "knowledge", "t1", 11 * kUnit)};
+  Commit(items,
+         {Outcome::kAccepted, Outcome::kDuplicate, Outcome::kConflict, Outcome::kQuarantinedAgain});
   Commit(items, std::vector<Outcome>(4, Outcome::kDuplicate));  // the re-send
   EXPECT_EQ(Sum(registry_, "stepledger_spend_usd_total"), 3.0 / 512);
   EXPECT_EQ(Sum(registry_, "stepledger_spend_usd_total",
@@ -77,24 +78,60 @@ TEST_F(SpendMetricsTest, HundredThousandTenantsGiveAtMostTopNPlusOneSeriesAndExa
     std::vector<IngestItem> group;
     for (int i = 0; i < 1000; ++i) {
       const int n = g * 1000 + i;
-      group.push_back(Item("doc-qa", "knowledge", "tenant-" + std::to_string(n),
-                           (1 + n % 7) * kUnit));
+      group.push_back(
+          Item("doc-qa", "knowledge", "tenant-" + std::to_string(n), (1 + n % 7) * kUnit));
       total += (1 + n % 7) * kUnit;
     }
     Commit(group);
   }
   const auto tenants = Series(registry_, "stepledger_tenant_spend_usd_total");
   EXPECT_EQ(tenants.size(), 3u + 1u);
-  EXPECT_EQ(Sum(registry_, "stepledger_tenant_spend_usd_total"),
-            static_cast<double>(total) / 1e9);
+  EXPECT_EQ(Sum(registry_, "stepledger_tenant_spend_usd_total"), static_cast<double>(total) / 1e9);
   EXPECT_GT(Sum(registry_, "stepledger_tenant_spend_usd_total", {{"tenant", "other"}}), 0);
-  EXPECT_EQ(Sum(registry_, "stepledger_metric_label_values", {{"label", "tenant"}}), 3);
-  EXPECT_EQ(Sum(registry_, "stepledger_metric_label_folded_total", {{"label", "tenant"}}),
-            100'000 - 3);
   // The whole exposition stays small: no series per tenant.
   const std::string text = testing::Exposition(registry_);
   EXPECT_FALSE(absl::StrContains(text, "tenant-99999"));
   EXPECT_LT(text.size(), 16u * 1024u);
+}
+
+// The slots go to the largest spenders, not to whoever came first: three small tenants take the
+// free slots, a large one that starts later gets a slot at the next re-choice, and the smallest
+// loses its series. Every dollar is in exactly one series when it is counted.
+TEST_F(SpendMetricsTest, TenantSlotsGoToTheLargestSpendersNotTheFirstSeen) {
+  Commit({Item("f", "t", "early-1", 1 * kUnit), Item("f", "t", "early-2", 2 * kUnit),
+          Item("f", "t", "early-3", 3 * kUnit)});
+  Commit({Item("f", "t", "big", 100 * kUnit)});
+  const std::string name = "stepledger_tenant_spend_usd_total";
+  EXPECT_EQ(Sum(registry_, name, {{"tenant", "big"}}), 0);
+  EXPECT_EQ(Sum(registry_, name, {{"tenant", "other"}}), 100.0 / 512);
+  EXPECT_EQ(Sum(registry_, name), 106.0 / 512);
+
+  clock_.Advance(absl::Minutes(1));
+  // This group's counting happens after the re-choice: big holds a slot, early-1 does not.
+  Commit({Item("f", "t", "big", 10 * kUnit), Item("f", "t", "early-1", 1 * kUnit)});
+  EXPECT_EQ(Sum(registry_, name, {{"tenant", "big"}}), 10.0 / 512);
+  EXPECT_EQ(Sum(registry_, name, {{"tenant", "early-1"}}), 0);
+  EXPECT_EQ(Sum(registry_, name, {{"tenant", "other"}}), 101.0 / 512);
+  EXPECT_EQ(Series(registry_, name).size(), 3u + 1u);
+  for (const auto& [labels, value] : Series(registry_, name)) {
+    EXPECT_NE(labels.at("tenant"), "early-1");  // its series was removed with its slot
+  }
+}
+
+// A client sending tenants that spend a cent each cannot keep a real spender out for good.
+TEST_F(SpendMetricsTest, ManyTinyTenantsCannotHoldTheSlotsAgainstARealSpender) {
+  std::vector<IngestItem> tiny;
+  for (int i = 0; i < 10'000; ++i) tiny.push_back(Item("f", "t", "tiny-" + std::to_string(i), 1));
+  Commit(tiny);
+  for (int minute = 0; minute < 3; ++minute) {
+    Commit({Item("f", "t", "acme", 50 * kUnit)});
+    Commit(tiny);
+    clock_.Advance(absl::Minutes(1));
+  }
+  Commit({Item("f", "t", "acme", kUnit)});
+  // Counted as "other" until the first re-choice, in its own series ever since.
+  EXPECT_EQ(Sum(registry_, "stepledger_tenant_spend_usd_total", {{"tenant", "acme"}}), 101.0 / 512);
+  EXPECT_LE(Series(registry_, "stepledger_tenant_spend_usd_total").size(), 3u + 1u);
 }
 
 TEST_F(SpendMetricsTest, HundredThousandFeaturesAndTeamPairsStayWithinTheLabelLimit) {
@@ -112,8 +149,7 @@ TEST_F(SpendMetricsTest, HundredThousandFeaturesAndTeamPairsStayWithinTheLabelLi
   EXPECT_EQ(Sum(registry_, "stepledger_spend_usd_total"), static_cast<double>(total) / 1e9);
   EXPECT_EQ(Series(registry_, "stepledger_tokens_total").size(), 0u);
   EXPECT_EQ(Series(registry_, "stepledger_retry_spend_usd_total").size(), 0u);
-  EXPECT_GT(Sum(registry_, "stepledger_metric_label_folded_total", {{"label", "feature_team"}}),
-            0);
+  EXPECT_GT(Sum(registry_, "stepledger_metric_label_folded_total", {{"label", "feature_team"}}), 0);
   EXPECT_EQ(Sum(registry_, "stepledger_metric_label_values", {{"label", "feature"}}), 10);
 }
 
@@ -127,9 +163,9 @@ TEST_F(SpendMetricsTest, DefaultedAndPendingSpendIsUnattributedByReason) {
   Commit({defaulted, pending, complete});
   EXPECT_EQ(Sum(registry_, "stepledger_unattributed_spend_usd_total", {{"reason", "defaulted"}}),
             2.0 / 512);
-  EXPECT_EQ(Sum(registry_, "stepledger_unattributed_spend_usd_total",
-                {{"reason", "pending_at_commit"}}),
-            4.0 / 512);
+  EXPECT_EQ(
+      Sum(registry_, "stepledger_unattributed_spend_usd_total", {{"reason", "pending_at_commit"}}),
+      4.0 / 512);
   EXPECT_EQ(Sum(registry_, "stepledger_unattributed_spend_usd_total"), 6.0 / 512);
   // Still spend: charged to the placeholders, so the total is the whole ledger.
   EXPECT_EQ(Sum(registry_, "stepledger_spend_usd_total"), 14.0 / 512);
