@@ -236,6 +236,7 @@ int Run(const config::Config& config) {
     absl::Time next_runs = absl::Now();
     while (!stop_upkeep.WaitForNotificationWithTimeout(absl::Seconds(1))) {
       ingest_metrics.SetQueueDepth(committer.QueuedEvents());
+      ingest_metrics.SetUnsentAckBytes(collector.unsent_ack_bytes());
       if (absl::Now() >= next_runs) {
         next_runs = absl::Now() + config.upkeep_interval;
         price_reloader.RefreshIfChanged().IgnoreError();  // failures are logged inside

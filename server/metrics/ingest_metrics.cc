@@ -52,31 +52,39 @@ IngestMetrics::IngestMetrics(prometheus::Registry& registry,
                             .Help("Events in committed write groups (ledger + quarantine)")
                             .Register(registry)
                             .Add({})),
-      commit_latency_(BuildHistogram()
-                          .Name("stepledger_commit_latency_seconds")
-                          .Help("Time to commit one write group, retries included")
-                          .Register(registry)
-                          .Add({}, prometheus::Histogram::BucketBoundaries{
-                                       0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-                                       1, 2.5, 5})),
+      commit_latency_(
+          BuildHistogram()
+              .Name("stepledger_commit_latency_seconds")
+              .Help("Time to commit one write group, retries included")
+              .Register(registry)
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                               0.05, 0.1, 0.25, 0.5, 1, 2.5, 5})),
       group_size_(BuildHistogram()
                       .Name("stepledger_write_group_events")
                       .Help("Events per write group")
                       .Register(registry)
-                      .Add({}, prometheus::Histogram::BucketBoundaries{
-                                   1, 10, 100, 500, 1000, 2000, 5000, 10000})),
+                      .Add({}, prometheus::Histogram::BucketBoundaries{1, 10, 100, 500, 1000, 2000,
+                                                                       5000, 10000})),
       queue_depth_(BuildGauge()
                        .Name("stepledger_write_queue_events")
                        .Help("Events queued for or being committed by the writers")
                        .Register(registry)
                        .Add({})),
+      unsent_ack_bytes_(BuildGauge()
+                            .Name("stepledger_unsent_ack_bytes")
+                            .Help("Bytes of acks made and not yet taken by their clients, over "
+                                  "every stream (soft bound 64 MiB)")
+                            .Register(registry)
+                            .Add({})),
       database_up_(BuildGauge()
                        .Name("stepledger_database_up")
                        .Help("1 when the last write group reached PostgreSQL, else 0")
                        .Register(registry)
                        .Add({})) {}
 
-void IngestMetrics::OnEventsReceived(size_t count) { received_.Increment(static_cast<double>(count)); }
+void IngestMetrics::OnEventsReceived(size_t count) {
+  received_.Increment(static_cast<double>(count));
+}
 
 void IngestMetrics::OnEventRejected(std::string_view field, std::string_view code,
                                     std::optional<domain::NanoUsd> reported_cost) {

@@ -39,6 +39,7 @@ class IngestMetrics final : public domain::ingest::IngestObserver,
   void OnGroupFailed(const absl::Status& status, size_t events) override;
 
   void SetQueueDepth(size_t events) { queue_depth_.Set(static_cast<double>(events)); }
+  void SetUnsentAckBytes(int64_t bytes) { unsent_ack_bytes_.Set(static_cast<double>(bytes)); }
   void SetDatabaseUp(bool up) { database_up_.Set(up ? 1 : 0); }
 
  private:
@@ -54,6 +55,7 @@ class IngestMetrics final : public domain::ingest::IngestObserver,
   prometheus::Histogram& commit_latency_;
   prometheus::Histogram& group_size_;
   prometheus::Gauge& queue_depth_;
+  prometheus::Gauge& unsent_ack_bytes_;
   prometheus::Gauge& database_up_;
 };
 

@@ -9,19 +9,53 @@ namespace stepledger::storage::queries {
 
 // Per connection: the staging table that COPY fills; emptied at every COMMIT.
 inline constexpr char kCreateStaging[] =
-    "CREATE TEMP TABLE IF NOT EXISTS staging_steps (seq integer NOT NULL, LIKE steps INCLUDING DEFAULTS) "
+    "CREATE TEMP TABLE IF NOT EXISTS staging_steps (seq integer NOT NULL, LIKE steps INCLUDING "
+    "DEFAULTS) "
     "ON COMMIT DELETE ROWS";
 
 // The staging table's columns in COPY order (seq first, then the ledger's columns).
-inline constexpr std::array<std::string_view, 42> kStagingColumns = {
-    "seq", "event_id", "occurred_at", "received_at", "digest",
-    "feature", "team", "workload_class", "tenant", "environment", "parent_run_id",
-    "charged_feature", "charged_team", "charged_workload_class", "charged_tenant",
-    "attribution_status", "step_id", "parent_step_id", "kind", "name", "provider", "model",
-    "input_uncached_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens",
-    "reasoning_tokens", "reported_cost_nano_usd", "cost_nano_usd", "cost_source",
-    "price_version", "tool_name", "tool_owner_team", "status", "operation_id", "attempt",
-    "started_at", "ended_at", "attributes", "unpriced_reason", "service_tier", "tool_units"};
+inline constexpr std::array<std::string_view, 42> kStagingColumns = {"seq",
+                                                                     "event_id",
+                                                                     "occurred_at",
+                                                                     "received_at",
+                                                                     "digest",
+                                                                     "feature",
+                                                                     "team",
+                                                                     "workload_class",
+                                                                     "tenant",
+                                                                     "environment",
+                                                                     "parent_run_id",
+                                                                     "charged_feature",
+                                                                     "charged_team",
+                                                                     "charged_workload_class",
+                                                                     "charged_tenant",
+                                                                     "attribution_status",
+                                                                     "step_id",
+                                                                     "parent_step_id",
+                                                                     "kind",
+                                                                     "name",
+                                                                     "provider",
+                                                                     "model",
+                                                                     "input_uncached_tokens",
+                                                                     "cache_read_tokens",
+                                                                     "cache_write_tokens",
+                                                                     "output_tokens",
+                                                                     "reasoning_tokens",
+                                                                     "reported_cost_nano_usd",
+                                                                     "cost_nano_usd",
+                                                                     "cost_source",
+                                                                     "price_version",
+                                                                     "tool_name",
+                                                                     "tool_owner_team",
+                                                                     "status",
+                                                                     "operation_id",
+                                                                     "attempt",
+                                                                     "started_at",
+                                                                     "ended_at",
+                                                                     "attributes",
+                                                                     "unpriced_reason",
+                                                                     "service_tier",
+                                                                     "tool_units"};
 
 // Inheritance and "who pays", before the claim: a non-root step of a run whose root is
 // already stored is charged to the root's tags; pending steps become inherited; a step whose
@@ -263,11 +297,22 @@ inline constexpr char kExpirePending[] = R"sql(
 inline constexpr char kStoredDigests[] =
     "SELECT event_id, encode(digest, 'hex') FROM event_keys WHERE event_id = ANY($1::text[])";
 
-inline constexpr char kInsertQuarantine[] = R"sql(
+// Every quarantined event of a group in one statement (a rejected 1,000-event batch is one
+// round trip, not 1,000). $1..$10 are parallel text arrays, one element per row; an empty cost
+// is NULL (not reported). Returns the digests actually inserted: the others were quarantined
+// before (quarantine is unique on the digest).
+inline constexpr char kInsertQuarantineRows[] = R"sql(
   INSERT INTO quarantine (event_id, digest, received_at, occurred_at, field, reason,
                           environment, parent_run_id, cost_nano_usd, event)
-  VALUES ($1, decode($2, 'hex'), $3::timestamptz, $4::timestamptz, $5, $6, $7, $8, $9, $10::jsonb)
+  SELECT q.event_id, decode(q.digest, 'hex'), q.received_at::timestamptz,
+         q.occurred_at::timestamptz, q.field, q.reason, q.environment, q.parent_run_id,
+         NULLIF(q.cost, '')::bigint, q.event::jsonb
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+              $7::text[], $8::text[], $9::text[], $10::text[])
+       AS q(event_id, digest, received_at, occurred_at, field, reason, environment,
+            parent_run_id, cost, event)
   ON CONFLICT (digest) DO NOTHING
+  RETURNING encode(digest, 'hex')
 )sql";
 
 // Gauges over recently active runs. $1: oldest last_received_at considered.

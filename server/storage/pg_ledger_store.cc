@@ -89,22 +89,44 @@ void AppendStagingRow(CopyRow& row, int seq, const IngestItem& item) {
       .OptionalInt(s.tool_units);
 }
 
-// Returns true when the row is new (its digest was not quarantined before). Every text value
-// is escaped where it is not storable (domain/ingest/text.h): the row keeps what it quarantines,
-// and never fails on it.
-bool InsertQuarantine(pqxx::work& txn, const IngestItem& item, std::string_view field,
-                      std::string_view reason, const std::string& event_json) {
-  using domain::ingest::EscapeUnstorable;
-  const domain::Step& s = item.step;
-  const std::string cost = s.cost_nano_usd ? absl::StrCat(*s.cost_nano_usd) : "";
-  return txn.exec_params(queries::kInsertQuarantine, EscapeUnstorable(s.event_id), Hex(item.digest),
-                         PgTimestamp(item.received_at), PgTimestamp(item.occurred_at()),
-                         EscapeUnstorable(field), EscapeUnstorable(reason),
-                         std::string(domain::ToString(s.tags.environment)),
-                         EscapeUnstorable(s.tags.parent_run_id),
-                         s.cost_nano_usd ? cost.c_str() : nullptr, event_json)
-             .affected_rows() > 0;
-}
+// The quarantine rows of one group, as the parallel arrays kInsertQuarantineRows takes. Every
+// text value is escaped where it is not storable (domain/ingest/text.h): a row keeps what it
+// quarantines and never fails on it.
+class QuarantineRows {
+ public:
+  void Add(const IngestItem& item, std::string_view field, std::string_view reason,
+           std::string event_json) {
+    using domain::ingest::EscapeUnstorable;
+    const domain::Step& s = item.step;
+    event_id_.push_back(EscapeUnstorable(s.event_id));
+    digest_.push_back(Hex(item.digest));
+    received_at_.push_back(PgTimestamp(item.received_at));
+    occurred_at_.push_back(PgTimestamp(item.occurred_at()));
+    field_.push_back(EscapeUnstorable(field));
+    reason_.push_back(EscapeUnstorable(reason));
+    environment_.push_back(std::string(domain::ToString(s.tags.environment)));
+    parent_run_id_.push_back(EscapeUnstorable(s.tags.parent_run_id));
+    cost_.push_back(s.cost_nano_usd ? absl::StrCat(*s.cost_nano_usd) : "");
+    event_.push_back(std::move(event_json));
+  }
+  bool empty() const { return event_id_.empty(); }
+
+  // Inserts every row; returns the hex digests that were new.
+  absl::flat_hash_set<std::string> Insert(pqxx::work& txn) const {
+    pqxx::result r =
+        txn.exec_params(queries::kInsertQuarantineRows, PgTextArray(event_id_),
+                        PgTextArray(digest_), PgTextArray(received_at_), PgTextArray(occurred_at_),
+                        PgTextArray(field_), PgTextArray(reason_), PgTextArray(environment_),
+                        PgTextArray(parent_run_id_), PgTextArray(cost_), PgTextArray(event_));
+    absl::flat_hash_set<std::string> inserted;
+    for (const auto& row : r) inserted.insert(row[0].as<std::string>());
+    return inserted;
+  }
+
+ private:
+  std::vector<std::string> event_id_, digest_, received_at_, occurred_at_, field_, reason_,
+      environment_, parent_run_id_, cost_, event_;
+};
 
 domain::WorkloadClass WorkloadClassFromLabel(const std::string& label,
                                              domain::WorkloadClass fallback) {
@@ -337,17 +359,24 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
     }
 
     // 5: quarantine what was rejected, and conflicts (the stored row stays as it was).
+    QuarantineRows quarantine;
     for (size_t i = 0; i < items.size(); ++i) {
       const IngestItem& item = *items[i];
       if (outcomes[i] == Outcome::kQuarantined) {
-        if (!InsertQuarantine(txn, item, item.rejection->field, item.rejection->reason,
-                              item.raw_json.empty() ? StepToJson(item.step) : item.raw_json)) {
-          outcomes[i] = Outcome::kQuarantinedAgain;
-        }
+        quarantine.Add(item, item.rejection->field, item.rejection->reason,
+                       item.raw_json.empty() ? StepToJson(item.step) : item.raw_json);
       } else if (outcomes[i] == Outcome::kConflict) {
-        InsertQuarantine(txn, item, "event_id",
-                         "conflict: event_id already stored with different content",
-                         StepToJson(item.step));
+        quarantine.Add(item, "event_id", "conflict: event_id already stored with different content",
+                       StepToJson(item.step));
+      }
+    }
+    if (!quarantine.empty()) {
+      absl::flat_hash_set<std::string> inserted = quarantine.Insert(txn);
+      // Only the first occurrence of a new digest in the group counts as new; the same content
+      // again (in this group or an earlier one) was quarantined before.
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (outcomes[i] != Outcome::kQuarantined) continue;
+        if (inserted.erase(Hex(items[i]->digest)) == 0) outcomes[i] = Outcome::kQuarantinedAgain;
       }
     }
 
