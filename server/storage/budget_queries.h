@@ -130,6 +130,22 @@ inline constexpr char kChangedCounterTotals[] = R"sql(
   WHERE s.spent IS NOT NULL
 )sql";
 
+// The sums of every counter of the series named by the parallel arrays $2 scope, $3 key,
+// $4 environment and $5 period, of periods that end after $1: a new cap's counters.
+inline constexpr char kSeriesTotals[] = R"sql(
+  SELECT n.scope, n.key, n.environment, n.period, extract(epoch FROM c.period_start)::bigint,
+         GREATEST(sum(c.spent_nano_usd), 0)::bigint
+  FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
+       AS n(scope, key, environment, period)
+  CROSS JOIN LATERAL (
+    SELECT c.period_start, c.spent_nano_usd FROM spend_counters c
+    WHERE c.scope = n.scope AND c.key = n.key AND c.environment = n.environment
+      AND c.period = n.period
+      AND c.period_start >= date_trunc(CASE n.period WHEN 'daily' THEN 'day' ELSE 'month' END,
+                                       $1::timestamptz, 'UTC')) c
+  GROUP BY n.scope, n.key, n.environment, n.period, c.period_start
+)sql";
+
 // Rows of periods no replica reads any more ($1: daily periods starting before it, $2: monthly
 // ones), at most $3 per call. SKIP LOCKED: a writer holding a row (a late event) is never
 // waited on, so this can neither stall nor deadlock a writer; the row goes next time.

@@ -226,6 +226,27 @@ pqxx::result ReadChangedCounterTotals(pqxx::transaction_base& txn, absl::Time si
                          PgTextArray(new_periods));
 }
 
+// Rows of (scope, key, environment, period, period start in unix seconds, spent).
+std::vector<CounterTotals> CounterRows(const pqxx::result& result) {
+  std::vector<CounterTotals> rows;
+  rows.reserve(result.size());
+  for (const auto& row : result) {
+    auto scope = ParseScope(row[0].as<std::string>());
+    auto env = ParseEnvironment(row[2].as<std::string>());
+    auto period = ParsePeriod(row[3].as<std::string>());
+    if (!scope.ok() || !env.ok() || !period.ok()) continue;  // not a counter we evaluate
+    CounterTotals t;
+    t.key.scope = *scope;
+    t.key.key = row[1].as<std::string>();
+    t.key.environment = *env;
+    t.key.period = *period;
+    t.key.period_start = absl::FromUnixSeconds(row[4].as<int64_t>());
+    t.spent = row[5].as<int64_t>();
+    rows.push_back(std::move(t));
+  }
+  return rows;
+}
+
 }  // namespace
 
 absl::StatusOr<domain::budget::CounterTotalsRead> PgBudgetStore::ReadCounterTotals(
@@ -237,22 +258,29 @@ absl::StatusOr<domain::budget::CounterTotalsRead> PgBudgetStore::ReadCounterTota
     const pqxx::result result =
         changed == nullptr ? txn.exec_params(queries::kCounterTotals, PgTimestamp(since))
                            : ReadChangedCounterTotals(txn, since, *changed);
-    read.rows.reserve(result.size());
-    for (const auto& row : result) {
-      auto scope = ParseScope(row[0].as<std::string>());
-      auto env = ParseEnvironment(row[2].as<std::string>());
-      auto period = ParsePeriod(row[3].as<std::string>());
-      if (!scope.ok() || !env.ok() || !period.ok()) continue;  // not a counter we evaluate
-      CounterTotals t;
-      t.key.scope = *scope;
-      t.key.key = row[1].as<std::string>();
-      t.key.environment = *env;
-      t.key.period = *period;
-      t.key.period_start = absl::FromUnixSeconds(row[4].as<int64_t>());
-      t.spent = row[5].as<int64_t>();
-      read.rows.push_back(std::move(t));
-    }
+    read.rows = CounterRows(result);
     return read;
+  })
+}
+
+absl::StatusOr<std::vector<CounterTotals>> PgBudgetStore::ReadSeriesTotals(
+    absl::Time since, const std::vector<domain::budget::CounterSeries>& series) {
+  std::vector<std::string> scopes;
+  std::vector<std::string> keys;
+  std::vector<std::string> environments;
+  std::vector<std::string> periods;
+  for (const domain::budget::CounterSeries& n : series) {
+    scopes.emplace_back(domain::budget::ToString(n.scope));
+    keys.push_back(n.key);
+    environments.emplace_back(domain::ToString(n.environment));
+    periods.emplace_back(domain::budget::ToString(n.period));
+  }
+  STEPLEDGER_WITH_CONN("read counters of new caps", {
+    pqxx::read_transaction txn((*conn)->pg);
+    const pqxx::result result =
+        txn.exec_params(queries::kSeriesTotals, PgTimestamp(since), PgTextArray(scopes),
+                        PgTextArray(keys), PgTextArray(environments), PgTextArray(periods));
+    return CounterRows(result);
   })
 }
 

@@ -48,6 +48,8 @@ class PgBudgetStore final : public domain::budget::BudgetRepository {
   // mark returned is the read's snapshot, as text (migrations/0011).
   absl::StatusOr<domain::budget::CounterTotalsRead> ReadCounterTotals(
       absl::Time since, const domain::budget::ChangedCounters* changed) override;
+  absl::StatusOr<std::vector<domain::budget::CounterTotals>> ReadSeriesTotals(
+      absl::Time since, const std::vector<domain::budget::CounterSeries>& series) override;
   absl::StatusOr<int64_t> PruneCounters(absl::Time daily_before, absl::Time monthly_before,
                                         int64_t limit) override;
 

@@ -1,6 +1,7 @@
 // MemoryBudgetRepository: a BudgetRepository in memory for unit tests. Caps live in a map
 // (PutCap and DeleteCap change it, SetCap and EraseCap change it as another replica would);
-// acknowledgements are accepted and forgotten; there are no shared counters (one replica).
+// acknowledgements are accepted and forgotten; there are no shared counters (one replica, and
+// nothing stored before it started).
 // Tests derive from it and override what they study.
 #ifndef STEPLEDGER_TESTS_FAKES_MEMORY_BUDGET_REPOSITORY_H_
 #define STEPLEDGER_TESTS_FAKES_MEMORY_BUDGET_REPOSITORY_H_
@@ -43,6 +44,11 @@ class MemoryBudgetRepository : public domain::budget::BudgetRepository {
   absl::StatusOr<domain::budget::CounterTotalsRead> ReadCounterTotals(
       absl::Time, const domain::budget::ChangedCounters*) override {
     return domain::budget::CounterTotalsRead{};
+  }
+
+  absl::StatusOr<std::vector<domain::budget::CounterTotals>> ReadSeriesTotals(
+      absl::Time, const std::vector<domain::budget::CounterSeries>&) override {
+    return std::vector<domain::budget::CounterTotals>{};
   }
 
   void SetCap(const Cap& cap) {

@@ -221,13 +221,29 @@ absl::StatusOr<Cap> BudgetCoordinator::PutCap(Cap cap, const std::string& change
   if (absl::Status s = repository_.PutCap(cap, changed_by, clock_.Now()); !s.ok()) return s;
   absl::StatusOr<Cap> stored = engine_.UpsertCap(cap);
   if (!stored.ok()) return stored;
-  // The cap's counters are in storage already (writers count every key); read them now, with
-  // the counters changed since the last refresh, so a check right after PutBudget sees the
-  // period's spend. One indexed read per series: milliseconds, and no lock a writer needs. A
-  // failed read leaves the next refresh to read everything (SyncCounters).
+  // The cap's counters are in storage already (writers count every key); read them now, so a
+  // check right after PutBudget sees the period's spend.
   absl::MutexLock lock(&refresh_mu_);
-  SyncCounters(/*read_in_full=*/false, {SeriesOf(*stored)}).IgnoreError();
+  SyncSeries({SeriesOf(*stored)});
   return stored;
+}
+
+void BudgetCoordinator::SyncSeries(const std::vector<CounterSeries>& series) {
+  // As SyncCounters, for a few series: this replica's own part taken before the read, so that
+  // totals - own part is the others' (over-counting own commits made during the read until the
+  // next refresh re-reads the counters they moved). One index probe per series, no lock a
+  // writer needs: a cap change costs milliseconds. The refresh's next incremental read takes
+  // the series' later changes (its cap is stored, so the series is watched).
+  const std::vector<CounterTotals> baseline = engine_.ExportLocalCounters();
+  const absl::Time now = clock_.Now();
+  absl::StatusOr<std::vector<CounterTotals>> rows =
+      repository_.ReadSeriesTotals(CountersSince(now), series);
+  absl::Status applied = rows.status();
+  if (applied.ok()) applied = engine_.ApplyFullSnapshot({now, *std::move(rows)}, baseline);
+  if (!applied.ok()) {
+    // The series' older rows would never come in an incremental read: read everything next.
+    counters_mark_.reset();
+  }
 }
 
 absl::Status BudgetCoordinator::DeleteCap(const std::string& cap_id,

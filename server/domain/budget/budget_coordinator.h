@@ -13,12 +13,12 @@
 //     the other keys writers count. They are read in full at start, after a failed refresh and
 //     every full_counter_read_interval; in between only those with a row changed since the
 //     last read, those this replica charged since, and every counter of a series a cap started
-//     watching since (see SyncCounters). A cap change (PutCap, or one synced from another
-//     replica) therefore costs one indexed read of its series, never a recount, and takes no
-//     lock a writer needs. Counters of periods that ended more than a day ago are pruned, in
-//     the engine on every refresh and in storage every hour. Acknowledgements are read in full
-//     at start and after a failed refresh, otherwise only those stored since the last read, and
-//     always before the caps (see Refresh).
+//     watching since (see SyncCounters). PutCap reads its new series at once (SyncSeries). A
+//     cap change (PutCap, or one synced from another replica) therefore costs one indexed read
+//     of its series, never a recount, and takes no lock a writer needs. Counters of periods that
+//     ended more than a day ago are pruned, in the engine on every refresh and in storage every
+//     hour. Acknowledgements are read in full at start and after a failed refresh, otherwise only
+//     those stored since the last read, and always before the caps (see Refresh).
 //
 // Reservations are keyed by "<parent_run_id>/<step_id>", on both the check and the settle
 // side, because step ids are only unique within a run.
@@ -102,6 +102,9 @@ class BudgetCoordinator final : public ingest::CommitObserver {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
   // new_series: series to read in full (ignored when the whole read is).
   absl::Status SyncCounters(bool read_in_full, std::vector<CounterSeries> new_series)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
+  // Reads every counter of `series` (a new cap's) into the engine.
+  void SyncSeries(const std::vector<CounterSeries>& series)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
   void PruneStoredCounters(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
 

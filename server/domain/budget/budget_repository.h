@@ -79,6 +79,10 @@ class BudgetRepository {
   // series in `changed->new_series`.
   virtual absl::StatusOr<CounterTotalsRead> ReadCounterTotals(absl::Time since,
                                                               const ChangedCounters* changed) = 0;
+  // Committed spend per counter of the given series (periods that end after `since`), summed
+  // over every writer of every replica: what a new cap reads. One index probe per series.
+  virtual absl::StatusOr<std::vector<CounterTotals>> ReadSeriesTotals(
+      absl::Time since, const std::vector<CounterSeries>& series) = 0;
   // Deletes stored counter rows of daily periods that started before `daily_before` and of
   // monthly periods that started before `monthly_before`, at most `limit` of them, skipping
   // rows a writer holds (it never waits on one). Returns how many; fewer than `limit` means
