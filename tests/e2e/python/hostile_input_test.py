@@ -208,3 +208,93 @@ def test_a_poison_client_beside_a_normal_one_costs_the_normal_one_nothing(collec
     assert rate >= 0.5 * alone_rate, (rate, alone_rate)
     # Re-sent poison is quarantined once per distinct event, never twice.
     assert collector.db.query("SELECT count(*) FROM quarantine") == "1000"
+
+
+def metric(collector, name):
+    """One unlabelled series of the collector's /metrics."""
+    import urllib.request
+    body = urllib.request.urlopen(f"http://127.0.0.1:{collector.metrics_port}/metrics",
+                                  timeout=10).read().decode()
+    for line in body.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not exported")
+
+
+def percentile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+# The documented bound (docs/RELIABILITY.md, "Flow control and the memory bound"): 2,000 streams
+# that never read add at most this much to the collector's resident memory.
+NON_READING_STREAMS = 2000
+NON_READING_RSS_BOUND = 512 * 1024 * 1024
+
+
+def test_non_reading_streams_keep_memory_bounded_and_cost_a_normal_client_nothing(collector):
+    _, errors, baseline = run_normal_client(collector.target, 4)
+    assert errors == 0
+    rss_before = collector.rss_bytes()
+
+    # Every event lacks its tags: a 1,000-event batch whose ack lists 1,000 rejections.
+    junk = [pb.StepEvent(event_id=f"junk-{k}", step_id=f"j-{k}") for k in range(1000)]
+    for e in junk:
+        e.tags.environment = pb.ENVIRONMENT_PRODUCTION
+    junk_batch = batch_bytes(1, junk)
+    loop = asyncio.new_event_loop()
+    channels, calls = [], []
+
+    async def open_streams():
+        for c in range(NON_READING_STREAMS // 100):  # 100 streams per connection at most
+            channels.append(grpc.aio.insecure_channel(
+                collector.target, options=[("grpc.use_local_subchannel_pool", 1)]))
+        for i in range(NON_READING_STREAMS):
+            call = channels[i % len(channels)].stream_stream(METHOD)()
+            calls.append(call)
+
+        async def flood(call):
+            # Writes until flow control stops them; never reads an ack.
+            for _ in range(20):
+                try:
+                    await asyncio.wait_for(call.write(junk_batch), timeout=2)
+                except (asyncio.TimeoutError, grpc.aio.AioRpcError, asyncio.CancelledError):
+                    return
+        await asyncio.gather(*(flood(c) for c in calls), return_exceptions=True)
+
+    flooding = threading.Thread(target=lambda: loop.run_until_complete(open_streams()))
+    flooding.start()
+    try:
+        # Let every stream get its batches in and the write queue drain, watching memory.
+        peak = 0
+        deadline = time.monotonic() + 180
+        quiet = 0
+        while time.monotonic() < deadline and quiet < 3:
+            time.sleep(1)
+            peak = max(peak, collector.rss_bytes())
+            quiet = quiet + 1 if metric(collector, "stepledger_write_queue_events") == 0 else 0
+        flooding.join(timeout=120)
+        _, errors, during = run_normal_client(collector.target, 4)
+        peak = max(peak, collector.rss_bytes())
+        unsent = metric(collector, "stepledger_unsent_ack_bytes")
+    finally:
+        async def close():
+            for call in calls:
+                call.cancel()
+            for ch in channels:
+                await ch.close()
+        loop.run_until_complete(close())
+        loop.close()
+
+    print(f"rss before {rss_before / 2**20:.0f} MiB, peak {peak / 2**20:.0f} MiB; "
+          f"normal p50/p99 before {percentile(baseline, .5) * 1e3:.1f}/"
+          f"{percentile(baseline, .99) * 1e3:.1f} ms, during {percentile(during, .5) * 1e3:.1f}/"
+          f"{percentile(during, .99) * 1e3:.1f} ms; unsent acks {unsent / 2**20:.1f} MiB")
+    assert errors == 0, "the normal client saw failed streams or short acks"
+    assert peak - rss_before <= NON_READING_RSS_BOUND
+    # The collector holds acks only up to its soft bound plus one ack per stream.
+    assert unsent <= 64 * 2**20 + NON_READING_STREAMS * 128 * 1024
+    # "Within its normal range": the median as before (2x for a noisy 2-core machine) and p99
+    # at most 5x before or 250 ms, whichever is larger.
+    assert percentile(during, .5) <= 2 * percentile(baseline, .5) + 0.01
+    assert percentile(during, .99) <= max(5 * percentile(baseline, .99), 0.25)
