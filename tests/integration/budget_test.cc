@@ -1,7 +1,11 @@
 // Integration: budgets against a real PostgreSQL: audited caps, acknowledgements, and spend
 // counters that survive a restart and agree with the ledger.
+#include <chrono>
+#include <future>
 #include <pqxx/pqxx>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "server/domain/budget/budget_coordinator.h"
@@ -26,7 +30,8 @@ using testing::WritePath;
 
 // One replica's budget half: engine + coordinator over the real store.
 struct Replica {
-  explicit Replica(const std::string& url) : store(url), engine(clock), budgets(engine, store, clock, nullptr) {
+  explicit Replica(const std::string& url)
+      : store(url), engine(clock), budgets(engine, store, clock, nullptr) {
     absl::Status s = budgets.Start();
     EXPECT_TRUE(s.ok()) << s;
   }
@@ -51,8 +56,12 @@ Cap TeamCap(domain::NanoUsd limit) {
 Step Spend(const std::string& id, domain::NanoUsd cost) {
   Step s;
   s.event_id = id;
-  s.tags = {"inbox-triage", "mail-ai", domain::WorkloadClass::kInteractive, "acme",
-            domain::Environment::kProduction, "run-" + id};
+  s.tags = {"inbox-triage",
+            "mail-ai",
+            domain::WorkloadClass::kInteractive,
+            "acme",
+            domain::Environment::kProduction,
+            "run-" + id};
   s.step_id = "root";
   s.kind = domain::StepKind::kModelCall;
   s.cost_nano_usd = cost;
@@ -128,35 +137,41 @@ TEST_F(BudgetStoreTest, CountersAfterARestartEqualTheLedger) {
   EXPECT_EQ(ledger, 3500);
 }
 
-TEST_F(BudgetStoreTest, ACapAddedLaterIsBackFilledFromTheLedgerOnce) {
+// Writers count every key, watched or not (migration 0013), so a cap added later starts from
+// the spend already stored, read at once by PutBudget: no recount of the ledger.
+TEST_F(BudgetStoreTest, ACapAddedLaterStartsFromTheSpendWritersCountedBeforeIt) {
   WritePath path(db_.url());
-  path.Send({Spend("early-1", 4000), Spend("early-2", 6000)});  // no cap yet: not counted
-  EXPECT_EQ(db_.Count("SELECT count(*) FROM spend_counters"), 0);
+  path.Send({Spend("early-1", 4000), Spend("early-2", 6000)});  // no cap yet
+  EXPECT_EQ(db_.Count("SELECT sum(spent_nano_usd) FROM spend_counters WHERE scope = 'team' AND "
+                      "key = 'mail-ai' AND period = 'monthly'"),
+            10000)
+      << "counted by the writer though no cap watches the key";
   Replica r(db_.url());
+  EXPECT_EQ(r.engine.Stats().counters, 2u) << "the org's only: no cap watches anything else";
   ASSERT_TRUE(r.budgets.PutCap(TeamCap(1'000'000), "alice").ok());
-  path.Send({Spend("late", 500)});  // counted by the writer now
+  EXPECT_EQ(SpentOn(*r.budgets.Check(Check(0)), "team-mail-ai-monthly"), 10000)
+      << "read by PutBudget itself, before any refresh";
+  path.Send({Spend("late", 500)});
   ASSERT_TRUE(r.budgets.Refresh().ok());
   auto check = r.budgets.Check(Check(0));
   ASSERT_TRUE(check.ok());
   EXPECT_EQ(SpentOn(*check, "team-mail-ai-monthly"), 10500);
-  // Putting the cap again (an update) must not back-fill a second time.
+  // Putting the cap again (an update) counts nothing twice.
   ASSERT_TRUE(r.budgets.PutCap(TeamCap(2'000'000), "alice").ok());
   ASSERT_TRUE(r.budgets.Refresh().ok());
   EXPECT_EQ(SpentOn(*r.budgets.Check(Check(0)), "team-mail-ai-monthly"), 10500);
 }
 
-TEST_F(BudgetStoreTest, CountersAreKeptOnlyForThePeriodsACapWatches) {
+TEST_F(BudgetStoreTest, EveryPeriodIsCountedSoACapOnEitherPeriodIsRightAtOnce) {
   Replica r(db_.url());
   ASSERT_TRUE(r.budgets.PutCap(TeamCap(1'000'000), "alice").ok());  // monthly only
   WritePath path(db_.url(), {.observer = &r.budgets, .counter_owner = "r/w0"});
   path.Send({Spend("m-1", 700), Spend("m-2", 300)});
-  EXPECT_EQ(db_.Count("SELECT count(*) FROM spend_counters WHERE period = 'daily'"), 0);
   EXPECT_EQ(db_.Count("SELECT sum(spent_nano_usd) FROM spend_counters WHERE key = 'mail-ai' "
-                      "AND period = 'monthly'"),
+                      "AND period = 'daily'"),
             1000);
 
-  // A daily cap on the same key appears later: its counter comes from the ledger, not from a
-  // row nobody kept up to date.
+  // A daily cap on the same key appears later: its counter is there already.
   Cap daily = TeamCap(1'000'000);
   daily.id = "team-mail-ai-daily";
   daily.period = domain::budget::Period::kDaily;
@@ -168,18 +183,103 @@ TEST_F(BudgetStoreTest, CountersAreKeptOnlyForThePeriodsACapWatches) {
   EXPECT_EQ(SpentOn(*check, "team-mail-ai-daily"), 1050);
   EXPECT_EQ(SpentOn(*check, "team-mail-ai-monthly"), 1050);
 
-  // The monthly cap moves to daily: nobody watches the monthly period any more, so its rows go.
+  // The monthly cap moves to daily, and back: the monthly rows were kept up to date meanwhile.
   Cap moved = TeamCap(1'000'000);
   moved.period = domain::budget::Period::kDaily;
   ASSERT_TRUE(r.budgets.PutCap(moved, "alice").ok());
-  EXPECT_EQ(db_.Count("SELECT count(*) FROM spend_counters WHERE period = 'monthly'"), 0);
   path.Send({Spend("d-2", 5)});
-  EXPECT_EQ(db_.Count("SELECT count(*) FROM spend_counters WHERE period = 'monthly'"), 0);
   ASSERT_TRUE(r.budgets.Refresh().ok());
   check = r.budgets.Check(Check(0));
   ASSERT_TRUE(check.ok()) << check.status();
   EXPECT_EQ(SpentOn(*check, "team-mail-ai-daily"), 1055);
   EXPECT_EQ(SpentOn(*check, "team-mail-ai-monthly"), 1055);
+  ASSERT_TRUE(r.budgets.PutCap(TeamCap(1'000'000), "alice").ok());
+  EXPECT_EQ(SpentOn(*r.budgets.Check(Check(0)), "team-mail-ai-monthly"), 1055);
+}
+
+// Issue 15, item 5: a cap change used to lock spend_counters against writers and recount the
+// ledger under that lock. Now a writer's open transaction (holding its counter rows) does not
+// delay PutBudget, and PutBudget holds nothing a writer needs.
+TEST_F(BudgetStoreTest, PutBudgetNeitherWaitsForNorBlocksAWriter) {
+  Replica r(db_.url());
+  WritePath path(db_.url(), {.observer = &r.budgets, .counter_owner = "r/w0"});
+  path.Send({Spend("a", 100)});
+  // A writer mid-transaction: its counter row updated, not committed yet.
+  pqxx::connection writer(db_.url());
+  pqxx::work open_txn(writer);
+  open_txn.exec(
+      "UPDATE spend_counters SET spent_nano_usd = spent_nano_usd + 1, "
+      "changed_xid = pg_current_xact_id() WHERE owner = 'r/w0'");
+  auto put =
+      std::async(std::launch::async, [&] { return r.budgets.PutCap(TeamCap(1'000'000), "alice"); });
+  const bool done = put.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+  open_txn.commit();  // lets a blocked PutBudget finish either way
+  EXPECT_TRUE(done) << "PutBudget waited for a writer's open transaction";
+  const absl::StatusOr<Cap> put_result = put.get();
+  ASSERT_TRUE(put_result.ok()) << put_result.status();
+  // And writers go on while caps change.
+  const auto start = absl::Now();
+  for (int i = 0; i < 20; ++i) {
+    Cap cap = TeamCap(1'000'000);
+    cap.id = absl::StrCat("tenant-", i);
+    cap.scope = domain::budget::Scope::kTenant;
+    cap.key = absl::StrCat("tenant-", i);
+    ASSERT_TRUE(r.budgets.PutCap(cap, "alice").ok());
+    path.Send({Spend(absl::StrCat("during-", i), 10)});
+  }
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  ASSERT_TRUE(r.budgets.Refresh().ok());
+  EXPECT_EQ(SpentOn(*r.budgets.Check(Check(0)), "team-mail-ai-monthly"), 100 + 1 + 20 * 10);
+}
+
+// Issue 15, item 4: the engine holds counters for watched keys only, however many keys have
+// spend; what storage holds for the others stays there.
+TEST_F(BudgetStoreTest, ManyUnwatchedTenantsAddNothingToTheEngine) {
+  Replica r(db_.url());
+  ASSERT_TRUE(r.budgets.PutCap(TeamCap(1'000'000), "alice").ok());
+  WritePath path(db_.url(), {.observer = &r.budgets, .counter_owner = "r/w0"});
+  std::vector<Step> steps;
+  for (int i = 0; i < 500; ++i) {
+    Step s = Spend(absl::StrCat("t-", i), 2);
+    s.tags.tenant = absl::StrCat("tenant-", i);
+    steps.push_back(s);
+  }
+  path.Send(steps);
+  ASSERT_TRUE(r.budgets.Refresh().ok());
+  EXPECT_EQ(db_.Count("SELECT count(DISTINCT key) FROM spend_counters WHERE scope = 'tenant'"),
+            500);
+  // The team (watched) and the org: 2 periods each, in production only.
+  EXPECT_EQ(r.engine.Stats().counters, 4u);
+  EXPECT_EQ(SpentOn(*r.budgets.Check(Check(0)), "team-mail-ai-monthly"), 1000);
+
+  // A restarted replica reads no more than that either: the watched series (the team's
+  // monthly one) and the org's two.
+  Replica restarted(db_.url());
+  EXPECT_EQ(restarted.engine.Stats().counters, 3u);
+  EXPECT_EQ(SpentOn(*restarted.budgets.Check(Check(0)), "team-mail-ai-monthly"), 1000);
+}
+
+TEST_F(BudgetStoreTest, PruneCountersDropsOnlyPeriodsNoReplicaReads) {
+  storage::PgBudgetStore store(db_.url());
+  db_.Exec(
+      "INSERT INTO spend_counters (owner, scope, key, environment, period, period_start, "
+      "spent_nano_usd) VALUES "
+      "('w', 'tenant', 'a', 'production', 'daily', '2026-10-30T00:00:00Z', 1), "
+      "('w', 'tenant', 'a', 'production', 'daily', '2026-11-27T00:00:00Z', 1), "
+      "('w', 'tenant', 'a', 'production', 'monthly', '2026-10-01T00:00:00Z', 1), "
+      "('w', 'tenant', 'a', 'production', 'monthly', '2026-11-01T00:00:00Z', 1)");
+  const absl::Time daily_before = absl::FromUnixSeconds(1795737600);    // 2026-11-27
+  const absl::Time monthly_before = absl::FromUnixSeconds(1793491200);  // 2026-11-01
+  absl::StatusOr<int64_t> pruned = store.PruneCounters(daily_before, monthly_before, 1);
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(*pruned, 1) << "at most the limit";
+  pruned = store.PruneCounters(daily_before, monthly_before, 100);
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(*pruned, 1);
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM spend_counters"), 2);
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM spend_counters WHERE period_start IN "
+                      "('2026-11-27T00:00:00Z', '2026-11-01T00:00:00Z')"),
+            2);
 }
 
 TEST_F(BudgetStoreTest, EveryChangeToTheCapsMovesTheVersionTheRefreshWatches) {

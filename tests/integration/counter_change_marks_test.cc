@@ -2,9 +2,8 @@
 // PostgreSQL. A read given an earlier read's mark must return every counter with a row written
 // by a transaction that the earlier read could not see, summed over every writer, and no other
 // (unless named).
-#include <pqxx/pqxx>
-
 #include <optional>
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
 
@@ -50,8 +49,12 @@ CounterKey MonthlyKey(Scope scope, const std::string& key) {
 domain::Step StepOf(const std::string& id, const std::string& team, domain::NanoUsd cost) {
   domain::Step s;
   s.event_id = id;
-  s.tags = {"inbox-triage", team, domain::WorkloadClass::kInteractive, "acme",
-            domain::Environment::kProduction, "run-" + id};
+  s.tags = {"inbox-triage",
+            team,
+            domain::WorkloadClass::kInteractive,
+            "acme",
+            domain::Environment::kProduction,
+            "run-" + id};
   s.step_id = "root";
   s.kind = domain::StepKind::kModelCall;
   s.cost_nano_usd = cost;
@@ -141,6 +144,28 @@ TEST_F(CounterChangeMarksTest, ARowWrittenByATransactionOpenDuringAReadIsInTheNe
   EXPECT_EQ(TotalOf(next, mail_), 1020)
       << "committed after the read's snapshot, which could not see it";
   EXPECT_EQ(TotalOf(next, search_), std::nullopt);
+}
+
+// Writers count every key (migration 0013), but a read returns only the series some cap
+// watches (and the org's); the series of a cap added since the mark come in full, however old
+// their rows' marks.
+TEST_F(CounterChangeMarksTest, AReadReturnsWatchedSeriesAndANewSeriesInFull) {
+  WritePath writer(db_.url(), {.counter_owner = "first/w0"});
+  writer.Send({StepOf("a", "mail-ai", 1000), StepOf("b", "unwatched", 300)});
+  const CounterKey unwatched = MonthlyKey(Scope::kTeam, "unwatched");
+
+  const CounterTotalsRead full = Read(nullptr);
+  EXPECT_EQ(TotalOf(full, mail_), 1000);
+  EXPECT_EQ(TotalOf(full, unwatched), std::nullopt) << "no cap watches it";
+  EXPECT_EQ(TotalOf(full, MonthlyKey(Scope::kOrg, "*")), 1300) << "the org is always read";
+  EXPECT_EQ(TotalOf(full, MonthlyKey(Scope::kTenant, "acme")), std::nullopt);
+
+  ChangedCounters added{.since_mark = *full.next_mark, .keys = {}};
+  added.new_series = {
+      {Scope::kTeam, "unwatched", domain::Environment::kProduction, Period::kMonthly}};
+  const CounterTotalsRead next = Read(&added);
+  EXPECT_EQ(TotalOf(next, unwatched), 300) << "written before the mark, read as a new series";
+  EXPECT_EQ(TotalOf(next, mail_), std::nullopt) << "unchanged since the mark";
 }
 
 // The same marks for acknowledgements (migrations/0012): insert-only, so a read after a mark
