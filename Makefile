@@ -9,7 +9,7 @@ DEB_PACKAGES := \
 	libabsl-dev libpqxx-dev prometheus-cpp-dev nlohmann-json3-dev libssl-dev \
 	libgtest-dev libgmock-dev libbenchmark-dev \
 	postgresql-15 postgresql-client-15 \
-	clang-format python3 curl \
+	clang-format python3 curl libcli11-dev \
 	python3-grpcio python3-protobuf python3-pytest \
 	prometheus chromium
 

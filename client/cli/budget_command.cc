@@ -1,6 +1,7 @@
 #include "client/cli/budget_command.h"
 
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/message_differencer.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -17,18 +18,15 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/cli/budget_file.h"
+#include "client/cli/money.h"
+#include "client/lib/admin_client.h"
 #include "client/lib/budget_client.h"
 #include "client/lib/step_stream_client.h"
-#include "server/domain/budget/what_if.h"
-#include "server/storage/pg_budget_history.h"
 
 namespace stepledger::client {
 namespace {
 
 using stepledger::v1::Cap;
-
-// Same value as `run show`'s "no such run".
-constexpr int kExitNoSuchCap = 4;
 
 constexpr char kUsage[] =
     "usage: stepledger budget SUBCOMMAND [FLAGS]\n"
@@ -124,12 +122,12 @@ const std::set<std::string> kCapValueFlags = {
     "id",  "scope",  "key",           "period", "limit-usd",
     "env", "action", "threshold-pct", "owner",  "signed-off-by"};
 
-// A cap from the `set` flags. With `proposed` (whatif), id/owner/signed-off-by get placeholder
-// values since a proposal needs none of them.
+// A cap from the `set` flags (names and dollars parsed; the rules are the collector's). With
+// `proposed` (whatif), id, owner and signed-off-by may be left out.
 absl::StatusOr<Cap> CapFromArgs(const Args& a, bool proposed) {
   Cap cap;
-  cap.set_id(a.Get("id", proposed ? "proposed" : ""));
-  if (cap.id().empty()) return absl::InvalidArgumentError("--id is required");
+  cap.set_id(a.Get("id"));
+  if (cap.id().empty() && !proposed) return absl::InvalidArgumentError("--id is required");
   for (const char* required : {"scope", "period", "limit-usd"}) {
     if (!a.Has(required)) {
       return absl::InvalidArgumentError(absl::StrCat("--", required, " is required"));
@@ -173,34 +171,14 @@ absl::StatusOr<Cap> CapFromArgs(const Args& a, bool proposed) {
     }
     cap.set_alert_threshold_bps(*bps);
   }
-  cap.set_owner(a.Get("owner", proposed ? "whatif" : ""));
-  if (cap.owner().empty()) return absl::InvalidArgumentError("--owner is required");
-  cap.set_signed_off_by(a.Get("signed-off-by", proposed ? "whatif" : ""));
+  cap.set_owner(a.Get("owner"));
+  if (cap.owner().empty() && !proposed) return absl::InvalidArgumentError("--owner is required");
+  cap.set_signed_off_by(a.Get("signed-off-by"));
   cap.set_shadow(a.On("shadow"));
-  if (absl::StatusOr<domain::budget::Cap> checked = ToDomainCap(cap); !checked.ok()) {
-    return checked.status();
-  }
-  return cap;
+  return cap;  // The collector validates it (one home for the cap rules).
 }
 
 // ---- output helpers ------------------------------------------------------------------------
-
-// "$12.50", "-$0.007632".
-std::string Dollars(int64_t nano_usd) {
-  const std::string text = FormatNanoUsd(nano_usd);
-  return text[0] == '-' ? "-$" + text.substr(1) : "$" + text;
-}
-
-// 1234567 -> "1,234,567". REQUIRES: n >= 0 (counts of steps and runs).
-std::string Count(int64_t n) {
-  const std::string digits = absl::StrCat(n);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return out;
-}
 
 std::string UnixSecondsText(int64_t seconds) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%SZ", absl::FromUnixSeconds(seconds),
@@ -239,21 +217,9 @@ void PrintTable(std::ostream& out, const std::vector<std::string>& header,
 
 std::string CodeName(absl::StatusCode code) { return absl::StatusCodeToString(code); }
 
-// The exit status for an RPC (or validation) error, after printing it.
+// The exit status for an RPC error, after printing it.
 int Fail(const CliContext& context, const std::string& what, const absl::Status& status) {
-  context.err << "stepledger budget " << what << ": " << CodeName(status.code()) << ": "
-              << status.message() << "\n";
-  switch (status.code()) {
-    case absl::StatusCode::kInvalidArgument:
-    case absl::StatusCode::kFailedPrecondition:
-    case absl::StatusCode::kAlreadyExists:
-    case absl::StatusCode::kOutOfRange:
-      return kExitUsage;
-    case absl::StatusCode::kNotFound:
-      return kExitNoSuchCap;
-    default:
-      return kExitTransport;
-  }
+  return RpcFailure(context, "stepledger budget " + what, status);
 }
 
 int Usage(const CliContext& context, const std::string& what, const absl::Status& status) {
@@ -387,6 +353,21 @@ int RunApply(const CliContext& context, const std::vector<std::string>& args) {
   }
 
   const BudgetClient client = MakeClient(context);
+  // The collector validates every cap and fills its defaults before anything changes, so the
+  // file is applied or refused as a whole, and "unchanged" compares like with like.
+  std::vector<Cap> normalized;
+  for (const Cap& cap : *wanted) {
+    absl::StatusOr<Cap> checked = client.Validate(cap);
+    if (!checked.ok()) {
+      if (absl::IsInvalidArgument(checked.status())) {
+        context.err << "stepledger budget apply: " << path << ": cap " << cap.id() << ": "
+                    << checked.status().message() << " (nothing applied)\n";
+        return kExitDataError;
+      }
+      return Fail(context, "apply", checked.status());
+    }
+    normalized.push_back(*std::move(checked));
+  }
   absl::StatusOr<std::vector<Cap>> current = client.List();
   if (!current.ok()) return Fail(context, "apply", current.status());
   std::map<std::string, Cap> existing;
@@ -400,10 +381,11 @@ int RunApply(const CliContext& context, const std::vector<std::string>& args) {
                 << ", unchanged " << unchanged << ", deleted " << deleted << "\n";
   };
   std::set<std::string> in_file;
-  for (const Cap& cap : *wanted) {
+  for (const Cap& cap : normalized) {
     in_file.insert(cap.id());
     auto it = existing.find(cap.id());
-    if (it != existing.end() && SameCap(it->second, cap)) {
+    if (it != existing.end() &&
+        google::protobuf::util::MessageDifferencer::Equals(it->second, cap)) {
       ++unchanged;
       continue;
     }
@@ -633,17 +615,17 @@ int RunAcks(const CliContext& context, const std::vector<std::string>& args) {
 }
 
 void PrintWhatIfRows(const CliContext& context, const std::string& title,
-                     const std::map<std::string, domain::budget::WhatIfRow>& rows_in) {
+                     const google::protobuf::RepeatedPtrField<v1::WhatIfRow>& rows_in) {
   context.out << "\n" << title << "\n";
   if (rows_in.empty()) {
     context.out << "  (none flagged)\n";
     return;
   }
   std::vector<std::vector<std::string>> rows;
-  for (const auto& [name, row] : rows_in) {
-    rows.push_back({"  " + name, Count(row.alert.steps), Count(row.alert.runs),
-                    Dollars(row.alert.cost_nano_usd), Count(row.require_ack.steps),
-                    Count(row.require_ack.runs), Dollars(row.require_ack.cost_nano_usd)});
+  for (const v1::WhatIfRow& row : rows_in) {
+    rows.push_back({"  " + row.name(), Count(row.alert().steps()), Count(row.alert().runs()),
+                    Dollars(row.alert().cost_nano_usd()), Count(row.require_ack().steps()),
+                    Count(row.require_ack().runs()), Dollars(row.require_ack().cost_nano_usd())});
   }
   PrintTable(context.out,
              {"", "ALERT STEPS", "RUNS", "DOLLARS", "REQUIRE_ACK STEPS", "RUNS", "DOLLARS"}, rows,
@@ -652,7 +634,7 @@ void PrintWhatIfRows(const CliContext& context, const std::string& title,
 
 int RunWhatIf(const CliContext& context, const std::vector<std::string>& args) {
   std::set<std::string> value_flags = kCapValueFlags;
-  value_flags.insert({"cap-file", "days", "database-url"});
+  value_flags.insert({"cap-file", "days"});
   absl::StatusOr<Args> a = ParseArgs(args, 1, value_flags, {"shadow"});
   if (!a.ok()) return Usage(context, "whatif", a.status());
   if (a->help) {
@@ -667,17 +649,8 @@ int RunWhatIf(const CliContext& context, const std::vector<std::string>& args) {
   if (a->Has("days") && (!absl::SimpleAtoi(a->Get("days"), &days) || days < 1 || days > 400)) {
     return Usage(context, "whatif", absl::InvalidArgumentError("--days must be 1..400"));
   }
-  std::string url = a->Get("database-url");
-  if (url.empty()) {
-    const char* env = std::getenv("STEPLEDGER_DATABASE_URL");
-    if (env != nullptr) url = env;
-  }
-  if (url.empty()) {
-    return Usage(context, "whatif",
-                 absl::InvalidArgumentError("--database-url (or STEPLEDGER_DATABASE_URL) is "
-                                            "required: whatif reads the ledger directly"));
-  }
-  std::vector<Cap> proposed;
+  v1::WhatIfBudgetRequest request;
+  request.set_days(days);
   if (a->Has("cap-file")) {
     for (const auto& [name, value] : a->values) {
       if (kCapValueFlags.count(name) > 0) {
@@ -697,51 +670,38 @@ int RunWhatIf(const CliContext& context, const std::vector<std::string>& args) {
                   << caps.status().message() << "\n";
       return kExitDataError;
     }
-    proposed = *std::move(caps);
+    for (Cap& cap : *caps) *request.add_caps() = std::move(cap);
   } else {
     absl::StatusOr<Cap> cap = CapFromArgs(*a, /*proposed=*/true);
     if (!cap.ok()) return Usage(context, "whatif", cap.status());
-    proposed.push_back(*std::move(cap));
+    *request.add_caps() = *std::move(cap);
   }
-  std::vector<domain::budget::Cap> caps;
-  std::set<domain::Environment> envs;
-  for (const Cap& c : proposed) {
-    absl::StatusOr<domain::budget::Cap> cap = ToDomainCap(c);
-    if (!cap.ok()) return Usage(context, "whatif", cap.status());  // validated already
-    envs.insert(cap->environment);
-    caps.push_back(*std::move(cap));
-  }
-
-  // From 00:00 UTC `days` days ago, so the first daily counter covers a whole day.
-  const absl::Time until = absl::Now();
-  const absl::Time since =
-      absl::FromCivil(absl::ToCivilDay(until, absl::UTCTimeZone()) - days, absl::UTCTimeZone());
-  absl::StatusOr<std::vector<domain::budget::HistoricalStep>> history = storage::LoadBudgetHistory(
-      url, since, until, std::vector<domain::Environment>(envs.begin(), envs.end()));
-  if (!history.ok()) return Fail(context, "whatif (reading the ledger)", history.status());
-  absl::StatusOr<domain::budget::WhatIfReport> report = domain::budget::WhatIf(caps, *history);
+  absl::StatusOr<v1::WhatIfBudgetResponse> report =
+      AdminClient(MakeCollectorChannel(context.target)).WhatIfBudget(request);
   if (!report.ok()) return Fail(context, "whatif", report.status());
 
-  context.out << "what-if: " << caps.size()
-              << (caps.size() == 1 ? " proposed cap" : " proposed caps")
-              << " against the ledger from "
-              << absl::FormatTime("%Y-%m-%d %H:%MZ", since, absl::UTCTimeZone()) << " to "
-              << absl::FormatTime("%Y-%m-%d %H:%MZ", until, absl::UTCTimeZone()) << " (" << days
-              << " days)\n";
-  context.out << "replayed: " << Count(report->replayed.steps) << " steps, "
-              << Count(report->replayed.runs) << " runs, "
-              << Dollars(report->replayed.cost_nano_usd) << "\n";
-  context.out << "would have hit ALERT: " << Count(report->total.alert.steps) << " steps, "
-              << Count(report->total.alert.runs) << " runs, "
-              << Dollars(report->total.alert.cost_nano_usd) << "\n";
-  context.out << "would have hit REQUIRE_ACK: " << Count(report->total.require_ack.steps)
-              << " steps, " << Count(report->total.require_ack.runs) << " runs, "
-              << Dollars(report->total.require_ack.cost_nano_usd) << "\n";
+  auto minute = [](const google::protobuf::Timestamp& ts) {
+    return absl::FormatTime("%Y-%m-%d %H:%MZ", absl::FromUnixSeconds(ts.seconds()),
+                            absl::UTCTimeZone());
+  };
+  context.out << "what-if: " << report->caps()
+              << (report->caps() == 1 ? " proposed cap" : " proposed caps")
+              << " against the ledger from " << minute(report->since()) << " to "
+              << minute(report->until()) << " (" << report->days() << " days)\n";
+  context.out << "replayed: " << Count(report->replayed().steps()) << " steps, "
+              << Count(report->replayed().runs()) << " runs, "
+              << Dollars(report->replayed().cost_nano_usd()) << "\n";
+  context.out << "would have hit ALERT: " << Count(report->total().alert().steps()) << " steps, "
+              << Count(report->total().alert().runs()) << " runs, "
+              << Dollars(report->total().alert().cost_nano_usd()) << "\n";
+  context.out << "would have hit REQUIRE_ACK: " << Count(report->total().require_ack().steps())
+              << " steps, " << Count(report->total().require_ack().runs()) << " runs, "
+              << Dollars(report->total().require_ack().cost_nano_usd()) << "\n";
   context.out << "(a step counts once, under its strongest decision; counters start at zero at "
                  "the start of the window)\n";
-  PrintWhatIfRows(context, "by team", report->by_team);
-  PrintWhatIfRows(context, "by feature", report->by_feature);
-  PrintWhatIfRows(context, "by cap (each cap's own decision)", report->by_cap);
+  PrintWhatIfRows(context, "by team", report->by_team());
+  PrintWhatIfRows(context, "by feature", report->by_feature());
+  PrintWhatIfRows(context, "by cap (each cap's own decision)", report->by_cap());
   return kExitOk;
 }
 

@@ -8,17 +8,17 @@
 //                           --estimate-usd X [--reserve --step S] [--on-unavailable closed|open]
 //   stepledger budget ack CAP_ID --by WHO --reason TEXT --extra-usd X --expires-in 24h
 //   stepledger budget acks [CAP_ID] [--json]
-//   stepledger budget whatif (--cap-file FILE | <set flags>) [--days 30] --database-url URL
+//   stepledger budget whatif (--cap-file FILE | <set flags>) [--days 30]
 //
-// Everything but `whatif` talks to the collector's Budget service (client/lib/budget_client.h);
-// `whatif` reads the ledger from PostgreSQL and replays it in-process (domain WhatIf). Money
-// flags are dollars, parsed exactly into nano-USD (budget_file.h). The cap file format is in
+// Everything talks to the collector: the Budget service (client/lib/budget_client.h), and
+// Admin.WhatIfBudget for `whatif`, which the collector replays over its ledger. Money flags are
+// dollars, parsed exactly into nano-USD (money.h). The cap file format is in
 // docs/BUDGETS.md ("Cap files").
 //
 // Exit status: 0 ok (for `check`: ALLOW or ALERT); 2 `check` answered REQUIRE_ACK; 3 transport
 // failure (for `check`: the service was unreachable, whatever --on-unavailable chose, unless it
 // chose open); 4 no such cap; 64 usage error or values the service refused; 65 malformed cap
-// file; 66 file not readable.
+// file (or a cap in it the service refused); 66 file not readable.
 //
 // Thread safety: stateless; see CliContext.
 #ifndef STEPLEDGER_CLIENT_CLI_BUDGET_COMMAND_H_

@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "client/cli/money.h"
 #include "nlohmann/json.hpp"
 
 namespace stepledger::client {
@@ -17,39 +18,12 @@ namespace {
 using stepledger::v1::Cap;
 using Json = nlohmann::json;
 
-constexpr int64_t kNanoPerUsd = 1'000'000'000;
-constexpr int64_t kMaxDollars = domain::budget::kMaxLimitNanoUsd / kNanoPerUsd;  // $1e9
+constexpr int32_t kBasisPointsPerWhole = 10000;  // 100%: basis points are 1/10000
 
 bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
     return absl::ascii_isdigit(static_cast<unsigned char>(c));
   });
-}
-
-absl::Status DollarError(std::string_view text, std::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat("expected a dollar amount like 12.50, got \"",
-                                                 std::string(text), "\": ", std::string(why)));
-}
-
-// Integer part with optional ',' thousands separators: "1,250" -> "1250".
-absl::StatusOr<std::string> StripThousands(std::string_view whole, std::string_view text) {
-  if (whole.find(',') == std::string_view::npos) return std::string(whole);
-  std::vector<std::string_view> groups;
-  for (size_t from = 0;;) {
-    const size_t comma = whole.find(',', from);
-    groups.push_back(
-        whole.substr(from, comma == std::string_view::npos ? whole.npos : comma - from));
-    if (comma == std::string_view::npos) break;
-    from = comma + 1;
-  }
-  for (size_t i = 0; i < groups.size(); ++i) {
-    const bool ok =
-        AllDigits(groups[i]) && (i == 0 ? groups[i].size() <= 3 : groups[i].size() == 3);
-    if (!ok) return DollarError(text, "misplaced ','");
-  }
-  std::string joined;
-  for (std::string_view g : groups) joined.append(g);
-  return joined;
 }
 
 // Shortest decimal that round-trips `value`, in fixed notation, or an error when that needs
@@ -221,53 +195,6 @@ absl::StatusOr<Cap> CapFromJson(const Json& obj, const std::string& where) {
 
 }  // namespace
 
-absl::StatusOr<int64_t> ParseDollars(std::string_view text) {
-  std::string_view rest = Strip(text);
-  if (!rest.empty() && rest.front() == '$') rest.remove_prefix(1);
-  if (rest.empty()) return DollarError(text, "empty");
-  if (rest.front() == '-') return DollarError(text, "must not be negative");
-  if (rest.front() == '+') rest.remove_prefix(1);
-  const size_t dot = rest.find('.');
-  std::string_view whole_text = rest.substr(0, dot);
-  std::string_view frac = dot == std::string_view::npos ? "" : rest.substr(dot + 1);
-  if (dot != std::string_view::npos && frac.empty())
-    return DollarError(text, "no digits after '.'");
-  absl::StatusOr<std::string> whole = StripThousands(whole_text, text);
-  if (!whole.ok()) return whole.status();
-  if (!AllDigits(*whole)) return DollarError(text, "not a decimal number");
-  if (!frac.empty() && !AllDigits(frac)) return DollarError(text, "not a decimal number");
-  if (frac.size() > 9) {
-    return DollarError(text, "more than 9 decimals (a nano-dollar is the smallest unit)");
-  }
-  // Leading zeros do not count towards the size limit.
-  std::string_view digits = *whole;
-  while (digits.size() > 1 && digits.front() == '0') digits.remove_prefix(1);
-  int64_t dollars = 0;
-  if (digits.size() > 10 || !ToInt(digits, &dollars) || dollars > kMaxDollars) {
-    return DollarError(text, "above the $1,000,000,000 maximum");
-  }
-  std::string nanos_text(frac);
-  nanos_text.append(9 - nanos_text.size(), '0');
-  int64_t nanos = 0;
-  if (!ToInt(nanos_text, &nanos)) return DollarError(text, "not a decimal number");
-  const int64_t total = dollars * kNanoPerUsd + nanos;
-  if (total > domain::budget::kMaxLimitNanoUsd) {
-    return DollarError(text, "above the $1,000,000,000 maximum");
-  }
-  return total;
-}
-
-std::string FormatNanoUsd(int64_t nano_usd) {
-  const bool negative = nano_usd < 0;
-  // Magnitude as unsigned so INT64_MIN is representable.
-  const uint64_t magnitude =
-      negative ? uint64_t{0} - static_cast<uint64_t>(nano_usd) : static_cast<uint64_t>(nano_usd);
-  std::string frac = std::to_string(magnitude % kNanoPerUsd);
-  frac.insert(0, 9 - frac.size(), '0');
-  while (frac.size() > 2 && frac.back() == '0') frac.pop_back();
-  return absl::StrCat(negative ? "-" : "", magnitude / kNanoPerUsd, ".", frac);
-}
-
 absl::StatusOr<int32_t> ParseThresholdPct(std::string_view text) {
   std::string_view t = Strip(text);
   if (!t.empty() && t.back() == '%') t.remove_suffix(1);
@@ -289,12 +216,11 @@ absl::StatusOr<int32_t> ParseThresholdPct(std::string_view text) {
   int32_t h = 0;
   if (!ToInt(hundredths, &h)) return error();
   const int32_t bps = pct * 100 + h;
-  if (bps < 1 || bps > domain::budget::kBasisPointsPerWhole) return error();
+  if (bps < 1 || bps > kBasisPointsPerWhole) return error();
   return bps;
 }
 
 std::string FormatThresholdPct(int32_t bps) {
-  if (bps == 0) bps = domain::budget::kDefaultAlertThresholdBps;
   if (bps % 100 == 0) return absl::StrCat(bps / 100);
   if (bps % 10 == 0) return absl::StrCat(bps / 100, ".", (bps % 100) / 10);
   return absl::StrCat(bps / 100, ".", bps % 100 < 10 ? "0" : "", bps % 100);
@@ -399,108 +325,6 @@ std::string DecisionName(stepledger::v1::Decision v) {
   return name;
 }
 
-absl::StatusOr<domain::budget::Cap> ToDomainCap(const Cap& in) {
-  using domain::budget::Action;
-  using domain::budget::Period;
-  using domain::budget::Scope;
-  domain::budget::Cap cap;
-  cap.id = in.id();
-  if (cap.id.empty()) return absl::InvalidArgumentError("id: required");
-  switch (in.scope()) {
-    case stepledger::v1::SCOPE_FEATURE:
-      cap.scope = Scope::kFeature;
-      break;
-    case stepledger::v1::SCOPE_TEAM:
-      cap.scope = Scope::kTeam;
-      break;
-    case stepledger::v1::SCOPE_TENANT:
-      cap.scope = Scope::kTenant;
-      break;
-    case stepledger::v1::SCOPE_ORG:
-      cap.scope = Scope::kOrg;
-      break;
-    default:
-      return absl::InvalidArgumentError("scope: must be feature, team, tenant or org");
-  }
-  cap.key = in.key();
-  if (cap.scope == Scope::kOrg && cap.key.empty()) cap.key = std::string(domain::budget::kOrgKey);
-  switch (in.environment()) {
-    case stepledger::v1::ENVIRONMENT_UNSPECIFIED:
-    case stepledger::v1::ENVIRONMENT_PRODUCTION:
-      cap.environment = domain::Environment::kProduction;
-      break;
-    case stepledger::v1::ENVIRONMENT_STAGING:
-      cap.environment = domain::Environment::kStaging;
-      break;
-    case stepledger::v1::ENVIRONMENT_EVAL:
-      cap.environment = domain::Environment::kEval;
-      break;
-    default:
-      return absl::InvalidArgumentError("environment: unknown value");
-  }
-  switch (in.period()) {
-    case stepledger::v1::PERIOD_DAILY:
-      cap.period = Period::kDaily;
-      break;
-    case stepledger::v1::PERIOD_MONTHLY:
-      cap.period = Period::kMonthly;
-      break;
-    default:
-      return absl::InvalidArgumentError("period: must be daily or monthly");
-  }
-  cap.limit_nano_usd = in.limit_nano_usd();
-  switch (in.action()) {
-    case stepledger::v1::CAP_ACTION_UNSPECIFIED:
-      cap.action = Action::kUnspecified;
-      break;
-    case stepledger::v1::CAP_ACTION_ALERT:
-      cap.action = Action::kAlert;
-      break;
-    case stepledger::v1::CAP_ACTION_REQUIRE_ACK:
-      cap.action = Action::kRequireAck;
-      break;
-    default:
-      return absl::InvalidArgumentError("action: unknown value");
-  }
-  if (in.alert_threshold_bps() != 0) cap.alert_threshold_bps = in.alert_threshold_bps();
-  cap.owner = in.owner();
-  cap.signed_off_by = in.signed_off_by();
-  cap.shadow = in.shadow();
-  cap = domain::budget::ApplyCapDefaults(std::move(cap));
-  if (absl::Status s = domain::budget::ValidateCap(cap); !s.ok()) return s;
-  return cap;
-}
-
-Cap NormalizeCap(const Cap& in) {
-  Cap cap = in;
-  if (cap.environment() == stepledger::v1::ENVIRONMENT_UNSPECIFIED) {
-    cap.set_environment(stepledger::v1::ENVIRONMENT_PRODUCTION);
-  }
-  if (cap.scope() == stepledger::v1::SCOPE_ORG && cap.key().empty()) {
-    cap.set_key(std::string(domain::budget::kOrgKey));
-  }
-  if (cap.alert_threshold_bps() == 0) {
-    cap.set_alert_threshold_bps(domain::budget::kDefaultAlertThresholdBps);
-  }
-  if (cap.action() == stepledger::v1::CAP_ACTION_UNSPECIFIED) {
-    const bool requires_ack =
-        cap.scope() == stepledger::v1::SCOPE_TEAM || cap.scope() == stepledger::v1::SCOPE_ORG;
-    cap.set_action(requires_ack ? stepledger::v1::CAP_ACTION_REQUIRE_ACK
-                                : stepledger::v1::CAP_ACTION_ALERT);
-  }
-  return cap;
-}
-
-bool SameCap(const Cap& a_in, const Cap& b_in) {
-  const Cap a = NormalizeCap(a_in);
-  const Cap b = NormalizeCap(b_in);
-  return a.id() == b.id() && a.scope() == b.scope() && a.key() == b.key() &&
-         a.environment() == b.environment() && a.period() == b.period() &&
-         a.limit_nano_usd() == b.limit_nano_usd() && a.action() == b.action() &&
-         a.alert_threshold_bps() == b.alert_threshold_bps() && a.owner() == b.owner() &&
-         a.signed_off_by() == b.signed_off_by() && a.shadow() == b.shadow();
-}
-
 absl::StatusOr<std::vector<Cap>> ParseBudgetFile(std::string_view text) {
   Json doc = Json::parse(text.begin(), text.end(), /*cb=*/nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
@@ -525,10 +349,6 @@ absl::StatusOr<std::vector<Cap>> ParseBudgetFile(std::string_view text) {
     const std::string where = absl::StrCat("caps[", i, "]");
     absl::StatusOr<Cap> cap = CapFromJson((*caps_it)[i], where);
     if (!cap.ok()) return cap.status();
-    if (absl::StatusOr<domain::budget::Cap> checked = ToDomainCap(*cap); !checked.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, " (", cap->id(), ").", checked.status().message()));
-    }
     if (!ids.insert(cap->id()).second) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, ".id: \"", cap->id(), "\" appears more than once"));
@@ -539,9 +359,7 @@ absl::StatusOr<std::vector<Cap>> ParseBudgetFile(std::string_view text) {
 }
 
 std::string FormatBudgetFile(const std::vector<Cap>& caps_in) {
-  std::vector<Cap> caps;
-  caps.reserve(caps_in.size());
-  for (const Cap& c : caps_in) caps.push_back(NormalizeCap(c));
+  std::vector<Cap> caps = caps_in;
   std::sort(caps.begin(), caps.end(), [](const Cap& a, const Cap& b) { return a.id() < b.id(); });
   // ordered_json keeps the fields in the order a reader expects.
   nlohmann::ordered_json doc;

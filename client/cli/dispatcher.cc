@@ -13,6 +13,7 @@ void PrintUsage(absl::Span<const Command> commands, std::ostream& out) {
          "  --target HOST:PORT  collector address (env STEPLEDGER_TARGET, default "
       << kDefaultTarget
       << ")\n"
+         "  --version           print the version and exit\n"
          "\n"
          "Commands:\n";
   size_t width = 4;  // "help"
@@ -26,8 +27,8 @@ void PrintUsage(absl::Span<const Command> commands, std::ostream& out) {
 }
 
 int Dispatch(absl::Span<const Command> commands, const std::vector<std::string>& args,
-             const std::string& default_target, std::istream& in, std::ostream& out,
-             std::ostream& err) {
+             const std::string& default_target, std::string_view version, std::istream& in,
+             std::ostream& out, std::ostream& err) {
   std::string target = default_target;
   size_t i = 0;
   // Global flags stop at the first word that is not one: that word is the command.
@@ -35,6 +36,10 @@ int Dispatch(absl::Span<const Command> commands, const std::vector<std::string>&
     const std::string& arg = args[i];
     if (arg == "--help" || arg == "-h") {
       PrintUsage(commands, out);
+      return kExitOk;
+    }
+    if (arg == "--version") {
+      out << "stepledger " << version << "\n";
       return kExitOk;
     }
     if (arg == "--target") {

@@ -2,6 +2,7 @@
 //
 //   stepledger [--target HOST:PORT] COMMAND [ARGS...]
 //   stepledger help | --help | -h
+//   stepledger --version
 //
 // The target comes from --target, else from the `default_target` the caller passes (main.cc
 // reads STEPLEDGER_TARGET, falling back to 127.0.0.1:50051). Adding a command is one file with
@@ -14,6 +15,7 @@
 #include <istream>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/types/span.h"
@@ -29,9 +31,10 @@ void PrintUsage(absl::Span<const Command> commands, std::ostream& out);
 
 // Runs the command named in `args` (the command line without the program name) and returns
 // its exit status; kExitUsage for an unknown command or a bad global flag.
+// `version` is what --version prints.
 int Dispatch(absl::Span<const Command> commands, const std::vector<std::string>& args,
-             const std::string& default_target, std::istream& in, std::ostream& out,
-             std::ostream& err);
+             const std::string& default_target, std::string_view version, std::istream& in,
+             std::ostream& out, std::ostream& err);
 
 }  // namespace stepledger::client
 

@@ -1,10 +1,12 @@
 // `stepledger invoice import`: records a provider's invoiced total for a month, so the
-// showback report can show attributed vs invoiced (a gap above 5% is flagged).
+// showback report can show attributed vs invoiced (a gap above 5% is flagged), through the
+// collector (Admin.ImportInvoice), and prints that reconciliation.
 //
-//   stepledger invoice import --provider P --period YYYY-MM --amount USD [--database-url URL]
+//   stepledger invoice import --provider P --period YYYY-MM --amount USD
+//   stepledger invoice import --provider P --csv FILE
 //
 // Importing the same provider and month again replaces the total. Exit status: 0 imported,
-// 3 database error, 64 usage error.
+// 3 collector unreachable or failed, 64 usage error, 65 malformed CSV, 66 CSV not readable.
 #ifndef STEPLEDGER_CLIENT_CLI_INVOICE_COMMAND_H_
 #define STEPLEDGER_CLIENT_CLI_INVOICE_COMMAND_H_
 
@@ -14,7 +16,6 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
-
 #include "client/cli/cli_context.h"
 
 namespace stepledger::client {

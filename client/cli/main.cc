@@ -12,8 +12,8 @@
 #include "client/cli/budget_command.h"
 #include "client/cli/cli_context.h"
 #include "client/cli/dispatcher.h"
-#include "client/cli/prices_command.h"
 #include "client/cli/invoice_command.h"
+#include "client/cli/prices_command.h"
 #include "client/cli/report_command.h"
 #include "client/cli/rollup_command.h"
 #include "client/cli/run_command.h"
@@ -24,18 +24,15 @@ namespace {
 constexpr stepledger::client::Command kCommands[] = {
     {"send", "stream a JSON Lines file of StepEvents to the collector",
      &stepledger::client::RunSendCommand},
-    {"prices",
-     "price catalog and past costs: prices show|quote MODEL (local), prices unpriced|reprice "
-     "(reads PostgreSQL via --database-url)",
+    {"prices", "prices and past costs: prices show|quote MODEL, prices unpriced|reprice|load",
      &stepledger::client::RunPricesCommand},
     {"run", "show one run's step tree and what it cost: run show RUN_ID [--json]",
      &stepledger::client::RunRunCommand},
-    {"rollup", "roll the ledger up per day (PostgreSQL): rollup --day D | --from D1 --to D2",
+    {"rollup", "roll the ledger up per day: rollup --day D | --from D1 --to D2",
      &stepledger::client::RunRollupCommand},
-    {"report", "showback/variance report (PostgreSQL): report showback [--month M] [--format F]",
+    {"report", "showback/variance report: report showback [--month M] [--format F]",
      &stepledger::client::RunReportCommand},
-    {"invoice", "record a provider invoice (PostgreSQL): invoice import --provider P --period M "
-     "--amount USD",
+    {"invoice", "record a provider invoice: invoice import --provider P --period M --amount USD",
      &stepledger::client::RunInvoiceCommand},
     {"budget",
      "budget caps: budget set|list|delete|apply FILE|check|ack|acks|whatif (see budget --help)",
@@ -50,6 +47,6 @@ int main(int argc, char** argv) {
                                          ? env_target
                                          : stepledger::client::kDefaultTarget;
   const std::vector<std::string> args(argv + 1, argv + argc);
-  return stepledger::client::Dispatch(kCommands, args, default_target, std::cin, std::cout,
-                                      std::cerr);
+  return stepledger::client::Dispatch(kCommands, args, default_target, STEPLEDGER_VERSION, std::cin,
+                                      std::cout, std::cerr);
 }

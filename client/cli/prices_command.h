@@ -1,20 +1,20 @@
-// `stepledger prices`: look at the price catalog and correct past costs.
+// `stepledger prices`: look at prices and correct past costs, through the collector (Admin
+// service: QuotePrice, ListUnpriced, Reprice, LoadPriceCatalog).
 //
 //   stepledger prices show MODEL [--provider P] [--catalog FILE]
 //   stepledger prices quote MODEL --input N --output N [--cache-read N] [--cache-write N]
 //                                 [--reasoning N] [--tier T] [--provider P] [--catalog FILE]
-//   stepledger prices unpriced [--since T] [--until T] [--database-url URL]
-//   stepledger prices reprice --since T [--until T] [--dry-run] [--database-url URL]
+//   stepledger prices unpriced [--since T] [--until T]
+//   stepledger prices reprice --since T [--until T] [--dry-run]
+//   stepledger prices load --catalog FILE [--tool-prices FILE]
 //
-// `show` and `quote` compute locally from a LiteLLM JSON catalog file (no collector, no
-// database): --catalog, else $STEPLEDGER_PRICE_CATALOG, else
-// ./catalog/model_prices_and_context_window.json. `unpriced` and `reprice` are admin commands
-// that read (and, for reprice, write correction rows to) PostgreSQL directly:
-// --database-url, else $STEPLEDGER_DATABASE_URL. Re-pricing never edits a stored cost; it
-// adds correction entries (docs/PRICING.md, "Re-pricing").
+// `show` and `quote` use the price version in force in the collector, or the LiteLLM JSON
+// catalog given with --catalog (else $STEPLEDGER_PRICE_CATALOG), which is sent to the
+// collector and priced there by the same rules as steps. Re-pricing never edits a stored
+// cost; it adds correction entries (docs/PRICING.md, "Re-pricing").
 //
-// Exit status: 0 done, 4 model not in the catalog, 64 usage error, 66 catalog not readable,
-// 65 catalog malformed, 69 database unavailable or failed.
+// Exit status: 0 done, 3 collector unreachable or failed, 4 model not in the catalog, 64 usage
+// error, 65 catalog malformed, 66 catalog not readable.
 //
 // Thread safety: stateless; see CliContext.
 #ifndef STEPLEDGER_CLIENT_CLI_PRICES_COMMAND_H_
@@ -31,7 +31,6 @@ namespace stepledger::client {
 // What the command takes from the environment; RunPricesCommand reads it, tests pass it.
 struct PricesEnvironment {
   std::string price_catalog;  // $STEPLEDGER_PRICE_CATALOG
-  std::string database_url;   // $STEPLEDGER_DATABASE_URL
   absl::Time now;             // for relative --since values ("24h", "7d")
 };
 

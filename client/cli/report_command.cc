@@ -2,114 +2,116 @@
 
 #include <fstream>
 
-#include "absl/time/clock.h"
-#include "client/cli/admin_flags.h"
-#include "server/domain/reports/render.h"
-#include "server/domain/reports/showback.h"
-#include "server/storage/showback_source.h"
+#include "client/cli/flags.h"
+#include "client/lib/admin_client.h"
+#include "client/lib/step_stream_client.h"
 
 namespace stepledger::client {
 namespace {
 
-constexpr int kExitCantCreate = 73;
-
-constexpr char kUsage[] =
-    "usage: stepledger report showback [--month YYYY-MM | --from YYYY-MM-DD --to YYYY-MM-DD]\n"
-    "                                  [--environment ENV] [--format FORMAT] [--out FILE]\n"
-    "                                  [--database-url URL]\n"
-    "\n"
+constexpr char kDescription[] =
     "Spend per team and feature against budget and prorated budget (flagging over-budget\n"
     "rows), cost per run p50/p95, retry spend and top models; spend per tenant with tenants\n"
     "above 10x the median flagged; tool owners' work for other teams; unattributed spend by\n"
     "reason, unpriced steps, tag drift, pending inheritance; attributed vs invoiced.\n"
-    "Reads the daily rollups (run `stepledger rollup` or let the collector's nightly job).\n"
-    "\n"
-    "  --month YYYY-MM      a calendar month (default: the current UTC month to date)\n"
-    "  --from/--to          any range of UTC days, inclusive\n"
-    "  --environment ENV    only this environment (default: all)\n"
-    "  --format FORMAT      table (default), csv, json, focus (FOCUS CSV), html\n"
-    "  --out FILE           write there instead of standard output\n"
-    "\n"
-    "Exit status: 0 written, 3 database error, 64 usage error, 73 cannot write --out.\n";
+    "Built by the collector (Reports.GetShowback) from the daily rollups. Days not rolled up\n"
+    "yet are named in the report; --roll-up-missing rolls them up first.\n"
+    "Exit status: 0 written, 3 collector unreachable or failed, 64 usage error, 73 cannot\n"
+    "write --out.";
+
+absl::StatusOr<v1::ReportFormat> ParseFormat(const std::string& text) {
+  if (text == "table") return v1::REPORT_FORMAT_TABLE;
+  if (text == "csv") return v1::REPORT_FORMAT_CSV;
+  if (text == "json") return v1::REPORT_FORMAT_JSON;
+  if (text == "focus") return v1::REPORT_FORMAT_FOCUS;
+  if (text == "html") return v1::REPORT_FORMAT_HTML;
+  return absl::InvalidArgumentError("--format: expected table, csv, json, focus or html, got '" +
+                                    text + "'");
+}
+
+absl::StatusOr<v1::Environment> ParseEnvironment(const std::string& text) {
+  if (text.empty()) return v1::ENVIRONMENT_UNSPECIFIED;
+  if (text == "production") return v1::ENVIRONMENT_PRODUCTION;
+  if (text == "staging") return v1::ENVIRONMENT_STAGING;
+  if (text == "eval") return v1::ENVIRONMENT_EVAL;
+  return absl::InvalidArgumentError("--environment: expected production, staging or eval, got '" +
+                                    text + "'");
+}
+
+int RunShowback(const CliContext& context, const std::vector<std::string>& args) {
+  CLI::App app(kDescription, "stepledger report showback");
+  std::string month, from, to, environment, format = "table", out_path;
+  bool roll_up_missing = false;
+  CLI::Option* month_flag =
+      app.add_option("--month", month, "a calendar month, YYYY-MM (default: this month to date)");
+  CLI::Option* from_flag = app.add_option("--from", from, "first UTC day, YYYY-MM-DD");
+  CLI::Option* to_flag = app.add_option("--to", to, "last UTC day, YYYY-MM-DD (inclusive)");
+  month_flag->excludes(from_flag)->excludes(to_flag);
+  from_flag->needs(to_flag);
+  to_flag->needs(from_flag);
+  app.add_option("--environment", environment, "only this environment (default: all)");
+  app.add_option("--format", format, "table (default), csv, json, focus (FOCUS CSV), html");
+  app.add_option("--out", out_path, "write there instead of standard output");
+  app.add_flag("--roll-up-missing", roll_up_missing,
+               "roll up the period's days that have no rollup yet before reporting");
+  if (std::optional<int> exit = ParseFlags(app, args, context)) return *exit;
+
+  v1::ShowbackRequest request;
+  if (!month.empty()) request.set_month(month);
+  if (!from.empty()) {
+    request.mutable_range()->set_from(from);
+    request.mutable_range()->set_to(to);
+  }
+  absl::StatusOr<v1::ReportFormat> parsed_format = ParseFormat(format);
+  absl::StatusOr<v1::Environment> parsed_environment = ParseEnvironment(environment);
+  for (const absl::Status& s : {parsed_format.status(), parsed_environment.status()}) {
+    if (!s.ok()) {
+      context.err << "stepledger report showback: " << s.message() << "\n";
+      return kExitUsage;
+    }
+  }
+  request.set_format(*parsed_format);
+  request.set_environment(*parsed_environment);
+  request.set_roll_up_missing(roll_up_missing);
+  absl::StatusOr<v1::ShowbackReport> report =
+      AdminClient(MakeCollectorChannel(context.target)).GetShowback(request);
+  if (!report.ok()) return RpcFailure(context, "stepledger report showback", report.status());
+  if (!report->missing_days().empty() && *parsed_format != v1::REPORT_FORMAT_TABLE) {
+    // The table says so itself; other formats are data, so the note goes to stderr.
+    context.err << "stepledger report showback: " << report->missing_days_size()
+                << " day(s) not rolled up yet, not in the figures: " << report->missing_days(0)
+                << " .. " << report->missing_days(report->missing_days_size() - 1)
+                << " (stepledger rollup --from " << report->missing_days(0) << " --to "
+                << report->missing_days(report->missing_days_size() - 1)
+                << ", or --roll-up-missing)\n";
+  }
+  if (out_path.empty()) {
+    context.out << report->rendered();
+    return kExitOk;
+  }
+  std::ofstream file(out_path, std::ios::binary | std::ios::trunc);
+  file << report->rendered();
+  file.close();
+  if (!file) {
+    context.err << "stepledger report showback: cannot write " << out_path << "\n";
+    return kExitCantCreate;
+  }
+  return kExitOk;
+}
 
 }  // namespace
 
 int RunReportCommand(const CliContext& context, const std::vector<std::string>& args) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    (args.empty() ? context.err : context.out) << kUsage;
+    (args.empty() ? context.err : context.out)
+        << "usage: stepledger report showback [FLAGS]   (stepledger report showback --help)\n";
     return args.empty() ? kExitUsage : kExitOk;
   }
   if (args[0] != "showback") {
-    context.err << "report: unknown report '" << args[0] << "' (showback)\n";
+    context.err << "stepledger report: unknown report '" << args[0] << "' (showback)\n";
     return kExitUsage;
   }
-  auto flags = ParseAdminFlags(
-      args, 1, {"month", "from", "to", "environment", "format", "out", "database-url"});
-  if (!flags.ok()) {
-    context.err << "report: " << flags.status().message() << "\n" << kUsage;
-    return kExitUsage;
-  }
-  if (flags->count("help")) {
-    context.out << kUsage;
-    return kExitOk;
-  }
-  auto usage_error = [&](const absl::Status& s) {
-    context.err << "report: " << s.message() << "\n";
-    return kExitUsage;
-  };
-  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
-  absl::CivilDay from = absl::CivilDay(absl::CivilMonth(today));
-  absl::CivilDay to = today;
-  if (flags->count("month")) {
-    if (flags->count("from") || flags->count("to")) {
-      return usage_error(absl::InvalidArgumentError("give --month or --from/--to, not both"));
-    }
-    absl::StatusOr<absl::CivilMonth> m = ParseMonth(flags->at("month"));
-    if (!m.ok()) return usage_error(m.status());
-    from = absl::CivilDay(*m);
-    to = absl::CivilDay(*m + 1) - 1;
-  } else if (flags->count("from") || flags->count("to")) {
-    if (!flags->count("from") || !flags->count("to")) {
-      return usage_error(absl::InvalidArgumentError("--from and --to go together"));
-    }
-    absl::StatusOr<absl::CivilDay> f = ParseDay(flags->at("from")), t = ParseDay(flags->at("to"));
-    if (!f.ok()) return usage_error(f.status());
-    if (!t.ok()) return usage_error(t.status());
-    if (*t < *f) return usage_error(absl::InvalidArgumentError("--to is before --from"));
-    from = *f;
-    to = *t;
-  }
-  domain::reports::ReportFormat format = domain::reports::ReportFormat::kTable;
-  if (flags->count("format")) {
-    absl::StatusOr<domain::reports::ReportFormat> f =
-        domain::reports::ParseReportFormat(flags->at("format"));
-    if (!f.ok()) return usage_error(f.status());
-    format = *f;
-  }
-  absl::StatusOr<std::string> url = DatabaseUrlFrom(*flags);
-  if (!url.ok()) return usage_error(url.status());
-  const std::string environment = flags->count("environment") ? flags->at("environment") : "";
-
-  absl::StatusOr<domain::reports::ShowbackInputs> inputs =
-      storage::LoadShowbackInputs(*url, from, to, environment);
-  if (!inputs.ok()) {
-    context.err << "report: " << inputs.status() << "\n";
-    return kExitTransport;
-  }
-  const std::string text =
-      domain::reports::Render(domain::reports::BuildShowback(*inputs, absl::Now()), format);
-  if (flags->count("out")) {
-    std::ofstream file(flags->at("out"), std::ios::binary | std::ios::trunc);
-    file << text;
-    file.close();
-    if (!file) {
-      context.err << "report: cannot write " << flags->at("out") << "\n";
-      return kExitCantCreate;
-    }
-    return kExitOk;
-  }
-  context.out << text;
-  return kExitOk;
+  return RunShowback(context, std::vector<std::string>(args.begin() + 1, args.end()));
 }
 
 }  // namespace stepledger::client

@@ -1,10 +1,10 @@
 // `stepledger rollup`: rolls the ledger up into the daily rollup tables (backfill, or a re-run
-// to take in late events). Talks to PostgreSQL directly.
+// to take in late events), through the collector (Admin.RollUp).
 //
-//   stepledger rollup (--day D | --from D1 --to D2) [--database-url URL]
+//   stepledger rollup (--day D | --from D1 --to D2)
 //
-// Exit status: 0 rolled up; 75 another process (a collector's nightly job or another
-// backfill) holds the rollup lock: try again later; 3 database error; 64 usage error.
+// Exit status: 0 rolled up; 75 another rollup (a collector's nightly job or another
+// backfill) holds the lock: try again later; 3 collector unreachable or failed; 64 usage error.
 #ifndef STEPLEDGER_CLIENT_CLI_ROLLUP_COMMAND_H_
 #define STEPLEDGER_CLIENT_CLI_ROLLUP_COMMAND_H_
 

@@ -24,9 +24,6 @@
 
 namespace stepledger::client {
 
-// The run (or other looked-up object) does not exist.
-inline constexpr int kExitNotFound = 4;
-
 int RunRunCommand(const CliContext& context, const std::vector<std::string>& args);
 
 // "$1.234568": nano-USD as dollars, rounded half away from zero to 6 decimals.

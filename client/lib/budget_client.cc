@@ -61,6 +61,18 @@ absl::StatusOr<stepledger::v1::Cap> BudgetClient::Put(const stepledger::v1::Cap&
   return stored;
 }
 
+absl::StatusOr<stepledger::v1::Cap> BudgetClient::Validate(const stepledger::v1::Cap& cap) const {
+  grpc::ClientContext context;
+  SetDeadline(context, options_.admin_timeout);
+  stepledger::v1::PutBudgetRequest request;
+  *request.mutable_cap() = cap;
+  request.set_validate_only(true);
+  stepledger::v1::Cap normalized;
+  const grpc::Status status = stub_->PutBudget(&context, request, &normalized);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return normalized;
+}
+
 absl::StatusOr<std::vector<stepledger::v1::Cap>> BudgetClient::List() const {
   grpc::ClientContext context;
   SetDeadline(context, options_.admin_timeout);

@@ -78,6 +78,10 @@ class BudgetClient {
   // filled in by the service). `changed_by` is audited and required.
   absl::StatusOr<stepledger::v1::Cap> Put(const stepledger::v1::Cap& cap,
                                           const std::string& changed_by) const;
+  // PutBudget with validate_only: the cap as the service would store it (defaults filled in),
+  // or INVALID_ARGUMENT naming the field. Stores nothing. The one home of the cap rules is the
+  // service: the client never applies defaults or validates a cap itself.
+  absl::StatusOr<stepledger::v1::Cap> Validate(const stepledger::v1::Cap& cap) const;
   absl::StatusOr<std::vector<stepledger::v1::Cap>> List() const;
   // NOT_FOUND when there is no such cap.
   absl::Status Delete(const std::string& cap_id, const std::string& changed_by) const;

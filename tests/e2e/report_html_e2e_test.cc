@@ -1,23 +1,22 @@
 // E2E (issue 7): ledger data sent through a real collector with the client library, rolled up
-// by the `stepledger rollup` CLI, the showback fetched over gRPC (Reports.GetShowback), and
-// the HTML page rendered by headless Chromium (Debian `chromium`): a screenshot is taken and
-// the rendered DOM must hold every team row and non-empty SVG bar charts.
+// by the `stepledger rollup` CLI (through the collector), the showback fetched over gRPC
+// (Reports.GetShowback), and the HTML page rendered by headless Chromium (Debian `chromium`): a
+// screenshot is taken and the rendered DOM must hold every team row and non-empty SVG bar charts.
+#include <grpcpp/grpcpp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <algorithm>
 #include <map>
 #include <memory>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -84,8 +83,7 @@ Sent MakeLedger(absl::Time now) {
     e.set_attempt(1);
     // Whole runs on the same day: today's runs within the last hour (or since midnight).
     const int64_t since_midnight = now_s % 86400;
-    const int64_t started = run % 2 == 0 ? now_s - std::min<int64_t>(3600, since_midnight) +
-                                               (i % 8)
+    const int64_t started = run % 2 == 0 ? now_s - std::min<int64_t>(3600, since_midnight) + (i % 8)
                                          : now_s - since_midnight - 43200 + i;
     e.mutable_started_at()->set_seconds(started);
     e.mutable_ended_at()->set_seconds(started + 1);
@@ -150,8 +148,8 @@ class ReportE2ETest : public ::testing::Test {
     ASSERT_TRUE(st.ok()) << st.error_message();
 
     const std::string rollup =
-        absl::StrCat(STEPLEDGER_CLI_BIN, " rollup --from ", DayText(today_ - 1), " --to ",
-                     DayText(today_), " --database-url '", db_.url(), "' >/dev/null");
+        absl::StrCat(STEPLEDGER_CLI_BIN, " --target ", collector_->target(), " rollup --from ",
+                     DayText(today_ - 1), " --to ", DayText(today_), " >/dev/null");
     ASSERT_EQ(std::system(rollup.c_str()), 0) << rollup;
 
     request_.mutable_range()->set_from(DayText(today_ - 1));
@@ -293,13 +291,13 @@ TEST_F(ReportE2ETest, HtmlReportRendersInHeadlessChromiumWithTeamRowsAndCharts) 
     return absl::StrCat("timeout 180 ", kChromium,
                         " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
                         " --disable-background-networking --disable-component-update"
-                        " --disable-sync --user-data-dir=", (dir / profile).string(),
-                        " --window-size=1280,2000 ", mode, " file://", html);
+                        " --disable-sync --user-data-dir=",
+                        (dir / profile).string(), " --window-size=1280,2000 ", mode, " file://",
+                        html);
   };
   const std::string png = (dir / "page.png").string();
-  const std::string shot =
-      chromium("profile-shot", absl::StrCat("--screenshot=", png)) + " >" +
-      (dir / "shot.log").string() + " 2>&1";
+  const std::string shot = chromium("profile-shot", absl::StrCat("--screenshot=", png)) + " >" +
+                           (dir / "shot.log").string() + " 2>&1";
   EXPECT_EQ(std::system(shot.c_str()), 0) << shot << "\n" << ReadFile((dir / "shot.log").string());
   std::error_code ec;
   const auto png_size = std::filesystem::file_size(png, ec);
@@ -308,8 +306,8 @@ TEST_F(ReportE2ETest, HtmlReportRendersInHeadlessChromiumWithTeamRowsAndCharts) 
   EXPECT_EQ(ReadFile(png).substr(1, 3), "PNG");
 
   const std::string dom_path = (dir / "dom.html").string();
-  const std::string dump = chromium("profile-dom", "--dump-dom") + " >" + dom_path + " 2>" +
-                           (dir / "dom.log").string();
+  const std::string dump =
+      chromium("profile-dom", "--dump-dom") + " >" + dom_path + " 2>" + (dir / "dom.log").string();
   EXPECT_EQ(std::system(dump.c_str()), 0) << dump << "\n" << ReadFile((dir / "dom.log").string());
   const std::string dom = ReadFile(dom_path);
   ASSERT_GT(dom.size(), 1000u) << ReadFile((dir / "dom.log").string());

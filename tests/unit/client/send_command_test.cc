@@ -107,7 +107,8 @@ TEST(DispatcherTest, RoutesToTheCommandWithTargetAndItsArgs) {
   const Command commands[] = {{"fake", "a fake", &FakeCommand}};
   std::istringstream in;
   std::ostringstream out, err;
-  EXPECT_EQ(Dispatch(commands, {"--target=h:9", "fake", "a", "b"}, "d:1", in, out, err), 7);
+  EXPECT_EQ(Dispatch(commands, {"--target=h:9", "fake", "a", "b"}, "d:1", "9.9.9", in, out, err),
+            7);
   EXPECT_EQ(out.str(), "h:9 2");
 }
 
@@ -115,13 +116,13 @@ TEST(DispatcherTest, HelpListsCommandsAndUnknownCommandIsUsageError) {
   const Command commands[] = {{"fake", "a fake command", &FakeCommand}};
   std::istringstream in;
   std::ostringstream out, err;
-  EXPECT_EQ(Dispatch(commands, {"--help"}, "d:1", in, out, err), kExitOk);
+  EXPECT_EQ(Dispatch(commands, {"--help"}, "d:1", "9.9.9", in, out, err), kExitOk);
   EXPECT_THAT(out.str(), HasSubstr("fake  a fake command"));
-  EXPECT_EQ(Dispatch(commands, {"help"}, "d:1", in, out, err), kExitOk);
-  EXPECT_EQ(Dispatch(commands, {"nope"}, "d:1", in, out, err), kExitUsage);
+  EXPECT_EQ(Dispatch(commands, {"help"}, "d:1", "9.9.9", in, out, err), kExitOk);
+  EXPECT_EQ(Dispatch(commands, {"nope"}, "d:1", "9.9.9", in, out, err), kExitUsage);
   EXPECT_THAT(err.str(), HasSubstr("unknown command 'nope'"));
-  EXPECT_EQ(Dispatch(commands, {}, "d:1", in, out, err), kExitUsage);
-  EXPECT_EQ(Dispatch(commands, {"--target"}, "d:1", in, out, err), kExitUsage);
+  EXPECT_EQ(Dispatch(commands, {}, "d:1", "9.9.9", in, out, err), kExitUsage);
+  EXPECT_EQ(Dispatch(commands, {"--target"}, "d:1", "9.9.9", in, out, err), kExitUsage);
 }
 
 }  // namespace

@@ -1,0 +1,146 @@
+// Every `stepledger` command against a real collector process and a real PostgreSQL, with
+// nothing but the collector's address: the CLI runs in an empty environment (no
+// STEPLEDGER_DATABASE_URL, no STEPLEDGER_TEST_DATABASE_URL), so any command that still
+// reached for the database would fail here (issue 16: the collector is the only door).
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gtest/gtest.h"
+#include "tests/fakes/collector_process.h"
+#include "tests/fakes/pg_test_db.h"
+
+namespace stepledger {
+namespace {
+
+using testing::CollectorProcess;
+using testing::TestDatabase;
+
+const std::string kRoot = STEPLEDGER_SOURCE_DIR;
+
+struct CliResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+// Single-quotes `arg` for /bin/sh.
+std::string Quote(const std::string& arg) {
+  std::string quoted = "'";
+  for (char c : arg) {
+    if (c == '\'') {
+      quoted += "'\\''";
+    } else {
+      quoted += c;
+    }
+  }
+  return quoted + "'";
+}
+
+class CliE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(db_.url().empty());
+    collector_ = std::make_unique<CollectorProcess>(
+        db_.url(),
+        std::vector<std::string>{
+            "--price-catalog=" + kRoot + "/catalog/model_prices_and_context_window.json",
+            "--tool-prices=" + kRoot + "/catalog/tool_prices.txt", "--rollup-schedule=false"});
+    ASSERT_TRUE(collector_->Start()) << collector_->Log();
+  }
+
+  // Runs the CLI binary with `args` in an empty environment but for STEPLEDGER_TARGET.
+  CliResult Cli(const std::vector<std::string>& args) {
+    std::vector<std::string> quoted;
+    for (const std::string& a : args) quoted.push_back(Quote(a));
+    const std::string command =
+        absl::StrCat("cd ", Quote(kRoot),
+                     " && env -i PATH=/usr/bin:/bin STEPLEDGER_TARGET=", collector_->target(), " ",
+                     STEPLEDGER_CLI_BIN, " ", absl::StrJoin(quoted, " "), " 2>&1");
+    CliResult result;
+    FILE* pipe = popen(command.c_str(), "r");
+    if (pipe == nullptr) return result;
+    char buffer[4096];
+    size_t n;
+    while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.output.append(buffer, n);
+    const int status = pclose(pipe);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return result;
+  }
+
+  // Asserts exit 0 and that the output contains every one of `wanted`.
+  void Expect(const std::vector<std::string>& args, const std::vector<std::string>& wanted,
+              int exit_code = 0) {
+    const CliResult r = Cli(args);
+    EXPECT_EQ(r.exit_code, exit_code) << absl::StrJoin(args, " ") << "\n" << r.output;
+    for (const std::string& w : wanted) {
+      EXPECT_NE(r.output.find(w), std::string::npos)
+          << absl::StrJoin(args, " ") << ": expected \"" << w << "\" in\n"
+          << r.output;
+    }
+  }
+
+  TestDatabase db_;
+  std::unique_ptr<CollectorProcess> collector_;
+};
+
+TEST_F(CliE2ETest, EveryCommandWorksWithTheCollectorsAddressAlone) {
+  // The README tour.
+  Expect({"send", "examples/steps.jsonl"}, {"accepted 9, duplicates 0, rejected 0"});
+  Expect({"run", "show", "run-inbox-triage-7f3a"}, {"run-inbox-triage-7f3a"});
+  Expect({"budget", "apply", "examples/budgets.json", "--by", "e2e", "--dry-run"},
+         {"dry run: created"});
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM budgets"), 0) << "a dry run stored caps";
+  Expect({"budget", "apply", "examples/budgets.json", "--by", "e2e"}, {"unchanged 0"});
+  Expect({"budget", "apply", "examples/budgets.json", "--by", "e2e"},
+         {"created 0, updated 0, unchanged"});
+  Expect({"budget", "list"}, {"caps"});
+  Expect({"budget", "check", "--feature", "inbox-triage", "--team", "mail-assist", "--tenant",
+          "northwind-traders", "--workload-class", "interactive", "--env", "production", "--run",
+          "run-inbox-triage-7f3a", "--estimate-usd", "0.50"},
+         {"decision:"});
+  Expect({"rollup", "--day", "2026-11-28"}, {"2026-11-28  rolled", "steps 9"});
+  Expect({"report", "showback", "--from", "2026-11-28", "--to", "2026-11-28"},
+         {"Showback 2026-11-28 .. 2026-11-28", "mail-assist"});
+
+  // The rest of the commands in docs/.
+  Expect({"report", "showback", "--from", "2026-11-28", "--to", "2026-11-28", "--format", "json"},
+         {"\"from\":\"2026-11-28\""});
+  Expect({"report", "showback", "--from", "2026-11-27", "--to", "2026-11-28"},
+         {"Not rolled up yet", "stepledger rollup --from 2026-11-27 --to 2026-11-27"});
+  Expect({"report", "showback", "--from", "2026-11-27", "--to", "2026-11-28", "--roll-up-missing"},
+         {"rolled up through 2026-11-28"});
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM rollup_days WHERE day = '2026-11-27'"), 1);
+  Expect({"rollup", "--from", "2026-11-27", "--to", "2026-11-28"}, {"2026-11-28  re-rolled"});
+  Expect({"invoice", "import", "--provider", "openai", "--period", "2026-11", "--amount", "$1,250"},
+         {"imported openai 2026-11: 1250.00 USD", "invoiced $1250.00", "FLAGGED"});
+  Expect({"prices", "show", "gpt-4o"}, {"gpt-4o", "tier standard"});
+  Expect({"prices", "show", "gpt-4o", "--catalog", "catalog/model_prices_and_context_window.json"},
+         {"catalog catalog/model_prices_and_context_window.json"});
+  Expect({"prices", "quote", "gpt-4o", "--input", "1000", "--output", "100"},
+         {"cost ", "nano-USD"});
+  Expect({"prices", "show", "no-such-model-anywhere"}, {"NOT_FOUND"}, 4);
+  Expect({"prices", "unpriced", "--since", "2026-11-01"}, {"unpriced steps from 2026-11-01"});
+  Expect({"prices", "reprice", "--since", "2026-11-01", "--dry-run"},
+         {"dry run: corrections that would be made", "steps examined"});
+  Expect({"prices", "load", "--catalog", "catalog/model_prices_and_context_window.json",
+          "--tool-prices", "catalog/tool_prices.txt"},
+         {"unchanged: newest price version"});
+  Expect({"budget", "whatif", "--scope", "team", "--key", "mail-assist", "--period", "daily",
+          "--limit-usd", "0.0001", "--days", "30"},
+         {"what-if: 1 proposed cap", "replayed:"});
+  Expect({"budget", "ack", "team-mail-assist-monthly", "--by", "lead", "--reason", "e2e",
+          "--extra-usd", "5", "--expires-in", "1h"},
+         {"acknowledged team-mail-assist-monthly"});
+  Expect({"budget", "acks"}, {"team-mail-assist-monthly"});
+  Expect({"budget", "delete", "team-mail-assist-monthly", "--by", "e2e"}, {"deleted cap"});
+  Expect({"--version"}, {"stepledger "});
+  Expect({"rollup", "--day", "2026-11-28", "--database-url", "postgresql://x"},
+         {"unknown flag --database-url"}, 64);
+}
+
+}  // namespace
+}  // namespace stepledger
