@@ -11,18 +11,20 @@
 #        - the collector's RSS once settled, and its idle CPU over IDLE seconds (the 1 s
 #          refresh, one full counter read a minute);
 #        - CheckBudget p50/p99 with 4 closed-loop clients over CHECK seconds;
-#        - 1,000 PutBudget calls back to back, each a new tenant cap on a key with stored spend
-#          (per-call p50/p99 and the total: the bulk apply)
+#        - CAPS (default 1,000) PutBudget calls back to back, each a new tenant cap on a key with
+#          stored spend (per-call p50/p99 and the total: the bulk apply)
 #   3. ingest alone, then the same ingest while a client puts caps back to back (events/s)
 #
 # Needs STEPLEDGER_BENCH_DATABASE_URL and STEPLEDGER_BUILD_DIR (set by `make bench`).
-# SCALE_BENCH_TENANTS (comma-separated), SCALE_BENCH_EVENTS, SCALE_BENCH_IDLE_SECONDS (default
-# 20) and SCALE_BENCH_CHECK_SECONDS (default 10) override. About 3 minutes with the defaults.
+# SCALE_BENCH_TENANTS (comma-separated), SCALE_BENCH_EVENTS, SCALE_BENCH_CAPS,
+# SCALE_BENCH_IDLE_SECONDS (default 20) and SCALE_BENCH_CHECK_SECONDS (default 10) override.
+# About 5 minutes with the defaults on a busy 2-core machine.
 set -euo pipefail
 : "${STEPLEDGER_BENCH_DATABASE_URL:?run through make bench}"
 BUILD_DIR=${STEPLEDGER_BUILD_DIR:-build/release}
 CASES=${SCALE_BENCH_TENANTS:-10000,1000000}
 EVENTS=${SCALE_BENCH_EVENTS:-100000}
+CAPS=${SCALE_BENCH_CAPS:-1000}
 IDLE=${SCALE_BENCH_IDLE_SECONDS:-20}
 CHECK=${SCALE_BENCH_CHECK_SECONDS:-10}
 URL=$STEPLEDGER_BENCH_DATABASE_URL
@@ -57,7 +59,7 @@ rss_mib() { awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
 
 echo "budget_scale: 10,000 caps; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-10s %8s %9s %9s %9s %11s %11s %11s %10s\n' tenants "rss_MiB" "idle_%cpu" "check_p50" \
-  "check_p99" "put_p50_ms" "put_p99_ms" "1000_caps_s" "ingest_e/s"
+  "check_p99" "put_p50_ms" "put_p99_ms" "${CAPS}_caps_s" "ingest_e/s"
 IFS=, read -r -a TENANT_CASES <<<"$CASES"
 for TENANTS in "${TENANT_CASES[@]}"; do
   reset_state
@@ -81,7 +83,7 @@ for TENANTS in "${TENANT_CASES[@]}"; do
   IDLE_CPU=$(python3 -c "print(round(($T1 - $T0) / $(getconf CLK_TCK) / $IDLE * 100, 2))")
   RSS=$(rss_mib "$PID")
   CHECKS=$("$LOAD" checks "127.0.0.1:$GRPC_PORT" "$CHECK" 4)
-  PUTS=$("$LOAD" put-caps "127.0.0.1:$GRPC_PORT" 1000 scale)
+  PUTS=$("$LOAD" put-caps "127.0.0.1:$GRPC_PORT" "$CAPS" scale)
   sed_field() { sed -nE "s/.*$1=([0-9.]+).*/\\1/p" <<<"$2"; }
   printf '%-10s %8s %9s %9s %9s %11s %11s %11s %10s\n' "$TENANTS" "$RSS" "$IDLE_CPU" \
     "$(sed_field p50_us "$CHECKS")us" "$(sed_field p99_us "$CHECKS")us" \

@@ -20,8 +20,9 @@ bool SameCap(const Cap& a, const Cap& b) {
 // Counters of periods that ended less than this long ago are still read and kept: a check
 // only reads the current periods', but a late event may still charge yesterday's for a while.
 constexpr absl::Duration kLateEventGrace = absl::Hours(24);
-// How often a replica deletes stored counter rows of periods no longer read, and how many rows
-// at most per refresh (a larger backlog is worked off one refresh at a time).
+// How often a replica drops the counters of periods no longer read, from the engine and from
+// storage, and how many stored rows at most per refresh (a larger backlog is worked off one
+// refresh at a time).
 constexpr absl::Duration kCounterPruneInterval = absl::Hours(1);
 constexpr int64_t kCounterPruneBatch = 10'000;
 
@@ -91,16 +92,17 @@ absl::Status BudgetCoordinator::Refresh() {
   }
   const absl::Time now = clock_.Now();
   engine_.ExpireReservations(now);
-  engine_.PruneClosedPeriods(CountersSince(now));
-  PruneStoredCounters(now);
+  PruneClosedPeriods(now);
   if (observer_ != nullptr) observer_->OnRefresh(engine_);
   return absl::OkStatus();
 }
 
-void BudgetCoordinator::PruneStoredCounters(absl::Time now) {
+void BudgetCoordinator::PruneClosedPeriods(absl::Time now) {
   if (now < next_counter_prune_) return;
-  // Rows of periods that ended before the grace began are read by no replica any more.
+  // Counters of periods that ended before the grace began are read by no replica any more.
+  // Hourly: the engine's pruning walks every counter, and a day's grace makes an hour nothing.
   const absl::Time since = CountersSince(now);
+  engine_.PruneClosedPeriods(since);
   absl::StatusOr<int64_t> pruned = repository_.PruneCounters(
       PeriodStart(Period::kDaily, since), PeriodStart(Period::kMonthly, since), kCounterPruneBatch);
   // A full batch: more is left, prune again on the next refresh. A failure: try again later.

@@ -16,7 +16,7 @@
 //     watching since (see SyncCounters). PutCap reads its new series at once (SyncSeries). A
 //     cap change (PutCap, or one synced from another replica) therefore costs one indexed read
 //     of its series, never a recount, and takes no lock a writer needs. Counters of periods that
-//     ended more than a day ago are pruned, in the engine on every refresh and in storage every
+//     ended more than a day ago are pruned, from the engine and from storage, every
 //     hour. Acknowledgements are read in full at start and after a failed refresh, otherwise only
 //     those stored since the last read, and always before the caps (see Refresh).
 //
@@ -106,7 +106,8 @@ class BudgetCoordinator final : public ingest::CommitObserver {
   // Reads every counter of `series` (a new cap's) into the engine.
   void SyncSeries(const std::vector<CounterSeries>& series)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
-  void PruneStoredCounters(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
+  // Hourly: drops closed periods' counters from the engine and their rows from storage.
+  void PruneClosedPeriods(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
 
   BudgetEngine& engine_;
   BudgetRepository& repository_;
