@@ -27,6 +27,10 @@ int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() == 1 && args[0] == "--version") {
+    std::printf("stepledger-collector %s\n", STEPLEDGER_VERSION);
+    return 0;
+  }
   auto config = stepledger::config::LoadConfig(args, [](const std::string& name) {
     const char* v = std::getenv(name.c_str());
     return v == nullptr ? std::nullopt : std::optional<std::string>(v);

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/common/log.h"
-#include "server/domain/reports/render.h"
+#include "server/render/render.h"
 #include "server/domain/reports/showback.h"
 #include "server/storage/rollup_store.h"
 #include "server/storage/showback_source.h"
@@ -15,7 +15,7 @@ namespace {
 
 absl::Status WriteReports(const NightlyRollupOptions& options, absl::CivilDay last_day,
                           absl::Time now) {
-  using domain::reports::ReportFormat;
+  using render::ReportFormat;
   const absl::CivilMonth month(last_day);
   absl::StatusOr<domain::reports::ShowbackInputs> inputs =
       storage::LoadShowbackInputs(options.database_url, absl::CivilDay(month), last_day, "");
@@ -25,11 +25,11 @@ absl::Status WriteReports(const NightlyRollupOptions& options, absl::CivilDay la
                          ReportFormat::kFocus, ReportFormat::kHtml}) {
     const std::string path =
         absl::StrFormat("%s/showback-%04d-%02d.%s", options.report_dir, month.year(),
-                        month.month(), std::string(domain::reports::FileExtension(f)));
+                        month.month(), std::string(render::FileExtension(f)));
     // Write then rename, so a publisher never picks up half a file.
     const std::string tmp = path + ".tmp";
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << domain::reports::Render(report, f);
+    out << render::Render(report, f);
     out.close();
     if (!out || std::rename(tmp.c_str(), path.c_str()) != 0) {
       return absl::InternalError(absl::StrCat("cannot write ", path));

@@ -112,11 +112,11 @@ absl::StatusOr<ShowbackQuery> FromProto(const v1::ShowbackRequest& request,
   }
   switch (request.format()) {
     case v1::REPORT_FORMAT_UNSPECIFIED: break;
-    case v1::REPORT_FORMAT_TABLE: q.format = reports::ReportFormat::kTable; break;
-    case v1::REPORT_FORMAT_CSV: q.format = reports::ReportFormat::kCsv; break;
-    case v1::REPORT_FORMAT_JSON: q.format = reports::ReportFormat::kJson; break;
-    case v1::REPORT_FORMAT_FOCUS: q.format = reports::ReportFormat::kFocus; break;
-    case v1::REPORT_FORMAT_HTML: q.format = reports::ReportFormat::kHtml; break;
+    case v1::REPORT_FORMAT_TABLE: q.format = render::ReportFormat::kTable; break;
+    case v1::REPORT_FORMAT_CSV: q.format = render::ReportFormat::kCsv; break;
+    case v1::REPORT_FORMAT_JSON: q.format = render::ReportFormat::kJson; break;
+    case v1::REPORT_FORMAT_FOCUS: q.format = render::ReportFormat::kFocus; break;
+    case v1::REPORT_FORMAT_HTML: q.format = render::ReportFormat::kHtml; break;
     default:
       return absl::InvalidArgumentError(
           absl::StrCat("format: unknown value ", static_cast<int>(request.format())));
@@ -125,13 +125,13 @@ absl::StatusOr<ShowbackQuery> FromProto(const v1::ShowbackRequest& request,
   return q;
 }
 
-v1::ReportFormat ToProto(reports::ReportFormat format) {
+v1::ReportFormat ToProto(render::ReportFormat format) {
   switch (format) {
-    case reports::ReportFormat::kTable: return v1::REPORT_FORMAT_TABLE;
-    case reports::ReportFormat::kCsv: return v1::REPORT_FORMAT_CSV;
-    case reports::ReportFormat::kJson: return v1::REPORT_FORMAT_JSON;
-    case reports::ReportFormat::kFocus: return v1::REPORT_FORMAT_FOCUS;
-    case reports::ReportFormat::kHtml: return v1::REPORT_FORMAT_HTML;
+    case render::ReportFormat::kTable: return v1::REPORT_FORMAT_TABLE;
+    case render::ReportFormat::kCsv: return v1::REPORT_FORMAT_CSV;
+    case render::ReportFormat::kJson: return v1::REPORT_FORMAT_JSON;
+    case render::ReportFormat::kFocus: return v1::REPORT_FORMAT_FOCUS;
+    case render::ReportFormat::kHtml: return v1::REPORT_FORMAT_HTML;
   }
   return v1::REPORT_FORMAT_UNSPECIFIED;
 }

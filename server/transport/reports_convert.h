@@ -9,7 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
-#include "server/domain/reports/render.h"
+#include "server/render/render.h"
 #include "server/domain/reports/showback.h"
 #include "stepledger/v1/reports.pb.h"
 
@@ -24,7 +24,7 @@ struct DayInterval {
 struct ShowbackQuery {
   absl::CivilDay from, to;              // inclusive UTC days
   std::string environment;              // "" = all
-  std::optional<domain::reports::ReportFormat> format;  // none: structured only
+  std::optional<render::ReportFormat> format;  // none: structured only
   bool roll_up_missing = false;         // roll up never-rolled days first
 };
 
@@ -44,7 +44,7 @@ absl::StatusOr<ShowbackQuery> FromProto(const v1::ShowbackRequest& request, absl
 void ToProto(const domain::reports::ShowbackReport& report, v1::Environment environment,
              v1::ShowbackReport* out);
 
-v1::ReportFormat ToProto(domain::reports::ReportFormat format);
+v1::ReportFormat ToProto(render::ReportFormat format);
 
 }  // namespace stepledger::transport
 

@@ -4,7 +4,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "server/domain/reports/render.h"
+#include "server/render/render.h"
 #include "server/transport/reports_convert.h"
 #include "server/transport/status_convert.h"
 
@@ -50,7 +50,7 @@ grpc::ServerUnaryReactor* ReportsService::GetShowback(grpc::CallbackServerContex
         ToProto(report, environment, response);
         if (q.format.has_value()) {
           response->set_rendered_format(ToProto(*q.format));
-          response->set_rendered(domain::reports::Render(report, *q.format));
+          response->set_rendered(render::Render(report, *q.format));
         }
         reactor->Finish(grpc::Status::OK);
       })) {

@@ -142,5 +142,19 @@ TEST_F(CliE2ETest, EveryCommandWorksWithTheCollectorsAddressAlone) {
          {"unknown flag --database-url"}, 64);
 }
 
+TEST(VersionE2ETest, BothBinariesPrintTheirVersion) {
+  for (const std::string binary : {STEPLEDGER_CLI_BIN, STEPLEDGER_COLLECTOR_BIN}) {
+    FILE* pipe = popen((binary + " --version 2>&1").c_str(), "r");
+    ASSERT_NE(pipe, nullptr);
+    char buffer[256] = {};
+    const size_t n = fread(buffer, 1, sizeof(buffer) - 1, pipe);
+    const int status = pclose(pipe);
+    EXPECT_EQ(WEXITSTATUS(status), 0) << binary;
+    const std::string out(buffer, n);
+    EXPECT_NE(out.find(" 0."), std::string::npos) << binary << ": " << out;
+    EXPECT_EQ(out.find("usage"), std::string::npos) << binary << ": " << out;
+  }
+}
+
 }  // namespace
 }  // namespace stepledger

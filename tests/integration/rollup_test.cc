@@ -15,7 +15,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/civil_time.h"
 #include "gtest/gtest.h"
-#include "server/domain/reports/render.h"
+#include "server/render/render.h"
 #include "server/domain/reports/showback.h"
 #include "server/storage/migrator.h"
 #include "server/storage/partitions.h"
@@ -27,7 +27,7 @@ namespace stepledger {
 namespace {
 
 using domain::reports::BuildShowback;
-using domain::reports::RenderFocusCsv;
+using render::RenderFocusCsv;
 using storage::RollupJob;
 using testing::TestDatabase;
 

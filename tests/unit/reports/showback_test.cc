@@ -1,10 +1,7 @@
-// BuildShowback over hand-made rollup rows, and what the renderers make of the result.
+// BuildShowback over hand-made rollup rows (the renderers: tests/unit/render).
 #include "server/domain/reports/showback.h"
 
-#include "absl/strings/match.h"
-#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
-#include "server/domain/reports/render.h"
 
 namespace stepledger::domain::reports {
 namespace {
@@ -99,54 +96,6 @@ TEST(ShowbackTest, InvoiceGapComparesTheProvidersAttributedSpend) {
   ASSERT_EQ(r.invoices.size(), 1u);
   EXPECT_EQ(r.invoices[0].attributed_nano_usd, 80 * kUsd);
   EXPECT_TRUE(r.invoices[0].flagged);
-}
-
-TEST(RenderTest, FocusExportHasFocusColumnsAndMarksCorrections) {
-  ShowbackInputs in = February();
-  in.rows[1].charge_class = kChargeClassCorrection;
-  const std::string csv = RenderFocusCsv(BuildShowback(in, absl::FromUnixSeconds(0)));
-  const std::vector<std::string> lines = absl::StrSplit(csv, '\n', absl::SkipEmpty());
-  ASSERT_EQ(lines.size(), 1 + in.rows.size());
-  EXPECT_TRUE(absl::StartsWith(lines[0], "BilledCost,EffectiveCost,BillingCurrency,"
-                                         "ChargePeriodStart,ChargePeriodEnd,ChargeCategory,"
-                                         "ChargeClass"));
-  EXPECT_TRUE(absl::StartsWith(lines[1], "60.000000000,60.000000000,USD,2025-02-03T00:00:00Z,"
-                                         "2025-02-04T00:00:00Z,Usage,,"));
-  EXPECT_TRUE(absl::StartsWith(lines[2], "10.000000000,10.000000000,USD,2025-02-03T00:00:00Z,"
-                                         "2025-02-04T00:00:00Z,Usage,Correction,"));
-  EXPECT_TRUE(absl::StrContains(lines[1], "\"{\"\"feature\"\":\"\"triage\"\""));
-}
-
-TEST(RenderTest, HtmlIsSelfContainedWithTeamRowsAndCharts) {
-  const std::string html = RenderHtml(BuildShowback(February(), absl::FromUnixSeconds(0)));
-  EXPECT_TRUE(absl::StrContains(html, "<svg id=\"chart-teams\""));
-  EXPECT_TRUE(absl::StrContains(html, "<svg id=\"chart-tenants\""));
-  EXPECT_TRUE(absl::StrContains(html, "<svg id=\"chart-unattributed\""));
-  EXPECT_TRUE(absl::StrContains(html, "<td>mail</td>"));
-  EXPECT_TRUE(absl::StrContains(html, "<tr class=\"alert\"><td>mail</td>"));
-  EXPECT_FALSE(absl::StrContains(html, "src="));
-  EXPECT_FALSE(absl::StrContains(html, "<link"));
-  EXPECT_FALSE(absl::StrContains(html, "http://") &&
-               !absl::StrContains(html, "xmlns=\"http://www.w3.org/2000/svg\""));
-}
-
-TEST(RenderTest, JsonAndCsvAndTableMentionEveryTeam) {
-  const ShowbackReport r = BuildShowback(February(), absl::FromUnixSeconds(0));
-  for (ReportFormat f : {ReportFormat::kTable, ReportFormat::kCsv, ReportFormat::kJson}) {
-    const std::string out = Render(r, f);
-    for (const char* team : {"mail", "search", "ops"}) {
-      EXPECT_TRUE(absl::StrContains(out, team)) << FormatName(f) << " " << team;
-    }
-  }
-  EXPECT_TRUE(absl::StrContains(RenderJson(r), "\"spend_nano_usd\":80000000000"));
-}
-
-TEST(FormatUsdTest, ExactAndRounded) {
-  EXPECT_EQ(FormatUsd(1), "0.000000001");
-  EXPECT_EQ(FormatUsd(-1'500'000'000), "-1.500000000");
-  EXPECT_EQ(FormatUsd(1'005'000'000, 2), "1.01");
-  EXPECT_EQ(FormatUsd(-4'000'000, 2), "0.00");  // rounds to zero: no "-0.00"
-  EXPECT_EQ(FormatUsd(12 * kUsd, 0), "12");
 }
 
 }  // namespace

@@ -38,7 +38,7 @@ TEST(ReportsConvertTest, MonthCoversAllItsDaysIncludingLeapFebruary) {
   EXPECT_EQ(q->to, absl::CivilDay(2028, 2, 29));
   EXPECT_EQ(q->environment, "staging");
   ASSERT_TRUE(q->format.has_value());
-  EXPECT_EQ(*q->format, reports::ReportFormat::kFocus);
+  EXPECT_EQ(*q->format, render::ReportFormat::kFocus);
   r.set_month("2026-12");
   q = FromProto(r, absl::CivilDay(2026, 3, 17));
   ASSERT_TRUE(q.ok());

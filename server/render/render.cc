@@ -1,16 +1,26 @@
-#include "server/domain/reports/render.h"
+#include "server/render/render.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "nlohmann/json.hpp"
 
-namespace stepledger::domain::reports {
+namespace stepledger::render {
+
+using domain::reports::DataQuality;
+using domain::reports::kChargeClassCorrection;
+using domain::reports::RollupRow;
+using domain::reports::Share;
+using domain::reports::SpendLine;
 namespace {
 
-std::string Day(absl::CivilDay d) { return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day()); }
+std::string Day(absl::CivilDay d) {
+  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
+}
 std::string Month(absl::CivilMonth m) { return absl::StrFormat("%04d-%02d", m.year(), m.month()); }
 std::string Pct(double share) { return absl::StrFormat("%.1f%%", share * 100); }
 std::string Usd(int64_t nano) { return FormatUsd(nano, 2); }
@@ -34,36 +44,27 @@ std::string CsvLine(const std::vector<std::string>& fields) {
   return out + "\n";
 }
 
-std::string JsonString(const std::string& v) {
-  std::string out = "\"";
-  for (unsigned char c : v) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  return out + "\"";
-}
-
 std::string Html(const std::string& v) {
   std::string out;
   for (char c : v) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out.push_back(c);
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -71,7 +72,8 @@ std::string Html(const std::string& v) {
 
 std::string TopModels(const SpendLine& l) {
   std::vector<std::string> parts;
-  for (const auto& [model, spend] : l.top_models) parts.push_back(absl::StrCat(model, " ", Usd(spend)));
+  for (const auto& [model, spend] : l.top_models)
+    parts.push_back(absl::StrCat(model, " ", Usd(spend)));
   return absl::StrJoin(parts, "; ");
 }
 
@@ -86,7 +88,8 @@ std::string Table(const std::vector<std::string>& header,
   std::vector<size_t> width(header.size(), 0);
   for (size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
   for (const auto& r : rows) {
-    for (size_t i = 0; i < r.size() && i < width.size(); ++i) width[i] = std::max(width[i], r[i].size());
+    for (size_t i = 0; i < r.size() && i < width.size(); ++i)
+      width[i] = std::max(width[i], r[i].size());
   }
   auto line = [&](const std::vector<std::string>& r) {
     std::string out;
@@ -120,12 +123,12 @@ std::vector<std::string> SpendRow(const SpendLine& l) {
 }
 
 const std::vector<std::string>& SpendHeader(const std::string& first) {
-  static const auto* kTeam = new std::vector<std::string>{
-      "team", "spend", "budget", "prorated", "variance", "flag", "runs", "run p50", "run p95",
-      "retry spend", "top models"};
+  static const auto* kTeam =
+      new std::vector<std::string>{"team", "spend",   "budget",  "prorated",    "variance",  "flag",
+                                   "runs", "run p50", "run p95", "retry spend", "top models"};
   static const auto* kFeature = new std::vector<std::string>{
-      "feature", "spend", "budget", "prorated", "variance", "flag", "runs", "run p50",
-      "run p95", "retry spend", "top models"};
+      "feature", "spend",   "budget",  "prorated",    "variance",  "flag",
+      "runs",    "run p50", "run p95", "retry spend", "top models"};
   return first == "team" ? *kTeam : *kFeature;
 }
 
@@ -160,16 +163,17 @@ std::string BarChart(const std::string& id, const std::string& title, const std:
   int y = 6;
   for (const Bar& b : bars) {
     const int w = static_cast<int>(static_cast<double>(b.value) / max_v * chart_w);
-    absl::StrAppend(&svg, absl::StrFormat(
-        "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n"
-        "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"%s\"><title>%s: %s</title></rect>\n",
-        label_w - 6, y + 15, Html(b.label), label_w, y + 2, std::max(w, 1), row_h - 6,
-        b.alert ? "bar alert" : "bar", Html(b.label), Usd(b.value)));
+    absl::StrAppend(&svg, absl::StrFormat("<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n"
+                                          "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+                                          "class=\"%s\"><title>%s: %s</title></rect>\n",
+                                          label_w - 6, y + 15, Html(b.label), label_w, y + 2,
+                                          std::max(w, 1), row_h - 6, b.alert ? "bar alert" : "bar",
+                                          Html(b.label), Usd(b.value)));
     if (b.reference >= 0) {
       const int x = label_w + static_cast<int>(static_cast<double>(b.reference) / max_v * chart_w);
-      absl::StrAppend(&svg, absl::StrFormat(
-          "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"budget\"><title>budget %s</title></line>\n",
-          x, y, x, y + row_h - 2, Usd(b.reference)));
+      absl::StrAppend(&svg, absl::StrFormat("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
+                                            "class=\"budget\"><title>budget %s</title></line>\n",
+                                            x, y, x, y + row_h - 2, Usd(b.reference)));
     }
     const std::string value_text =
         percent_of_total ? absl::StrCat(Usd(b.value), " (", Pct(Share(b.value, total)), ")")
@@ -219,22 +223,32 @@ absl::StatusOr<ReportFormat> ParseReportFormat(std::string_view name) {
 
 std::string_view FormatName(ReportFormat f) {
   switch (f) {
-    case ReportFormat::kTable: return "table";
-    case ReportFormat::kCsv: return "csv";
-    case ReportFormat::kJson: return "json";
-    case ReportFormat::kFocus: return "focus";
-    case ReportFormat::kHtml: return "html";
+    case ReportFormat::kTable:
+      return "table";
+    case ReportFormat::kCsv:
+      return "csv";
+    case ReportFormat::kJson:
+      return "json";
+    case ReportFormat::kFocus:
+      return "focus";
+    case ReportFormat::kHtml:
+      return "html";
   }
   return "table";
 }
 
 std::string_view FileExtension(ReportFormat f) {
   switch (f) {
-    case ReportFormat::kTable: return "txt";
-    case ReportFormat::kCsv: return "csv";
-    case ReportFormat::kJson: return "json";
-    case ReportFormat::kFocus: return "focus.csv";
-    case ReportFormat::kHtml: return "html";
+    case ReportFormat::kTable:
+      return "txt";
+    case ReportFormat::kCsv:
+      return "csv";
+    case ReportFormat::kJson:
+      return "json";
+    case ReportFormat::kFocus:
+      return "focus.csv";
+    case ReportFormat::kHtml:
+      return "html";
   }
   return "txt";
 }
@@ -255,15 +269,40 @@ std::string FormatUsd(int64_t nano_usd, int decimals) {
 }
 
 const std::vector<std::string>& FocusColumns() {
-  static const auto* kColumns = new std::vector<std::string>{
-      "BilledCost", "EffectiveCost", "BillingCurrency", "ChargePeriodStart", "ChargePeriodEnd",
-      "ChargeCategory", "ChargeClass", "ChargeDescription", "ConsumedQuantity", "ConsumedUnit",
-      "ServiceName", "SubAccountId", "Tags",
-      "x_Feature", "x_Team", "x_Tenant", "x_WorkloadClass", "x_Environment", "x_Kind",
-      "x_Provider", "x_Model", "x_AttributionStatus", "x_AttributionReason", "x_Steps",
-      "x_UnpricedSteps", "x_Runs", "x_InputUncachedTokens", "x_CacheReadTokens",
-      "x_CacheWriteTokens", "x_OutputTokens", "x_ReasoningTokens", "x_RetrySteps",
-      "x_RetryCost", "x_DriftSteps"};
+  static const auto* kColumns = new std::vector<std::string>{"BilledCost",
+                                                             "EffectiveCost",
+                                                             "BillingCurrency",
+                                                             "ChargePeriodStart",
+                                                             "ChargePeriodEnd",
+                                                             "ChargeCategory",
+                                                             "ChargeClass",
+                                                             "ChargeDescription",
+                                                             "ConsumedQuantity",
+                                                             "ConsumedUnit",
+                                                             "ServiceName",
+                                                             "SubAccountId",
+                                                             "Tags",
+                                                             "x_Feature",
+                                                             "x_Team",
+                                                             "x_Tenant",
+                                                             "x_WorkloadClass",
+                                                             "x_Environment",
+                                                             "x_Kind",
+                                                             "x_Provider",
+                                                             "x_Model",
+                                                             "x_AttributionStatus",
+                                                             "x_AttributionReason",
+                                                             "x_Steps",
+                                                             "x_UnpricedSteps",
+                                                             "x_Runs",
+                                                             "x_InputUncachedTokens",
+                                                             "x_CacheReadTokens",
+                                                             "x_CacheWriteTokens",
+                                                             "x_OutputTokens",
+                                                             "x_ReasoningTokens",
+                                                             "x_RetrySteps",
+                                                             "x_RetryCost",
+                                                             "x_DriftSteps"};
   return *kColumns;
 }
 
@@ -273,39 +312,63 @@ std::string RenderFocusCsv(const ShowbackReport& report) {
     const int64_t tokens = r.input_uncached_tokens + r.cache_read_tokens + r.cache_write_tokens +
                            r.output_tokens + r.reasoning_tokens;
     const std::string cost = FormatUsd(r.cost_nano_usd);
-    const std::string tags = absl::StrCat(
-        "{\"feature\":", JsonString(r.feature), ",\"team\":", JsonString(r.team),
-        ",\"tenant\":", JsonString(r.tenant), ",\"workload_class\":", JsonString(r.workload_class),
-        ",\"environment\":", JsonString(r.environment), "}");
+    nlohmann::ordered_json tag_object;
+    tag_object["feature"] = r.feature;
+    tag_object["team"] = r.team;
+    tag_object["tenant"] = r.tenant;
+    tag_object["workload_class"] = r.workload_class;
+    tag_object["environment"] = r.environment;
+    const std::string tags = tag_object.dump();
     const bool correction = r.charge_class == kChargeClassCorrection;
-    out += CsvLine({cost, cost, "USD", absl::StrCat(Day(r.day), "T00:00:00Z"),
-                    absl::StrCat(Day(r.day + 1), "T00:00:00Z"), "Usage",
+    out += CsvLine({cost,
+                    cost,
+                    "USD",
+                    absl::StrCat(Day(r.day), "T00:00:00Z"),
+                    absl::StrCat(Day(r.day + 1), "T00:00:00Z"),
+                    "Usage",
                     correction ? kChargeClassCorrection : "",
                     absl::StrCat(correction ? "late steps for " : "", r.kind,
                                  r.model.empty() ? "" : " ", r.model),
-                    absl::StrCat(tokens > 0 ? tokens : r.steps), tokens > 0 ? "Tokens" : "Steps",
-                    r.provider.empty() ? r.kind : r.provider, r.team, tags, r.feature, r.team,
-                    r.tenant, r.workload_class, r.environment, r.kind, r.provider, r.model,
-                    r.attribution_status, r.attribution_reason, absl::StrCat(r.steps),
-                    absl::StrCat(r.unpriced_steps), absl::StrCat(r.runs),
-                    absl::StrCat(r.input_uncached_tokens), absl::StrCat(r.cache_read_tokens),
-                    absl::StrCat(r.cache_write_tokens), absl::StrCat(r.output_tokens),
-                    absl::StrCat(r.reasoning_tokens), absl::StrCat(r.retry_steps),
-                    FormatUsd(r.retry_cost_nano_usd), absl::StrCat(r.drift_steps)});
+                    absl::StrCat(tokens > 0 ? tokens : r.steps),
+                    tokens > 0 ? "Tokens" : "Steps",
+                    r.provider.empty() ? r.kind : r.provider,
+                    r.team,
+                    tags,
+                    r.feature,
+                    r.team,
+                    r.tenant,
+                    r.workload_class,
+                    r.environment,
+                    r.kind,
+                    r.provider,
+                    r.model,
+                    r.attribution_status,
+                    r.attribution_reason,
+                    absl::StrCat(r.steps),
+                    absl::StrCat(r.unpriced_steps),
+                    absl::StrCat(r.runs),
+                    absl::StrCat(r.input_uncached_tokens),
+                    absl::StrCat(r.cache_read_tokens),
+                    absl::StrCat(r.cache_write_tokens),
+                    absl::StrCat(r.output_tokens),
+                    absl::StrCat(r.reasoning_tokens),
+                    absl::StrCat(r.retry_steps),
+                    FormatUsd(r.retry_cost_nano_usd),
+                    absl::StrCat(r.drift_steps)});
   }
   return out;
 }
 
 std::string RenderTable(const ShowbackReport& r) {
-  std::string out = absl::StrCat("Showback ", PeriodText(r), "\n", "Total spend: ",
-                                 Usd(r.spend_nano_usd), "\n");
+  std::string out =
+      absl::StrCat("Showback ", PeriodText(r), "\n", "Total spend: ", Usd(r.spend_nano_usd), "\n");
   if (!r.budgets_available) out += "(no budgets table: budgets not shown)\n";
   if (!r.missing_days.empty()) {
-    absl::StrAppend(&out, "Not rolled up yet (their spend is not in these figures): ",
-                    r.missing_days.size(), r.missing_days.size() == 1 ? " day, " : " days, ",
-                    Day(r.missing_days.front()), " .. ", Day(r.missing_days.back()),
-                    "; fill them with: stepledger rollup --from ", Day(r.missing_days.front()),
-                    " --to ", Day(r.missing_days.back()), "\n");
+    absl::StrAppend(
+        &out, "Not rolled up yet (their spend is not in these figures): ", r.missing_days.size(),
+        r.missing_days.size() == 1 ? " day, " : " days, ", Day(r.missing_days.front()), " .. ",
+        Day(r.missing_days.back()), "; fill them with: stepledger rollup --from ",
+        Day(r.missing_days.front()), " --to ", Day(r.missing_days.back()), "\n");
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& l : r.teams) rows.push_back(SpendRow(l));
@@ -327,17 +390,17 @@ std::string RenderTable(const ShowbackReport& r) {
   absl::StrAppend(&out, "\nTool owners: work performed for other teams\n",
                   Table({"tool owner", "for team", "for feature", "steps", "spend"}, rows));
   const DataQuality& dq = r.data_quality;
-  absl::StrAppend(&out, "\nData quality\n", "  unattributed spend: ",
-                  Usd(dq.unattributed_spend_nano_usd), " (", Pct(dq.unattributed_share),
-                  " of ", Usd(dq.total_spend_nano_usd), ")\n");
+  absl::StrAppend(&out, "\nData quality\n",
+                  "  unattributed spend: ", Usd(dq.unattributed_spend_nano_usd), " (",
+                  Pct(dq.unattributed_share), " of ", Usd(dq.total_spend_nano_usd), ")\n");
   for (const auto& u : dq.unattributed) {
     absl::StrAppend(&out, "    ", u.source, " ", u.reason, ": ", u.count, " events, ",
                     Usd(u.spend_nano_usd), " (", Pct(u.share), ")\n");
   }
-  absl::StrAppend(&out, "  unpriced steps: ", dq.unpriced_steps, "\n", "  tag drift steps: ",
-                  dq.drift_steps, "\n", "  pending inheritance: ", dq.pending_steps, " steps, ",
-                  Usd(dq.pending_spend_nano_usd), "\n", "  corrections (arrived after rollup): ",
-                  Usd(dq.correction_spend_nano_usd), "\n");
+  absl::StrAppend(
+      &out, "  unpriced steps: ", dq.unpriced_steps, "\n", "  tag drift steps: ", dq.drift_steps,
+      "\n", "  pending inheritance: ", dq.pending_steps, " steps, ", Usd(dq.pending_spend_nano_usd),
+      "\n", "  corrections (arrived after rollup): ", Usd(dq.correction_spend_nano_usd), "\n");
   if (!r.invoices.empty()) {
     rows.clear();
     for (const auto& i : r.invoices) {
@@ -345,18 +408,18 @@ std::string RenderTable(const ShowbackReport& r) {
                       Usd(i.attributed_nano_usd), Usd(i.gap_nano_usd), Pct(i.gap_share),
                       i.flagged ? "GAP > 5%: investigate" : "ok"});
     }
-    absl::StrAppend(&out, "\nInvoices\n",
-                    Table({"provider", "month", "invoiced", "attributed", "gap", "gap %", "flag"},
-                          rows));
+    absl::StrAppend(
+        &out, "\nInvoices\n",
+        Table({"provider", "month", "invoiced", "attributed", "gap", "gap %", "flag"}, rows));
   }
   return out;
 }
 
 std::string RenderCsv(const ShowbackReport& r) {
-  std::string out = CsvLine({"section", "key", "for_team", "for_feature", "spend_usd",
-                             "budget_usd", "prorated_budget_usd", "variance_usd", "flag", "runs",
-                             "run_cost_p50_usd", "run_cost_p95_usd", "retry_spend_usd", "share",
-                             "count", "top_models"});
+  std::string out =
+      CsvLine({"section", "key", "for_team", "for_feature", "spend_usd", "budget_usd",
+               "prorated_budget_usd", "variance_usd", "flag", "runs", "run_cost_p50_usd",
+               "run_cost_p95_usd", "retry_spend_usd", "share", "count", "top_models"});
   auto spend = [&](const std::string& section, const SpendLine& l) {
     out += CsvLine({section, l.key, "", "", FormatUsd(l.spend_nano_usd),
                     l.has_budget ? FormatUsd(l.budget_nano_usd) : "",
@@ -389,12 +452,12 @@ std::string RenderCsv(const ShowbackReport& r) {
   out += CsvLine({"data_quality", "unattributed_total", "", "",
                   FormatUsd(dq.unattributed_spend_nano_usd), "", "", "", "", "", "", "", "",
                   absl::StrFormat("%.6f", dq.unattributed_share), "", ""});
-  out += CsvLine({"data_quality", "unpriced_steps", "", "", "", "", "", "", "", "", "", "", "",
-                  "", absl::StrCat(dq.unpriced_steps), ""});
+  out += CsvLine({"data_quality", "unpriced_steps", "", "", "", "", "", "", "", "", "", "", "", "",
+                  absl::StrCat(dq.unpriced_steps), ""});
   out += CsvLine({"data_quality", "drift_steps", "", "", "", "", "", "", "", "", "", "", "", "",
                   absl::StrCat(dq.drift_steps), ""});
-  out += CsvLine({"data_quality", "pending_steps", "", "", FormatUsd(dq.pending_spend_nano_usd),
-                  "", "", "", "", "", "", "", "", "", absl::StrCat(dq.pending_steps), ""});
+  out += CsvLine({"data_quality", "pending_steps", "", "", FormatUsd(dq.pending_spend_nano_usd), "",
+                  "", "", "", "", "", "", "", "", absl::StrCat(dq.pending_steps), ""});
   out += CsvLine({"data_quality", "corrections", "", "", FormatUsd(dq.correction_spend_nano_usd),
                   "", "", "", "", "", "", "", "", "", "", ""});
   for (const auto& i : r.invoices) {
@@ -407,84 +470,117 @@ std::string RenderCsv(const ShowbackReport& r) {
 }
 
 std::string RenderJson(const ShowbackReport& r) {
-  auto money = [](const std::string& name, int64_t nano) {
-    return absl::StrCat("\"", name, "_nano_usd\":", nano, ",\"", name, "_usd\":\"",
-                        FormatUsd(nano), "\"");
+  using Json = nlohmann::ordered_json;
+  // Amounts twice: exact nano-USD integers and USD strings; shares rounded to 6 decimals.
+  auto money = [](Json& o, const std::string& name, int64_t nano) {
+    o[name + "_nano_usd"] = nano;
+    o[name + "_usd"] = FormatUsd(nano);
   };
+  auto share = [](double v) { return std::round(v * 1e6) / 1e6; };
   auto lines = [&](const std::vector<SpendLine>& ls) {
-    std::vector<std::string> items;
+    Json items = Json::array();
     for (const SpendLine& l : ls) {
-      std::vector<std::string> models;
+      Json o;
+      o["key"] = l.key;
+      money(o, "spend", l.spend_nano_usd);
+      o["steps"] = l.steps;
+      o["unpriced_steps"] = l.unpriced_steps;
+      o["has_budget"] = l.has_budget;
+      money(o, "budget", l.budget_nano_usd);
+      money(o, "prorated_budget", l.prorated_budget_nano_usd);
+      money(o, "variance", l.variance.variance_nano_usd);
+      o["variance_share"] = share(l.variance.variance_share);
+      o["over_budget"] = l.variance.over_budget;
+      o["runs"] = l.runs;
+      money(o, "run_cost_p50", l.run_cost_p50_nano_usd);
+      money(o, "run_cost_p95", l.run_cost_p95_nano_usd);
+      o["retry_steps"] = l.retry_steps;
+      money(o, "retry_spend", l.retry_spend_nano_usd);
+      Json models = Json::array();
       for (const auto& [m, s] : l.top_models) {
-        models.push_back(absl::StrCat("{\"model\":", JsonString(m), ",", money("spend", s), "}"));
+        Json model;
+        model["model"] = m;
+        money(model, "spend", s);
+        models.push_back(std::move(model));
       }
-      items.push_back(absl::StrCat(
-          "{\"key\":", JsonString(l.key), ",", money("spend", l.spend_nano_usd),
-          ",\"steps\":", l.steps, ",\"unpriced_steps\":", l.unpriced_steps,
-          ",\"has_budget\":", l.has_budget ? "true" : "false", ",",
-          money("budget", l.budget_nano_usd), ",", money("prorated_budget", l.prorated_budget_nano_usd),
-          ",", money("variance", l.variance.variance_nano_usd),
-          ",\"variance_share\":", absl::StrFormat("%.6f", l.variance.variance_share),
-          ",\"over_budget\":", l.variance.over_budget ? "true" : "false", ",\"runs\":", l.runs,
-          ",", money("run_cost_p50", l.run_cost_p50_nano_usd), ",",
-          money("run_cost_p95", l.run_cost_p95_nano_usd), ",\"retry_steps\":", l.retry_steps, ",",
-          money("retry_spend", l.retry_spend_nano_usd), ",\"top_models\":[",
-          absl::StrJoin(models, ","), "]}"));
+      o["top_models"] = std::move(models);
+      items.push_back(std::move(o));
     }
-    return absl::StrCat("[", absl::StrJoin(items, ",\n"), "]");
+    return items;
   };
-  std::vector<std::string> tenants, owners, unattributed, invoices;
+  Json doc;
+  doc["from"] = Day(r.from);
+  doc["to"] = Day(r.to);
+  doc["through"] = r.through < r.from ? Json(nullptr) : Json(Day(r.through));
+  doc["environment"] = r.environment;
+  doc["generated_at"] = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", r.generated_at, absl::UTCTimeZone());
+  doc["budgets_available"] = r.budgets_available;
+  money(doc, "spend", r.spend_nano_usd);
+  doc["missing_days"] = Json::array();
+  for (absl::CivilDay d : r.missing_days) doc["missing_days"].push_back(Day(d));
+  doc["teams"] = lines(r.teams);
+  doc["features"] = lines(r.features);
+  doc["tenants"] = Json::array();
   for (const auto& t : r.tenants) {
-    tenants.push_back(absl::StrCat("{\"tenant\":", JsonString(t.tenant), ",",
-                                   money("spend", t.spend_nano_usd), ",\"share\":",
-                                   absl::StrFormat("%.6f", t.share), ",\"margin_risk\":",
-                                   t.margin_risk ? "true" : "false", "}"));
+    Json o;
+    o["tenant"] = t.tenant;
+    money(o, "spend", t.spend_nano_usd);
+    o["share"] = share(t.share);
+    o["margin_risk"] = t.margin_risk;
+    doc["tenants"].push_back(std::move(o));
   }
+  doc["tool_owners"] = Json::array();
   for (const auto& t : r.tool_owners) {
-    owners.push_back(absl::StrCat("{\"tool_owner_team\":", JsonString(t.tool_owner_team),
-                                  ",\"charged_team\":", JsonString(t.charged_team),
-                                  ",\"charged_feature\":", JsonString(t.charged_feature),
-                                  ",\"steps\":", t.steps, ",", money("spend", t.spend_nano_usd),
-                                  "}"));
+    Json o;
+    o["tool_owner_team"] = t.tool_owner_team;
+    o["charged_team"] = t.charged_team;
+    o["charged_feature"] = t.charged_feature;
+    o["steps"] = t.steps;
+    money(o, "spend", t.spend_nano_usd);
+    doc["tool_owners"].push_back(std::move(o));
   }
   const DataQuality& dq = r.data_quality;
+  Json quality;
+  money(quality, "total_spend", dq.total_spend_nano_usd);
+  money(quality, "unattributed_spend", dq.unattributed_spend_nano_usd);
+  quality["unattributed_share"] = share(dq.unattributed_share);
+  quality["unattributed"] = Json::array();
   for (const auto& u : dq.unattributed) {
-    unattributed.push_back(absl::StrCat("{\"source\":", JsonString(u.source), ",\"reason\":",
-                                        JsonString(u.reason), ",\"count\":", u.count, ",",
-                                        money("spend", u.spend_nano_usd), ",\"share\":",
-                                        absl::StrFormat("%.6f", u.share), "}"));
+    Json o;
+    o["source"] = u.source;
+    o["reason"] = u.reason;
+    o["count"] = u.count;
+    money(o, "spend", u.spend_nano_usd);
+    o["share"] = share(u.share);
+    quality["unattributed"].push_back(std::move(o));
   }
+  quality["unpriced_steps"] = dq.unpriced_steps;
+  quality["drift_steps"] = dq.drift_steps;
+  quality["pending_steps"] = dq.pending_steps;
+  money(quality, "pending_spend", dq.pending_spend_nano_usd);
+  money(quality, "correction_spend", dq.correction_spend_nano_usd);
+  doc["data_quality"] = std::move(quality);
+  doc["invoices"] = Json::array();
   for (const auto& i : r.invoices) {
-    invoices.push_back(absl::StrCat(
-        "{\"provider\":", JsonString(i.provider), ",\"month\":\"", Month(i.month), "\",",
-        money("invoiced", i.invoiced_nano_usd), ",", money("attributed", i.attributed_nano_usd),
-        ",", money("gap", i.gap_nano_usd), ",\"gap_share\":", absl::StrFormat("%.6f", i.gap_share),
-        ",\"flagged\":", i.flagged ? "true" : "false", "}"));
+    Json o;
+    o["provider"] = i.provider;
+    o["month"] = Month(i.month);
+    money(o, "invoiced", i.invoiced_nano_usd);
+    money(o, "attributed", i.attributed_nano_usd);
+    money(o, "gap", i.gap_nano_usd);
+    o["gap_share"] = share(i.gap_share);
+    o["flagged"] = i.flagged;
+    doc["invoices"].push_back(std::move(o));
   }
-  return absl::StrCat(
-      "{\"from\":\"", Day(r.from), "\",\"to\":\"", Day(r.to), "\",\"through\":",
-      r.through < r.from ? "null" : absl::StrCat("\"", Day(r.through), "\""),
-      ",\"environment\":", JsonString(r.environment), ",\"generated_at\":\"",
-      absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", r.generated_at, absl::UTCTimeZone()),
-      "\",\"budgets_available\":", r.budgets_available ? "true" : "false", ",",
-      money("spend", r.spend_nano_usd), ",\n\"teams\":", lines(r.teams),
-      ",\n\"features\":", lines(r.features), ",\n\"tenants\":[", absl::StrJoin(tenants, ","),
-      "],\n\"tool_owners\":[", absl::StrJoin(owners, ","), "],\n\"data_quality\":{",
-      money("total_spend", dq.total_spend_nano_usd), ",",
-      money("unattributed_spend", dq.unattributed_spend_nano_usd), ",\"unattributed_share\":",
-      absl::StrFormat("%.6f", dq.unattributed_share), ",\"unattributed\":[",
-      absl::StrJoin(unattributed, ","), "],\"unpriced_steps\":", dq.unpriced_steps,
-      ",\"drift_steps\":", dq.drift_steps, ",\"pending_steps\":", dq.pending_steps, ",",
-      money("pending_spend", dq.pending_spend_nano_usd), ",",
-      money("correction_spend", dq.correction_spend_nano_usd), "},\n\"invoices\":[",
-      absl::StrJoin(invoices, ","), "]}\n");
+  return doc.dump() + "\n";
 }
 
 std::string RenderHtml(const ShowbackReport& r) {
   const DataQuality& dq = r.data_quality;
   std::string out = absl::StrCat(
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>Showback ",
-      Day(r.from), " .. ", Day(r.to), "</title>\n<style>\n"
+      Day(r.from), " .. ", Day(r.to),
+      "</title>\n<style>\n"
       "body{font-family:system-ui,sans-serif;margin:24px;color:#1d2430;background:#fff}\n"
       "h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #dde}\n"
       "table{border-collapse:collapse;font-size:13px;margin:8px 0}\n"
@@ -495,10 +591,10 @@ std::string RenderHtml(const ShowbackReport& r) {
       ".budget{stroke:#1d2430;stroke-width:2;stroke-dasharray:3 2}.muted{fill:#889}\n"
       ".kpi{display:inline-block;margin:0 28px 8px 0}.kpi b{display:block;font-size:20px}\n"
       ".flag{color:#8a1111;font-weight:600}\n"
-      "</style></head><body>\n<h1>Showback ", Html(PeriodText(r)), "</h1>\n",
-      "<div class=\"kpi\">Total spend<b id=\"total-spend\">", Usd(r.spend_nano_usd), "</b></div>",
-      "<div class=\"kpi\">Unattributed<b>", Pct(dq.unattributed_share), "</b></div>",
-      "<div class=\"kpi\">Over-budget teams<b>",
+      "</style></head><body>\n<h1>Showback ",
+      Html(PeriodText(r)), "</h1>\n", "<div class=\"kpi\">Total spend<b id=\"total-spend\">",
+      Usd(r.spend_nano_usd), "</b></div>", "<div class=\"kpi\">Unattributed<b>",
+      Pct(dq.unattributed_share), "</b></div>", "<div class=\"kpi\">Over-budget teams<b>",
       std::count_if(r.teams.begin(), r.teams.end(),
                     [](const SpendLine& l) { return l.has_budget && l.variance.over_budget; }),
       "</b></div>\n");
@@ -512,7 +608,8 @@ std::string RenderHtml(const ShowbackReport& r) {
       rows.push_back(SpendRow(l));
       alert.push_back(l.has_budget && l.variance.over_budget);
     }
-    absl::StrAppend(&out, "<h2>", title, "</h2>\n<p>Bars: spend; dashed line: prorated budget.</p>\n",
+    absl::StrAppend(&out, "<h2>", title,
+                    "</h2>\n<p>Bars: spend; dashed line: prorated budget.</p>\n",
                     BarChart(id, title, SpendBars(lines)),
                     HtmlTable(absl::StrCat(first, "-rows"), SpendHeader(first), rows, alert));
   };
@@ -529,10 +626,10 @@ std::string RenderHtml(const ShowbackReport& r) {
                     t.margin_risk ? "margin risk (>10x median)" : ""});
     alert.push_back(t.margin_risk);
   }
-  absl::StrAppend(&out, "<h2>Tenant concentration</h2>\n",
-                  BarChart("chart-tenants", "Tenant concentration", tenant_bars, true,
-                           r.spend_nano_usd),
-                  HtmlTable("tenant-rows", {"tenant", "spend", "share", "flag"}, rows, alert));
+  absl::StrAppend(
+      &out, "<h2>Tenant concentration</h2>\n",
+      BarChart("chart-tenants", "Tenant concentration", tenant_bars, true, r.spend_nano_usd),
+      HtmlTable("tenant-rows", {"tenant", "spend", "share", "flag"}, rows, alert));
 
   rows.clear();
   for (const auto& t : r.tool_owners) {
@@ -569,10 +666,11 @@ std::string RenderHtml(const ShowbackReport& r) {
                       i.flagged ? "gap > 5%: investigate" : "ok"});
       alert.push_back(i.flagged);
     }
-    absl::StrAppend(&out, "<h2>Invoices: attributed vs invoiced</h2>\n",
-                    HtmlTable("invoice-rows", {"provider", "month", "invoiced", "attributed",
-                                               "gap", "gap %", "flag"},
-                              rows, alert));
+    absl::StrAppend(
+        &out, "<h2>Invoices: attributed vs invoiced</h2>\n",
+        HtmlTable("invoice-rows",
+                  {"provider", "month", "invoiced", "attributed", "gap", "gap %", "flag"}, rows,
+                  alert));
   }
   absl::StrAppend(&out, "<p class=\"muted\">Generated ",
                   absl::FormatTime("%Y-%m-%d %H:%M UTC", r.generated_at, absl::UTCTimeZone()),
@@ -582,13 +680,18 @@ std::string RenderHtml(const ShowbackReport& r) {
 
 std::string Render(const ShowbackReport& report, ReportFormat format) {
   switch (format) {
-    case ReportFormat::kTable: return RenderTable(report);
-    case ReportFormat::kCsv: return RenderCsv(report);
-    case ReportFormat::kJson: return RenderJson(report);
-    case ReportFormat::kFocus: return RenderFocusCsv(report);
-    case ReportFormat::kHtml: return RenderHtml(report);
+    case ReportFormat::kTable:
+      return RenderTable(report);
+    case ReportFormat::kCsv:
+      return RenderCsv(report);
+    case ReportFormat::kJson:
+      return RenderJson(report);
+    case ReportFormat::kFocus:
+      return RenderFocusCsv(report);
+    case ReportFormat::kHtml:
+      return RenderHtml(report);
   }
   return RenderTable(report);
 }
 
-}  // namespace stepledger::domain::reports
+}  // namespace stepledger::render

@@ -1,8 +1,12 @@
-// Renderers of a ShowbackReport. Each returns the whole document as a string; none does I/O.
+// Renderers of a ShowbackReport: presentation, kept out of the domain (the report model is
+// domain/reports/showback.h). Each returns the whole document as a string; none does I/O. The
+// collector renders for Reports.GetShowback and the nightly report files; clients print what
+// it sends.
 //
 //   table  aligned plain text for a terminal (the default)
 //   csv    one row per report line, with a `section` column (team, feature, tenant, ...)
-//   json   the report as one object (amounts as exact nano-USD integers and USD strings)
+//   json   the report as one object, written with nlohmann-json (amounts as exact nano-USD
+//          integers and USD strings; shares to 6 decimals; missing_days)
 //   focus  FinOps FOCUS-style CSV, one row per rollup row: BilledCost, EffectiveCost,
 //          ChargePeriodStart/End, ChargeCategory 'Usage', ChargeClass '' or 'Correction'
 //          (the step arrived after its day was rolled up), ConsumedQuantity/Unit,
@@ -11,8 +15,8 @@
 //   html   one self-contained page: inline CSS and inline SVG charts, no external assets
 //
 // Thread safety: pure functions.
-#ifndef STEPLEDGER_SERVER_DOMAIN_REPORTS_RENDER_H_
-#define STEPLEDGER_SERVER_DOMAIN_REPORTS_RENDER_H_
+#ifndef STEPLEDGER_SERVER_RENDER_RENDER_H_
+#define STEPLEDGER_SERVER_RENDER_RENDER_H_
 
 #include <cstdint>
 #include <string>
@@ -22,7 +26,9 @@
 #include "absl/status/statusor.h"
 #include "server/domain/reports/showback.h"
 
-namespace stepledger::domain::reports {
+namespace stepledger::render {
+
+using domain::reports::ShowbackReport;
 
 enum class ReportFormat { kTable, kCsv, kJson, kFocus, kHtml };
 
@@ -44,6 +50,6 @@ std::string RenderHtml(const ShowbackReport& report);
 
 std::string Render(const ShowbackReport& report, ReportFormat format);
 
-}  // namespace stepledger::domain::reports
+}  // namespace stepledger::render
 
-#endif  // STEPLEDGER_SERVER_DOMAIN_REPORTS_RENDER_H_
+#endif  // STEPLEDGER_SERVER_RENDER_RENDER_H_
