@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
@@ -16,6 +17,7 @@
 #include "server/app/admin_backend.h"
 #include "server/app/catalog_pricer.h"
 #include "server/app/commit_log_observer.h"
+#include "server/app/health_monitor.h"
 #include "server/app/nightly_rollup.h"
 #include "server/app/price_catalog_reloader.h"
 #include "server/common/log.h"
@@ -37,6 +39,7 @@
 #include "server/storage/migrator.h"
 #include "server/storage/pg_budget_store.h"
 #include "server/storage/partitions.h"
+#include "server/storage/pg_health.h"
 #include "server/storage/pg_ledger_store.h"
 #include "server/storage/pg_price_store.h"
 #include "server/storage/pg_run_repository.h"
@@ -44,6 +47,7 @@
 #include "server/transport/admin_service.h"
 #include "server/transport/budget_service.h"
 #include "server/transport/collector_service.h"
+#include "server/transport/otlp_trace_service.h"
 #include "server/transport/reports_service.h"
 
 namespace stepledger::app {
@@ -175,10 +179,18 @@ int Run(const config::Config& config) {
        .max_quarantine_event_bytes = kMaxQuarantineEventBytes,
        .max_unsent_ack_bytes = kMaxUnsentAckBytes});
 
+  // OTLP/gRPC trace export into the same write path (docs/OTLP.md).
+  transport::OtlpTraceService otlp_traces(
+      ingest, {.max_quarantine_event_bytes = kMaxQuarantineEventBytes});
+
+  // Standard services: grpc.health.v1.Health (kept by HealthMonitor below) and reflection.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int grpc_port = 0;
   builder.AddListeningPort(config.grpc_listen, grpc::InsecureServerCredentials(), &grpc_port);
   builder.RegisterService(&collector);
+  builder.RegisterService(&otlp_traces);
   transport::WorkPool budget_pool(/*threads=*/2, /*max_queued=*/256);
   transport::BudgetService budget_service(budgets, budget_pool);
   builder.RegisterService(&budget_service);
@@ -209,6 +221,10 @@ int Run(const config::Config& config) {
     log::Error("cannot listen for gRPC", {{"grpc_listen", config.grpc_listen}});
     return 1;
   }
+  // SERVING only while PostgreSQL is reachable and migrated.
+  HealthMonitor health(
+      server->GetHealthCheckService(),
+      [&config] { return storage::CheckDatabaseReady(config.database_url); }, absl::Seconds(2));
   log::Info("collector ready", {{"grpc", config.grpc_listen},
                                 {"grpc_port", absl::StrCat(grpc_port)},
                                 {"metrics", config.metrics_listen},

@@ -1,0 +1,297 @@
+// E2E for OTLP ingestion and the standard gRPC services (issue 18): a real collector and
+// PostgreSQL; an agent run exported over OTLP/gRPC is read back with Collector.GetRun and
+// asserted exactly; health follows the database; reflection lists the services.
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
+#include <map>
+#include <pqxx/pqxx>
+#include <string>
+#include <thread>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/synchronization/notification.h"
+#include "client/lib/run_client.h"
+#include "gtest/gtest.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#include "tests/fakes/collector_process.h"
+#include "tests/fakes/pg_test_db.h"
+
+namespace stepledger {
+namespace {
+
+namespace otlp = opentelemetry::proto;
+using testing::CollectorProcess;
+using testing::TestDatabase;
+
+constexpr char kTraceHex[] = "5b8efff798038103d269b633813fc60c";
+
+std::string Bytes(const std::string& hex) { return absl::HexStringToBytes(hex); }
+
+void Attr(google::protobuf::RepeatedPtrField<otlp::common::v1::KeyValue>* attrs,
+          const std::string& key, const std::string& value) {
+  auto* kv = attrs->Add();
+  kv->set_key(key);
+  kv->mutable_value()->set_string_value(value);
+}
+void Attr(google::protobuf::RepeatedPtrField<otlp::common::v1::KeyValue>* attrs,
+          const std::string& key, int64_t value) {
+  auto* kv = attrs->Add();
+  kv->set_key(key);
+  kv->mutable_value()->set_int_value(value);
+}
+
+otlp::trace::v1::Span* AddSpan(otlp::trace::v1::ScopeSpans* scope, const std::string& id,
+                               const std::string& parent, const std::string& name) {
+  auto* span = scope->add_spans();
+  span->set_trace_id(Bytes(kTraceHex));
+  span->set_span_id(Bytes(id));
+  if (!parent.empty()) span->set_parent_span_id(Bytes(parent));
+  span->set_name(name);
+  const uint64_t now = static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()));
+  span->set_start_time_unix_nano(now - 1'000'000'000);
+  span->set_end_time_unix_nano(now);
+  return span;
+}
+
+// An invoke_agent root with two chat calls (cache and reasoning tokens; older names), a tool
+// call, an embedding without a cost, a plain HTTP span (not stored) and a span whose
+// environment is not one of stepledger's (quarantined).
+otlp::collector::trace::v1::ExportTraceServiceRequest AgentRun() {
+  otlp::collector::trace::v1::ExportTraceServiceRequest request;
+  auto* rs = request.add_resource_spans();
+  auto* res = rs->mutable_resource()->mutable_attributes();
+  Attr(res, "service.name", "triage-agent");
+  Attr(res, "stepledger.feature", "inbox-triage");
+  Attr(res, "stepledger.team", "mail");
+  Attr(res, "stepledger.tenant", "acme");
+  Attr(res, "stepledger.workload_class", "interactive");
+  Attr(res, "deployment.environment.name", "production");
+  auto* scope = rs->add_scope_spans();
+  scope->mutable_scope()->set_name("test");
+  auto* agent = AddSpan(scope, "a000000000000001", "", "invoke_agent triage");
+  Attr(agent->mutable_attributes(), "gen_ai.operation.name", "invoke_agent");
+  Attr(agent->mutable_attributes(), "gen_ai.usage.input_tokens", 1250);  // its children's sum
+  auto* chat = AddSpan(scope, "a000000000000002", "a000000000000001", "chat gpt-4o");
+  Attr(chat->mutable_attributes(), "gen_ai.operation.name", "chat");
+  Attr(chat->mutable_attributes(), "gen_ai.provider.name", "openai");
+  Attr(chat->mutable_attributes(), "gen_ai.request.model", "gpt-4o");
+  Attr(chat->mutable_attributes(), "gen_ai.response.model", "gpt-4o-2024-08-06");
+  Attr(chat->mutable_attributes(), "gen_ai.usage.input_tokens", 1200);
+  Attr(chat->mutable_attributes(), "gen_ai.usage.cache_read.input_tokens", 1000);
+  Attr(chat->mutable_attributes(), "gen_ai.usage.output_tokens", 300);
+  Attr(chat->mutable_attributes(), "gen_ai.usage.reasoning.output_tokens", 100);
+  Attr(chat->mutable_attributes(), "stepledger.cost_usd", "0.0042");
+  chat->mutable_status()->set_code(otlp::trace::v1::Status::STATUS_CODE_OK);
+  auto* http = AddSpan(scope, "a000000000000009", "a000000000000002", "POST");
+  Attr(http->mutable_attributes(), "http.request.method", "POST");
+  auto* tool = AddSpan(scope, "a000000000000003", "a000000000000001", "execute_tool web_search");
+  Attr(tool->mutable_attributes(), "gen_ai.operation.name", "execute_tool");
+  Attr(tool->mutable_attributes(), "gen_ai.tool.name", "web_search");
+  Attr(tool->mutable_attributes(), "stepledger.tool_owner_team", "search-infra");
+  auto* tool_cost = tool->add_attributes();
+  tool_cost->set_key("stepledger.cost_usd");
+  tool_cost->mutable_value()->set_double_value(0.001);
+  auto* chat2 = AddSpan(scope, "a000000000000004", "a000000000000001", "chat");
+  Attr(chat2->mutable_attributes(), "gen_ai.operation.name", "chat");
+  Attr(chat2->mutable_attributes(), "gen_ai.system", "anthropic");
+  Attr(chat2->mutable_attributes(), "gen_ai.request.model", "claude-test");
+  Attr(chat2->mutable_attributes(), "gen_ai.usage.prompt_tokens", 50);
+  Attr(chat2->mutable_attributes(), "gen_ai.usage.completion_tokens", 10);
+  Attr(chat2->mutable_attributes(), "stepledger.cost_usd", "0.0015");
+  auto* embed = AddSpan(scope, "a000000000000005", "a000000000000001", "embeddings");
+  Attr(embed->mutable_attributes(), "gen_ai.operation.name", "embeddings");
+  Attr(embed->mutable_attributes(), "gen_ai.request.model", "no-such-embedding-model");
+  Attr(embed->mutable_attributes(), "gen_ai.usage.input_tokens", 64);
+  auto* bad = AddSpan(scope, "a000000000000006", "a000000000000001", "chat");
+  Attr(bad->mutable_attributes(), "gen_ai.operation.name", "chat");
+  Attr(bad->mutable_attributes(), "deployment.environment.name", "dev");
+  Attr(bad->mutable_attributes(), "stepledger.cost_usd", "0.5");
+  return request;
+}
+
+const v1::RunNode* Child(const v1::RunNode& node, const std::string& step_id) {
+  for (const auto& c : node.children()) {
+    if (c.step_id() == step_id) return &c;
+  }
+  return nullptr;
+}
+
+// Health/Check through a generic stub: the request is empty; the response's field 1 is the
+// status enum (1 SERVING, 2 NOT_SERVING).
+int HealthStatus(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::ByteBuffer request;
+  grpc::Slice empty("");
+  request = grpc::ByteBuffer(&empty, 1);
+  grpc::ByteBuffer response;
+  absl::Notification done;
+  grpc::Status status;
+  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
+                   status = std::move(s);
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  if (!status.ok()) return -1;
+  std::vector<grpc::Slice> slices;
+  (void)response.Dump(&slices);
+  std::string bytes;
+  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return bytes.size() == 2 && bytes[0] == 0x08 ? bytes[1] : 0;
+}
+
+bool WaitForHealth(const std::shared_ptr<grpc::Channel>& channel, int want) {
+  for (int i = 0; i < 100; ++i) {
+    if (HealthStatus(channel) == want) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return false;
+}
+
+// ServerReflectionInfo with one list_services request (field 7, empty string); returns the raw
+// response bytes (the service names appear in them as strings).
+std::string ReflectionListServices(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto call = stub.PrepareCall(&ctx,
+                               "/grpc.reflection.v1alpha.ServerReflection/"
+                               "ServerReflectionInfo",
+                               &cq);
+  void* tag = nullptr;
+  bool ok = false;
+  const auto step = [&](int id) {
+    return cq.Next(&tag, &ok) && ok && tag == reinterpret_cast<void*>(id);
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  if (!step(1)) return "";
+  const std::string list_services("\x3a\x00", 2);
+  grpc::Slice slice(list_services);
+  grpc::ByteBuffer request(&slice, 1);
+  call->Write(request, reinterpret_cast<void*>(2));
+  if (!step(2)) return "";
+  grpc::ByteBuffer response;
+  call->Read(&response, reinterpret_cast<void*>(3));
+  if (!step(3)) return "";
+  call->WritesDone(reinterpret_cast<void*>(4));
+  step(4);
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  step(5);
+  std::vector<grpc::Slice> slices;
+  (void)response.Dump(&slices);
+  std::string bytes;
+  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return bytes;
+}
+
+TEST(OtlpE2e, ExportedAgentRunIsStoredAsAPricedTreeAndReExportIsHarmless) {
+  TestDatabase db;
+  ASSERT_FALSE(db.url().empty());
+  CollectorProcess collector(db.url());
+  ASSERT_TRUE(collector.Start()) << collector.Log();
+  auto channel = grpc::CreateChannel(collector.target(), grpc::InsecureChannelCredentials());
+  auto stub = otlp::collector::trace::v1::TraceService::NewStub(channel);
+
+  // The same request twice, as an exporter retrying after a lost response would send it.
+  const otlp::collector::trace::v1::ExportTraceServiceRequest request = AgentRun();
+  for (int round = 0; round < 2; ++round) {
+    grpc::ClientContext ctx;
+    otlp::collector::trace::v1::ExportTraceServiceResponse response;
+    grpc::Status status = stub->Export(&ctx, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.partial_success().rejected_spans(), 1);
+    EXPECT_TRUE(absl::StrContains(response.partial_success().error_message(),
+                                  "span a000000000000006 tags.environment"))
+        << response.partial_success().error_message();
+  }
+
+  absl::StatusOr<v1::Run> run = client::GetRun(collector.target(), kTraceHex);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->root_step_id(), "a000000000000001");
+  EXPECT_EQ(run->step_count(), 5);  // the HTTP span is not stored, the bad one is quarantined
+  EXPECT_EQ(run->total_cost_nano_usd(), 4'200'000 + 1'000'000 + 1'500'000);
+  EXPECT_EQ(run->unpriced_steps(), 1);
+  EXPECT_EQ(run->orphans_size(), 0);
+  EXPECT_EQ(run->charged_tags().feature(), "inbox-triage");
+  ASSERT_EQ(run->roots_size(), 1);
+  const v1::RunNode& root = run->roots(0);
+  EXPECT_EQ(root.own_cost_nano_usd(), 0);  // structure: its usage is its children's
+  EXPECT_EQ(root.subtree_cost_nano_usd(), 6'700'000);
+  EXPECT_EQ(root.children_size(), 4);
+  EXPECT_EQ(root.event_id(), absl::StrCat("otlp-", kTraceHex, "-a000000000000001"));
+
+  const v1::RunNode* chat = Child(root, "a000000000000002");
+  ASSERT_NE(chat, nullptr);
+  EXPECT_EQ(chat->kind(), v1::STEP_KIND_MODEL_CALL);
+  EXPECT_EQ(chat->model(), "gpt-4o-2024-08-06");
+  EXPECT_EQ(chat->provider(), "openai");
+  EXPECT_EQ(chat->own_cost_nano_usd(), 4'200'000);
+  EXPECT_EQ(chat->usage().input_uncached_tokens(), 200);
+  EXPECT_EQ(chat->usage().cache_read_tokens(), 1000);
+  EXPECT_FALSE(chat->usage().has_cache_write_tokens());
+  EXPECT_EQ(chat->usage().output_tokens(), 200);
+  EXPECT_EQ(chat->usage().reasoning_tokens(), 100);
+  EXPECT_EQ(chat->status(), "ok");
+  EXPECT_EQ(chat->children_size(), 0);
+  EXPECT_EQ(chat->attribution_status(), "complete");
+
+  const v1::RunNode* tool = Child(root, "a000000000000003");
+  ASSERT_NE(tool, nullptr);
+  EXPECT_EQ(tool->kind(), v1::STEP_KIND_TOOL_CALL);
+  EXPECT_EQ(tool->tool_name(), "web_search");
+  EXPECT_EQ(tool->tool_owner_team(), "search-infra");
+  EXPECT_EQ(tool->own_cost_nano_usd(), 1'000'000);
+
+  const v1::RunNode* chat2 = Child(root, "a000000000000004");
+  ASSERT_NE(chat2, nullptr);
+  EXPECT_EQ(chat2->provider(), "anthropic");
+  EXPECT_EQ(chat2->usage().input_uncached_tokens(), 50);
+  EXPECT_EQ(chat2->usage().output_tokens(), 10);
+  EXPECT_FALSE(chat2->usage().has_reasoning_tokens());
+  EXPECT_EQ(chat2->own_cost_nano_usd(), 1'500'000);
+
+  const v1::RunNode* embed = Child(root, "a000000000000005");
+  ASSERT_NE(embed, nullptr);
+  EXPECT_EQ(embed->kind(), v1::STEP_KIND_EMBEDDING);
+  EXPECT_FALSE(embed->has_own_cost_nano_usd());
+  EXPECT_EQ(embed->usage().input_uncached_tokens(), 64);
+
+  // The rejected span is kept in quarantine, once, with its reason.
+  pqxx::connection conn(db.url());
+  pqxx::read_transaction tx(conn);
+  pqxx::result q = tx.exec("SELECT count(*) FROM quarantine WHERE event_id = 'otlp-" +
+                           std::string(kTraceHex) + "-a000000000000006'");
+  EXPECT_EQ(q[0][0].as<int64_t>(), 1);
+}
+
+TEST(OtlpE2e, HealthIsServingOnlyWhileTheDatabaseIsReachableAndReflectionListsServices) {
+  TestDatabase db;
+  ASSERT_FALSE(db.url().empty());
+  CollectorProcess collector(db.url());
+  ASSERT_TRUE(collector.Start()) << collector.Log();
+  auto channel = grpc::CreateChannel(collector.target(), grpc::InsecureChannelCredentials());
+  EXPECT_TRUE(WaitForHealth(channel, 1)) << "never SERVING";
+
+  const std::string services = ReflectionListServices(channel);
+  EXPECT_TRUE(absl::StrContains(services, "opentelemetry.proto.collector.trace.v1.TraceService"))
+      << absl::CEscape(services);
+  EXPECT_TRUE(absl::StrContains(services, "stepledger.v1.Collector")) << absl::CEscape(services);
+  EXPECT_TRUE(absl::StrContains(services, "grpc.health.v1.Health")) << absl::CEscape(services);
+
+  // The collector's database goes away: health must say so.
+  {
+    pqxx::connection admin(testing::BaseTestDatabaseUrl());
+    pqxx::nontransaction tx(admin);
+    tx.exec("DROP DATABASE " + db.name() + " WITH (FORCE)");
+  }
+  EXPECT_TRUE(WaitForHealth(channel, 2)) << "still SERVING without a database";
+}
+
+}  // namespace
+}  // namespace stepledger
