@@ -11,7 +11,7 @@ DEB_PACKAGES := \
 	postgresql-15 postgresql-client-15 \
 	clang-format python3 curl libcli11-dev \
 	python3-grpcio python3-protobuf python3-pytest \
-	prometheus chromium
+	prometheus chromium nodejs
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -27,6 +27,8 @@ all: build
 
 deps:
 	@bash deploy/local/deps.sh $(DEB_PACKAGES)
+	@# The OpenTelemetry JS SDK for tests/e2e/otel, pinned by its package-lock.json, into build/.
+	@bash tests/e2e/otel/install_js.sh build/otel-js
 
 # Configure only once: later builds let CMake re-run itself when CMakeLists.txt files change.
 build: deps

@@ -4,6 +4,7 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
+#include <fstream>
 #include <map>
 #include <pqxx/pqxx>
 #include <string>
@@ -190,6 +191,76 @@ std::string ReflectionListServices(const std::shared_ptr<grpc::Channel>& channel
   return bytes;
 }
 
+// Span ids of the agent run's steps (the JS SDK picks its own, found by step kind and name).
+struct RunIds {
+  std::string root, chat, tool, chat2, embed;
+};
+
+// Asserts the stored agent run exactly: what both the hand-made request and the JS SDK send.
+void ExpectAgentRun(const std::string& target, const std::string& trace_id) {
+  absl::StatusOr<v1::Run> run = client::GetRun(target, trace_id);
+  ASSERT_TRUE(run.ok()) << run.status();
+  ASSERT_EQ(run->roots_size(), 1);
+  RunIds ids;
+  ids.root = run->roots(0).step_id();
+  for (const auto& c : run->roots(0).children()) {
+    if (c.kind() == v1::STEP_KIND_MODEL_CALL && c.provider() == "openai") ids.chat = c.step_id();
+    if (c.kind() == v1::STEP_KIND_MODEL_CALL && c.provider() == "anthropic")
+      ids.chat2 = c.step_id();
+    if (c.kind() == v1::STEP_KIND_TOOL_CALL) ids.tool = c.step_id();
+    if (c.kind() == v1::STEP_KIND_EMBEDDING) ids.embed = c.step_id();
+  }
+  EXPECT_EQ(run->root_step_id(), ids.root);
+  EXPECT_EQ(run->step_count(), 5);  // the HTTP span is not stored, the bad one is quarantined
+  EXPECT_EQ(run->total_cost_nano_usd(), 4'200'000 + 1'000'000 + 1'500'000);
+  EXPECT_EQ(run->unpriced_steps(), 1);
+  EXPECT_EQ(run->orphans_size(), 0);
+  EXPECT_EQ(run->charged_tags().feature(), "inbox-triage");
+  const v1::RunNode& root = run->roots(0);
+  EXPECT_EQ(root.name(), "invoke_agent triage");
+  EXPECT_EQ(root.kind(), v1::STEP_KIND_OTHER);
+  EXPECT_EQ(root.own_cost_nano_usd(), 0);  // structure: its usage is its children's
+  EXPECT_EQ(root.subtree_cost_nano_usd(), 6'700'000);
+  EXPECT_EQ(root.children_size(), 4);
+  EXPECT_EQ(root.event_id(), absl::StrCat("otlp-", trace_id, "-", root.step_id()));
+
+  const v1::RunNode* chat = Child(root, ids.chat);
+  ASSERT_NE(chat, nullptr);
+  EXPECT_EQ(chat->kind(), v1::STEP_KIND_MODEL_CALL);
+  EXPECT_EQ(chat->model(), "gpt-4o-2024-08-06");
+  EXPECT_EQ(chat->provider(), "openai");
+  EXPECT_EQ(chat->own_cost_nano_usd(), 4'200'000);
+  EXPECT_EQ(chat->usage().input_uncached_tokens(), 200);
+  EXPECT_EQ(chat->usage().cache_read_tokens(), 1000);
+  EXPECT_FALSE(chat->usage().has_cache_write_tokens());
+  EXPECT_EQ(chat->usage().output_tokens(), 200);
+  EXPECT_EQ(chat->usage().reasoning_tokens(), 100);
+  EXPECT_EQ(chat->status(), "ok");
+  EXPECT_EQ(chat->children_size(), 0);
+  EXPECT_EQ(chat->attribution_status(), "complete");
+
+  const v1::RunNode* tool = Child(root, ids.tool);
+  ASSERT_NE(tool, nullptr);
+  EXPECT_EQ(tool->kind(), v1::STEP_KIND_TOOL_CALL);
+  EXPECT_EQ(tool->tool_name(), "web_search");
+  EXPECT_EQ(tool->tool_owner_team(), "search-infra");
+  EXPECT_EQ(tool->own_cost_nano_usd(), 1'000'000);
+
+  const v1::RunNode* chat2 = Child(root, ids.chat2);
+  ASSERT_NE(chat2, nullptr);
+  EXPECT_EQ(chat2->provider(), "anthropic");
+  EXPECT_EQ(chat2->usage().input_uncached_tokens(), 50);
+  EXPECT_EQ(chat2->usage().output_tokens(), 10);
+  EXPECT_FALSE(chat2->usage().has_reasoning_tokens());
+  EXPECT_EQ(chat2->own_cost_nano_usd(), 1'500'000);
+
+  const v1::RunNode* embed = Child(root, ids.embed);
+  ASSERT_NE(embed, nullptr);
+  EXPECT_EQ(embed->kind(), v1::STEP_KIND_EMBEDDING);
+  EXPECT_FALSE(embed->has_own_cost_nano_usd());
+  EXPECT_EQ(embed->usage().input_uncached_tokens(), 64);
+}
+
 TEST(OtlpE2e, ExportedAgentRunIsStoredAsAPricedTreeAndReExportIsHarmless) {
   TestDatabase db;
   ASSERT_FALSE(db.url().empty());
@@ -211,56 +282,7 @@ TEST(OtlpE2e, ExportedAgentRunIsStoredAsAPricedTreeAndReExportIsHarmless) {
         << response.partial_success().error_message();
   }
 
-  absl::StatusOr<v1::Run> run = client::GetRun(collector.target(), kTraceHex);
-  ASSERT_TRUE(run.ok()) << run.status();
-  EXPECT_EQ(run->root_step_id(), "a000000000000001");
-  EXPECT_EQ(run->step_count(), 5);  // the HTTP span is not stored, the bad one is quarantined
-  EXPECT_EQ(run->total_cost_nano_usd(), 4'200'000 + 1'000'000 + 1'500'000);
-  EXPECT_EQ(run->unpriced_steps(), 1);
-  EXPECT_EQ(run->orphans_size(), 0);
-  EXPECT_EQ(run->charged_tags().feature(), "inbox-triage");
-  ASSERT_EQ(run->roots_size(), 1);
-  const v1::RunNode& root = run->roots(0);
-  EXPECT_EQ(root.own_cost_nano_usd(), 0);  // structure: its usage is its children's
-  EXPECT_EQ(root.subtree_cost_nano_usd(), 6'700'000);
-  EXPECT_EQ(root.children_size(), 4);
-  EXPECT_EQ(root.event_id(), absl::StrCat("otlp-", kTraceHex, "-a000000000000001"));
-
-  const v1::RunNode* chat = Child(root, "a000000000000002");
-  ASSERT_NE(chat, nullptr);
-  EXPECT_EQ(chat->kind(), v1::STEP_KIND_MODEL_CALL);
-  EXPECT_EQ(chat->model(), "gpt-4o-2024-08-06");
-  EXPECT_EQ(chat->provider(), "openai");
-  EXPECT_EQ(chat->own_cost_nano_usd(), 4'200'000);
-  EXPECT_EQ(chat->usage().input_uncached_tokens(), 200);
-  EXPECT_EQ(chat->usage().cache_read_tokens(), 1000);
-  EXPECT_FALSE(chat->usage().has_cache_write_tokens());
-  EXPECT_EQ(chat->usage().output_tokens(), 200);
-  EXPECT_EQ(chat->usage().reasoning_tokens(), 100);
-  EXPECT_EQ(chat->status(), "ok");
-  EXPECT_EQ(chat->children_size(), 0);
-  EXPECT_EQ(chat->attribution_status(), "complete");
-
-  const v1::RunNode* tool = Child(root, "a000000000000003");
-  ASSERT_NE(tool, nullptr);
-  EXPECT_EQ(tool->kind(), v1::STEP_KIND_TOOL_CALL);
-  EXPECT_EQ(tool->tool_name(), "web_search");
-  EXPECT_EQ(tool->tool_owner_team(), "search-infra");
-  EXPECT_EQ(tool->own_cost_nano_usd(), 1'000'000);
-
-  const v1::RunNode* chat2 = Child(root, "a000000000000004");
-  ASSERT_NE(chat2, nullptr);
-  EXPECT_EQ(chat2->provider(), "anthropic");
-  EXPECT_EQ(chat2->usage().input_uncached_tokens(), 50);
-  EXPECT_EQ(chat2->usage().output_tokens(), 10);
-  EXPECT_FALSE(chat2->usage().has_reasoning_tokens());
-  EXPECT_EQ(chat2->own_cost_nano_usd(), 1'500'000);
-
-  const v1::RunNode* embed = Child(root, "a000000000000005");
-  ASSERT_NE(embed, nullptr);
-  EXPECT_EQ(embed->kind(), v1::STEP_KIND_EMBEDDING);
-  EXPECT_FALSE(embed->has_own_cost_nano_usd());
-  EXPECT_EQ(embed->usage().input_uncached_tokens(), 64);
+  ExpectAgentRun(collector.target(), kTraceHex);
 
   // The rejected span is kept in quarantine, once, with its reason.
   pqxx::connection conn(db.url());
@@ -268,6 +290,36 @@ TEST(OtlpE2e, ExportedAgentRunIsStoredAsAPricedTreeAndReExportIsHarmless) {
   pqxx::result q = tx.exec("SELECT count(*) FROM quarantine WHERE event_id = 'otlp-" +
                            std::string(kTraceHex) + "-a000000000000006'");
   EXPECT_EQ(q[0][0].as<int64_t>(), 1);
+}
+
+// The run, sent by the real OpenTelemetry JavaScript SDK (tests/e2e/otel/js, installed by
+// `make deps`): one export per span, children first, as the SDK sends them.
+TEST(OtlpE2e, OpenTelemetryJsSdkAgentRunIsStoredExactly) {
+  const std::string js_dir = STEPLEDGER_OTEL_JS_DIR;
+  ASSERT_TRUE(std::ifstream(js_dir + "/node_modules/@opentelemetry/sdk-trace-base/package.json"))
+      << "the OpenTelemetry JS SDK is not installed in " << js_dir << ": run `make deps`";
+  TestDatabase db;
+  ASSERT_FALSE(db.url().empty());
+  CollectorProcess collector(db.url());
+  ASSERT_TRUE(collector.Start()) << collector.Log();
+  const std::string log = "/tmp/stepledger-e2e-otel-js-" + std::to_string(getpid()) + ".log";
+  const std::string command = "STEPLEDGER_OTEL_JS_DIR='" + js_dir + "' node '" +
+                              STEPLEDGER_SOURCE_DIR "/tests/e2e/otel/js/emit_agent_run.mjs' " +
+                              collector.target() + " 2>" + log;
+  FILE* out = popen(command.c_str(), "r");
+  ASSERT_NE(out, nullptr);
+  std::string stdout_text;
+  char buf[256];
+  while (fgets(buf, sizeof(buf), out) != nullptr) stdout_text += buf;
+  const int rc = pclose(out);
+  std::ifstream err(log);
+  const std::string stderr_text((std::istreambuf_iterator<char>(err)),
+                                std::istreambuf_iterator<char>());
+  ASSERT_EQ(rc, 0) << stderr_text;
+  const size_t at = stdout_text.find("\"traceId\":\"");
+  ASSERT_NE(at, std::string::npos) << stdout_text;
+  const std::string trace_id = stdout_text.substr(at + 11, 32);
+  ExpectAgentRun(collector.target(), trace_id);
 }
 
 TEST(OtlpE2e, HealthIsServingOnlyWhileTheDatabaseIsReachableAndReflectionListsServices) {
