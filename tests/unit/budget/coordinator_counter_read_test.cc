@@ -80,6 +80,9 @@ class MarkedCountersRepository final : public stepledger::testing::MemoryBudgetR
   absl::StatusOr<std::vector<CounterTotals>> ReadSeriesTotals(
       absl::Time since, const std::vector<CounterSeries>& series) override {
     series_reads.push_back(series);
+    if (std::exchange(fail_next_series_read, false)) {
+      return absl::UnavailableError("read counters of new caps: connection lost");
+    }
     std::vector<CounterTotals> rows;
     for (const auto& [key, total] : Totals()) {
       const CounterSeries of{key.scope, key.key, key.environment, key.period};
@@ -99,6 +102,7 @@ class MarkedCountersRepository final : public stepledger::testing::MemoryBudgetR
   int64_t caps_version = 1;
   std::vector<std::pair<absl::Time, absl::Time>> prunes;  // (daily_before, monthly_before)
   bool fail_next_read = false;
+  bool fail_next_series_read = false;
   bool fail_next_caps_version = false;
   std::function<void()> during_read;
   std::vector<std::optional<ChangedCounters>> reads;  // nullopt: a full read
@@ -317,6 +321,23 @@ TEST_F(CoordinatorCounterReadTest, PutCapReadsTheNewKeysStoredSpendAndNothingEls
   EXPECT_EQ(Spent("tenant"), 35 * kUsd);
   Refresh();
   EXPECT_EQ(Spent("tenant"), 35 * kUsd);
+}
+
+// A new cap's series is read once, by PutCap; if that read fails, the next refresh reads every
+// counter, since an incremental read would never return the series' older rows.
+TEST_F(CoordinatorCounterReadTest, AFailedReadOfANewCapsSeriesMakesTheNextReadFull) {
+  ASSERT_TRUE(coordinator_.Start().ok());
+  Refresh();
+  repo_.Add("other/w0", Key(Scope::kTenant, "acme"), 30 * kUsd);
+  Refresh();
+  repo_.fail_next_series_read = true;
+  ASSERT_TRUE(
+      coordinator_.PutCap(MakeCap("tenant", Scope::kTenant, 50 * kUsd), "lead@example.com").ok())
+      << "the cap is stored and enforced; its spend comes with the next refresh";
+  EXPECT_EQ(Spent("tenant"), 0);
+  Refresh();
+  EXPECT_FALSE(repo_.reads.back().has_value()) << "in full";
+  EXPECT_EQ(Spent("tenant"), 30 * kUsd);
 }
 
 // Counters of closed periods leave the engine within a day of their end, and storage is asked
