@@ -1,12 +1,12 @@
 // Spend counters: one per (scope, key, environment, period kind, period start). Every cap on the
-// same key, environment and period shares one counter, so adding a cap never re-counts spend
-// and a cap added mid-period immediately sees the spend counted since start-up.
+// same key, environment and period shares one counter. The engine keeps them only for keys some
+// cap watches and for the org (engine.h); storage counts every key, so a cap added mid-period
+// starts from the stored spend of its key.
 //
 // Multi-replica model (see docs/BUDGETS.md): a counter splits its totals into this replica's own
 // part (`local_*`, exact: updated as this replica commits steps and makes reservations) and the
-// other replicas' part (`others_*`, absolute totals replaced by each shared snapshot). The shared
-// counters table keeps one row per (replica, counter); a snapshot sums the rows of every replica
-// except this one. Local spend is therefore never double counted: it is never in `others_*`.
+// other replicas' part (`others_*`, set by each snapshot to the stored total over every writer
+// minus this replica's own part taken just before the read).
 //
 // Thread safety: none; the engine's mutex serialises access.
 // Ownership: the table owns its counters; a Counter* stays valid until Prune() or EraseKey()
