@@ -59,7 +59,7 @@ constexpr int kMaxReceiveMessageBytes = 16 * 1024 * 1024;
 // HTTP/2 streams one connection may hold open; more wait for the client's next stream slot.
 constexpr int kMaxStreamsPerConnection = 100;
 // gRPC's own buffers over all connections; past it gRPC shrinks windows and refuses reads.
-constexpr size_t kGrpcMemoryBytes = size_t{256} * 1024 * 1024;
+constexpr size_t kGrpcMemoryBytes = size_t{128} * 1024 * 1024;
 // What a quarantine row keeps of one event (transport/quarantine_json.h).
 constexpr size_t kMaxQuarantineEventBytes = 16 * 1024;
 // Undelivered acks over all streams (transport/ack_memory.h).
