@@ -1,9 +1,8 @@
 // OTLP/gRPC trace ingestion: opentelemetry.proto.collector.trace.v1.TraceService/Export on the
 // collector's gRPC port (docs/OTLP.md).
 //
-// Export converts the request (otlp_convert.h), maps its spans to steps (domain/otlp), and
-// hands them to IngestService exactly as StreamSteps does, in chunks of at most the ingest
-// batch limit. The response is sent from the commit completion of the last chunk, so an OK
+// Export hands the request to OtlpIngest (otlp_ingest.h: mapping, chunks, IngestService exactly
+// as StreamSteps uses it) and finishes from the commit completion of the last chunk, so an OK
 // answer means every step is durable in PostgreSQL; the reaction itself never blocks.
 //
 // Outcomes, as an OpenTelemetry exporter expects them:
@@ -14,9 +13,8 @@
 //   (without it, OTLP exporters drop the data instead of retrying). A retried request is
 //   harmless: event ids come from trace and span ids, so steps already stored are duplicates.
 //
-// Thread safety: Export may run concurrently; each call's state is its own, guarded by a mutex
-// because chunks complete on writer threads. Lifetime: `ingest` outlives the service; shut the
-// grpc::Server down before destroying it.
+// Thread safety: Export may run concurrently (OtlpIngest is thread-safe). Lifetime: `ingest`
+// outlives the service; shut the grpc::Server down before destroying it.
 #ifndef STEPLEDGER_SERVER_TRANSPORT_OTLP_TRACE_SERVICE_H_
 #define STEPLEDGER_SERVER_TRANSPORT_OTLP_TRACE_SERVICE_H_
 
@@ -27,6 +25,7 @@
 #include "absl/time/time.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "server/domain/ingest/ingest_service.h"
+#include "server/transport/otlp_ingest.h"
 
 namespace stepledger::transport {
 
@@ -47,18 +46,17 @@ class OtlpTraceService final
       opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse* response) override;
 
  private:
-  domain::ingest::IngestService& ingest_;
+  grpc::Status ToGrpc(
+      const OtlpExportOutcome& outcome,
+      opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse* response) const;
+
+  OtlpIngest ingest_;
   const Options options_;
 };
 
 // A gRPC status carrying google.rpc.RetryInfo (retry after `delay`) in its details.
 grpc::Status RetryableStatus(grpc::StatusCode code, const std::string& message,
                              absl::Duration delay);
-
-// The partial-success message: how many spans were rejected and why, naming the first
-// `max_named` span ids with their field and reason.
-std::string RejectionSummary(const std::vector<domain::ingest::Rejection>& rejected,
-                             size_t max_named = 5);
 
 }  // namespace stepledger::transport
 
