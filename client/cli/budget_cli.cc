@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "client/cli/budget_file.h"
+#include "client/cli/flags.h"
 #include "client/cli/money.h"
 #include "client/lib/step_stream_client.h"
 
@@ -57,22 +58,10 @@ absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& args, size_t star
     app.add_flag_callback("--" + name, [&parsed, name] { parsed.switches.insert(name); });
   }
   app.add_option("args", parsed.positional);
-  // CLI11 takes a vector in reverse order (it pops arguments from the back).
-  std::vector<std::string> reversed(args.rbegin(), args.rend() - static_cast<long>(start));
-  try {
-    app.parse(reversed);
-  } catch (const CLI::CallForHelp&) {
-    parsed.help = true;
-  } catch (const CLI::ExtrasError&) {
-    for (const std::string& extra : app.remaining()) {
-      return absl::InvalidArgumentError(absl::StartsWith(extra, "-")
-                                            ? "unknown flag " + extra
-                                            : "unexpected argument '" + extra + "'");
-    }
-    return absl::InvalidArgumentError("unexpected arguments");
-  } catch (const CLI::ParseError& e) {
-    return absl::InvalidArgumentError(e.what());
-  }
+  absl::StatusOr<bool> help = ParseArgsInto(
+      app, std::vector<std::string>(args.begin() + static_cast<long>(start), args.end()));
+  if (!help.ok()) return help.status();
+  parsed.help = *help;
   return parsed;
 }
 

@@ -9,30 +9,38 @@
 
 namespace stepledger::client {
 
-std::optional<int> ParseFlags(CLI::App& app, const std::vector<std::string>& args,
-                              const CliContext& context) {
+absl::StatusOr<bool> ParseArgsInto(CLI::App& app, const std::vector<std::string>& args) {
   // CLI11 takes a vector in reverse order (it pops arguments from the back).
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
     app.parse(reversed);
   } catch (const CLI::CallForHelp&) {
-    context.out << app.help();
-    return kExitOk;
+    return true;
   } catch (const CLI::ExtrasError&) {
     // The arguments nobody declared: name the first one the way every command does.
     for (const std::string& extra : app.remaining(/*recurse=*/true)) {
-      context.err << app.get_name() << ": "
-                  << (absl::StartsWith(extra, "-") ? "unknown flag " + extra
-                                                   : "unexpected argument '" + extra + "'")
-                  << "\nrun `" << app.get_name() << " --help` for usage\n";
-      return kExitUsage;
+      return absl::InvalidArgumentError(absl::StartsWith(extra, "-")
+                                            ? "unknown flag " + extra
+                                            : "unexpected argument '" + extra + "'");
     }
-    context.err << app.get_name() << ": unexpected arguments\n";
-    return kExitUsage;
+    return absl::InvalidArgumentError("unexpected arguments");
   } catch (const CLI::ParseError& e) {
-    context.err << app.get_name() << ": " << e.what() << "\nrun `" << app.get_name()
+    return absl::InvalidArgumentError(e.what());
+  }
+  return false;
+}
+
+std::optional<int> ParseFlags(CLI::App& app, const std::vector<std::string>& args,
+                              const CliContext& context) {
+  absl::StatusOr<bool> help = ParseArgsInto(app, args);
+  if (!help.ok()) {
+    context.err << app.get_name() << ": " << help.status().message() << "\nrun `" << app.get_name()
                 << " --help` for usage\n";
     return kExitUsage;
+  }
+  if (*help) {
+    context.out << app.help();
+    return kExitOk;
   }
   return std::nullopt;
 }

@@ -31,6 +31,10 @@ namespace stepledger::client {
 std::optional<int> ParseFlags(CLI::App& app, const std::vector<std::string>& args,
                               const CliContext& context);
 
+// The same without printing: true when --help was asked for; InvalidArgument "unknown flag
+// --x", "unexpected argument 'x'" or CLI11's message for a malformed value.
+absl::StatusOr<bool> ParseArgsInto(CLI::App& app, const std::vector<std::string>& args);
+
 absl::StatusOr<absl::CivilDay> ParseDay(const std::string& text);      // YYYY-MM-DD
 absl::StatusOr<absl::CivilMonth> ParseMonth(const std::string& text);  // YYYY-MM
 std::string DayText(absl::CivilDay day);                               // YYYY-MM-DD

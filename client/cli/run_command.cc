@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <array>
-#include <string_view>
 #include <cstdlib>
 #include <optional>
+#include <string_view>
 #include <utility>
 
 #include "absl/status/statusor.h"
@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "client/cli/flags.h"
 #include "client/lib/run_client.h"
 
 namespace stepledger::client {
@@ -54,34 +55,17 @@ absl::StatusOr<RunFlags> ParseRunFlags(const std::vector<std::string>& args) {
     return absl::InvalidArgumentError(absl::StrCat("unknown subcommand '", args[0], "'"));
   }
   std::vector<std::string> positional;
-  for (size_t i = 1; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "--help" || arg == "-h") {
-      flags.help = true;
-      return flags;
-    }
-    if (arg == "--json") {
-      flags.json = true;
-    } else if (arg == "--timeout" || absl::StartsWith(arg, "--timeout=")) {
-      std::string value;
-      if (arg == "--timeout") {
-        if (i + 1 == args.size()) return absl::InvalidArgumentError("--timeout needs a value");
-        value = args[++i];
-      } else {
-        value = arg.substr(sizeof("--timeout=") - 1);
-      }
-      if (!absl::SimpleAtoi(value, &flags.timeout_seconds) || flags.timeout_seconds < 1) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("--timeout needs a whole number of seconds >= 1, got '", value, "'"));
-      }
-    } else if (arg == "--") {
-      positional.insert(positional.end(), args.begin() + i + 1, args.end());
-      break;
-    } else if (absl::StartsWith(arg, "--")) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag ", arg));
-    } else {
-      positional.push_back(arg);
-    }
+  CLI::App app("stepledger run show");
+  app.add_flag("--json", flags.json, "print the Run message as protobuf JSON");
+  app.add_option("--timeout", flags.timeout_seconds, "give up after this many seconds")
+      ->check(CLI::Range(1, 86400));
+  app.add_option("RUN_ID", positional, "the run (parent_run_id)");
+  absl::StatusOr<bool> help =
+      ParseArgsInto(app, std::vector<std::string>(args.begin() + 1, args.end()));
+  if (!help.ok()) return help.status();
+  if (*help) {
+    flags.help = true;
+    return flags;
   }
   if (positional.size() != 1) {
     return absl::InvalidArgumentError(positional.empty() ? "missing RUN_ID"
@@ -123,9 +107,9 @@ struct Column {
   bool right;
 };
 constexpr Column kColumns[] = {
-    {"STEP", false},         {"KIND", false},   {"NAME", false},        {"MODEL", false},
-    {"TOKENS", true},        {"OWN COST", true}, {"SUBTREE COST", true}, {"STATUS", false},
-    {"ATTRIBUTION", false},  {"TOOL OWNER", false},
+    {"STEP", false},        {"KIND", false},       {"NAME", false},        {"MODEL", false},
+    {"TOKENS", true},       {"OWN COST", true},    {"SUBTREE COST", true}, {"STATUS", false},
+    {"ATTRIBUTION", false}, {"TOOL OWNER", false},
 };
 constexpr size_t kColumnCount = sizeof(kColumns) / sizeof(kColumns[0]);
 using Row = std::array<std::string, kColumnCount>;
@@ -203,8 +187,8 @@ std::string ChargedTo(const Run& run) {
 std::string FormatDollars(int64_t nano_usd) {
   // Work on the magnitude in unsigned arithmetic: |INT64_MIN| does not fit in int64_t.
   const bool negative = nano_usd < 0;
-  const uint64_t magnitude = negative ? 0 - static_cast<uint64_t>(nano_usd)
-                                      : static_cast<uint64_t>(nano_usd);
+  const uint64_t magnitude =
+      negative ? 0 - static_cast<uint64_t>(nano_usd) : static_cast<uint64_t>(nano_usd);
   const uint64_t micro = magnitude / 1000 + (magnitude % 1000 >= 500 ? 1 : 0);
   std::string fraction = absl::StrCat(micro % 1'000'000);
   fraction.insert(0, 6 - fraction.size(), '0');
@@ -228,8 +212,7 @@ std::string FormatTokens(const stepledger::v1::Usage& u) {
 }
 
 void RenderRun(const Run& run, std::ostream& out) {
-  out << "run " << run.run_id() << '\n'
-      << "charged to " << ChargedTo(run) << "\n\n";
+  out << "run " << run.run_id() << '\n' << "charged to " << ChargedTo(run) << "\n\n";
 
   std::vector<Row> rows;
   for (const RunNode& root : run.roots()) AppendRows(root, rows);
@@ -241,15 +224,15 @@ void RenderRun(const Run& run, std::ostream& out) {
 
   out << "\nTotals\n"
       << "  total cost    " << FormatDollars(run.total_cost_nano_usd()) << '\n'
-      << "  retries       " << FormatDollars(run.retry_cost_nano_usd()) << " ("
-      << run.retry_steps() << " retried step" << (run.retry_steps() == 1 ? "" : "s") << ")\n"
+      << "  retries       " << FormatDollars(run.retry_cost_nano_usd()) << " (" << run.retry_steps()
+      << " retried step" << (run.retry_steps() == 1 ? "" : "s") << ")\n"
       << "  orphans       " << FormatDollars(run.orphan_cost_nano_usd()) << '\n'
       << "  invalid       " << FormatDollars(run.invalid_cost_nano_usd()) << '\n'
       << "  steps         " << run.step_count() << " (unpriced " << run.unpriced_steps()
       << ", pending " << run.pending_steps() << ", tag drift " << run.drift_steps() << ")\n";
   if (run.has_first_seen()) {
-    out << "  started       " << Timestamp(run.first_seen()) << " .. "
-        << Timestamp(run.last_seen()) << '\n';
+    out << "  started       " << Timestamp(run.first_seen()) << " .. " << Timestamp(run.last_seen())
+        << '\n';
   }
   if (run.unpriced_steps() > 0) {
     out << "  (unpriced steps count as $0 in every total)\n";
@@ -271,8 +254,8 @@ void RenderRun(const Run& run, std::ostream& out) {
   if (run.invalid_size() > 0) {
     out << "\nInvalid steps: " << run.invalid_size() << " (their cost is in the total)\n";
     for (const auto& inv : run.invalid()) {
-      out << "  " << inv.step().step_id() << "  " << inv.reason() << "  "
-          << OwnCost(inv.step()) << "  " << inv.detail() << '\n';
+      out << "  " << inv.step().step_id() << "  " << inv.reason() << "  " << OwnCost(inv.step())
+          << "  " << inv.detail() << '\n';
     }
   }
   if (run.issues_size() > 0) {

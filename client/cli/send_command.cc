@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "client/cli/flags.h"
 #include "client/lib/jsonl.h"
 #include "client/lib/send_all.h"
 
@@ -49,44 +50,16 @@ struct SendFlags {
 absl::StatusOr<SendFlags> ParseSendFlags(const std::vector<std::string>& args) {
   SendFlags flags;
   std::vector<std::string> positional;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "--help" || arg == "-h") {
-      flags.help = true;
-      return flags;
-    }
-    if (arg == "-" || !absl::StartsWith(arg, "--")) {
-      positional.push_back(arg);
-      continue;
-    }
-    if (arg == "--") {
-      positional.insert(positional.end(), args.begin() + i + 1, args.end());
-      break;
-    }
-    // --name=value or --name value.
-    std::string name = arg;
-    std::optional<std::string> value;
-    if (size_t eq = arg.find('='); eq != std::string::npos) {
-      name = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-    }
-    if (name != "--batch-size" && name != "--streams" && name != "--unacked-out") {
-      return absl::InvalidArgumentError("unknown flag " + name);
-    }
-    if (!value.has_value()) {
-      if (i + 1 == args.size()) return absl::InvalidArgumentError(name + " needs a value");
-      value = args[++i];
-    }
-    if (name == "--unacked-out") {
-      flags.unacked_out = *value;
-      continue;
-    }
-    int number = 0;
-    if (!absl::SimpleAtoi(*value, &number)) {
-      return absl::InvalidArgumentError(name + " needs a whole number, got '" + *value + "'");
-    }
-    if (name == "--batch-size") flags.send.stream.batch_size = number;
-    if (name == "--streams") flags.send.streams = number;
+  CLI::App app("stepledger send");
+  app.add_option("--batch-size", flags.send.stream.batch_size, "events per batch");
+  app.add_option("--streams", flags.send.streams, "parallel streams");
+  app.add_option("--unacked-out", flags.unacked_out, "where to write unacknowledged events");
+  app.add_option("FILE", positional, "JSON Lines, - for stdin");
+  absl::StatusOr<bool> help = ParseArgsInto(app, args);
+  if (!help.ok()) return help.status();
+  if (*help) {
+    flags.help = true;
+    return flags;
   }
   if (positional.size() != 1) {
     return absl::InvalidArgumentError(positional.empty() ? "missing FILE (use - for stdin)"
