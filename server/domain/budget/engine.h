@@ -21,11 +21,12 @@
 //
 // Reservations (reservations.h): a check with reserve=true that is not REQUIRE_ACK holds its
 // estimate on the counters of its tags (those of watched keys and the org's, 2 periods each:
-// at most 8) until RecordSpend settles it by step_id or the TTL
-// (default 10 min) passes and ExpireReservations() releases it. A second reserving check for a
-// step_id with an open reservation replaces it (a retried check never holds twice). Expired
-// reservations keep holding until the next ExpireReservations(), which errs on the safe side;
-// the app runs it every second.
+// at most 8) until RecordSpend settles it by step_id or the TTL (default 10 min) passes and
+// ExpireReservations() releases it. A second reserving check for a step_id with an open
+// reservation replaces it (a retried check never holds twice). Expired reservations keep
+// holding until the next ExpireReservations(), which errs on the safe side; the app runs it
+// every second. A cap added for a key does not see the holds made before it (they held nothing
+// on the unwatched key): for at most one TTL, its reserved amount is too low by those.
 //
 // Multi-replica refresh, staleness and overshoot:
 //   Each replica commits, in the transaction that stores a batch of steps, the batch's deltas
