@@ -142,7 +142,9 @@ domain::Usage FromProto(const v1::Usage& u) {
   return usage;
 }
 
-void ToProto(const pricing::ModelPrice& price, v1::QuotePriceResponse* out) {
+namespace {
+
+void ModelToProto(const pricing::ModelPrice& price, v1::QuotePriceResponse* out) {
   out->set_model(price.name);
   out->set_provider(price.provider);
   out->set_mode(price.mode);
@@ -158,8 +160,8 @@ void ToProto(const pricing::ModelPrice& price, v1::QuotePriceResponse* out) {
   }
 }
 
-void ToProto(const pricing::ModelQuoteResult& result, pricing::ServiceTier tier,
-             v1::QuotePriceResponse* out) {
+void QuoteToProto(const pricing::ModelQuoteResult& result, pricing::ServiceTier tier,
+                  v1::QuotePriceResponse* out) {
   out->set_tier(std::string(pricing::ToString(tier)));
   if (!result.quote.has_value()) {
     out->set_quoted(false);
@@ -182,6 +184,15 @@ void ToProto(const pricing::ModelQuoteResult& result, pricing::ServiceTier tier,
   out->set_output_tokens(q.output_tokens);
   out->set_reasoning_tokens(q.reasoning_tokens);
   out->set_cost_nano_usd(q.cost_nano_usd);
+}
+
+}  // namespace
+
+void ToProto(const pricing::CallQuote& quote, const pricing::PriceVersion& version,
+             v1::QuotePriceResponse* out) {
+  ModelToProto(*quote.price, out);
+  out->set_catalog(version.id);
+  if (quote.result.has_value()) QuoteToProto(*quote.result, quote.tier, out);
 }
 
 absl::StatusOr<std::vector<domain::budget::Cap>> FromProto(const v1::WhatIfBudgetRequest& request) {

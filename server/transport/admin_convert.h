@@ -17,6 +17,7 @@
 #include "server/domain/pricing/model_price.h"
 #include "server/domain/pricing/price_admin.h"
 #include "server/domain/pricing/price_step.h"
+#include "server/domain/pricing/quote.h"
 #include "server/domain/reports/rollup_result.h"
 #include "server/domain/reports/showback.h"
 #include "stepledger/v1/admin.pb.h"
@@ -44,10 +45,9 @@ void ToProto(const domain::pricing::RepriceReport& report, v1::RepriceResponse* 
 // Absent counts stay absent (unknown, never 0).
 domain::Usage FromProto(const v1::Usage& usage);
 
-// The model's catalog entry and every tier's rates (not the quote fields).
-void ToProto(const domain::pricing::ModelPrice& price, v1::QuotePriceResponse* out);
-// The quote fields for `tier`: the quote, or the unpriced reason.
-void ToProto(const domain::pricing::ModelQuoteResult& result, domain::pricing::ServiceTier tier,
+// The model's catalog entry, every tier's rates, the catalog's name and, when a call was
+// quoted, the quote (or why it would be unpriced).
+void ToProto(const domain::pricing::CallQuote& quote, const domain::pricing::PriceVersion& version,
              v1::QuotePriceResponse* out);
 
 // The proposed caps: "caps[i].<field>" errors for values the domain does not know. A missing

@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "server/domain/pricing/service_tier.h"
+#include "server/domain/pricing/quote.h"
 #include "server/transport/admin_convert.h"
 #include "server/transport/reports_convert.h"
 #include "server/transport/status_convert.h"
@@ -130,35 +130,16 @@ grpc::ServerUnaryReactor* AdminService::QuotePrice(grpc::CallbackServerContext* 
                                                    const v1::QuotePriceRequest* request,
                                                    v1::QuotePriceResponse* response) {
   return OnPool(context, [this, request, response]() -> absl::Status {
-    if (request->model().empty()) return absl::InvalidArgumentError("model: required");
-    const std::string tier_text = request->tier().empty() ? "standard" : request->tier();
-    const std::optional<pricing::ServiceTier> tier = pricing::ParseServiceTier(tier_text);
-    if (!tier.has_value()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "tier: expected standard, batch, priority or flex, got \"", tier_text, "\""));
-    }
     absl::StatusOr<std::shared_ptr<const pricing::PriceVersion>> version =
         backend_.PriceVersionFor(request->catalog_text(), request->catalog_source(), absl::Now());
     if (!version.ok()) return version.status();
-    const pricing::ModelPrice* price = (*version)->FindModel(request->provider(), request->model());
-    if (price == nullptr) {
-      return absl::NotFoundError(absl::StrCat("model: \"", request->model(), "\" is not in ",
-                                              (*version)->id,
-                                              " (a step with it is stored unpriced: "
-                                              "unknown_model)"));
-    }
-    ToProto(*price, response);
-    response->set_catalog((*version)->id);
-    if (!request->has_usage()) return absl::OkStatus();
-    const domain::Usage usage = FromProto(request->usage());
-    for (const auto& count :
-         {usage.input_uncached_tokens, usage.cache_read_tokens, usage.cache_write_tokens,
-          usage.output_tokens, usage.reasoning_tokens}) {
-      if (count.value_or(0) < 0) return absl::InvalidArgumentError("usage: negative count");
-    }
-    const domain::StepKind kind =
-        price->mode == "embedding" ? domain::StepKind::kEmbedding : domain::StepKind::kModelCall;
-    ToProto(pricing::QuoteModel(*price, usage, *tier, kind), *tier, response);
+    absl::StatusOr<pricing::CallQuote> quote = pricing::QuoteCall(
+        **version, request->provider(), request->model(),
+        request->has_usage() ? std::optional<domain::Usage>(FromProto(request->usage()))
+                             : std::nullopt,
+        request->tier());
+    if (!quote.ok()) return quote.status();
+    ToProto(*quote, **version, response);
     return absl::OkStatus();
   });
 }
