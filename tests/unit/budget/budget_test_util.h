@@ -36,10 +36,18 @@ inline Cap MakeCap(std::string id, Scope scope, NanoUsd limit, Period period = P
   c.id = std::move(id);
   c.scope = scope;
   switch (scope) {
-    case Scope::kFeature: c.key = "inbox-triage"; break;
-    case Scope::kTeam: c.key = "search"; break;
-    case Scope::kTenant: c.key = "acme"; break;
-    default: c.key = std::string(kOrgKey); break;
+    case Scope::kFeature:
+      c.key = "inbox-triage";
+      break;
+    case Scope::kTeam:
+      c.key = "search";
+      break;
+    case Scope::kTenant:
+      c.key = "acme";
+      break;
+    default:
+      c.key = std::string(kOrgKey);
+      break;
   }
   c.period = period;
   c.limit_nano_usd = limit;

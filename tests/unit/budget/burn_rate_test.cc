@@ -16,7 +16,7 @@ TEST(BurnRingTest, SumsTheSixtyMinutesEndingAtNow) {
   ring.Add(t - absl::Minutes(1), 20);
   ring.Add(t, 30);
   EXPECT_EQ(ring.LastHour(t), 60);
-  EXPECT_EQ(ring.LastHour(t + absl::Minutes(1)), 50);   // The 59-minute-old bucket left.
+  EXPECT_EQ(ring.LastHour(t + absl::Minutes(1)), 50);  // The 59-minute-old bucket left.
   EXPECT_EQ(ring.LastHour(t + absl::Minutes(59)), 30);
   EXPECT_EQ(ring.LastHour(t + absl::Minutes(60)), 0);
 }

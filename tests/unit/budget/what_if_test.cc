@@ -13,8 +13,8 @@ namespace {
 using testing::kUsd;
 using testing::MakeCap;
 using testing::ProdTags;
-using testing::Utc;
 using ::testing::StartsWith;
+using testing::Utc;
 
 HistoricalStep Step(std::string feature, std::string run, NanoUsd cost, absl::Time at,
                     std::string team = "search") {
@@ -30,11 +30,11 @@ void ExpectTally(const WhatIfTally& t, int64_t steps, int64_t runs, NanoUsd cost
 TEST(WhatIfTest, CountsStepsRunsAndDollarsPerDecisionTeamAndFeature) {
   const std::vector<Cap> caps = {MakeCap("team", Scope::kTeam, 100 * kUsd)};
   const std::vector<HistoricalStep> history = {
-      Step("inbox-triage", "r1", 50 * kUsd, Utc(2024, 3, 14, 9)),   // 50%: allow.
-      Step("inbox-triage", "r1", 30 * kUsd, Utc(2024, 3, 14, 10)),  // Exactly 80%: alert.
-      Step("inbox-triage", "r2", 30 * kUsd, Utc(2024, 3, 14, 11)),  // 110%: require ack.
-      Step("summarise", "r3", 10 * kUsd, Utc(2024, 3, 14, 12)),     // 120%: require ack.
-      Step("summarise", "r3", 10 * kUsd, Utc(2024, 3, 15, 1)),      // New day: allow.
+      Step("inbox-triage", "r1", 50 * kUsd, Utc(2024, 3, 14, 9)),           // 50%: allow.
+      Step("inbox-triage", "r1", 30 * kUsd, Utc(2024, 3, 14, 10)),          // Exactly 80%: alert.
+      Step("inbox-triage", "r2", 30 * kUsd, Utc(2024, 3, 14, 11)),          // 110%: require ack.
+      Step("summarise", "r3", 10 * kUsd, Utc(2024, 3, 14, 12)),             // 120%: require ack.
+      Step("summarise", "r3", 10 * kUsd, Utc(2024, 3, 15, 1)),              // New day: allow.
       Step("summarise", "r4", 500 * kUsd, Utc(2024, 3, 15, 2), "billing"),  // Other team.
   };
   auto report = WhatIf(caps, history);
