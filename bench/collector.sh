@@ -21,7 +21,8 @@ start_bench_collector() {
   METRICS_PORT=$(free_port)
   COLLECTOR_LOG=$(mktemp "/tmp/stepledger-bench-$name-collector.XXXXXX.log")
   "$BUILD_DIR/server/stepledger-collector" --database-url="$URL" \
-    --grpc-listen="127.0.0.1:$GRPC_PORT" --metrics-listen="127.0.0.1:$METRICS_PORT" "$@" \
+    --grpc-listen="127.0.0.1:$GRPC_PORT" --metrics-listen="127.0.0.1:$METRICS_PORT" \
+    --otlp-http-listen= "$@" \
     2>"$COLLECTOR_LOG" &
   COLLECTOR_PID=$!
   for _ in $(seq 1 150); do

@@ -47,6 +47,7 @@
 #include "server/transport/admin_service.h"
 #include "server/transport/budget_service.h"
 #include "server/transport/collector_service.h"
+#include "server/transport/otlp_http_server.h"
 #include "server/transport/otlp_trace_service.h"
 #include "server/transport/reports_service.h"
 
@@ -220,6 +221,19 @@ int Run(const config::Config& config) {
   if (server == nullptr || grpc_port == 0) {
     log::Error("cannot listen for gRPC", {{"grpc_listen", config.grpc_listen}});
     return 1;
+  }
+  // OTLP/HTTP on its own port, into the same write path as OTLP/gRPC.
+  transport::OtlpIngest otlp_http_ingest(ingest, kMaxQuarantineEventBytes);
+  transport::OtlpHttpServer otlp_http(otlp_http_ingest,
+                                      {.max_body_bytes = kMaxReceiveMessageBytes});
+  if (!config.otlp_http_listen.empty()) {
+    absl::StatusOr<int> port = otlp_http.Start(config.otlp_http_listen);
+    if (!port.ok()) {
+      log::Error("cannot listen for OTLP/HTTP", {{"otlp_http_listen", config.otlp_http_listen}});
+      return 1;
+    }
+    log::Info("OTLP/HTTP ready", {{"otlp_http", config.otlp_http_listen},
+                                  {"otlp_http_port", absl::StrCat(*port)}});
   }
   // SERVING only while PostgreSQL is reachable and migrated.
   HealthMonitor health(

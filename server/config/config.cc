@@ -76,6 +76,12 @@ const std::vector<FlagSpec>& Flags() {
          c.metrics_listen = v;
          return absl::OkStatus();
        }},
+      {"otlp-http-listen",
+       "host:port for OTLP/HTTP POST /v1/traces (default 127.0.0.1:4318; empty: off)",
+       [](Config& c, const std::string& v) {
+         c.otlp_http_listen = v;
+         return absl::OkStatus();
+       }},
       {"database-url", "PostgreSQL URL, e.g. postgresql://user@127.0.0.1:55432/stepledger",
        [](Config& c, const std::string& v) {
          c.database_url = v;

@@ -18,6 +18,8 @@ namespace stepledger::config {
 struct Config {
   std::string grpc_listen = "127.0.0.1:50051";
   std::string metrics_listen = "127.0.0.1:9464";
+  // OTLP/HTTP POST /v1/traces (docs/OTLP.md); empty: not served.
+  std::string otlp_http_listen = "127.0.0.1:4318";
   std::string database_url;
   bool migrate = true;
   int writers = 2;                 // writer connections committing groups in parallel

@@ -45,6 +45,7 @@ class CollectorProcess {
       : database_url_(std::move(database_url)), extra_flags_(std::move(extra_flags)) {
     grpc_port_ = PickFreePort();
     metrics_port_ = PickFreePort();
+    otlp_http_port_ = PickFreePort();
     log_path_ = "/tmp/stepledger-e2e-collector-" + std::to_string(getpid()) + "-" +
                 std::to_string(grpc_port_) + ".log";
   }
@@ -57,10 +58,11 @@ class CollectorProcess {
 
   // Starts the process and waits until its gRPC port accepts connections.
   bool Start(std::chrono::seconds timeout = std::chrono::seconds(60)) {
-    std::vector<std::string> args = {STEPLEDGER_COLLECTOR_BIN,
-                                     "--database-url=" + database_url_,
-                                     "--grpc-listen=127.0.0.1:" + std::to_string(grpc_port_),
-                                     "--metrics-listen=127.0.0.1:" + std::to_string(metrics_port_)};
+    std::vector<std::string> args = {
+        STEPLEDGER_COLLECTOR_BIN, "--database-url=" + database_url_,
+        "--grpc-listen=127.0.0.1:" + std::to_string(grpc_port_),
+        "--metrics-listen=127.0.0.1:" + std::to_string(metrics_port_),
+        "--otlp-http-listen=127.0.0.1:" + std::to_string(otlp_http_port_)};
     for (const auto& f : extra_flags_) args.push_back(f);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -109,6 +111,7 @@ class CollectorProcess {
 
   std::string target() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
   int metrics_port() const { return metrics_port_; }
+  int otlp_http_port() const { return otlp_http_port_; }
   std::string Log() const {
     std::ifstream in(log_path_);
     std::stringstream ss;
@@ -121,6 +124,7 @@ class CollectorProcess {
   std::vector<std::string> extra_flags_;
   int grpc_port_ = 0;
   int metrics_port_ = 0;
+  int otlp_http_port_ = 0;
   std::string log_path_;
   pid_t pid_ = -1;
 };

@@ -292,22 +292,19 @@ TEST(OtlpE2e, ExportedAgentRunIsStoredAsAPricedTreeAndReExportIsHarmless) {
   EXPECT_EQ(q[0][0].as<int64_t>(), 1);
 }
 
-// The run, sent by the real OpenTelemetry JavaScript SDK (tests/e2e/otel/js, installed by
-// `make deps`): one export per span, children first, as the SDK sends them.
-TEST(OtlpE2e, OpenTelemetryJsSdkAgentRunIsStoredExactly) {
+// Runs tests/e2e/otel/js/emit_agent_run.mjs with the real OpenTelemetry JavaScript SDK
+// (installed by `make deps`) against `target` with `protocol`; returns the run's trace id.
+std::string EmitWithJsSdk(const std::string& target, const std::string& protocol) {
   const std::string js_dir = STEPLEDGER_OTEL_JS_DIR;
-  ASSERT_TRUE(std::ifstream(js_dir + "/node_modules/@opentelemetry/sdk-trace-base/package.json"))
+  EXPECT_TRUE(std::ifstream(js_dir + "/node_modules/@opentelemetry/sdk-trace-base/package.json"))
       << "the OpenTelemetry JS SDK is not installed in " << js_dir << ": run `make deps`";
-  TestDatabase db;
-  ASSERT_FALSE(db.url().empty());
-  CollectorProcess collector(db.url());
-  ASSERT_TRUE(collector.Start()) << collector.Log();
   const std::string log = "/tmp/stepledger-e2e-otel-js-" + std::to_string(getpid()) + ".log";
   const std::string command = "STEPLEDGER_OTEL_JS_DIR='" + js_dir + "' node '" +
                               STEPLEDGER_SOURCE_DIR "/tests/e2e/otel/js/emit_agent_run.mjs' " +
-                              collector.target() + " 2>" + log;
+                              target + " " + protocol + " 2>" + log;
   FILE* out = popen(command.c_str(), "r");
-  ASSERT_NE(out, nullptr);
+  EXPECT_NE(out, nullptr);
+  if (out == nullptr) return "";
   std::string stdout_text;
   char buf[256];
   while (fgets(buf, sizeof(buf), out) != nullptr) stdout_text += buf;
@@ -315,11 +312,27 @@ TEST(OtlpE2e, OpenTelemetryJsSdkAgentRunIsStoredExactly) {
   std::ifstream err(log);
   const std::string stderr_text((std::istreambuf_iterator<char>(err)),
                                 std::istreambuf_iterator<char>());
-  ASSERT_EQ(rc, 0) << stderr_text;
+  EXPECT_EQ(rc, 0) << stderr_text;
   const size_t at = stdout_text.find("\"traceId\":\"");
-  ASSERT_NE(at, std::string::npos) << stdout_text;
-  const std::string trace_id = stdout_text.substr(at + 11, 32);
-  ExpectAgentRun(collector.target(), trace_id);
+  EXPECT_NE(at, std::string::npos) << stdout_text << stderr_text;
+  return at == std::string::npos ? "" : stdout_text.substr(at + 11, 32);
+}
+
+// The same run, sent by the real OpenTelemetry JavaScript SDK over each OTLP transport: one
+// export per span, children first, as the SDK sends them.
+TEST(OtlpE2e, OpenTelemetryJsSdkAgentRunIsStoredExactlyOverEveryTransport) {
+  TestDatabase db;
+  ASSERT_FALSE(db.url().empty());
+  CollectorProcess collector(db.url());
+  ASSERT_TRUE(collector.Start()) << collector.Log();
+  const std::string http = "127.0.0.1:" + std::to_string(collector.otlp_http_port());
+  for (const auto& [protocol, target] : std::vector<std::pair<std::string, std::string>>{
+           {"grpc", collector.target()}, {"http-proto", http}, {"http-json", http}}) {
+    SCOPED_TRACE(protocol);
+    const std::string trace_id = EmitWithJsSdk(target, protocol);
+    ASSERT_EQ(trace_id.size(), 32u);
+    ExpectAgentRun(collector.target(), trace_id);
+  }
 }
 
 TEST(OtlpE2e, HealthIsServingOnlyWhileTheDatabaseIsReachableAndReflectionListsServices) {

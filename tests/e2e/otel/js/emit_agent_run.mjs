@@ -1,6 +1,7 @@
-// Emits one small agent run with the real OpenTelemetry JavaScript SDK over OTLP/gRPC to the
-// collector named by argv[2] (host:port), one export per span (children before their parents,
-// as SDKs send them), then prints {"traceId": "..."} on stdout.
+// Emits one small agent run with the real OpenTelemetry JavaScript SDK to the collector named by
+// argv[2] (host:port), one export per span (children before their parents, as SDKs send them),
+// then prints {"traceId": "..."} on stdout. argv[3] picks the exporter: grpc (OTLP/gRPC, the
+// default), http-proto (OTLP/HTTP binary protobuf, gzip) or http-json (OTLP/HTTP JSON).
 // Exit status 0 only when the exporter reported success for every export.
 //
 // The run: an invoke_agent root (INTERNAL) reporting its children's usage sum; a chat call with
@@ -21,7 +22,6 @@ const require = createRequire(path.join(path.resolve(jsDir), 'package.json'));
 const { context, trace, SpanKind, SpanStatusCode } = require('@opentelemetry/api');
 const { resourceFromAttributes } = require('@opentelemetry/resources');
 const { BasicTracerProvider, SimpleSpanProcessor } = require('@opentelemetry/sdk-trace-base');
-const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-grpc');
 
 const target = process.argv[2];
 if (!target) {
@@ -29,7 +29,21 @@ if (!target) {
   process.exit(2);
 }
 
-const inner = new OTLPTraceExporter({ url: `http://${target}` });
+const protocol = process.argv[3] ?? 'grpc';
+let inner;
+if (protocol === 'grpc') {
+  const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-grpc');
+  inner = new OTLPTraceExporter({ url: `http://${target}` });
+} else if (protocol === 'http-proto') {
+  const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto');
+  inner = new OTLPTraceExporter({ url: `http://${target}/v1/traces`, compression: 'gzip' });
+} else if (protocol === 'http-json') {
+  const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http');
+  inner = new OTLPTraceExporter({ url: `http://${target}/v1/traces` });
+} else {
+  console.error(`unknown protocol ${protocol}`);
+  process.exit(2);
+}
 const failures = [];
 // The SDK's exporter, with its result checked: a failed export must fail the test.
 const exporter = {
