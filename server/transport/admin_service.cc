@@ -62,19 +62,11 @@ grpc::ServerUnaryReactor* AdminService::ImportInvoice(grpc::CallbackServerContex
     absl::StatusOr<std::vector<domain::reports::Invoice>> invoices = FromProto(*request);
     if (!invoices.ok()) return invoices.status();
     if (absl::Status s = backend_.ImportInvoices(*invoices, request->source()); !s.ok()) return s;
-    // Reconcile with the showback of the months imported: the same rule as the report's.
-    absl::CivilMonth first = invoices->front().month, last = first;
-    for (const auto& invoice : *invoices) {
-      first = std::min(first, invoice.month);
-      last = std::max(last, invoice.month);
-    }
-    absl::StatusOr<domain::reports::ShowbackInputs> inputs =
-        backend_.LoadShowback(absl::CivilDay(first), absl::CivilDay(last + 1) - 1, "");
+    const auto [from, to] = domain::reports::InvoicedDays(*invoices);
+    absl::StatusOr<domain::reports::ShowbackInputs> inputs = backend_.LoadShowback(from, to, "");
     if (!inputs.ok()) return inputs.status();
-    const domain::reports::ShowbackReport report =
-        domain::reports::BuildShowback(*inputs, absl::Now());
-    for (const domain::reports::InvoiceLine& line : report.invoices) {
-      if (line.provider == request->provider()) ToProto(line, response->add_reconciliation());
+    for (const auto& line : domain::reports::ReconcileImported(*inputs, *invoices)) {
+      ToProto(line, response->add_reconciliation());
     }
     return absl::OkStatus();
   });

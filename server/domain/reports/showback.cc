@@ -123,8 +123,7 @@ ShowbackReport BuildShowback(const ShowbackInputs& in, absl::Time generated_at) 
     if (IsUnattributed(r.attribution_status)) {
       auto& u = unattributed[r.attribution_reason.empty()
                                  ? r.attribution_status
-                                 : absl::StrCat(r.attribution_status, ": ",
-                                                r.attribution_reason)];
+                                 : absl::StrCat(r.attribution_status, ": ", r.attribution_reason)];
       u.first += r.steps;
       u.second += r.cost_nano_usd;
     }
@@ -151,10 +150,9 @@ ShowbackReport BuildShowback(const ShowbackInputs& in, absl::Time generated_at) 
     report.tenants.push_back(
         TenantLine{tenant, spend, Share(spend, report.spend_nano_usd), risk[i++]});
   }
-  std::stable_sort(report.tenants.begin(), report.tenants.end(),
-                   [](const TenantLine& x, const TenantLine& y) {
-                     return x.spend_nano_usd > y.spend_nano_usd;
-                   });
+  std::stable_sort(
+      report.tenants.begin(), report.tenants.end(),
+      [](const TenantLine& x, const TenantLine& y) { return x.spend_nano_usd > y.spend_nano_usd; });
 
   std::map<std::tuple<std::string, std::string, std::string>, ToolOwnerLine> owners;
   for (const ToolOwnerRow& t : in.tool_owner_rows) {
@@ -192,6 +190,29 @@ ShowbackReport BuildShowback(const ShowbackInputs& in, absl::Time generated_at) 
         ReconcileInvoice(inv, it == by_provider_month.end() ? 0 : it->second));
   }
   return report;
+}
+
+std::pair<absl::CivilDay, absl::CivilDay> InvoicedDays(const std::vector<Invoice>& invoices) {
+  absl::CivilMonth first = invoices.front().month, last = first;
+  for (const Invoice& invoice : invoices) {
+    first = std::min(first, invoice.month);
+    last = std::max(last, invoice.month);
+  }
+  return {absl::CivilDay(first), absl::CivilDay(last + 1) - 1};
+}
+
+std::vector<InvoiceLine> ReconcileImported(const ShowbackInputs& inputs,
+                                           const std::vector<Invoice>& invoices) {
+  std::vector<InvoiceLine> lines;
+  for (InvoiceLine& line : BuildShowback(inputs, absl::UnixEpoch()).invoices) {
+    for (const Invoice& invoice : invoices) {
+      if (line.provider == invoice.provider && line.month == invoice.month) {
+        lines.push_back(std::move(line));
+        break;
+      }
+    }
+  }
+  return lines;
 }
 
 }  // namespace stepledger::domain::reports

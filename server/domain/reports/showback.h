@@ -77,7 +77,7 @@ struct Invoice {
 
 struct ShowbackInputs {
   absl::CivilDay from, to;
-  absl::CivilDay through;  // last rolled-up day in [from, to]; from - 1 when none
+  absl::CivilDay through;   // last rolled-up day in [from, to]; from - 1 when none
   std::string environment;  // "" = all
   std::vector<RollupRow> rows;
   std::vector<ToolOwnerRow> tool_owner_rows;
@@ -146,13 +146,13 @@ struct ShowbackReport {
   std::string environment;
   absl::Time generated_at;
   bool budgets_available = false;
-  int64_t spend_nano_usd = 0;  // ledger, priced
+  int64_t spend_nano_usd = 0;              // ledger, priced
   std::vector<SpendLine> teams, features;  // by spend, descending
   std::vector<TenantLine> tenants;
   std::vector<ToolOwnerLine> tool_owners;
   DataQuality data_quality;
   std::vector<InvoiceLine> invoices;
-  std::vector<RollupRow> rows;  // as given, for the FOCUS export
+  std::vector<RollupRow> rows;               // as given, for the FOCUS export
   std::vector<absl::CivilDay> missing_days;  // as given: not rolled up, not in the figures
 };
 
@@ -163,6 +163,16 @@ double UnattributedShare(int64_t unattributed_nano_usd, int64_t total_nano_usd);
 InvoiceLine ReconcileInvoice(const Invoice& invoice, int64_t attributed_nano_usd);
 
 ShowbackReport BuildShowback(const ShowbackInputs& inputs, absl::Time generated_at);
+
+// The UTC days that `invoices`' months cover, from the first day of the earliest to the last
+// day of the latest (the period whose inputs ReconcileImported needs). REQUIRES: not empty.
+std::pair<absl::CivilDay, absl::CivilDay> InvoicedDays(const std::vector<Invoice>& invoices);
+
+// After an import: the invoice lines of `invoices` (one provider's months) against what the
+// ledger attributed, by the same rule as the showback report. `inputs` cover InvoicedDays()
+// and hold the stored invoices.
+std::vector<InvoiceLine> ReconcileImported(const ShowbackInputs& inputs,
+                                           const std::vector<Invoice>& invoices);
 
 }  // namespace stepledger::domain::reports
 

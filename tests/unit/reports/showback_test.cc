@@ -98,5 +98,21 @@ TEST(ShowbackTest, InvoiceGapComparesTheProvidersAttributedSpend) {
   EXPECT_TRUE(r.invoices[0].flagged);
 }
 
+TEST(ReconcileImportedTest, OnlyTheImportedMonthsOfThatProviderAgainstAttributedSpend) {
+  const std::vector<Invoice> imported = {{"openai", absl::CivilMonth(2025, 2), 100 * kUsd}};
+  const auto [from, to] =
+      InvoicedDays({{"x", absl::CivilMonth(2025, 3), 1}, {"x", absl::CivilMonth(2025, 1), 1}});
+  EXPECT_EQ(from, absl::CivilDay(2025, 1, 1));
+  EXPECT_EQ(to, absl::CivilDay(2025, 3, 31));
+  ShowbackInputs in = February();
+  in.invoices.push_back({"anthropic", absl::CivilMonth(2025, 2), 5 * kUsd});
+  const std::vector<InvoiceLine> lines = ReconcileImported(in, imported);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].provider, "openai");
+  EXPECT_EQ(lines[0].invoiced_nano_usd, 100 * kUsd);
+  EXPECT_EQ(lines[0].attributed_nano_usd, 80 * kUsd);
+  EXPECT_TRUE(lines[0].flagged);
+}
+
 }  // namespace
 }  // namespace stepledger::domain::reports
