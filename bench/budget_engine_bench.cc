@@ -70,14 +70,13 @@ Tags RandomTags(absl::BitGen& gen) {
 struct Fixture {
   SystemClock clock;  // Only Acknowledge reads it; checks carry their own time.
   BudgetEngine engine{clock, EngineOptions{.instance_id = "bench"}};
-  absl::Time now =
-      absl::FromCivil(absl::CivilSecond(2024, 3, 14, 12, 0, 0), absl::UTCTimeZone());
+  absl::Time now = absl::FromCivil(absl::CivilSecond(2024, 3, 14, 12, 0, 0), absl::UTCTimeZone());
   std::vector<CheckRequest> requests;
 
   Fixture() {
     for (int i = 0; i < kFeatures; ++i) {
-      Check(engine.UpsertCap(NewCap(absl::StrCat("f", i), Scope::kFeature, Feature(i),
-                                    50 * kUsd, Period::kDaily)));
+      Check(engine.UpsertCap(
+          NewCap(absl::StrCat("f", i), Scope::kFeature, Feature(i), 50 * kUsd, Period::kDaily)));
     }
     for (int i = 0; i < kMonthlyFeatureCaps; ++i) {
       Check(engine.UpsertCap(NewCap(absl::StrCat("fm", i), Scope::kFeature, Feature(i),
@@ -88,8 +87,8 @@ struct Fixture {
           NewCap(absl::StrCat("t", i), Scope::kTeam, Team(i), 400 * kUsd, Period::kDaily)));
     }
     for (int i = 0; i < kTenants; ++i) {
-      Check(engine.UpsertCap(NewCap(absl::StrCat("n", i), Scope::kTenant, Tenant(i),
-                                    20 * kUsd, Period::kDaily)));
+      Check(engine.UpsertCap(
+          NewCap(absl::StrCat("n", i), Scope::kTenant, Tenant(i), 20 * kUsd, Period::kDaily)));
     }
     Check(engine.UpsertCap(
         NewCap("org", Scope::kOrg, std::string(kOrgKey), 1'000'000 * kUsd, Period::kMonthly)));
@@ -97,8 +96,8 @@ struct Fixture {
     absl::BitGen gen;
     for (int i = 0; i < kPrefillSteps; ++i) {
       const absl::Time at = now - absl::Seconds(absl::Uniform(gen, 0, 3600));
-      Check(engine.RecordSpend(RandomTags(gen), absl::Uniform<NanoUsd>(gen, 0, 20'000'000), at,
-                               ""));
+      Check(
+          engine.RecordSpend(RandomTags(gen), absl::Uniform<NanoUsd>(gen, 0, 20'000'000), at, ""));
     }
     requests.reserve(kRequests);
     for (int i = 0; i < kRequests; ++i) {
@@ -255,16 +254,18 @@ void BM_CheckLatency(benchmark::State& state) {
                   passes.back().p50, passes.back().p99, passes.back().p999, passes.back().max);
     }
   }
-  std::sort(passes.begin(), passes.end(), [](const Pass& a, const Pass& b) { return a.p99 < b.p99; });
+  std::sort(passes.begin(), passes.end(),
+            [](const Pass& a, const Pass& b) { return a.p99 < b.p99; });
   const Pass& median = passes[passes.size() / 2];
   state.counters["p50_ns"] = median.p50;
   state.counters["p99_ns"] = median.p99;
   state.counters["p99.9_ns"] = median.p999;
   state.counters["max_ns"] = median.max;
-  std::printf("Check latency (%s, 10,000 caps, %d distinct requests, %d passes of %d calls, "
-              "median pass): p50 %.0f ns, p99 %.0f ns, p99.9 %.0f ns, max %.0f ns\n",
-              reserve ? "reserve" : "no reserve", distinct, kPasses, kCalls, median.p50,
-              median.p99, median.p999, median.max);
+  std::printf(
+      "Check latency (%s, 10,000 caps, %d distinct requests, %d passes of %d calls, "
+      "median pass): p50 %.0f ns, p99 %.0f ns, p99.9 %.0f ns, max %.0f ns\n",
+      reserve ? "reserve" : "no reserve", distinct, kPasses, kCalls, median.p50, median.p99,
+      median.p999, median.max);
 }
 BENCHMARK(BM_CheckLatency)
     ->Args({0, kRequests})

@@ -13,9 +13,8 @@ void AcknowledgementBook::Put(Acknowledgement ack) {
     }
   }
   acks.push_back(std::move(ack));
-  std::stable_sort(acks.begin(), acks.end(), [](const auto& a, const auto& b) {
-    return a.created_at < b.created_at;
-  });
+  std::stable_sort(acks.begin(), acks.end(),
+                   [](const auto& a, const auto& b) { return a.created_at < b.created_at; });
   ++size_;
 }
 

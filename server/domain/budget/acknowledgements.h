@@ -18,8 +18,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 #include "server/domain/budget/decision.h"
-#include "server/domain/step.h"
 #include "server/domain/budget/string_key.h"
+#include "server/domain/step.h"
 
 namespace stepledger::domain::budget {
 

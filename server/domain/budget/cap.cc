@@ -1,7 +1,7 @@
 #include "server/domain/budget/cap.h"
-#include "server/domain/budget/string_key.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/domain/budget/string_key.h"
 
 namespace stepledger::domain::budget {
 namespace {
@@ -39,29 +39,40 @@ bool IsPrintableId(std::string_view s, size_t max_len) {
 
 std::string_view ToString(Scope v) {
   switch (v) {
-    case Scope::kFeature: return "feature";
-    case Scope::kTeam: return "team";
-    case Scope::kTenant: return "tenant";
-    case Scope::kOrg: return "org";
-    case Scope::kUnspecified: break;
+    case Scope::kFeature:
+      return "feature";
+    case Scope::kTeam:
+      return "team";
+    case Scope::kTenant:
+      return "tenant";
+    case Scope::kOrg:
+      return "org";
+    case Scope::kUnspecified:
+      break;
   }
   return "unspecified";
 }
 
 std::string_view ToString(Period v) {
   switch (v) {
-    case Period::kDaily: return "daily";
-    case Period::kMonthly: return "monthly";
-    case Period::kUnspecified: break;
+    case Period::kDaily:
+      return "daily";
+    case Period::kMonthly:
+      return "monthly";
+    case Period::kUnspecified:
+      break;
   }
   return "unspecified";
 }
 
 std::string_view ToString(Action v) {
   switch (v) {
-    case Action::kAlert: return "alert";
-    case Action::kRequireAck: return "require_ack";
-    case Action::kUnspecified: break;
+    case Action::kAlert:
+      return "alert";
+    case Action::kRequireAck:
+      return "require_ack";
+    case Action::kUnspecified:
+      break;
   }
   return "unspecified";
 }
@@ -110,8 +121,8 @@ absl::Status ValidateCap(const Cap& cap) {
   }
   if (!IsValidScopeKey(cap.scope, cap.key)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("key: \"", cap.key, "\" is not a valid ", AbslView(ToString(cap.scope)), " key",
-                     cap.scope == Scope::kOrg ? " (the org cap's key is \"*\")" : ""));
+        absl::StrCat("key: \"", cap.key, "\" is not a valid ", AbslView(ToString(cap.scope)),
+                     " key", cap.scope == Scope::kOrg ? " (the org cap's key is \"*\")" : ""));
   }
   if (cap.environment == Environment::kUnspecified) {
     return absl::InvalidArgumentError("environment: required (production, staging or eval)");

@@ -1,7 +1,7 @@
 #include "server/domain/budget/check.h"
-#include "server/domain/budget/string_key.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/domain/budget/string_key.h"
 
 namespace stepledger::domain::budget {
 namespace {
@@ -13,15 +13,15 @@ bool IsPrintableAscii(std::string_view s) {
   return true;
 }
 
-absl::Status CheckKey(Scope scope, std::string_view field, std::string_view value,
-                      bool required) {
+absl::Status CheckKey(Scope scope, std::string_view field, std::string_view value, bool required) {
   if (value.empty()) {
     return required ? absl::InvalidArgumentError(
                           absl::StrCat(AbslView(field), ": required in production"))
                     : absl::OkStatus();
   }
   if (!IsValidScopeKey(scope, value)) {
-    return absl::InvalidArgumentError(absl::StrCat(AbslView(field), ": \"", AbslView(value), "\" is malformed"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(AbslView(field), ": \"", AbslView(value), "\" is malformed"));
   }
   return absl::OkStatus();
 }
@@ -41,8 +41,7 @@ absl::Status ValidateCheckRequest(const CheckRequest& request) {
   if (absl::Status s = CheckKey(Scope::kTeam, "tags.team", tags.team, production); !s.ok()) {
     return s;
   }
-  if (absl::Status s = CheckKey(Scope::kTenant, "tags.tenant", tags.tenant, production);
-      !s.ok()) {
+  if (absl::Status s = CheckKey(Scope::kTenant, "tags.tenant", tags.tenant, production); !s.ok()) {
     return s;
   }
   if (production && tags.workload_class == WorkloadClass::kUnspecified) {

@@ -24,7 +24,7 @@ struct CheckRequest {
   // Hold the estimate against every counter the step will be charged to, until RecordSpend
   // settles it (by step_id) or the reservation TTL passes.
   bool reserve = false;
-  std::string step_id;  // Required with reserve.
+  std::string step_id;            // Required with reserve.
   std::optional<absl::Time> now;  // When unset, the engine's Clock.
 };
 
@@ -44,7 +44,7 @@ struct CapStatus {
   // When `remaining` runs out at the current burn rate; nullopt: not within this period.
   std::optional<absl::Time> projected_exhaustion;
   absl::Time period_start;
-  absl::Time period_end;  // Exclusive: the counter resets at this instant.
+  absl::Time period_end;                 // Exclusive: the counter resets at this instant.
   Decision decision = Decision::kAllow;  // This cap's own decision (even when shadow).
 };
 
@@ -55,7 +55,7 @@ struct CheckResult {
   // (org, team, tenant, feature), then the smaller cap id.
   Scope deciding_scope = Scope::kUnspecified;
   std::string deciding_cap_id;
-  std::string reservation_id;  // Set when a reservation was made.
+  std::string reservation_id;   // Set when a reservation was made.
   std::vector<CapStatus> caps;  // Every matching cap, shadow ones included.
 };
 

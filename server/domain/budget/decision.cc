@@ -16,9 +16,12 @@ bool AtOrPastThreshold(absl::int128 projected, absl::int128 ceiling, int32_t bps
 
 std::string_view ToString(Decision v) {
   switch (v) {
-    case Decision::kAllow: return "allow";
-    case Decision::kAlert: return "alert";
-    case Decision::kRequireAck: return "require_ack";
+    case Decision::kAllow:
+      return "allow";
+    case Decision::kAlert:
+      return "alert";
+    case Decision::kRequireAck:
+      return "require_ack";
   }
   return "require_ack";
 }

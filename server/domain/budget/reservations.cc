@@ -4,9 +4,8 @@
 
 namespace stepledger::domain::budget {
 
-const Reservation& ReservationBook::Add(std::string_view step_id, NanoUsd amount,
-                                        absl::Time now, absl::Duration ttl,
-                                        HeldCounters counters) {
+const Reservation& ReservationBook::Add(std::string_view step_id, NanoUsd amount, absl::Time now,
+                                        absl::Duration ttl, HeldCounters counters) {
   auto r = std::make_unique<Reservation>();
   r->id = absl::StrCat("rsv-", id_prefix_, "-", next_seq_++);
   r->step_id = std::string(step_id);
@@ -43,7 +42,7 @@ ReservationBook::SettleResult ReservationBook::Settle(std::string_view step_id, 
                                                       absl::Duration ttl) {
   if (!Cancel(step_id)) {
     return settled_.contains(AbslView(step_id)) ? SettleResult::kAlreadySettled
-                                      : SettleResult::kNoReservation;
+                                                : SettleResult::kNoReservation;
   }
   settled_[std::string(step_id)] = now + ttl;
   settled_order_.emplace_back(now + ttl, std::string(step_id));

@@ -27,8 +27,8 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/time/time.h"
 #include "server/domain/budget/counters.h"
-#include "server/domain/step.h"
 #include "server/domain/budget/string_key.h"
+#include "server/domain/step.h"
 
 namespace stepledger::domain::budget {
 

@@ -11,7 +11,9 @@
 
 namespace stepledger::domain::budget {
 
-inline absl::string_view AbslView(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+inline absl::string_view AbslView(std::string_view s) {
+  return absl::string_view(s.data(), s.size());
+}
 
 }  // namespace stepledger::domain::budget
 

@@ -50,11 +50,16 @@ struct SimulatedCap {
 bool Matches(const Cap& cap, const Tags& tags) {
   if (cap.environment != tags.environment) return false;
   switch (cap.scope) {
-    case Scope::kFeature: return cap.key == tags.feature;
-    case Scope::kTeam: return cap.key == tags.team;
-    case Scope::kTenant: return cap.key == tags.tenant;
-    case Scope::kOrg: return true;
-    case Scope::kUnspecified: break;
+    case Scope::kFeature:
+      return cap.key == tags.feature;
+    case Scope::kTeam:
+      return cap.key == tags.team;
+    case Scope::kTenant:
+      return cap.key == tags.tenant;
+    case Scope::kOrg:
+      return true;
+    case Scope::kUnspecified:
+      break;
   }
   return false;
 }
