@@ -7,7 +7,6 @@
 #include <thread>
 #include <vector>
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
@@ -184,9 +183,10 @@ int Run(const config::Config& config) {
   transport::OtlpTraceService otlp_traces(
       ingest, {.max_quarantine_event_bytes = kMaxQuarantineEventBytes});
 
-  // Standard services: grpc.health.v1.Health (kept by HealthMonitor below) and reflection.
+  // grpc.health.v1.Health, kept truthful by HealthMonitor below. Server reflection is not
+  // registered: gRPC's reflection service is a synchronous service, and with one registered the
+  // non-reading-streams memory bound (tests/e2e/python, issue 15) no longer holds.
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int grpc_port = 0;
   builder.AddListeningPort(config.grpc_listen, grpc::InsecureServerCredentials(), &grpc_port);
