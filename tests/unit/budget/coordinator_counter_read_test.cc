@@ -47,7 +47,9 @@ class MarkedCountersRepository final : public stepledger::testing::MemoryBudgetR
     reads.push_back(changed == nullptr ? std::nullopt : std::optional(*changed));
     // As PgBudgetStore reads: only the series a stored cap watches and the org's.
     std::vector<CounterSeries> watched;
-    for (const Cap& cap : *LoadCaps()) watched.push_back(SeriesOf(cap));
+    // Held in a variable: a range-for over *LoadCaps() would read a destroyed temporary.
+    const absl::StatusOr<std::vector<Cap>> caps = LoadCaps();
+    for (const Cap& cap : *caps) watched.push_back(SeriesOf(cap));
     auto in = [](const std::vector<CounterSeries>& list, const CounterKey& key) {
       const CounterSeries series{key.scope, key.key, key.environment, key.period};
       return std::find(list.begin(), list.end(), series) != list.end();

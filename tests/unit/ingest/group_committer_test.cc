@@ -121,14 +121,15 @@ TEST(GroupCommitterTest, APoisonBatchFailsAloneAndTheRestOfItsGroupIsCommitted) 
   FakeLedgerStore* store = owned.get();
   std::vector<std::unique_ptr<LedgerStore>> stores;
   stores.push_back(std::move(owned));
+  // Declared before the committer: its writers are joined before these go away.
+  absl::Mutex mu;
+  std::map<std::string, absl::Status> results;
+  int remaining = 4;
   GroupCommitter committer(std::move(stores), GroupCommitter::Options{}, nullptr);
   store->Poison("bad");
   store->Hold();
 
   // The first batch occupies the writer, so the next three queue up and form one group.
-  absl::Mutex mu;
-  std::map<std::string, absl::Status> results;
-  int remaining = 4;
   auto submit = [&](const std::string& name, std::vector<IngestItem> items) {
     ASSERT_TRUE(committer
                     .Submit(std::move(items),
@@ -163,10 +164,10 @@ TEST(GroupCommitterTest, AnUnavailableGroupIsNotRetriedBatchByBatch) {
   FakeLedgerStore* store = owned.get();
   std::vector<std::unique_ptr<LedgerStore>> stores;
   stores.push_back(std::move(owned));
+  absl::Mutex mu;  // before the committer: its writers are joined before this goes away
+  int failed = 0, remaining = 3;
   GroupCommitter committer(std::move(stores), GroupCommitter::Options{}, nullptr);
   store->Hold();
-  absl::Mutex mu;
-  int failed = 0, remaining = 3;
   auto submit = [&](int i) {
     ASSERT_TRUE(committer
                     .Submit({Item(absl::StrCat("u-", i), absl::StrCat("run-", i), "d")},
@@ -201,6 +202,7 @@ TEST(GroupCommitterTest, QuarantinePayloadsCountAgainstTheQueuesByteBound) {
   stores.push_back(std::move(owned));
   GroupCommitter::Options options;
   options.max_queued_bytes = 1024 * 1024;
+  absl::Notification done_first, done_second;  // outlive the committer's writers
   GroupCommitter committer(std::move(stores), options, nullptr);
   store->Hold();
   auto big = [](const std::string& id) {
@@ -211,7 +213,6 @@ TEST(GroupCommitterTest, QuarantinePayloadsCountAgainstTheQueuesByteBound) {
   };
   std::vector<IngestItem> first;
   first.push_back(big("q-1"));
-  absl::Notification done_first, done_second;
   ASSERT_TRUE(committer.Submit(std::move(first), [&](auto) { done_first.Notify(); }).ok());
   std::vector<IngestItem> second;
   second.push_back(big("q-2"));
