@@ -145,10 +145,10 @@ double Percentile(std::vector<int64_t>& ns, double q) {
 struct Samples {
   std::vector<int64_t> latencies_ns;
   int64_t errors = 0;
-  double seconds = 0;  // Measured time (warm-up excluded).
-  int64_t all_calls = 0;                 // Warm-up included: what `cpu` was spent on.
-  stepledger::bench::CpuSnapshot cpu;    // CPU used during the slices, warm-up included.
-  std::vector<double> slice_rates;       // Calls/s of each slice, in round order.
+  double seconds = 0;                  // Measured time (warm-up excluded).
+  int64_t all_calls = 0;               // Warm-up included: what `cpu` was spent on.
+  stepledger::bench::CpuSnapshot cpu;  // CPU used during the slices, warm-up included.
+  std::vector<double> slice_rates;     // Calls/s of each slice, in round order.
 
   Result Summarize() {
     Result r;
@@ -213,9 +213,10 @@ void RunSlice(int concurrency, double seconds, const MakeCall& make_call,
 }
 
 // A 95% percentile bootstrap interval for the ratio sum(a) / sum(b) of two kinds' per-round
-// slice rates (equal slices: the ratio of their calls/s), resampling rounds. A round's slices of each kind run back to back, so a round
-// is resampled whole: the interval says how much the ratio of this run could move from the
-// slices alone, which is what tells a real difference from noise at the 0.8 target.
+// slice rates (equal slices: the ratio of their calls/s), resampling rounds. A round's slices of
+// each kind run back to back, so a round is resampled whole: the interval says how much the ratio
+// of this run could move from the slices alone, which is what tells a real difference from noise at
+// the 0.8 target.
 struct RatioInterval {
   double low = 0, high = 0;
 };
@@ -275,8 +276,9 @@ void PrintCpu(const std::vector<int>& concurrencies,
     }
   }
   if (!watched) return;  // No BUDGET_BENCH_SERVER_PIDS.
-  std::printf("\nCPU per call in us (client: this load client; server: the process serving the "
-              "kind; other: the rest of the machine) and machine idle\n");
+  std::printf(
+      "\nCPU per call in us (client: this load client; server: the process serving the "
+      "kind; other: the rest of the machine) and machine idle\n");
   std::printf("%-6s %5s %8s %8s %8s %8s %6s\n", "kind", "conc", "client", "server", "other",
               "total", "idle%");
   for (size_t i = 0; i < concurrencies.size(); ++i) {
@@ -285,8 +287,7 @@ void PrintCpu(const std::vector<int>& concurrencies,
       if (s.all_calls == 0) continue;
       const double per_call = 1e6 / static_cast<double>(s.all_calls);
       const double server = k == 0 ? s.cpu.servers[0] : s.cpu.servers[1];
-      const double other =
-          s.cpu.machine_busy - s.cpu.client - s.cpu.servers[0] - s.cpu.servers[1];
+      const double other = s.cpu.machine_busy - s.cpu.client - s.cpu.servers[0] - s.cpu.servers[1];
       const double all = s.cpu.machine_busy + s.cpu.machine_idle;
       std::printf("%-6s %5d %8.1f %8.1f %8.1f %8.1f %6.1f\n", names[k], concurrencies[i],
                   s.cpu.client * per_call, server * per_call, std::max(0.0, other) * per_call,
@@ -337,8 +338,7 @@ int Run(const std::string& check_target, const std::string& floor_target, double
     }
     auto checking = [&](int t, auto invoke) -> Call {
       return [&requests, t, invoke, i = size_t{0}](absl::BitGen&) mutable {
-        const stepledger::v1::CheckBudgetRequest& request =
-            requests[t][i++ % requests[t].size()];
+        const stepledger::v1::CheckBudgetRequest& request = requests[t][i++ % requests[t].size()];
         alignas(16) char block[8192];
         google::protobuf::ArenaOptions arena_options;
         arena_options.initial_block = block;
@@ -386,8 +386,8 @@ int Run(const std::string& check_target, const std::string& floor_target, double
     for (int k = 0; k < 3; ++k) {
       results[k] = samples[k].Summarize();
       const Result& r = results[k];
-      std::printf("%-6s %5d %10.0f %10.1f %10.1f %10.1f %8lld\n", names[k], c, r.Rate(),
-                  r.p50_us, r.p99_us, r.p999_us, static_cast<long long>(r.errors));
+      std::printf("%-6s %5d %10.0f %10.1f %10.1f %10.1f %8lld\n", names[k], c, r.Rate(), r.p50_us,
+                  r.p99_us, r.p999_us, static_cast<long long>(r.errors));
       if (r.errors > 0 || r.calls == 0) failed = true;
     }
     std::fflush(stdout);

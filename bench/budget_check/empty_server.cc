@@ -19,9 +19,9 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
+#include "arena_message_allocator.h"
 #include "echo.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
-#include "arena_message_allocator.h"
 
 namespace {
 
@@ -93,7 +93,7 @@ class EchoService final : public stepledger::bench::Echo::CallbackService {
  private:
   const stepledger::v1::CheckBudgetResponse canned_ = CannedResponse();
   stepledger::bench::ArenaMessageAllocator<stepledger::v1::CheckBudgetRequest,
-                                               stepledger::v1::CheckBudgetResponse>
+                                           stepledger::v1::CheckBudgetResponse>
       check_allocator_;
 };
 

@@ -23,9 +23,9 @@ using stepledger::v1::StepEvent;
 // Realistic sizes: ids like gateways generate, 6 tags from realistic cardinalities, usage,
 // cost, a few attributes (~450 bytes serialized).
 StepEvent MakeEvent(int i, std::mt19937_64& rng, int64_t now) {
-  static const char* kFeatures[] = {"inbox-triage", "doc-qa", "code-review", "meeting-notes",
-                                    "support-agent", "sales-research", "search-summary",
-                                    "contract-review"};
+  static const char* kFeatures[] = {"inbox-triage",   "doc-qa",         "code-review",
+                                    "meeting-notes",  "support-agent",  "sales-research",
+                                    "search-summary", "contract-review"};
   static const char* kModels[] = {"gpt-4o", "gpt-4o-mini", "claude-sonnet-4-20250514",
                                   "claude-3-5-haiku-20241022", "o3-mini"};
   static const char* kKinds[] = {"planner", "retrieve", "rerank", "tool:search", "synthesis"};
@@ -86,8 +86,7 @@ int main(int argc, char** argv) {
   options.stream.batch_size = batch;
   options.stream.max_in_flight = 8;
   const absl::Time start = absl::Now();
-  stepledger::client::StreamResult result =
-      stepledger::client::SendAll(target, events, options);
+  stepledger::client::StreamResult result = stepledger::client::SendAll(target, events, options);
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   const int64_t acked = result.totals.accepted + result.totals.duplicates;
   std::printf("acked_events=%lld seconds=%.2f events_per_second=%.0f streams=%d batch=%d\n",

@@ -19,8 +19,7 @@ absl::StatusOr<stepledger::v1::Run> GetRun(stepledger::v1::Collector::StubInterf
   stepledger::v1::Run run;
   grpc::Status status = stub.GetRun(&context, request, &run);
   if (!status.ok()) {
-    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                        status.error_message());
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
   }
   return run;
 }

@@ -30,8 +30,8 @@ size_t StreamFor(const stepledger::v1::StepEvent& event, size_t stream_count) {
 
 StreamResult SendOneStream(const std::string& target,
                            absl::Span<const stepledger::v1::StepEvent> events,
-                           const std::vector<size_t>& indices, int stream_index,
-                           int stream_count, StreamOptions options) {
+                           const std::vector<size_t>& indices, int stream_index, int stream_count,
+                           StreamOptions options) {
   options.first_sequence = static_cast<uint64_t>(stream_index) + 1;
   options.sequence_stride = static_cast<uint64_t>(stream_count);
   StepStreamClient client(MakeDedicatedChannel(target), options);

@@ -1,5 +1,6 @@
 #include "server/app/app.h"
 
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 
 #include <atomic>
@@ -7,9 +8,9 @@
 #include <thread>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
-
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
@@ -20,8 +21,6 @@
 #include "server/app/nightly_rollup.h"
 #include "server/app/price_catalog_reloader.h"
 #include "server/common/log.h"
-#include "absl/random/random.h"
-#include "absl/strings/str_format.h"
 #include "server/domain/budget/budget_coordinator.h"
 #include "server/domain/budget/engine.h"
 #include "server/domain/clock.h"
@@ -30,14 +29,14 @@
 #include "server/domain/runs/run_query.h"
 #include "server/metrics/budget_metrics.h"
 #include "server/metrics/ingest_metrics.h"
-#include "server/metrics/metrics_registry.h"
 #include "server/metrics/label_guard.h"
+#include "server/metrics/metrics_registry.h"
 #include "server/metrics/pricing_metrics.h"
 #include "server/metrics/run_metrics.h"
 #include "server/metrics/spend_metrics.h"
 #include "server/storage/migrator.h"
-#include "server/storage/pg_budget_store.h"
 #include "server/storage/partitions.h"
+#include "server/storage/pg_budget_store.h"
 #include "server/storage/pg_health.h"
 #include "server/storage/pg_ledger_store.h"
 #include "server/storage/pg_price_store.h"
@@ -75,13 +74,15 @@ absl::Status MigrateWithRetry(const config::Config& config) {
     absl::StatusOr<storage::MigrationReport> report = storage::ApplyMigrations(config.database_url);
     if (report.ok()) {
       std::string applied;
-      for (const auto& name : report->applied) absl::StrAppend(&applied, applied.empty() ? "" : ",", name);
+      for (const auto& name : report->applied)
+        absl::StrAppend(&applied, applied.empty() ? "" : ",", name);
       log::Info("migrations", {{"applied", applied.empty() ? "none" : applied},
                                {"already_applied", absl::StrCat(report->already_applied)}});
       return absl::OkStatus();
     }
     if (!absl::IsUnavailable(report.status()) || absl::Now() > deadline) return report.status();
-    log::Warn("database not reachable yet; retrying", {{"error", std::string(report.status().message())}});
+    log::Warn("database not reachable yet; retrying",
+              {{"error", std::string(report.status().message())}});
     absl::SleepFor(absl::Seconds(1));
   }
 }
@@ -98,8 +99,8 @@ int Run(const config::Config& config) {
       return 1;
     }
   }
-  if (absl::Status s = storage::EnsurePartitionsAround(config.database_url, TodayUtc(),
-                                                       kPartitionDaysAhead);
+  if (absl::Status s =
+          storage::EnsurePartitionsAround(config.database_url, TodayUtc(), kPartitionDaysAhead);
       !s.ok()) {
     log::Error("cannot create ledger partitions", {{"error", std::string(s.message())}});
     return 1;
@@ -113,9 +114,8 @@ int Run(const config::Config& config) {
   metrics::RegisterBuildInfo(registry.registry(), STEPLEDGER_VERSION);
   domain::SystemClock clock;
   metrics::LabelGuard label_guard(
-      registry.registry(),
-      {.default_limit = static_cast<size_t>(config.metrics_label_limit),
-       .limits = {{"model", metrics::PricingMetrics::kMaxModelLabels}}});
+      registry.registry(), {.default_limit = static_cast<size_t>(config.metrics_label_limit),
+                            .limits = {{"model", metrics::PricingMetrics::kMaxModelLabels}}});
   metrics::SpendMetrics spend_metrics(
       registry.registry(), label_guard, clock,
       {.top_tenants = static_cast<size_t>(config.metrics_top_tenants)});
@@ -139,8 +139,7 @@ int Run(const config::Config& config) {
   // Budgets: caps, acknowledgements and shared counters live in PostgreSQL; the engine decides
   // in memory. Each replica's writers own their counter rows ("<instance>/w<n>"), so a fresh
   // random instance id per process never collides with another replica or an earlier run.
-  const std::string instance_id =
-      absl::StrFormat("%08x", absl::Uniform<uint32_t>(absl::BitGen()));
+  const std::string instance_id = absl::StrFormat("%08x", absl::Uniform<uint32_t>(absl::BitGen()));
   storage::PgBudgetStore budget_store(config.database_url);
   domain::budget::BudgetEngine budget_engine(clock, {.instance_id = instance_id});
   metrics::BudgetMetrics budget_metrics(registry.registry(), clock,
@@ -152,15 +151,13 @@ int Run(const config::Config& config) {
     return 1;
   }
 
-  CommitLogObserver commit_observer(
-      {&pricing_metrics, &ingest_metrics, &spend_metrics, &budgets});
+  CommitLogObserver commit_observer({&pricing_metrics, &ingest_metrics, &spend_metrics, &budgets});
   std::vector<std::unique_ptr<domain::ingest::LedgerStore>> stores;
   for (int i = 0; i < config.writers; ++i) {
     stores.push_back(std::make_unique<storage::PgLedgerStore>(
-        storage::PgLedgerStore::Options{
-            .database_url = config.database_url,
-            .run_observer = &run_metrics,
-            .counter_owner = absl::StrCat(instance_id, "/w", i)}));
+        storage::PgLedgerStore::Options{.database_url = config.database_url,
+                                        .run_observer = &run_metrics,
+                                        .counter_owner = absl::StrCat(instance_id, "/w", i)}));
   }
   domain::ingest::GroupCommitter committer(
       std::move(stores),
@@ -173,15 +170,14 @@ int Run(const config::Config& config) {
   // repository's pool (4 by default), so queries never wait on each other for a connection.
   storage::PgRunRepository run_repository({.database_url = config.database_url});
   domain::runs::RunQuery run_query(run_repository);
-  transport::CollectorService collector(
-      ingest, &run_query,
-      {.max_inflight_batches = config.max_inflight_batches,
-       .max_quarantine_event_bytes = kMaxQuarantineEventBytes,
-       .max_unsent_ack_bytes = kMaxUnsentAckBytes});
+  transport::CollectorService collector(ingest, &run_query,
+                                        {.max_inflight_batches = config.max_inflight_batches,
+                                         .max_quarantine_event_bytes = kMaxQuarantineEventBytes,
+                                         .max_unsent_ack_bytes = kMaxUnsentAckBytes});
 
   // OTLP/gRPC trace export into the same write path (docs/OTLP.md).
-  transport::OtlpTraceService otlp_traces(
-      ingest, {.max_quarantine_event_bytes = kMaxQuarantineEventBytes});
+  transport::OtlpTraceService otlp_traces(ingest,
+                                          {.max_quarantine_event_bytes = kMaxQuarantineEventBytes});
 
   // grpc.health.v1.Health, kept truthful by HealthMonitor below. Server reflection is not
   // registered: gRPC's reflection service is a synchronous service, and with one registered the
@@ -232,8 +228,8 @@ int Run(const config::Config& config) {
       log::Error("cannot listen for OTLP/HTTP", {{"otlp_http_listen", config.otlp_http_listen}});
       return 1;
     }
-    log::Info("OTLP/HTTP ready", {{"otlp_http", config.otlp_http_listen},
-                                  {"otlp_http_port", absl::StrCat(*port)}});
+    log::Info("OTLP/HTTP ready",
+              {{"otlp_http", config.otlp_http_listen}, {"otlp_http_port", absl::StrCat(*port)}});
   }
   // SERVING only while PostgreSQL is reachable and migrated.
   HealthMonitor health(
@@ -288,8 +284,8 @@ int Run(const config::Config& config) {
       }
       if (absl::Now() >= next_partitions) {
         next_partitions = absl::Now() + absl::Hours(1);
-        absl::Status s = storage::EnsurePartitionsAround(config.database_url, TodayUtc(),
-                                                         kPartitionDaysAhead);
+        absl::Status s =
+            storage::EnsurePartitionsAround(config.database_url, TodayUtc(), kPartitionDaysAhead);
         if (!s.ok()) log::Warn("partition upkeep failed", {{"error", std::string(s.message())}});
       }
     }

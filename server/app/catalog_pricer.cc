@@ -40,7 +40,8 @@ domain::ingest::PricedCost CatalogPricer::Price(const domain::Step& step,
     if (!tier.has_value()) {
       // Never price at the wrong rate: an unknown tier is visible as unpriced.
       domain::ingest::PricedCost unpriced;
-      unpriced.unpriced_reason = std::string(pricing::ToString(pricing::UnpricedReason::kUnknownTier));
+      unpriced.unpriced_reason =
+          std::string(pricing::ToString(pricing::UnpricedReason::kUnknownTier));
       return unpriced;
     }
     input.tier = *tier;

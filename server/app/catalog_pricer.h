@@ -26,8 +26,7 @@ class CatalogPricer final : public domain::ingest::StepPricer {
   explicit CatalogPricer(std::shared_ptr<const domain::pricing::PriceBook> book);
 
   // REQUIRES: step.cost_nano_usd is empty (a reported cost always wins; the caller keeps it).
-  domain::ingest::PricedCost Price(const domain::Step& step,
-                                   absl::Time occurred_at) const override;
+  domain::ingest::PricedCost Price(const domain::Step& step, absl::Time occurred_at) const override;
 
   // REQUIRES: book != nullptr.
   void Swap(std::shared_ptr<const domain::pricing::PriceBook> book);

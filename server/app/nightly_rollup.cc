@@ -5,8 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/common/log.h"
-#include "server/render/render.h"
 #include "server/domain/reports/showback.h"
+#include "server/render/render.h"
 #include "server/storage/rollup_store.h"
 #include "server/storage/showback_source.h"
 
@@ -24,8 +24,8 @@ absl::Status WriteReports(const NightlyRollupOptions& options, absl::CivilDay la
   for (ReportFormat f : {ReportFormat::kTable, ReportFormat::kCsv, ReportFormat::kJson,
                          ReportFormat::kFocus, ReportFormat::kHtml}) {
     const std::string path =
-        absl::StrFormat("%s/showback-%04d-%02d.%s", options.report_dir, month.year(),
-                        month.month(), std::string(render::FileExtension(f)));
+        absl::StrFormat("%s/showback-%04d-%02d.%s", options.report_dir, month.year(), month.month(),
+                        std::string(render::FileExtension(f)));
     // Write then rename, so a publisher never picks up half a file.
     const std::string tmp = path + ".tmp";
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -54,8 +54,8 @@ absl::Status RunNightlyRollup(const NightlyRollupOptions& options,
   }
   int64_t steps = 0;
   for (const auto& d : run->days) steps += d.source_rows;
-  log::Info("nightly rollup done", {{"days", absl::StrCat(run->days.size())},
-                                    {"steps", absl::StrCat(steps)}});
+  log::Info("nightly rollup done",
+            {{"days", absl::StrCat(run->days.size())}, {"steps", absl::StrCat(steps)}});
   if (options.report_dir.empty()) return absl::OkStatus();
   absl::Status s = WriteReports(options, days.to, now);
   if (!s.ok()) log::Warn("writing reports failed", {{"error", std::string(s.message())}});
@@ -70,13 +70,12 @@ NightlyRollup::~NightlyRollup() { Stop(); }
 void NightlyRollup::Start() {
   thread_ = std::thread([this] {
     domain::reports::RollupScheduler scheduler(
-        clock_, options_.schedule,
-        [this](const domain::reports::DayRange& days) {
+        clock_, options_.schedule, [this](const domain::reports::DayRange& days) {
           return RunNightlyRollup(options_, days, clock_.Now());
         });
     log::Info("nightly rollup scheduled",
-              {{"next_run", absl::FormatTime(absl::RFC3339_sec, scheduler.next_run(),
-                                             absl::UTCTimeZone())}});
+              {{"next_run",
+                absl::FormatTime(absl::RFC3339_sec, scheduler.next_run(), absl::UTCTimeZone())}});
     while (!stop_.WaitForNotificationWithTimeout(absl::Seconds(30))) scheduler.Tick();
   });
 }

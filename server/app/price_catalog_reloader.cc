@@ -13,8 +13,7 @@ namespace stepledger::app {
 using ReloadResult = metrics::PricingMetrics::ReloadResult;
 
 PriceCatalogReloader::PriceCatalogReloader(Options options, storage::PgPriceStore& store,
-                                           CatalogPricer& pricer,
-                                           metrics::PricingMetrics* metrics)
+                                           CatalogPricer& pricer, metrics::PricingMetrics* metrics)
     : options_(std::move(options)), store_(store), pricer_(pricer), metrics_(metrics) {}
 
 absl::Status PriceCatalogReloader::Load(absl::Time now) {
@@ -25,9 +24,9 @@ absl::Status PriceCatalogReloader::Load(absl::Time now) {
     texts.model_source = options_.model_prices_path;
     texts.tool_source = options_.tool_prices_path;
     absl::StatusOr<std::string> models = catalog::ReadTextFile(options_.model_prices_path);
-    absl::StatusOr<std::string> tools =
-        options_.tool_prices_path.empty() ? absl::StatusOr<std::string>("")
-                                          : catalog::ReadTextFile(options_.tool_prices_path);
+    absl::StatusOr<std::string> tools = options_.tool_prices_path.empty()
+                                            ? absl::StatusOr<std::string>("")
+                                            : catalog::ReadTextFile(options_.tool_prices_path);
     absl::StatusOr<storage::PriceVersionInfo> saved =
         absl::FailedPreconditionError("catalog files not read");
     if (!models.ok()) {
@@ -61,8 +60,9 @@ absl::Status PriceCatalogReloader::Load(absl::Time now) {
                                             : result.value_or(ReloadResult::kRefreshed));
   }
   if (rebuilt.ok() && options_.model_prices_path.empty() && pricer_.book()->versions().empty()) {
-    log::Warn("no price catalog (--price-catalog / STEPLEDGER_PRICE_CATALOG) and no stored "
-              "price version: steps without a reported cost are stored unpriced");
+    log::Warn(
+        "no price catalog (--price-catalog / STEPLEDGER_PRICE_CATALOG) and no stored "
+        "price version: steps without a reported cost are stored unpriced");
   }
   return rebuilt;
 }
@@ -96,8 +96,8 @@ absl::Status PriceCatalogReloader::RebuildBook() {
   pricer_.Swap(std::make_shared<const domain::pricing::PriceBook>(std::move(*book)));
   stamp_ = *stamp;
   if (metrics_ != nullptr) metrics_->SetCatalogVersion(newest, versions);
-  log::Info("price book in use", {{"versions", absl::StrCat(versions)},
-                                  {"newest", newest.empty() ? "(none)" : newest}});
+  log::Info("price book in use",
+            {{"versions", absl::StrCat(versions)}, {"newest", newest.empty() ? "(none)" : newest}});
   return absl::OkStatus();
 }
 

@@ -79,8 +79,8 @@ struct Step {
   std::optional<absl::Time> started_at;
   std::optional<absl::Time> ended_at;
   std::map<std::string, std::string> attributes;
-  std::string service_tier;            // "" = standard; see steps.proto
-  std::optional<int64_t> tool_units;   // units consumed by a per-unit priced tool
+  std::string service_tier;           // "" = standard; see steps.proto
+  std::optional<int64_t> tool_units;  // units consumed by a per-unit priced tool
 };
 
 }  // namespace stepledger::domain

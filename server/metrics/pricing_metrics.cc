@@ -9,8 +9,9 @@ using prometheus::BuildGauge;
 prometheus::Family<prometheus::Counter>& Spend(prometheus::Registry& registry) {
   return BuildCounter()
       .Name("stepledger_priced_spend_usd_total")
-      .Help("Spend of stored steps in USD, by cost source (computed from the catalog or "
-            "reported by the gateway)")
+      .Help(
+          "Spend of stored steps in USD, by cost source (computed from the catalog or "
+          "reported by the gateway)")
       .Register(registry);
 }
 
@@ -98,9 +99,10 @@ void PricingMetrics::OnUnpricedStep(std::string_view model, std::string_view rea
   bool folded = false;
   // With the process's shared guard, the model label is bounded like every other label that
   // comes from clients (and folds are counted in stepledger_metric_label_folded_total too).
-  const std::string label = guard_ != nullptr ? guard_->Admit("model", model)
-                                              : models_.Fold(model, &folded);
-  if (guard_ != nullptr) folded = label == BoundedLabelSet::kOther && model != BoundedLabelSet::kOther;
+  const std::string label =
+      guard_ != nullptr ? guard_->Admit("model", model) : models_.Fold(model, &folded);
+  if (guard_ != nullptr)
+    folded = label == BoundedLabelSet::kOther && model != BoundedLabelSet::kOther;
   if (folded) folded_.Increment();
   unpriced_family_
       .Add({{"model", label}, {"reason", reason.empty() ? "unknown" : std::string(reason)}})
@@ -110,10 +112,17 @@ void PricingMetrics::OnUnpricedStep(std::string_view model, std::string_view rea
 void PricingMetrics::OnCatalogReload(ReloadResult result) {
   const char* label = "error";
   switch (result) {
-    case ReloadResult::kCreated: label = "created"; break;
-    case ReloadResult::kUnchanged: label = "unchanged"; break;
-    case ReloadResult::kRefreshed: label = "refreshed"; break;
-    case ReloadResult::kError: break;
+    case ReloadResult::kCreated:
+      label = "created";
+      break;
+    case ReloadResult::kUnchanged:
+      label = "unchanged";
+      break;
+    case ReloadResult::kRefreshed:
+      label = "refreshed";
+      break;
+    case ReloadResult::kError:
+      break;
   }
   reloads_family_.Add({{"result", label}}).Increment();
 }

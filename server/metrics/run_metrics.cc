@@ -59,7 +59,9 @@ void RunMetrics::OnRunsUpdated(const domain::ingest::RunUpdateStats& stats) {
   tag_drift_.Increment(static_cast<double>(stats.tag_drift));
 }
 
-void RunMetrics::OnPendingTimedOut(int64_t steps) { timed_out_.Increment(static_cast<double>(steps)); }
+void RunMetrics::OnPendingTimedOut(int64_t steps) {
+  timed_out_.Increment(static_cast<double>(steps));
+}
 
 void RunMetrics::SetOpenRuns(int64_t runs, int64_t pending_steps, int64_t drift_steps) {
   open_runs_.Set(static_cast<double>(runs));

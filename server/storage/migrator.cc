@@ -68,7 +68,8 @@ absl::StatusOr<MigrationReport> ApplyMigrations(const std::string& database_url,
       if (!existing.empty()) {
         if (existing[0][0].as<std::string>() != checksum) {
           return absl::FailedPreconditionError(
-              absl::StrCat("migration ", m.name, " was edited after it was applied; add a new "
+              absl::StrCat("migration ", m.name,
+                           " was edited after it was applied; add a new "
                            "numbered migration instead"));
         }
         ++report.already_applied;

@@ -16,7 +16,7 @@
 namespace stepledger::storage {
 
 struct MigrationReport {
-  std::vector<std::string> applied;   // names applied by this call
+  std::vector<std::string> applied;  // names applied by this call
   int already_applied = 0;
 };
 

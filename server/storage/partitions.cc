@@ -1,8 +1,7 @@
 #include "server/storage/partitions.h"
 
-#include <vector>
-
 #include <pqxx/pqxx>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -20,8 +19,7 @@ std::string PartitionName(absl::CivilDay day) {
   return absl::StrFormat("steps_p%04d%02d%02d", day.year(), day.month(), day.day());
 }
 
-absl::Status EnsureDailyPartitions(pqxx::connection& conn,
-                                   absl::Span<const absl::CivilDay> days) {
+absl::Status EnsureDailyPartitions(pqxx::connection& conn, absl::Span<const absl::CivilDay> days) {
   if (days.empty()) return absl::OkStatus();
   try {
     pqxx::work txn(conn);

@@ -6,13 +6,12 @@
 #ifndef STEPLEDGER_SERVER_STORAGE_PARTITIONS_H_
 #define STEPLEDGER_SERVER_STORAGE_PARTITIONS_H_
 
+#include <pqxx/connection>  // internal to storage/: only storage .cc files include this
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/civil_time.h"
 #include "absl/types/span.h"
-
-#include <pqxx/connection>  // internal to storage/: only storage .cc files include this
 
 namespace stepledger::storage {
 

@@ -53,8 +53,8 @@ absl::StatusOr<domain::Environment> ParseEnvironment(std::string_view s) {
   if (s == "production") return domain::Environment::kProduction;
   if (s == "staging") return domain::Environment::kStaging;
   if (s == "eval") return domain::Environment::kEval;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "environment: \"", std::string(s), "\" is not production, staging or eval"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("environment: \"", std::string(s), "\" is not production, staging or eval"));
 }
 
 PgBudgetStore::PgBudgetStore(std::string database_url) : database_url_(std::move(database_url)) {}
@@ -73,101 +73,106 @@ absl::StatusOr<PgBudgetStore::Connection*> PgBudgetStore::Conn() {
 
 // Runs `fn` in a transaction on the store's connection; maps exceptions; drops the connection
 // after a failure so the next call reconnects.
-#define STEPLEDGER_WITH_CONN(context, body)              \
-  absl::MutexLock lock(&mu_);                            \
-  absl::StatusOr<Connection*> conn = Conn();             \
-  if (!conn.ok()) return conn.status();                  \
-  try {                                                  \
-    body                                                 \
-  } catch (...) {                                        \
-    conn_.reset();                                       \
-    return CurrentExceptionToStatus(context);            \
+#define STEPLEDGER_WITH_CONN(context, body)   \
+  absl::MutexLock lock(&mu_);                 \
+  absl::StatusOr<Connection*> conn = Conn();  \
+  if (!conn.ok()) return conn.status();       \
+  try {                                       \
+    body                                      \
+  } catch (...) {                             \
+    conn_.reset();                            \
+    return CurrentExceptionToStatus(context); \
   }
 
-absl::StatusOr<int64_t> PgBudgetStore::CapsVersion() {
-  STEPLEDGER_WITH_CONN("read caps version", {
-    pqxx::read_transaction txn((*conn)->pg);
-    return txn.exec1(queries::kSelectCapsVersion)[0].as<int64_t>();
-  })
-}
+absl::StatusOr<int64_t> PgBudgetStore::CapsVersion(){
+    STEPLEDGER_WITH_CONN("read caps version",
+                         {
+                           pqxx::read_transaction txn((*conn)->pg);
+                           return txn.exec1(queries::kSelectCapsVersion)[0].as<int64_t>();
+                         })}
 
-absl::StatusOr<std::vector<Cap>> PgBudgetStore::LoadCaps() {
-  STEPLEDGER_WITH_CONN("load caps", {
-    pqxx::read_transaction txn((*conn)->pg);
-    std::vector<Cap> caps;
-    for (const auto& row : txn.exec(queries::kSelectCaps)) {
-      Cap cap;
-      cap.id = row[0].as<std::string>();
-      auto scope = ParseScope(row[1].as<std::string>());
-      auto env = ParseEnvironment(row[3].as<std::string>());
-      auto period = ParsePeriod(row[4].as<std::string>());
-      auto action = ParseAction(row[6].as<std::string>());
-      if (!scope.ok() || !env.ok() || !period.ok() || !action.ok()) {
-        return absl::InternalError(absl::StrCat("budgets row ", cap.id, " is malformed"));
-      }
-      cap.scope = *scope;
-      cap.key = row[2].as<std::string>();
-      cap.environment = *env;
-      cap.period = *period;
-      cap.limit_nano_usd = row[5].as<int64_t>();
-      cap.action = *action;
-      cap.alert_threshold_bps = row[7].as<int32_t>();
-      cap.owner = row[8].as<std::string>();
-      cap.signed_off_by = row[9].as<std::string>();
-      cap.shadow = row[10].as<bool>();
-      caps.push_back(std::move(cap));
-    }
-    return caps;
-  })
-}
+absl::StatusOr<std::vector<Cap>> PgBudgetStore::LoadCaps(){
+    STEPLEDGER_WITH_CONN("load caps",
+                         {
+                           pqxx::read_transaction txn((*conn)->pg);
+                           std::vector<Cap> caps;
+                           for (const auto& row : txn.exec(queries::kSelectCaps)) {
+                             Cap cap;
+                             cap.id = row[0].as<std::string>();
+                             auto scope = ParseScope(row[1].as<std::string>());
+                             auto env = ParseEnvironment(row[3].as<std::string>());
+                             auto period = ParsePeriod(row[4].as<std::string>());
+                             auto action = ParseAction(row[6].as<std::string>());
+                             if (!scope.ok() || !env.ok() || !period.ok() || !action.ok()) {
+                               return absl::InternalError(
+                                   absl::StrCat("budgets row ", cap.id, " is malformed"));
+                             }
+                             cap.scope = *scope;
+                             cap.key = row[2].as<std::string>();
+                             cap.environment = *env;
+                             cap.period = *period;
+                             cap.limit_nano_usd = row[5].as<int64_t>();
+                             cap.action = *action;
+                             cap.alert_threshold_bps = row[7].as<int32_t>();
+                             cap.owner = row[8].as<std::string>();
+                             cap.signed_off_by = row[9].as<std::string>();
+                             cap.shadow = row[10].as<bool>();
+                             caps.push_back(std::move(cap));
+                           }
+                           return caps;
+                         })}
 
 absl::Status PgBudgetStore::PutCap(const Cap& cap, const std::string& changed_by,
-                                   absl::Time /*now*/) {
-  STEPLEDGER_WITH_CONN("put budget", {
-    // No table lock and no recount of the ledger: writers count every key (migration 0013), so
-    // the cap's counters exist whether or not a cap watched them before. A few row writes.
-    pqxx::work txn((*conn)->pg);
-    pqxx::result before = txn.exec_params(queries::kSelectCapJson, cap.id);
-    const std::string scope(domain::budget::ToString(cap.scope));
-    const std::string env(domain::ToString(cap.environment));
-    pqxx::row after = txn.exec_params1(
-        queries::kUpsertCap, cap.id, scope, cap.key, env,
-        std::string(domain::budget::ToString(cap.period)), cap.limit_nano_usd,
-        std::string(domain::budget::ToString(cap.action)), cap.alert_threshold_bps, cap.owner,
-        cap.signed_off_by, cap.shadow);
-    const bool created = before.empty();
-    const std::string before_json = created ? "" : before[0][0].as<std::string>();
-    txn.exec_params(queries::kInsertAudit, cap.id, created ? "create" : "update", changed_by,
-                    created ? nullptr : before_json.c_str(), after[0].as<std::string>());
-    txn.commit();
-    return absl::OkStatus();
-  })
-}
+                                   absl::Time /*now*/){STEPLEDGER_WITH_CONN(
+    "put budget",
+    {
+      // No table lock and no recount of the ledger: writers count every key (migration 0013), so
+      // the cap's counters exist whether or not a cap watched them before. A few row writes.
+      pqxx::work txn((*conn)->pg);
+      pqxx::result before = txn.exec_params(queries::kSelectCapJson, cap.id);
+      const std::string scope(domain::budget::ToString(cap.scope));
+      const std::string env(domain::ToString(cap.environment));
+      pqxx::row after =
+          txn.exec_params1(queries::kUpsertCap, cap.id, scope, cap.key, env,
+                           std::string(domain::budget::ToString(cap.period)), cap.limit_nano_usd,
+                           std::string(domain::budget::ToString(cap.action)),
+                           cap.alert_threshold_bps, cap.owner, cap.signed_off_by, cap.shadow);
+      const bool created = before.empty();
+      const std::string before_json = created ? "" : before[0][0].as<std::string>();
+      txn.exec_params(queries::kInsertAudit, cap.id, created ? "create" : "update", changed_by,
+                      created ? nullptr : before_json.c_str(), after[0].as<std::string>());
+      txn.commit();
+      return absl::OkStatus();
+    })}
 
-absl::Status PgBudgetStore::DeleteCap(const std::string& cap_id, const std::string& changed_by) {
-  STEPLEDGER_WITH_CONN("delete budget", {
-    // The key's counters stay: writers keep counting it, and a cap added later reads them.
-    pqxx::work txn((*conn)->pg);
-    pqxx::result before = txn.exec_params(queries::kSelectCapJson, cap_id);
-    if (before.empty()) return absl::NotFoundError(absl::StrCat("cap_id: no cap \"", cap_id, "\""));
-    txn.exec_params1(queries::kDeleteCap, cap_id);
-    txn.exec_params(queries::kInsertAudit, cap_id, "delete", changed_by,
-                    before[0][0].as<std::string>(), nullptr);
-    txn.commit();
-    return absl::OkStatus();
-  })
-}
+absl::Status PgBudgetStore::DeleteCap(const std::string& cap_id, const std::string& changed_by){
+    STEPLEDGER_WITH_CONN("delete budget",
+                         {
+                           // The key's counters stay: writers keep counting it, and a cap added
+                           // later reads them.
+                           pqxx::work txn((*conn)->pg);
+                           pqxx::result before = txn.exec_params(queries::kSelectCapJson, cap_id);
+                           if (before.empty())
+                             return absl::NotFoundError(
+                                 absl::StrCat("cap_id: no cap \"", cap_id, "\""));
+                           txn.exec_params1(queries::kDeleteCap, cap_id);
+                           txn.exec_params(queries::kInsertAudit, cap_id, "delete", changed_by,
+                                           before[0][0].as<std::string>(), nullptr);
+                           txn.commit();
+                           return absl::OkStatus();
+                         })}
 
-absl::Status PgBudgetStore::InsertAcknowledgement(const Acknowledgement& ack) {
-  STEPLEDGER_WITH_CONN("acknowledge", {
-    pqxx::work txn((*conn)->pg);
-    txn.exec_params(queries::kInsertAcknowledgement, ack.id, ack.cap_id, ack.principal,
-                    ack.reason, ack.extra_headroom, PgTimestamp(ack.created_at),
-                    PgTimestamp(ack.expires_at));
-    txn.commit();
-    return absl::OkStatus();
-  })
-}
+absl::Status PgBudgetStore::InsertAcknowledgement(const Acknowledgement& ack){
+    STEPLEDGER_WITH_CONN("acknowledge",
+                         {
+                           pqxx::work txn((*conn)->pg);
+                           txn.exec_params(queries::kInsertAcknowledgement, ack.id, ack.cap_id,
+                                           ack.principal, ack.reason, ack.extra_headroom,
+                                           PgTimestamp(ack.created_at),
+                                           PgTimestamp(ack.expires_at));
+                           txn.commit();
+                           return absl::OkStatus();
+                         })}
 
 absl::StatusOr<domain::budget::AcknowledgementsRead> PgBudgetStore::LoadAcknowledgements(
     const std::string* since_mark) {
@@ -250,18 +255,19 @@ std::vector<CounterTotals> CounterRows(const pqxx::result& result) {
 }  // namespace
 
 absl::StatusOr<domain::budget::CounterTotalsRead> PgBudgetStore::ReadCounterTotals(
-    absl::Time since, const domain::budget::ChangedCounters* changed) {
-  STEPLEDGER_WITH_CONN("read counters", {
-    SnapshotReadTransaction txn((*conn)->pg);
-    domain::budget::CounterTotalsRead read;
-    read.next_mark = txn.exec1(queries::kReadSnapshot)[0].as<std::string>();
-    const pqxx::result result =
-        changed == nullptr ? txn.exec_params(queries::kCounterTotals, PgTimestamp(since))
-                           : ReadChangedCounterTotals(txn, since, *changed);
-    read.rows = CounterRows(result);
-    return read;
-  })
-}
+    absl::Time since, const domain::budget::ChangedCounters* changed){
+    STEPLEDGER_WITH_CONN("read counters",
+                         {
+                           SnapshotReadTransaction txn((*conn)->pg);
+                           domain::budget::CounterTotalsRead read;
+                           read.next_mark = txn.exec1(queries::kReadSnapshot)[0].as<std::string>();
+                           const pqxx::result result =
+                               changed == nullptr
+                                   ? txn.exec_params(queries::kCounterTotals, PgTimestamp(since))
+                                   : ReadChangedCounterTotals(txn, since, *changed);
+                           read.rows = CounterRows(result);
+                           return read;
+                         })}
 
 absl::StatusOr<std::vector<CounterTotals>> PgBudgetStore::ReadSeriesTotals(
     absl::Time since, const std::vector<domain::budget::CounterSeries>& series) {
@@ -288,8 +294,8 @@ absl::StatusOr<int64_t> PgBudgetStore::PruneCounters(absl::Time daily_before,
                                                      absl::Time monthly_before, int64_t limit) {
   STEPLEDGER_WITH_CONN("prune counters", {
     pqxx::work txn((*conn)->pg);
-    const pqxx::result deleted = txn.exec_params(
-        queries::kPruneCounters, PgTimestamp(daily_before), PgTimestamp(monthly_before), limit);
+    const pqxx::result deleted = txn.exec_params(queries::kPruneCounters, PgTimestamp(daily_before),
+                                                 PgTimestamp(monthly_before), limit);
     txn.commit();
     return static_cast<int64_t>(deleted.affected_rows());
   })

@@ -1,7 +1,7 @@
 #include "server/storage/pg_price_store.h"
 
-#include <pqxx/pqxx>
 #include <algorithm>
+#include <pqxx/pqxx>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -95,9 +95,9 @@ std::optional<int64_t> OptionalInt(const pqxx::field& f) {
 }
 
 domain::StepKind ParseKind(const std::string& text) {
-  for (domain::StepKind k : {domain::StepKind::kModelCall, domain::StepKind::kToolCall,
-                             domain::StepKind::kRetrieval, domain::StepKind::kEmbedding,
-                             domain::StepKind::kRerank}) {
+  for (domain::StepKind k :
+       {domain::StepKind::kModelCall, domain::StepKind::kToolCall, domain::StepKind::kRetrieval,
+        domain::StepKind::kEmbedding, domain::StepKind::kRerank}) {
     if (domain::ToString(k) == text) return k;
   }
   return domain::StepKind::kOther;
@@ -184,9 +184,8 @@ absl::StatusOr<PriceVersionInfo> PgPriceStore::SaveVersion(const CatalogTexts& t
     info.tool_count = static_cast<int64_t>(parsed->tools.size());
     info.created = true;
     txn.exec_params(kInsertVersion, info.id, PgTimestamp(info.effective_from),
-                    PgTimestamp(info.loaded_at), info.model_source, info.tool_source,
-                    info.checksum, texts.model_text, texts.tool_text, info.model_count,
-                    info.tool_count);
+                    PgTimestamp(info.loaded_at), info.model_source, info.tool_source, info.checksum,
+                    texts.model_text, texts.tool_text, info.model_count, info.tool_count);
     txn.commit();
     return info;
   } catch (...) {
@@ -285,8 +284,7 @@ absl::StatusOr<RepriceReport> PgPriceStore::Reprice(absl::Time since, absl::Time
     pqxx::connection conn(database_url_);
     pqxx::work txn(conn);
     txn.exec_params("SELECT pg_advisory_xact_lock($1)", kRepriceLockKey);
-    pqxx::result rows =
-        txn.exec_params(kRepriceCandidates, PgTimestamp(since), PgTimestamp(until));
+    pqxx::result rows = txn.exec_params(kRepriceCandidates, PgTimestamp(since), PgTimestamp(until));
     for (const auto& row : rows) {
       ++report.examined;
       pricing::PricingInput input;
@@ -326,9 +324,8 @@ absl::StatusOr<RepriceReport> PgPriceStore::Reprice(absl::Time since, absl::Time
         const pqxx::result inserted = txn.exec_params(
             kInsertCorrection, c.event_id, PgTimestamp(c.occurred_at), c.parent_run_id,
             row[3].as<std::string>(), row[4].as<std::string>(), row[5].as<std::string>(),
-            row[6].as<std::string>(), row[7].as<std::string>(),
-            effective ? old.c_str() : nullptr, c.new_cost_nano_usd, c.delta_nano_usd,
-            c.price_version, c.reason);
+            row[6].as<std::string>(), row[7].as<std::string>(), effective ? old.c_str() : nullptr,
+            c.new_cost_nano_usd, c.delta_nano_usd, c.price_version, c.reason);
         // Already corrected with this version (a stale effective cost cannot happen under
         // the lock, but the unique key is the guarantee): nothing new to report.
         if (inserted.affected_rows() == 0) continue;

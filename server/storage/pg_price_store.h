@@ -55,8 +55,8 @@ class PgPriceStore {
   // just after the newest version when not later than it; the Unix epoch for the first
   // version), unless the newest version has the same checksum.
   // Errors: InvalidArgument (catalog does not load), Unavailable, Internal.
-  absl::StatusOr<PriceVersionInfo> SaveVersion(const CatalogTexts& texts,
-                                               absl::Time effective_from, absl::Time loaded_at);
+  absl::StatusOr<PriceVersionInfo> SaveVersion(const CatalogTexts& texts, absl::Time effective_from,
+                                               absl::Time loaded_at);
 
   // Every stored version, rebuilt from its stored text. An empty book when none is stored.
   absl::StatusOr<domain::pricing::PriceBook> LoadBook();

@@ -1,9 +1,8 @@
 #include "server/storage/pg_run_repository.h"
 
-#include <pqxx/pqxx>
-
 #include <array>
 #include <optional>
+#include <pqxx/pqxx>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -17,8 +16,7 @@ namespace {
 using domain::runs::StepRecord;
 
 // Limits the read to the statement timeout of this transaction only. $1: milliseconds (text).
-constexpr char kSetStatementTimeout[] =
-    "SELECT set_config('statement_timeout', $1, true)";
+constexpr char kSetStatementTimeout[] = "SELECT set_config('statement_timeout', $1, true)";
 
 // One run's stored steps, in no particular order (AssembleRun orders them). Reads only the
 // columns a StepRecord keeps. $1: run id; $2: row limit (max_run_steps + 1, to detect "too
@@ -38,11 +36,37 @@ constexpr char kSelectRunSteps[] = R"sql(
 
 // Column positions in kSelectRunSteps.
 enum Col : int {
-  kEventId, kStepId, kParentStepId, kKind, kName, kProvider, kModel,
-  kInputUncached, kCacheRead, kCacheWrite, kOutput, kReasoning, kCost, kOperationId,
-  kAttempt, kToolName, kToolOwnerTeam, kStatus, kAttributionStatus, kTagDrift,
-  kFeature, kTeam, kWorkloadClass, kTenant, kEnvironment, kParentRunId,
-  kChargedFeature, kChargedTeam, kChargedWorkloadClass, kChargedTenant, kStartedAtUs,
+  kEventId,
+  kStepId,
+  kParentStepId,
+  kKind,
+  kName,
+  kProvider,
+  kModel,
+  kInputUncached,
+  kCacheRead,
+  kCacheWrite,
+  kOutput,
+  kReasoning,
+  kCost,
+  kOperationId,
+  kAttempt,
+  kToolName,
+  kToolOwnerTeam,
+  kStatus,
+  kAttributionStatus,
+  kTagDrift,
+  kFeature,
+  kTeam,
+  kWorkloadClass,
+  kTenant,
+  kEnvironment,
+  kParentRunId,
+  kChargedFeature,
+  kChargedTeam,
+  kChargedWorkloadClass,
+  kChargedTenant,
+  kStartedAtUs,
 };
 
 // The inverse of domain::ToString for stored enum columns. Text no value prints as gives
@@ -57,13 +81,11 @@ Enum Parse(std::string_view text, const std::array<Enum, N>& values, Enum fallba
 
 constexpr std::array kKinds = {domain::StepKind::kModelCall, domain::StepKind::kToolCall,
                                domain::StepKind::kRetrieval, domain::StepKind::kEmbedding,
-                               domain::StepKind::kRerank, domain::StepKind::kOther};
-constexpr std::array kClasses = {domain::WorkloadClass::kInteractive,
-                                 domain::WorkloadClass::kBatch, domain::WorkloadClass::kEval,
-                                 domain::WorkloadClass::kBackground};
+                               domain::StepKind::kRerank,    domain::StepKind::kOther};
+constexpr std::array kClasses = {domain::WorkloadClass::kInteractive, domain::WorkloadClass::kBatch,
+                                 domain::WorkloadClass::kEval, domain::WorkloadClass::kBackground};
 constexpr std::array kEnvironments = {domain::Environment::kProduction,
-                                      domain::Environment::kStaging,
-                                      domain::Environment::kEval};
+                                      domain::Environment::kStaging, domain::Environment::kEval};
 constexpr std::array kStatuses = {
     domain::AttributionStatus::kComplete, domain::AttributionStatus::kInherited,
     domain::AttributionStatus::kPending, domain::AttributionStatus::kDefaulted,
@@ -98,8 +120,8 @@ StepRecord ToStepRecord(const pqxx::row& row) {
   r.status = Text(row[kStatus]);
   // The CHECK constraint admits only the five statuses; quarantined is the cautious reading
   // of anything else (the step is shown as unattributed, never as paid for).
-  r.attribution_status = Parse(Text(row[kAttributionStatus]), kStatuses,
-                               domain::AttributionStatus::kQuarantined);
+  r.attribution_status =
+      Parse(Text(row[kAttributionStatus]), kStatuses, domain::AttributionStatus::kQuarantined);
   r.tag_drift = row[kTagDrift].as<bool>();
   r.own_tags.feature = Text(row[kFeature]);
   r.own_tags.team = Text(row[kTeam]);
@@ -176,8 +198,8 @@ absl::StatusOr<std::vector<StepRecord>> PgRunRepository::LoadOnce(Connection& co
     pqxx::read_transaction txn(connection.pg);
     txn.exec_params(kSetStatementTimeout,
                     absl::StrCat(absl::ToInt64Milliseconds(options_.statement_timeout)));
-    pqxx::result rows = txn.exec_params(kSelectRunSteps, std::string(run_id),
-                                        options_.max_run_steps + 1);
+    pqxx::result rows =
+        txn.exec_params(kSelectRunSteps, std::string(run_id), options_.max_run_steps + 1);
     txn.commit();
     if (static_cast<int64_t>(rows.size()) > options_.max_run_steps) {
       return absl::ResourceExhaustedError(

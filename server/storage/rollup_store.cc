@@ -1,7 +1,6 @@
 #include "server/storage/rollup_store.h"
 
 #include <optional>
-
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
@@ -35,8 +34,8 @@ RollupDayResult RollupOneDay(pqxx::connection& conn, absl::CivilDay day) {
   result.source_rows = totals[0].as<int64_t>();
   result.total_cost_nano_usd = totals[1].as<int64_t>();
   result.correction_cost_nano_usd = totals[2].as<int64_t>();
-  txn.exec_params(queries::kUpsertRollupDay, date, result.source_rows,
-                  result.total_cost_nano_usd, result.correction_cost_nano_usd);
+  txn.exec_params(queries::kUpsertRollupDay, date, result.source_rows, result.total_cost_nano_usd,
+                  result.correction_cost_nano_usd);
   txn.commit();
   return result;
 }

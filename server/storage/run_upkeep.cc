@@ -3,9 +3,9 @@
 #include <pqxx/pqxx>
 #include <set>
 
+#include "absl/time/clock.h"
 #include "server/storage/copy_text.h"
 #include "server/storage/ledger_queries.h"
-#include "absl/time/clock.h"
 #include "server/storage/pg_status.h"
 
 namespace stepledger::storage {
@@ -36,13 +36,11 @@ absl::StatusOr<int64_t> ExpirePendingInheritance(const std::string& database_url
 }
 
 absl::StatusOr<OpenRunStats> ReadOpenRunStats(const std::string& database_url,
-                                              absl::Duration window,
-                                              absl::Duration orphan_window) {
+                                              absl::Duration window, absl::Duration orphan_window) {
   try {
     pqxx::connection conn(database_url);
     pqxx::read_transaction txn(conn);
-    pqxx::row row = txn.exec_params1(queries::kOpenRunStats,
-                                     PgTimestamp(absl::Now() - window));
+    pqxx::row row = txn.exec_params1(queries::kOpenRunStats, PgTimestamp(absl::Now() - window));
     pqxx::row orphans =
         txn.exec_params1(queries::kOrphanSteps, PgTimestamp(absl::Now() - orphan_window));
     return OpenRunStats{row[0].as<int64_t>(), row[1].as<int64_t>(), row[2].as<int64_t>(),

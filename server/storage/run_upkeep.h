@@ -19,10 +19,10 @@ absl::StatusOr<int64_t> ExpirePendingInheritance(const std::string& database_url
                                                  absl::Time cutoff);
 
 struct OpenRunStats {
-  int64_t open_runs = 0;       // runs whose root has not arrived
-  int64_t pending_steps = 0;   // steps waiting for their root
-  int64_t drift_steps = 0;     // in runs seen within the window
-  int64_t orphan_steps = 0;    // parent never seen, in runs seen within the orphan window
+  int64_t open_runs = 0;      // runs whose root has not arrived
+  int64_t pending_steps = 0;  // steps waiting for their root
+  int64_t drift_steps = 0;    // in runs seen within the window
+  int64_t orphan_steps = 0;   // parent never seen, in runs seen within the orphan window
 };
 
 // Reads the gauges' values over runs received within `window`.

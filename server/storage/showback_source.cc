@@ -45,8 +45,7 @@ absl::StatusOr<ShowbackInputs> LoadShowbackInputs(const std::string& database_ur
   try {
     pqxx::connection conn(database_url);
     // One snapshot for every read, so the parts of the report agree with each other.
-    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>
-        txn(conn);
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> txn(conn);
     for (const auto& r : txn.exec_params(queries::kSelectRollupRows, f, t, environment)) {
       RollupRow row;
       row.day = ParseDate(r[0].as<std::string>());
@@ -76,10 +75,10 @@ absl::StatusOr<ShowbackInputs> LoadShowbackInputs(const std::string& database_ur
       in.rows.push_back(std::move(row));
     }
     for (const auto& r : txn.exec_params(queries::kSelectToolOwnerRows, f, t, environment)) {
-      in.tool_owner_rows.push_back(ToolOwnerRow{
-          ParseDate(r[0].as<std::string>()), r[1].as<std::string>(), r[2].as<std::string>(),
-          r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(),
-          r[6].as<int64_t>(), r[7].as<int64_t>()});
+      in.tool_owner_rows.push_back(
+          ToolOwnerRow{ParseDate(r[0].as<std::string>()), r[1].as<std::string>(),
+                       r[2].as<std::string>(), r[3].as<std::string>(), r[4].as<std::string>(),
+                       r[5].as<std::string>(), r[6].as<int64_t>(), r[7].as<int64_t>()});
     }
     for (const auto& r : txn.exec_params(queries::kSelectQuarantineRows, f, t, environment)) {
       in.quarantine_rows.push_back(QuarantineRow{
@@ -94,16 +93,15 @@ absl::StatusOr<ShowbackInputs> LoadShowbackInputs(const std::string& database_ur
     for (const auto& r : txn.exec_params(queries::kSelectRunStats, f + " 00:00:00+00",
                                          DateText(to + 1) + " 00:00:00+00", environment)) {
       in.run_stats.push_back(RunStats{r[0].as<std::string>(), r[1].as<std::string>(),
-                                      r[2].as<int64_t>(), r[3].as<int64_t>(),
-                                      r[4].as<int64_t>()});
+                                      r[2].as<int64_t>(), r[3].as<int64_t>(), r[4].as<int64_t>()});
     }
     in.budgets_available = txn.exec1(queries::kBudgetsTableExists)[0].as<bool>();
     if (in.budgets_available) {
       for (const auto& r : txn.exec_params(queries::kSelectBudgets, environment)) {
-        in.budgets.push_back(BudgetCap{
-            r[0].as<std::string>(), r[1].as<std::string>(),
-            r[2].as<std::string>() == "daily" ? CapPeriod::kDaily : CapPeriod::kMonthly,
-            r[3].as<int64_t>()});
+        in.budgets.push_back(
+            BudgetCap{r[0].as<std::string>(), r[1].as<std::string>(),
+                      r[2].as<std::string>() == "daily" ? CapPeriod::kDaily : CapPeriod::kMonthly,
+                      r[3].as<int64_t>()});
       }
     }
     for (const auto& r : txn.exec_params(queries::kSelectInvoices, f, t)) {

@@ -17,9 +17,10 @@
 namespace stepledger::storage {
 
 // REQUIRES: from <= to. `environment` "" means all environments.
-absl::StatusOr<domain::reports::ShowbackInputs> LoadShowbackInputs(
-    const std::string& database_url, absl::CivilDay from, absl::CivilDay to,
-    const std::string& environment);
+absl::StatusOr<domain::reports::ShowbackInputs> LoadShowbackInputs(const std::string& database_url,
+                                                                   absl::CivilDay from,
+                                                                   absl::CivilDay to,
+                                                                   const std::string& environment);
 
 // Sets (or replaces) a provider's invoiced total for a month.
 absl::Status ImportInvoice(const std::string& database_url, const std::string& provider,

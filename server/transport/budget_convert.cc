@@ -22,11 +22,16 @@ google::protobuf::Timestamp ToTimestamp(absl::Time t) {
 
 v1::Scope ToProto(Scope s) {
   switch (s) {
-    case Scope::kFeature: return v1::SCOPE_FEATURE;
-    case Scope::kTeam: return v1::SCOPE_TEAM;
-    case Scope::kTenant: return v1::SCOPE_TENANT;
-    case Scope::kOrg: return v1::SCOPE_ORG;
-    case Scope::kUnspecified: break;
+    case Scope::kFeature:
+      return v1::SCOPE_FEATURE;
+    case Scope::kTeam:
+      return v1::SCOPE_TEAM;
+    case Scope::kTenant:
+      return v1::SCOPE_TENANT;
+    case Scope::kOrg:
+      return v1::SCOPE_ORG;
+    case Scope::kUnspecified:
+      break;
   }
   return v1::SCOPE_UNSPECIFIED;
 }
@@ -39,9 +44,12 @@ v1::CapAction ToProto(Action a) {
 
 v1::Decision ToProto(domain::budget::Decision decision) {
   switch (decision) {
-    case domain::budget::Decision::kAllow: return v1::DECISION_ALLOW;
-    case domain::budget::Decision::kAlert: return v1::DECISION_ALERT;
-    case domain::budget::Decision::kRequireAck: return v1::DECISION_REQUIRE_ACK;
+    case domain::budget::Decision::kAllow:
+      return v1::DECISION_ALLOW;
+    case domain::budget::Decision::kAlert:
+      return v1::DECISION_ALERT;
+    case domain::budget::Decision::kRequireAck:
+      return v1::DECISION_REQUIRE_ACK;
   }
   return v1::DECISION_UNSPECIFIED;
 }
@@ -50,32 +58,60 @@ absl::StatusOr<domain::budget::Cap> FromProto(const v1::Cap& in) {
   domain::budget::Cap cap;
   cap.id = in.id();
   switch (in.scope()) {
-    case v1::SCOPE_FEATURE: cap.scope = Scope::kFeature; break;
-    case v1::SCOPE_TEAM: cap.scope = Scope::kTeam; break;
-    case v1::SCOPE_TENANT: cap.scope = Scope::kTenant; break;
-    case v1::SCOPE_ORG: cap.scope = Scope::kOrg; break;
-    default: return absl::InvalidArgumentError("cap.scope: must be feature, team, tenant or org");
+    case v1::SCOPE_FEATURE:
+      cap.scope = Scope::kFeature;
+      break;
+    case v1::SCOPE_TEAM:
+      cap.scope = Scope::kTeam;
+      break;
+    case v1::SCOPE_TENANT:
+      cap.scope = Scope::kTenant;
+      break;
+    case v1::SCOPE_ORG:
+      cap.scope = Scope::kOrg;
+      break;
+    default:
+      return absl::InvalidArgumentError("cap.scope: must be feature, team, tenant or org");
   }
   cap.key = in.key();
   if (cap.scope == Scope::kOrg && cap.key.empty()) cap.key = "*";
   switch (in.environment()) {
     case v1::ENVIRONMENT_UNSPECIFIED:
-    case v1::ENVIRONMENT_PRODUCTION: cap.environment = domain::Environment::kProduction; break;
-    case v1::ENVIRONMENT_STAGING: cap.environment = domain::Environment::kStaging; break;
-    case v1::ENVIRONMENT_EVAL: cap.environment = domain::Environment::kEval; break;
-    default: return absl::InvalidArgumentError("cap.environment: unknown value");
+    case v1::ENVIRONMENT_PRODUCTION:
+      cap.environment = domain::Environment::kProduction;
+      break;
+    case v1::ENVIRONMENT_STAGING:
+      cap.environment = domain::Environment::kStaging;
+      break;
+    case v1::ENVIRONMENT_EVAL:
+      cap.environment = domain::Environment::kEval;
+      break;
+    default:
+      return absl::InvalidArgumentError("cap.environment: unknown value");
   }
   switch (in.period()) {
-    case v1::PERIOD_DAILY: cap.period = Period::kDaily; break;
-    case v1::PERIOD_MONTHLY: cap.period = Period::kMonthly; break;
-    default: return absl::InvalidArgumentError("cap.period: must be daily or monthly");
+    case v1::PERIOD_DAILY:
+      cap.period = Period::kDaily;
+      break;
+    case v1::PERIOD_MONTHLY:
+      cap.period = Period::kMonthly;
+      break;
+    default:
+      return absl::InvalidArgumentError("cap.period: must be daily or monthly");
   }
   cap.limit_nano_usd = in.limit_nano_usd();
   switch (in.action()) {
-    case v1::CAP_ACTION_UNSPECIFIED: cap.action = Action::kUnspecified; break;
-    case v1::CAP_ACTION_ALERT: cap.action = Action::kAlert; break;
-    case v1::CAP_ACTION_REQUIRE_ACK: cap.action = Action::kRequireAck; break;
-    default: return absl::InvalidArgumentError("cap.action: unknown value");
+    case v1::CAP_ACTION_UNSPECIFIED:
+      cap.action = Action::kUnspecified;
+      break;
+    case v1::CAP_ACTION_ALERT:
+      cap.action = Action::kAlert;
+      break;
+    case v1::CAP_ACTION_REQUIRE_ACK:
+      cap.action = Action::kRequireAck;
+      break;
+    default:
+      return absl::InvalidArgumentError("cap.action: unknown value");
   }
   if (in.alert_threshold_bps() != 0) cap.alert_threshold_bps = in.alert_threshold_bps();
   cap.owner = in.owner();

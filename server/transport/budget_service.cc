@@ -17,9 +17,8 @@ BudgetService::BudgetService(domain::budget::BudgetCoordinator& budgets, WorkPoo
 grpc::ServerUnaryReactor* BudgetService::OnPool(grpc::CallbackServerContext* context,
                                                 std::function<absl::Status()> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (!pool_.TrySchedule([reactor, work = std::move(work)] {
-        reactor->Finish(ToGrpcStatus(work()));
-      })) {
+  if (!pool_.TrySchedule(
+          [reactor, work = std::move(work)] { reactor->Finish(ToGrpcStatus(work())); })) {
     reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                  "too many budget administration calls queued; retry"));
   }

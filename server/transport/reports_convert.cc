@@ -32,8 +32,8 @@ absl::StatusOr<DayInterval> FromProto(const v1::DayRange& range, const std::stri
   absl::StatusOr<absl::CivilDay> to = ParseDayField(range.to(), absl::StrCat(field, ".to").c_str());
   if (!to.ok()) return to.status();
   if (*to < *from) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ".to: ", range.to(), " is before ",
-                                                   field, ".from ", range.from()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".to: ", range.to(), " is before ", field, ".from ", range.from()));
   }
   return DayInterval{*from, *to};
 }
@@ -75,8 +75,7 @@ void SpendLineToProto(const reports::SpendLine& line, v1::SpendLine* out) {
 
 }  // namespace
 
-absl::StatusOr<ShowbackQuery> FromProto(const v1::ShowbackRequest& request,
-                                        absl::CivilDay today) {
+absl::StatusOr<ShowbackQuery> FromProto(const v1::ShowbackRequest& request, absl::CivilDay today) {
   ShowbackQuery q;
   switch (request.period_case()) {
     case v1::ShowbackRequest::kMonth: {
@@ -102,21 +101,40 @@ absl::StatusOr<ShowbackQuery> FromProto(const v1::ShowbackRequest& request,
       break;
   }
   switch (request.environment()) {
-    case v1::ENVIRONMENT_UNSPECIFIED: q.environment = ""; break;
-    case v1::ENVIRONMENT_PRODUCTION: q.environment = "production"; break;
-    case v1::ENVIRONMENT_STAGING: q.environment = "staging"; break;
-    case v1::ENVIRONMENT_EVAL: q.environment = "eval"; break;
+    case v1::ENVIRONMENT_UNSPECIFIED:
+      q.environment = "";
+      break;
+    case v1::ENVIRONMENT_PRODUCTION:
+      q.environment = "production";
+      break;
+    case v1::ENVIRONMENT_STAGING:
+      q.environment = "staging";
+      break;
+    case v1::ENVIRONMENT_EVAL:
+      q.environment = "eval";
+      break;
     default:
       return absl::InvalidArgumentError(
           absl::StrCat("environment: unknown value ", static_cast<int>(request.environment())));
   }
   switch (request.format()) {
-    case v1::REPORT_FORMAT_UNSPECIFIED: break;
-    case v1::REPORT_FORMAT_TABLE: q.format = render::ReportFormat::kTable; break;
-    case v1::REPORT_FORMAT_CSV: q.format = render::ReportFormat::kCsv; break;
-    case v1::REPORT_FORMAT_JSON: q.format = render::ReportFormat::kJson; break;
-    case v1::REPORT_FORMAT_FOCUS: q.format = render::ReportFormat::kFocus; break;
-    case v1::REPORT_FORMAT_HTML: q.format = render::ReportFormat::kHtml; break;
+    case v1::REPORT_FORMAT_UNSPECIFIED:
+      break;
+    case v1::REPORT_FORMAT_TABLE:
+      q.format = render::ReportFormat::kTable;
+      break;
+    case v1::REPORT_FORMAT_CSV:
+      q.format = render::ReportFormat::kCsv;
+      break;
+    case v1::REPORT_FORMAT_JSON:
+      q.format = render::ReportFormat::kJson;
+      break;
+    case v1::REPORT_FORMAT_FOCUS:
+      q.format = render::ReportFormat::kFocus;
+      break;
+    case v1::REPORT_FORMAT_HTML:
+      q.format = render::ReportFormat::kHtml;
+      break;
     default:
       return absl::InvalidArgumentError(
           absl::StrCat("format: unknown value ", static_cast<int>(request.format())));
@@ -127,11 +145,16 @@ absl::StatusOr<ShowbackQuery> FromProto(const v1::ShowbackRequest& request,
 
 v1::ReportFormat ToProto(render::ReportFormat format) {
   switch (format) {
-    case render::ReportFormat::kTable: return v1::REPORT_FORMAT_TABLE;
-    case render::ReportFormat::kCsv: return v1::REPORT_FORMAT_CSV;
-    case render::ReportFormat::kJson: return v1::REPORT_FORMAT_JSON;
-    case render::ReportFormat::kFocus: return v1::REPORT_FORMAT_FOCUS;
-    case render::ReportFormat::kHtml: return v1::REPORT_FORMAT_HTML;
+    case render::ReportFormat::kTable:
+      return v1::REPORT_FORMAT_TABLE;
+    case render::ReportFormat::kCsv:
+      return v1::REPORT_FORMAT_CSV;
+    case render::ReportFormat::kJson:
+      return v1::REPORT_FORMAT_JSON;
+    case render::ReportFormat::kFocus:
+      return v1::REPORT_FORMAT_FOCUS;
+    case render::ReportFormat::kHtml:
+      return v1::REPORT_FORMAT_HTML;
   }
   return v1::REPORT_FORMAT_UNSPECIFIED;
 }

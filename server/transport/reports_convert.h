@@ -9,8 +9,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
-#include "server/render/render.h"
 #include "server/domain/reports/showback.h"
+#include "server/render/render.h"
 #include "stepledger/v1/reports.pb.h"
 
 namespace stepledger::transport {
@@ -22,10 +22,10 @@ struct DayInterval {
 
 // A validated ShowbackRequest.
 struct ShowbackQuery {
-  absl::CivilDay from, to;              // inclusive UTC days
-  std::string environment;              // "" = all
+  absl::CivilDay from, to;                     // inclusive UTC days
+  std::string environment;                     // "" = all
   std::optional<render::ReportFormat> format;  // none: structured only
-  bool roll_up_missing = false;         // roll up never-rolled days first
+  bool roll_up_missing = false;                // roll up never-rolled days first
 };
 
 // "YYYY-MM-DD".

@@ -13,8 +13,7 @@ namespace stepledger::transport {
 ReportsService::ReportsService(ShowbackLoader loader, WorkPool& pool, RollupRunner roll_up)
     : loader_(std::move(loader)), pool_(pool), roll_up_(std::move(roll_up)) {}
 
-absl::StatusOr<domain::reports::ShowbackInputs> ReportsService::Load(
-    const ShowbackQuery& q) const {
+absl::StatusOr<domain::reports::ShowbackInputs> ReportsService::Load(const ShowbackQuery& q) const {
   absl::StatusOr<domain::reports::ShowbackInputs> inputs = loader_(q.from, q.to, q.environment);
   if (!inputs.ok() || !q.roll_up_missing || inputs->missing_days.empty()) return inputs;
   if (!roll_up_) {
@@ -54,8 +53,8 @@ grpc::ServerUnaryReactor* ReportsService::GetShowback(grpc::CallbackServerContex
         }
         reactor->Finish(grpc::Status::OK);
       })) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                 "too many report calls queued; retry"));
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many report calls queued; retry"));
   }
   return reactor;
 }

@@ -12,10 +12,10 @@
 #ifndef STEPLEDGER_SERVER_TRANSPORT_REPORTS_SERVICE_H_
 #define STEPLEDGER_SERVER_TRANSPORT_REPORTS_SERVICE_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <functional>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"

@@ -56,11 +56,10 @@ void StepToProto(const StepRecord& s, v1::RunNode* out) {
 // Steps of the run sharing the step's operation_id, placed or not (1 without one).
 int32_t AttemptsOf(const RunTree& tree, const StepRecord& s) {
   if (s.operation_id.empty()) return 1;
-  auto it = std::lower_bound(
-      tree.operations.begin(), tree.operations.end(), s.operation_id,
-      [](const domain::runs::OperationSummary& op, const std::string& id) {
-        return op.operation_id < id;
-      });
+  auto it = std::lower_bound(tree.operations.begin(), tree.operations.end(), s.operation_id,
+                             [](const domain::runs::OperationSummary& op, const std::string& id) {
+                               return op.operation_id < id;
+                             });
   return it != tree.operations.end() && it->operation_id == s.operation_id ? it->attempts : 1;
 }
 
@@ -149,8 +148,8 @@ void ToProto(const domain::runs::RunView& view, v1::Run* out) {
     msg->set_detail(inv.detail);
   }
   for (const domain::runs::RunIssue& issue : tree.issues) {
-    out->add_issues(absl::StrCat(std::string(domain::runs::ToString(issue.kind)), ": ",
-                                 issue.detail));
+    out->add_issues(
+        absl::StrCat(std::string(domain::runs::ToString(issue.kind)), ": ", issue.detail));
   }
   if (cut) {
     out->add_issues(absl::StrCat("depth_limit: the tree is nested deeper than ",

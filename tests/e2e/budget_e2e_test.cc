@@ -1,9 +1,8 @@
 // E2E: CheckBudget against real collector processes and PostgreSQL.
 #include <atomic>
+#include <pqxx/pqxx>
 #include <thread>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -86,8 +85,10 @@ v1::CheckBudgetResponse Check(v1::Budget::Stub& stub, const std::string& run, in
 int64_t LedgerSpend(const std::string& url) {
   pqxx::connection c(url);
   pqxx::nontransaction t(c);
-  return t.exec1("SELECT COALESCE(sum(cost_nano_usd), 0) FROM steps WHERE charged_team = "
-                 "'deep-research'")[0]
+  return t
+      .exec1(
+          "SELECT COALESCE(sum(cost_nano_usd), 0) FROM steps WHERE charged_team = "
+          "'deep-research'")[0]
       .as<int64_t>();
 }
 

@@ -1,12 +1,11 @@
 // E2E: real collector processes, real PostgreSQL, the real client library.
 #include <algorithm>
 #include <cstdlib>
+#include <pqxx/pqxx>
 #include <random>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -118,8 +117,7 @@ TEST(IngestE2ETest, FourStreamsWithDuplicatesAndInvalidEventsAddUpExactlyAndSurv
   EXPECT_EQ(Count(db.url(), "SELECT count(*) FROM steps"), w.unique_valid);
   EXPECT_EQ(Count(db.url(), "SELECT count(DISTINCT event_id) FROM steps"), w.unique_valid);
   EXPECT_EQ(Count(db.url(), "SELECT count(*) FROM quarantine"), w.invalid);
-  EXPECT_GE(Count(db.url(), "SELECT count(DISTINCT date_trunc('day', occurred_at)) FROM steps"),
-            3);
+  EXPECT_GE(Count(db.url(), "SELECT count(DISTINCT date_trunc('day', occurred_at)) FROM steps"), 3);
 
   // SIGTERM: clean exit; then a new process and everything re-sent.
   EXPECT_EQ(collector.Stop(), 0) << collector.Log();
@@ -140,8 +138,8 @@ class PrivatePostgres {
  public:
   PrivatePostgres() {
     const char* script = std::getenv("STEPLEDGER_PG_SH");
-    script_ = script != nullptr ? script
-                                : std::string(STEPLEDGER_SOURCE_DIR) + "/deploy/local/pg.sh";
+    script_ =
+        script != nullptr ? script : std::string(STEPLEDGER_SOURCE_DIR) + "/deploy/local/pg.sh";
     dir_ = "/tmp/stepledger-e2e-pg-" + std::to_string(getpid());
     port_ = testing::PickFreePort();
   }

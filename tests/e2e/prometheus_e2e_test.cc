@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -24,14 +25,12 @@
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/lib/send_all.h"
 #include "client/lib/step_stream_client.h"
-#include "stepledger/v1/budget.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "stepledger/v1/budget.grpc.pb.h"
 #include "tests/fakes/collector_process.h"
 #include "tests/fakes/pg_test_db.h"
 
@@ -119,20 +118,19 @@ class PrometheusProcess {
            absl::StrCat("stepledger-e2e-prometheus-", getpid(), "-", port_);
     std::filesystem::create_directories(dir_ / "data");
     const std::string rules = std::string(STEPLEDGER_SOURCE_DIR) + "/deploy/prometheus/";
-    std::ofstream(dir_ / "prometheus.yml")
-        << "global:\n"
-           "  scrape_interval: 1s\n"
-           "  evaluation_interval: 1s\n"
-           "rule_files:\n"
-        << "  - " << rules << "recording_rules.yml\n"
-        << "  - " << rules << "alert_rules.yml\n"
-        << "scrape_configs:\n"
-           "  - job_name: stepledger-collector\n"
-           "    scrape_interval: 1s\n"
-           "    scrape_timeout: 1s\n"
-           "    static_configs:\n"
-           "      - targets: ['127.0.0.1:"
-        << collector_metrics_port << "']\n";
+    std::ofstream(dir_ / "prometheus.yml") << "global:\n"
+                                              "  scrape_interval: 1s\n"
+                                              "  evaluation_interval: 1s\n"
+                                              "rule_files:\n"
+                                           << "  - " << rules << "recording_rules.yml\n"
+                                           << "  - " << rules << "alert_rules.yml\n"
+                                           << "scrape_configs:\n"
+                                              "  - job_name: stepledger-collector\n"
+                                              "    scrape_interval: 1s\n"
+                                              "    scrape_timeout: 1s\n"
+                                              "    static_configs:\n"
+                                              "      - targets: ['127.0.0.1:"
+                                           << collector_metrics_port << "']\n";
   }
   ~PrometheusProcess() {
     if (pid_ > 0) {
@@ -145,11 +143,9 @@ class PrometheusProcess {
 
   bool Start() {
     std::vector<std::string> args = {
-        STEPLEDGER_PROMETHEUS_BIN,
-        "--config.file=" + (dir_ / "prometheus.yml").string(),
+        STEPLEDGER_PROMETHEUS_BIN, "--config.file=" + (dir_ / "prometheus.yml").string(),
         "--storage.tsdb.path=" + (dir_ / "data").string(),
-        absl::StrCat("--web.listen-address=127.0.0.1:", port_),
-        "--log.level=warn"};
+        absl::StrCat("--web.listen-address=127.0.0.1:", port_), "--log.level=warn"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -196,8 +192,7 @@ class PrometheusProcess {
     auto result = Query(promql);
     if (!result.has_value()) return out;
     for (const auto& sample : *result) {
-      out[sample["metric"].value(label, "")] =
-          std::stod(sample["value"][1].get<std::string>());
+      out[sample["metric"].value(label, "")] = std::stod(sample["value"][1].get<std::string>());
     }
     return out;
   }
@@ -329,8 +324,8 @@ TEST(PrometheusE2ETest, PrometheusScrapesSpendThatAddsUpExactlyToWhatWasSentOnce
   ASSERT_TRUE(again.all_acked()) << again.status << "\n" << collector.Log();
   ASSERT_EQ(again.totals.duplicates, 612);
 
-  ASSERT_TRUE(prometheus.WaitFor("sum(stepledger_spend_usd_total)", expected.total_usd,
-                                 absl::Seconds(30)))
+  ASSERT_TRUE(
+      prometheus.WaitFor("sum(stepledger_spend_usd_total)", expected.total_usd, absl::Seconds(30)))
       << "Prometheus has " << prometheus.Scalar("sum(stepledger_spend_usd_total)").value_or(-1)
       << ", sent " << expected.total_usd << "\n"
       << prometheus.Log();
@@ -339,8 +334,7 @@ TEST(PrometheusE2ETest, PrometheusScrapesSpendThatAddsUpExactlyToWhatWasSentOnce
   EXPECT_EQ(prometheus.Scalar("sum(stepledger_spend_usd_total)"), expected.total_usd);
   EXPECT_EQ(prometheus.Scalar("up{job=\"stepledger-collector\"}"), 1.0);
 
-  EXPECT_EQ(prometheus.By("team", "sum by (team) (stepledger_spend_usd_total)"),
-            expected.by_team);
+  EXPECT_EQ(prometheus.By("team", "sum by (team) (stepledger_spend_usd_total)"), expected.by_team);
   EXPECT_EQ(prometheus.By("feature", "sum by (feature) (stepledger_spend_usd_total)"),
             expected.by_feature);
   EXPECT_EQ(prometheus.Scalar("sum(stepledger_spend_usd_total{environment=\"staging\"})"),
@@ -350,9 +344,9 @@ TEST(PrometheusE2ETest, PrometheusScrapesSpendThatAddsUpExactlyToWhatWasSentOnce
   // Unattributed by reason: ledger-side (defaulted) and quarantined, each counted once.
   const auto unattributed =
       prometheus.By("reason", "sum by (reason) (stepledger_unattributed_spend_usd_total)");
-  EXPECT_EQ(unattributed, (std::map<std::string, double>{
-                              {"defaulted", expected.defaulted_usd},
-                              {"quarantined", expected.quarantined_usd}}));
+  EXPECT_EQ(unattributed,
+            (std::map<std::string, double>{{"defaulted", expected.defaulted_usd},
+                                           {"quarantined", expected.quarantined_usd}}));
 
   // Tenants: 20 sent, 5 with their own series plus "other"; the sum is still everything (all
   // spend committed before the first re-choice of tenant slots, a minute after start).
@@ -414,16 +408,14 @@ TEST(PrometheusE2ETest, BudgetDecisionsAndUtilisationReachPrometheusExactly) {
   for (int i = 0; i < 2; ++i) EXPECT_EQ(check(850'000'000), v1::DECISION_ALERT);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(check(1'500'000'000), v1::DECISION_REQUIRE_ACK);
 
-  EXPECT_TRUE(prometheus.WaitFor(
-      "sum(stepledger_budget_decisions_total{decision=\"allow\"})", 5, absl::Seconds(30)))
+  EXPECT_TRUE(prometheus.WaitFor("sum(stepledger_budget_decisions_total{decision=\"allow\"})", 5,
+                                 absl::Seconds(30)))
       << prometheus.Log();
-  EXPECT_EQ(prometheus.Scalar("sum(stepledger_budget_decisions_total{decision=\"alert\"})"),
-            2.0);
+  EXPECT_EQ(prometheus.Scalar("sum(stepledger_budget_decisions_total{decision=\"alert\"})"), 2.0);
   EXPECT_EQ(prometheus.Scalar(
                 "sum(stepledger_budget_decisions_total{decision=\"require_ack\",scope=\"team\"})"),
             3.0);
-  EXPECT_EQ(prometheus.Scalar("stepledger_budget_limit_usd{cap_id=\"team-mail-ai-daily\"}"),
-            1.0);
+  EXPECT_EQ(prometheus.Scalar("stepledger_budget_limit_usd{cap_id=\"team-mail-ai-daily\"}"), 1.0);
   EXPECT_EQ(collector.Stop(), 0) << collector.Log();
 }
 
@@ -447,9 +439,8 @@ TEST(PrometheusE2ETest, PromtoolFindsNoProblemsInAScrapeOfMetrics) {
   ASSERT_TRUE(scrape.has_value());
   ASSERT_EQ(scrape->status, 200);
   ASSERT_NE(scrape->body.find("stepledger_spend_usd_total{"), std::string::npos);
-  const std::string path =
-      absl::StrCat(std::filesystem::temp_directory_path().string(), "/stepledger-scrape-",
-                   getpid(), ".txt");
+  const std::string path = absl::StrCat(std::filesystem::temp_directory_path().string(),
+                                        "/stepledger-scrape-", getpid(), ".txt");
   std::ofstream(path) << scrape->body;
   auto [code, output] = Shell(absl::StrCat(STEPLEDGER_PROMTOOL_BIN, " check metrics < ", path));
   std::filesystem::remove(path);

@@ -1,17 +1,16 @@
 // E2E for run trees (issue 3): generated agent runs sent out of order over several streams,
 // children days before their roots, read back with Collector.GetRun and `stepledger run show`.
+#include <google/protobuf/util/json_util.h>
 #include <sys/wait.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <pqxx/pqxx>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <google/protobuf/util/json_util.h>
-#include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -37,33 +36,48 @@ using testing::TestDatabase;
 
 v1::WorkloadClass ToProto(domain::WorkloadClass v) {
   switch (v) {
-    case domain::WorkloadClass::kInteractive: return v1::WORKLOAD_CLASS_INTERACTIVE;
-    case domain::WorkloadClass::kBatch: return v1::WORKLOAD_CLASS_BATCH;
-    case domain::WorkloadClass::kEval: return v1::WORKLOAD_CLASS_EVAL;
-    case domain::WorkloadClass::kBackground: return v1::WORKLOAD_CLASS_BACKGROUND;
-    case domain::WorkloadClass::kUnspecified: break;
+    case domain::WorkloadClass::kInteractive:
+      return v1::WORKLOAD_CLASS_INTERACTIVE;
+    case domain::WorkloadClass::kBatch:
+      return v1::WORKLOAD_CLASS_BATCH;
+    case domain::WorkloadClass::kEval:
+      return v1::WORKLOAD_CLASS_EVAL;
+    case domain::WorkloadClass::kBackground:
+      return v1::WORKLOAD_CLASS_BACKGROUND;
+    case domain::WorkloadClass::kUnspecified:
+      break;
   }
   return v1::WORKLOAD_CLASS_UNSPECIFIED;
 }
 
 v1::Environment ToProto(domain::Environment v) {
   switch (v) {
-    case domain::Environment::kProduction: return v1::ENVIRONMENT_PRODUCTION;
-    case domain::Environment::kStaging: return v1::ENVIRONMENT_STAGING;
-    case domain::Environment::kEval: return v1::ENVIRONMENT_EVAL;
-    case domain::Environment::kUnspecified: break;
+    case domain::Environment::kProduction:
+      return v1::ENVIRONMENT_PRODUCTION;
+    case domain::Environment::kStaging:
+      return v1::ENVIRONMENT_STAGING;
+    case domain::Environment::kEval:
+      return v1::ENVIRONMENT_EVAL;
+    case domain::Environment::kUnspecified:
+      break;
   }
   return v1::ENVIRONMENT_UNSPECIFIED;
 }
 
 v1::StepKind ToProto(domain::StepKind v) {
   switch (v) {
-    case domain::StepKind::kModelCall: return v1::STEP_KIND_MODEL_CALL;
-    case domain::StepKind::kToolCall: return v1::STEP_KIND_TOOL_CALL;
-    case domain::StepKind::kRetrieval: return v1::STEP_KIND_RETRIEVAL;
-    case domain::StepKind::kEmbedding: return v1::STEP_KIND_EMBEDDING;
-    case domain::StepKind::kRerank: return v1::STEP_KIND_RERANK;
-    case domain::StepKind::kOther: break;
+    case domain::StepKind::kModelCall:
+      return v1::STEP_KIND_MODEL_CALL;
+    case domain::StepKind::kToolCall:
+      return v1::STEP_KIND_TOOL_CALL;
+    case domain::StepKind::kRetrieval:
+      return v1::STEP_KIND_RETRIEVAL;
+    case domain::StepKind::kEmbedding:
+      return v1::STEP_KIND_EMBEDDING;
+    case domain::StepKind::kRerank:
+      return v1::STEP_KIND_RERANK;
+    case domain::StepKind::kOther:
+      break;
   }
   return v1::STEP_KIND_OTHER;
 }
@@ -135,7 +149,8 @@ std::string Check(const Expected& want, const v1::Run& run) {
   if (run.retry_cost_nano_usd() != want.retry_nano_usd) {
     bad << " retry=" << run.retry_cost_nano_usd() << " want " << want.retry_nano_usd;
   }
-  if (run.step_count() != want.steps) bad << " steps=" << run.step_count() << " want " << want.steps;
+  if (run.step_count() != want.steps)
+    bad << " steps=" << run.step_count() << " want " << want.steps;
   if (run.pending_steps() != 0) bad << " pending=" << run.pending_steps();
   if (run.unpriced_steps() != 0) bad << " unpriced=" << run.unpriced_steps();
   if (run.roots_size() != 1) bad << " roots=" << run.roots_size();
@@ -177,8 +192,8 @@ std::string Check(const Expected& want, const v1::Run& run) {
     if (n->tag_drift()) bad << " step " << n->step_id() << " drift";
   }
   if (nodes != want.steps) bad << " nodes=" << nodes;
-  if (tool_steps != want.tool_steps) bad << " tool_steps=" << tool_steps << " want "
-                                         << want.tool_steps;
+  if (tool_steps != want.tool_steps)
+    bad << " tool_steps=" << tool_steps << " want " << want.tool_steps;
   return bad.str();
 }
 
@@ -232,15 +247,13 @@ TEST(RunsE2ETest, TwoThousandRunsSentShuffledWithChildrenDaysEarlyAddUpAndTheCal
   client::StreamResult first = client::SendAll(collector.target(), early, FourStreams());
   ASSERT_TRUE(first.all_acked()) << first.status << "\n" << collector.Log();
   EXPECT_EQ(first.totals.accepted, static_cast<int64_t>(early.size()));
-  EXPECT_EQ(first.totals.rejected, 0) << (first.rejections.empty()
-                                              ? ""
-                                              : first.rejections[0].reason());
+  EXPECT_EQ(first.totals.rejected, 0)
+      << (first.rejections.empty() ? "" : first.rejections[0].reason());
   client::StreamResult second = client::SendAll(collector.target(), rest, FourStreams());
   ASSERT_TRUE(second.all_acked()) << second.status << "\n" << collector.Log();
   EXPECT_EQ(second.totals.accepted, static_cast<int64_t>(rest.size()));
-  EXPECT_EQ(second.totals.rejected, 0) << (second.rejections.empty()
-                                               ? ""
-                                               : second.rejections[0].reason());
+  EXPECT_EQ(second.totals.rejected, 0)
+      << (second.rejections.empty() ? "" : second.rejections[0].reason());
   const absl::Duration send_time = absl::Now() - sent_start;
 
   // Every run read back, four callers at a time over one channel.
@@ -272,15 +285,15 @@ TEST(RunsE2ETest, TwoThousandRunsSentShuffledWithChildrenDaysEarlyAddUpAndTheCal
   // path) holds the same totals as the trees GetRun assembled from the steps.
   pqxx::connection conn(db.url());
   pqxx::nontransaction txn(conn);
-  EXPECT_EQ(txn.exec1("SELECT count(*) FROM steps WHERE attribution_status = 'pending'")[0]
-                .as<int64_t>(),
-            0);
+  EXPECT_EQ(
+      txn.exec1("SELECT count(*) FROM steps WHERE attribution_status = 'pending'")[0].as<int64_t>(),
+      0);
   EXPECT_EQ(txn.exec1("SELECT COALESCE(sum(pending_steps), 0) FROM runs")[0].as<int64_t>(), 0);
   EXPECT_EQ(txn.exec1("SELECT COALESCE(sum(total_cost_nano_usd), 0) FROM runs")[0].as<int64_t>(),
             grand_total);
-  std::cerr << "runs e2e: " << kRuns << " runs, " << early.size() + rest.size()
-            << " steps (" << early.size() << " sent early, " << retried_steps
-            << " retries) sent in " << absl::FormatDuration(send_time) << ", read back in "
+  std::cerr << "runs e2e: " << kRuns << " runs, " << early.size() + rest.size() << " steps ("
+            << early.size() << " sent early, " << retried_steps << " retries) sent in "
+            << absl::FormatDuration(send_time) << ", read back in "
             << absl::FormatDuration(read_time) << "\n";
   EXPECT_EQ(collector.Stop(), 0) << collector.Log();
 }
@@ -288,9 +301,9 @@ TEST(RunsE2ETest, TwoThousandRunsSentShuffledWithChildrenDaysEarlyAddUpAndTheCal
 // Runs the real `stepledger` binary; returns its exit status and what it printed on stdout.
 int RunCli(const std::string& args, std::string* out) {
   const std::string path = "/tmp/stepledger-runs-e2e-" + std::to_string(getpid()) + ".out";
-  const int rc = std::system((std::string(STEPLEDGER_CLI_BIN) + " " + args + " >" + path +
-                              " 2>>" + path + ".err")
-                                 .c_str());
+  const int rc = std::system(
+      (std::string(STEPLEDGER_CLI_BIN) + " " + args + " >" + path + " 2>>" + path + ".err")
+          .c_str());
   std::ifstream in(path);
   std::stringstream ss;
   ss << in.rdbuf();

@@ -4,6 +4,7 @@
 #define STEPLEDGER_TESTS_FAKES_COLLECTOR_PROCESS_H_
 
 #include <fcntl.h>
+#include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
@@ -18,8 +19,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 extern char** environ;
 

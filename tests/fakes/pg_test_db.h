@@ -4,10 +4,9 @@
 #define STEPLEDGER_TESTS_FAKES_PG_TEST_DB_H_
 
 #include <cstdlib>
+#include <pqxx/pqxx>
 #include <random>
 #include <string>
-
-#include <pqxx/pqxx>
 
 #include "gtest/gtest.h"
 

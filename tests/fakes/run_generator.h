@@ -33,11 +33,11 @@
 namespace stepledger::testing {
 
 struct RunGeneratorOptions {
-  int max_depth = 5;           // Edges from the root to the deepest step.
-  int max_fanout = 8;          // Children per step (operations, not attempts).
-  double retry_rate = 0.05;    // Share of non-root operations retried (2 or 3 attempts).
-  double tool_rate = 0.3;      // Share of non-root steps that are another team's tool calls.
-  size_t max_steps = 400;      // Per run, attempts included (the tree stops growing there).
+  int max_depth = 5;         // Edges from the root to the deepest step.
+  int max_fanout = 8;        // Children per step (operations, not attempts).
+  double retry_rate = 0.05;  // Share of non-root operations retried (2 or 3 attempts).
+  double tool_rate = 0.3;    // Share of non-root steps that are another team's tool calls.
+  size_t max_steps = 400;    // Per run, attempts included (the tree stops growing there).
   absl::Time start = absl::FromUnixSeconds(1'767'225'600);  // 2026-01-01T00:00:00Z
   domain::Environment environment = domain::Environment::kProduction;
 };
@@ -89,8 +89,7 @@ class RunGenerator {
         const bool bare = tool || parent.under_tool;
         const int attempts = Chance(options_.retry_rate) ? 2 + static_cast<int>(Uniform(2)) : 1;
         const std::string operation_id = "op-" + Hex(12);
-        absl::Time at = *run.steps[parent.step].started_at +
-                        absl::Milliseconds(1 + Uniform(5000));
+        absl::Time at = *run.steps[parent.step].started_at + absl::Milliseconds(1 + Uniform(5000));
         for (int a = 1; a <= attempts && run.steps.size() < options_.max_steps; ++a) {
           domain::Step step = MakeStep(run, &run.steps[parent.step], kind, bare, at);
           step.operation_id = operation_id;
@@ -195,8 +194,8 @@ class RunGenerator {
     return static_cast<int64_t>(Uniform(max));
   }
 
-  domain::Step MakeStep(const GeneratedRun& run, const domain::Step* parent,
-                        domain::StepKind kind, bool bare, absl::Time at) {
+  domain::Step MakeStep(const GeneratedRun& run, const domain::Step* parent, domain::StepKind kind,
+                        bool bare, absl::Time at) {
     domain::Step s;
     s.event_id = Hex(32);
     s.step_id = "s-" + Hex(12);
@@ -221,11 +220,11 @@ class RunGenerator {
         s.usage.cache_write_tokens = MaybeTokens(1000);
         s.usage.output_tokens = 20 + static_cast<int64_t>(Uniform(2000));
         s.usage.reasoning_tokens = MaybeTokens(1500);
-        s.cost_nano_usd = *s.usage.input_uncached_tokens * m.input +
-                          s.usage.cache_read_tokens.value_or(0) * m.cache_read +
-                          s.usage.cache_write_tokens.value_or(0) * m.cache_write +
-                          (*s.usage.output_tokens + s.usage.reasoning_tokens.value_or(0)) *
-                              m.output;
+        s.cost_nano_usd =
+            *s.usage.input_uncached_tokens * m.input +
+            s.usage.cache_read_tokens.value_or(0) * m.cache_read +
+            s.usage.cache_write_tokens.value_or(0) * m.cache_write +
+            (*s.usage.output_tokens + s.usage.reasoning_tokens.value_or(0)) * m.output;
         break;
       }
       case domain::StepKind::kToolCall: {

@@ -20,8 +20,12 @@ IngestItem Item(const std::string& id, absl::Time started, const std::string& di
                 domain::NanoUsd cost = 1000) {
   IngestItem item;
   item.step.event_id = id;
-  item.step.tags = {"inbox-triage", "mail-ai", domain::WorkloadClass::kInteractive, "acme",
-                    domain::Environment::kProduction, "run-1"};
+  item.step.tags = {"inbox-triage",
+                    "mail-ai",
+                    domain::WorkloadClass::kInteractive,
+                    "acme",
+                    domain::Environment::kProduction,
+                    "run-1"};
   item.step.step_id = "step-" + id;
   item.step.kind = domain::StepKind::kModelCall;
   item.step.model = "gpt-4o";
@@ -102,8 +106,8 @@ TEST(MigrationTest, EditedMigrationIsRefused) {
 TEST_F(LedgerStoreTest, DuplicatesInsideABatchAreStoredOnce) {
   std::vector<IngestItem> items = {Item("a", now_, "d1"), Item("a", now_, "d1"),
                                    Item("b", now_, "d2")};
-  EXPECT_EQ(Commit(items), (std::vector<Outcome>{Outcome::kAccepted, Outcome::kDuplicate,
-                                                 Outcome::kAccepted}));
+  EXPECT_EQ(Commit(items),
+            (std::vector<Outcome>{Outcome::kAccepted, Outcome::kDuplicate, Outcome::kAccepted}));
   EXPECT_EQ(db_.Count("SELECT count(*) FROM steps"), 2);
 }
 
@@ -168,8 +172,7 @@ TEST_F(LedgerStoreTest, PartitionsForYesterdayTodayAndTomorrowExist) {
   const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
   ASSERT_TRUE(EnsurePartitionsAround(db_.url(), today, 3).ok());
   for (absl::CivilDay d : {today - 1, today, today + 1}) {
-    EXPECT_EQ(db_.Count("SELECT count(*) FROM pg_class WHERE relname = '" + PartitionName(d) +
-                        "'"),
+    EXPECT_EQ(db_.Count("SELECT count(*) FROM pg_class WHERE relname = '" + PartitionName(d) + "'"),
               1)
         << PartitionName(d);
   }

@@ -1,10 +1,9 @@
 // Integration: price versions in PostgreSQL, pricing on the real write path, unpriced steps,
 // and re-pricing as correction entries.
 #include <memory>
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -29,10 +28,9 @@ using domain::ingest::IngestService;
 using domain::ingest::LedgerStore;
 using domain::ingest::ReceivedEvent;
 using storage::CatalogTexts;
-using testing::WritePath;
 using storage::PgPriceStore;
 using testing::TestDatabase;
-
+using testing::WritePath;
 
 // Catalog texts in LiteLLM's format. v2 raises gpt-4o's input price; v3 is v2 plus a model
 // that v1 and v2 did not know.
@@ -60,8 +58,12 @@ constexpr domain::NanoUsd kCostNewModel = 1000 * 300 + 100 * 1'200;  // 420'000
 Step ModelStep(const std::string& id, const std::string& model, absl::Time at) {
   Step s;
   s.event_id = id;
-  s.tags = {"inbox-triage", "mail-ai", domain::WorkloadClass::kInteractive, "acme",
-            domain::Environment::kProduction, "run-" + id};
+  s.tags = {"inbox-triage",
+            "mail-ai",
+            domain::WorkloadClass::kInteractive,
+            "acme",
+            domain::Environment::kProduction,
+            "run-" + id};
   s.step_id = "root";
   s.kind = domain::StepKind::kModelCall;
   s.provider = "openai";
@@ -171,8 +173,7 @@ TEST_F(PricingTest, AVersionNeverTakesEffectBeforeTheNewestOne) {
 
 TEST_F(PricingTest, ACatalogThatDoesNotLoadIsNotStored) {
   absl::StatusOr<storage::PriceVersionInfo> bad = store_.SaveVersion(
-      {"m.json", R"({"x": {"input_cost_per_token": "cheap", "output_cost_per_token": 1}})", "",
-       ""},
+      {"m.json", R"({"x": {"input_cost_per_token": "cheap", "output_cost_per_token": 1}})", "", ""},
       now_, now_);
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument) << bad.status();
   EXPECT_EQ(db_.Count("SELECT count(*) FROM price_versions"), 0);
@@ -313,9 +314,9 @@ TEST_F(PricingTest, TheStepsServiceTierAndToolUnitsArePricedAndKept) {
   const std::string models = R"({"gpt-4o": {"litellm_provider": "openai", "mode": "chat",
       "input_cost_per_token": 2.5e-06, "output_cost_per_token": 1e-05,
       "input_cost_per_token_batches": 1.25e-06, "output_cost_per_token_batches": 5e-06}})";
-  absl::StatusOr<storage::PriceVersionInfo> v = store_.SaveVersion(
-      {"models.json", models, "tools.txt", "rerank 0 2 docs\n"}, now_ - absl::Hours(1),
-      absl::Now());
+  absl::StatusOr<storage::PriceVersionInfo> v =
+      store_.SaveVersion({"models.json", models, "tools.txt", "rerank 0 2 docs\n"},
+                         now_ - absl::Hours(1), absl::Now());
   ASSERT_TRUE(v.ok()) << v.status();
   RefreshPricer();
 

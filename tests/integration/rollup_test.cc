@@ -1,12 +1,11 @@
 // Integration: the daily rollup and the showback report over a generated month of ledger rows
 // in a real PostgreSQL. Totals are computed independently by the test from what it inserted.
 #include <map>
+#include <pqxx/pqxx>
 #include <string>
 #include <thread>
 #include <tuple>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -15,8 +14,8 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/civil_time.h"
 #include "gtest/gtest.h"
-#include "server/render/render.h"
 #include "server/domain/reports/showback.h"
+#include "server/render/render.h"
 #include "server/storage/migrator.h"
 #include "server/storage/partitions.h"
 #include "server/storage/rollup_store.h"
@@ -99,7 +98,10 @@ class RollupTest : public ::testing::Test {
         s.kind = next(3) == 0 ? "tool_call" : "model_call";
         s.model = s.kind == "model_call" ? (next(2) ? "gpt-x" : "claude-y") : "";
         const uint64_t st = next(20);
-        s.status = st == 0 ? "defaulted" : st == 1 ? "quarantined" : st == 2 ? "pending" : "complete";
+        s.status = st == 0   ? "defaulted"
+                   : st == 1 ? "quarantined"
+                   : st == 2 ? "pending"
+                             : "complete";
         if (next(10) != 0) s.cost = static_cast<int64_t>(next(5'000'000) + 1);
         s.attempt = next(8) == 0 ? 2 : 1;
         s.drift = next(15) == 0;
@@ -116,8 +118,7 @@ class RollupTest : public ::testing::Test {
   void Insert(pqxx::work& txn, const GenStep& s, const std::string& event_id) {
     txn.exec_params(kInsertStep, event_id, DateText(s.day) + " 12:00:00+00",
                     std::optional<std::string>(), s.feature, s.team, s.tenant, s.run, s.status,
-                    s.kind, s.model, s.output_tokens, s.cost, s.tool_owner, s.attempt,
-                    s.drift);
+                    s.kind, s.model, s.output_tokens, s.cost, s.tool_owner, s.attempt, s.drift);
     DayTotals& t = totals_[s.day];
     ++t.steps;
     if (!s.cost) ++t.unpriced;
@@ -158,8 +159,8 @@ class RollupTest : public ::testing::Test {
     pqxx::connection conn(db_.url());
     pqxx::nontransaction txn(conn);
     std::string out;
-    for (const char* table : {"rollup_daily", "rollup_tool_owner_daily",
-                              "rollup_quarantine_daily"}) {
+    for (const char* table :
+         {"rollup_daily", "rollup_tool_owner_daily", "rollup_quarantine_daily"}) {
       for (const auto& row : txn.exec_params(
                absl::StrCat("SELECT t::text FROM ", table, " t WHERE day = $1::date ORDER BY 1"),
                DateText(d))) {
@@ -188,7 +189,8 @@ void ExpectSame(const DayTotals& want, const DayTotals& got, absl::CivilDay d) {
 
 TEST_F(RollupTest, RollupsOfAMonthEqualTheSumsOfTheLedger) {
   GenerateMonth();
-  absl::StatusOr<storage::RollupRunResult> run = RollupJob({.database_url = db_.url()}).Run(kFirst, kLast);
+  absl::StatusOr<storage::RollupRunResult> run =
+      RollupJob({.database_url = db_.url()}).Run(kFirst, kLast);
   ASSERT_TRUE(run.ok()) << run.status();
   ASSERT_TRUE(run->ran);
   ASSERT_EQ(run->days.size(), 31u);
@@ -272,8 +274,9 @@ TEST_F(RollupTest, LateEventBecomesACorrectionRowAndMovesTheDayByItsCost) {
     if (absl::StrContains(line, ",Usage,Correction,")) corrections.emplace_back(line);
   }
   ASSERT_EQ(corrections.size(), 1u) << focus;
-  EXPECT_TRUE(absl::StartsWith(corrections[0], "0.123456789,0.123456789,USD,2025-01-10T00:00:00Z,"
-                                               "2025-01-11T00:00:00Z,Usage,Correction,"))
+  EXPECT_TRUE(absl::StartsWith(corrections[0],
+                               "0.123456789,0.123456789,USD,2025-01-10T00:00:00Z,"
+                               "2025-01-11T00:00:00Z,Usage,Correction,"))
       << corrections[0];
   EXPECT_TRUE(absl::StrContains(corrections[0], "late-feature"));
   // Everything else of the day is still an ordinary usage row.
@@ -301,7 +304,8 @@ TEST_F(RollupTest, AdvisoryLockLetsOnlyOneOfTwoConcurrentRollupsRun) {
   EXPECT_TRUE(b_result->days.empty());
   EXPECT_EQ(db_.Count("SELECT max(roll_count) FROM rollup_days"), 1);
   // Once A is done the lock is free again.
-  absl::StatusOr<storage::RollupRunResult> c = RollupJob({.database_url = db_.url()}).Run(kFirst, kFirst);
+  absl::StatusOr<storage::RollupRunResult> c =
+      RollupJob({.database_url = db_.url()}).Run(kFirst, kFirst);
   ASSERT_TRUE(c.ok());
   EXPECT_TRUE(c->ran);
 }

@@ -1,8 +1,7 @@
 // Integration: runs, inheritance and drift, maintained by the write path in PostgreSQL.
 #include <map>
-#include <random>
-
 #include <pqxx/pqxx>
+#include <random>
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -13,8 +12,8 @@
 #include "server/storage/pg_ledger_store.h"
 #include "server/storage/run_upkeep.h"
 #include "tests/fakes/pg_test_db.h"
-#include "tests/fakes/write_path.h"
 #include "tests/fakes/run_generator.h"
+#include "tests/fakes/write_path.h"
 
 namespace stepledger {
 namespace {
@@ -32,8 +31,12 @@ using testing::WritePath;
 Step Root(const std::string& run, const std::string& team = "mail-ai") {
   Step s;
   s.event_id = run + "-root";
-  s.tags = {"inbox-triage", team, domain::WorkloadClass::kInteractive, "acme",
-            domain::Environment::kProduction, run};
+  s.tags = {"inbox-triage",
+            team,
+            domain::WorkloadClass::kInteractive,
+            "acme",
+            domain::Environment::kProduction,
+            run};
   s.step_id = "root";
   s.kind = domain::StepKind::kModelCall;
   s.cost_nano_usd = 5000;
@@ -95,8 +98,8 @@ class RecordingObserver final : public domain::ingest::CommitObserver {
     absl::MutexLock lock(&mu);
     for (size_t i = 0; i < items.size(); ++i) {
       if (outcomes[i] != domain::ingest::Outcome::kAccepted) continue;
-      seen[items[i]->step.event_id] = std::string(domain::ToString(items[i]->status)) + "/" +
-                                      items[i]->charged.team;
+      seen[items[i]->step.event_id] =
+          std::string(domain::ToString(items[i]->status)) + "/" + items[i]->charged.team;
     }
   }
   void OnGroupFailed(const absl::Status&, size_t) override {}

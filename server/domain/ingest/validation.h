@@ -21,7 +21,7 @@ namespace stepledger::domain::ingest {
 
 struct ValidationLimits {
   size_t max_events_per_batch = 1000;
-  size_t max_id_length = 128;            // event_id, step_id, parent_step_id, operation_id
+  size_t max_id_length = 128;  // event_id, step_id, parent_step_id, operation_id
   size_t max_name_length = 256;
   size_t max_provider_length = 64;
   size_t max_model_length = 128;
@@ -31,10 +31,10 @@ struct ValidationLimits {
   size_t max_attribute_key_length = 64;
   size_t max_attribute_value_length = 256;
   int32_t max_attempt = 1000;
-  int64_t max_tokens_per_bucket = 10'000'000'000;   // 1e10: far above any real call
+  int64_t max_tokens_per_bucket = 10'000'000'000;          // 1e10: far above any real call
   NanoUsd max_cost_nano_usd = 1'000'000 * kNanoUsdPerUsd;  // $1M for one step is a bug
-  absl::Duration max_future_skew = absl::Hours(1);  // clocks drift; days ahead is a bug
-  absl::Duration max_age = absl::Hours(24 * 400);   // older than the ledger's retention
+  absl::Duration max_future_skew = absl::Hours(1);         // clocks drift; days ahead is a bug
+  absl::Duration max_age = absl::Hours(24 * 400);          // older than the ledger's retention
 };
 
 // Why a step was rejected: the field path (as in the proto, e.g. "tags.feature") and a
@@ -61,8 +61,8 @@ Verdict ValidateStep(Step& step, absl::Time now, const ValidationLimits& limits)
 // The day-placement time of a step: started_at when known, else the receive time.
 absl::Time OccurredAt(const Step& step, absl::Time received_at);
 
-bool IsSlug(std::string_view s);          // [a-z0-9][a-z0-9._-]{0,63}
-bool IsTenantId(std::string_view s);      // [A-Za-z0-9][A-Za-z0-9._:-]{0,127}
+bool IsSlug(std::string_view s);                            // [a-z0-9][a-z0-9._-]{0,63}
+bool IsTenantId(std::string_view s);                        // [A-Za-z0-9][A-Za-z0-9._:-]{0,127}
 bool IsPrintableId(std::string_view s, size_t max_length);  // 1..max printable ASCII
 
 }  // namespace stepledger::domain::ingest

@@ -31,8 +31,7 @@ DayRange DaysToRoll(absl::Time now, int days_back) {
   return DayRange{today - (days_back < 1 ? 1 : days_back), today - 1};
 }
 
-RollupScheduler::RollupScheduler(const Clock& clock, RollupScheduleOptions options,
-                                 RollupFn rollup)
+RollupScheduler::RollupScheduler(const Clock& clock, RollupScheduleOptions options, RollupFn rollup)
     : clock_(clock),
       options_(options),
       rollup_(std::move(rollup)),

@@ -10,10 +10,14 @@ namespace {
 
 bool IsSet(const Tags& tags, TagField field) {
   switch (field) {
-    case TagField::kFeature: return !tags.feature.empty();
-    case TagField::kTeam: return !tags.team.empty();
-    case TagField::kTenant: return !tags.tenant.empty();
-    case TagField::kWorkloadClass: return tags.workload_class != WorkloadClass::kUnspecified;
+    case TagField::kFeature:
+      return !tags.feature.empty();
+    case TagField::kTeam:
+      return !tags.team.empty();
+    case TagField::kTenant:
+      return !tags.tenant.empty();
+    case TagField::kWorkloadClass:
+      return tags.workload_class != WorkloadClass::kUnspecified;
   }
   return false;
 }
@@ -31,10 +35,14 @@ std::string JoinFields(const std::vector<TagField>& fields) {
 
 std::string_view ToString(TagField field) {
   switch (field) {
-    case TagField::kFeature: return "feature";
-    case TagField::kTeam: return "team";
-    case TagField::kTenant: return "tenant";
-    case TagField::kWorkloadClass: return "workload_class";
+    case TagField::kFeature:
+      return "feature";
+    case TagField::kTeam:
+      return "team";
+    case TagField::kTenant:
+      return "tenant";
+    case TagField::kWorkloadClass:
+      return "workload_class";
   }
   return "";
 }
@@ -57,8 +65,8 @@ absl::StatusOr<Attribution> ResolveAttribution(const Step& step,
   if (step.parent_step_id.empty()) {
     if (!out.missing.empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("root step '", step.step_id, "' is missing tag(s) ",
-                       JoinFields(out.missing), "; a root has nothing to inherit from"));
+          absl::StrCat("root step '", step.step_id, "' is missing tag(s) ", JoinFields(out.missing),
+                       "; a root has nothing to inherit from"));
     }
     out.root_known = true;  // It is the root: nothing to drift from.
     return out;
@@ -78,9 +86,9 @@ absl::StatusOr<Attribution> ResolveAttribution(const Step& step,
 
   const Tags& root = *root_tags;
   if (root.parent_run_id != step.tags.parent_run_id) {
-    return absl::InvalidArgumentError(absl::StrCat("root tags belong to run '",
-                                                   root.parent_run_id, "', step '", step.step_id,
-                                                   "' to run '", step.tags.parent_run_id, "'"));
+    return absl::InvalidArgumentError(absl::StrCat("root tags belong to run '", root.parent_run_id,
+                                                   "', step '", step.step_id, "' to run '",
+                                                   step.tags.parent_run_id, "'"));
   }
   if (std::vector<TagField> root_missing = MissingInheritableTags(root); !root_missing.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("root tags of run '", root.parent_run_id,
@@ -89,9 +97,9 @@ absl::StatusOr<Attribution> ResolveAttribution(const Step& step,
   out.root_known = true;
 
   // Drift: a present own value that disagrees with the root's. workload_class is not drift.
-  const bool tool_team_is_owner =
-      step.kind == StepKind::kToolCall && !step.tool_owner_team.empty() &&
-      step.tags.team == step.tool_owner_team;
+  const bool tool_team_is_owner = step.kind == StepKind::kToolCall &&
+                                  !step.tool_owner_team.empty() &&
+                                  step.tags.team == step.tool_owner_team;
   if (!step.tags.feature.empty() && step.tags.feature != root.feature) {
     out.drift.push_back(TagField::kFeature);
   }

@@ -40,11 +40,11 @@ std::string_view ToString(TagField field);
 struct Attribution {
   // Only kComplete, kInherited or kPending; defaulted and quarantined are the caller's call.
   AttributionStatus status = AttributionStatus::kComplete;
-  Tags charged;                       // Who pays. Partial (own tags only) while pending.
-  std::vector<TagField> missing;      // Fields the step itself lacked.
-  std::vector<TagField> inherited;    // Subset of `missing` filled from the root.
-  std::vector<TagField> drift;        // Own value present and different from the root's.
-  bool root_known = false;            // False: drift was not (could not be) checked.
+  Tags charged;                     // Who pays. Partial (own tags only) while pending.
+  std::vector<TagField> missing;    // Fields the step itself lacked.
+  std::vector<TagField> inherited;  // Subset of `missing` filled from the root.
+  std::vector<TagField> drift;      // Own value present and different from the root's.
+  bool root_known = false;          // False: drift was not (could not be) checked.
 
   bool tag_drift() const { return !drift.empty(); }
 };

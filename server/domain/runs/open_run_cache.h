@@ -33,7 +33,7 @@
 namespace stepledger::domain::runs {
 
 struct OpenRunCacheOptions {
-  size_t max_runs = 100'000;              // REQUIRES: > 0.
+  size_t max_runs = 100'000;               // REQUIRES: > 0.
   absl::Duration ttl = absl::Minutes(30);  // REQUIRES: > 0.
 };
 

@@ -22,9 +22,10 @@ PendingTracker::Entry PendingTracker::TakeLocked(const Key& key) {
 
 absl::Status PendingTracker::Track(Step step, absl::Time received_at) {
   if (step.tags.parent_run_id.empty() || step.parent_step_id.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "step '", step.step_id, "' cannot wait for a root: it needs parent_run_id and "
-        "parent_step_id"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("step '", step.step_id,
+                     "' cannot wait for a root: it needs parent_run_id and "
+                     "parent_step_id"));
   }
   if (MissingInheritableTags(step.tags).empty()) {
     return absl::InvalidArgumentError(
@@ -54,7 +55,8 @@ std::vector<ResolvedStep> PendingTracker::OnRootArrived(const std::string& run_i
   auto run_it = by_run_.find(run_id);
   if (run_it == by_run_.end()) return out;
   std::vector<Key> keys;
-  for (const auto& [event_id, entry] : run_it->second) keys.emplace_back(entry.deadline, run_id, event_id);
+  for (const auto& [event_id, entry] : run_it->second)
+    keys.emplace_back(entry.deadline, run_id, event_id);
   std::sort(keys.begin(), keys.end());  // Hash-map order is not an order to hand out.
   for (const Key& key : keys) {
     const Entry& entry = by_run_.find(run_id)->second.find(std::get<2>(key))->second;

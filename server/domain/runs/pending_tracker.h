@@ -41,7 +41,7 @@ inline constexpr std::string_view kRootNeverArrived = "root_never_arrived";
 
 struct PendingTrackerOptions {
   absl::Duration wait = absl::Minutes(15);  // REQUIRES: >= 0.
-  size_t max_entries = 100'000;              // REQUIRES: > 0.
+  size_t max_entries = 100'000;             // REQUIRES: > 0.
 };
 
 struct ResolvedStep {

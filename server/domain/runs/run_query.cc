@@ -28,8 +28,8 @@ void CountStep(const StepRecord& r, RunView& view) {
 absl::Status ValidateRunId(std::string_view run_id) {
   if (run_id.empty()) return absl::InvalidArgumentError("run_id: must not be empty");
   if (run_id.size() > kMaxRunIdLength) {
-    return absl::InvalidArgumentError(absl::StrCat("run_id: longer than ", kMaxRunIdLength,
-                                                   " characters (", run_id.size(), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("run_id: longer than ", kMaxRunIdLength, " characters (", run_id.size(), ")"));
   }
   for (char c : run_id) {
     if (c < 0x20 || c > 0x7e) {

@@ -51,25 +51,32 @@ std::string DescribeCycle(const std::vector<std::string>& ids) {
 
 std::string_view ToString(OrphanReason v) {
   switch (v) {
-    case OrphanReason::kParentNeverSeen: return "parent_never_seen";
-    case OrphanReason::kParentInvalid: return "parent_invalid";
+    case OrphanReason::kParentNeverSeen:
+      return "parent_never_seen";
+    case OrphanReason::kParentInvalid:
+      return "parent_invalid";
   }
   return "";
 }
 
 std::string_view ToString(InvalidReason v) {
   switch (v) {
-    case InvalidReason::kSelfParent: return "self_parent";
-    case InvalidReason::kCycle: return "cycle";
-    case InvalidReason::kWrongRun: return "wrong_run";
+    case InvalidReason::kSelfParent:
+      return "self_parent";
+    case InvalidReason::kCycle:
+      return "cycle";
+    case InvalidReason::kWrongRun:
+      return "wrong_run";
   }
   return "";
 }
 
 std::string_view ToString(IssueKind v) {
   switch (v) {
-    case IssueKind::kDuplicateStepId: return "duplicate_step_id";
-    case IssueKind::kMultipleRoots: return "multiple_roots";
+    case IssueKind::kDuplicateStepId:
+      return "duplicate_step_id";
+    case IssueKind::kMultipleRoots:
+      return "multiple_roots";
   }
   return "";
 }
@@ -178,8 +185,7 @@ RunTree AssembleRun(std::string_view run_id, std::vector<StepRecord> steps) {
     } else if (parent[i] != -1 && !in_cycle[parent[i]]) {
       kids[parent[i]].push_back(i);
     } else {
-      const bool parent_invalid =
-          parent[i] != -1 || invalid_ids.contains(cand(i).parent_step_id);
+      const bool parent_invalid = parent[i] != -1 || invalid_ids.contains(cand(i).parent_step_id);
       orphan_tops.emplace_back(
           i, parent_invalid ? OrphanReason::kParentInvalid : OrphanReason::kParentNeverSeen);
     }
@@ -280,10 +286,9 @@ RunTree AssembleRun(std::string_view run_id, std::vector<StepRecord> steps) {
       root_events.push_back(tree.nodes[r].step.event_id);
     }
     if (root_ids.size() > 1) {
-      std::string detail =
-          absl::StrCat(root_ids.size(), " steps have no parent_step_id (",
-                       absl::StrJoin(root_ids, ", "), "); '", root_ids.front(),
-                       "' (earliest) is the run root, the others are kept as top-level trees");
+      std::string detail = absl::StrCat(
+          root_ids.size(), " steps have no parent_step_id (", absl::StrJoin(root_ids, ", "), "); '",
+          root_ids.front(), "' (earliest) is the run root, the others are kept as top-level trees");
       tree.issues.push_back(
           {IssueKind::kMultipleRoots, root_ids.front(), std::move(root_events), std::move(detail)});
     }

@@ -40,11 +40,11 @@ namespace stepledger::domain::runs {
 
 struct RunNode {
   StepRecord step;
-  int parent = -1;            // Index into RunTree::nodes; -1 for top-level (root or orphan).
-  std::vector<int> children;  // Indices into RunTree::nodes, in sibling order.
-  int depth = 0;              // 0 for top-level nodes.
-  NanoUsd own_cost_nano_usd = 0;      // 0 when unpriced.
-  NanoUsd subtree_cost_nano_usd = 0;  // Own + all descendants.
+  int parent = -1;                // Index into RunTree::nodes; -1 for top-level (root or orphan).
+  std::vector<int> children;      // Indices into RunTree::nodes, in sibling order.
+  int depth = 0;                  // 0 for top-level nodes.
+  NanoUsd own_cost_nano_usd = 0;  // 0 when unpriced.
+  NanoUsd subtree_cost_nano_usd = 0;        // Own + all descendants.
   NanoUsd subtree_retry_cost_nano_usd = 0;  // Own + descendants' cost of attempts > 1.
   int64_t subtree_steps = 1;
   int64_t subtree_unpriced_steps = 0;
@@ -80,8 +80,8 @@ struct RunIssue {
 
 struct OperationSummary {
   std::string operation_id;
-  int32_t attempts = 0;      // Steps sharing the operation_id.
-  int32_t max_attempt = 0;   // Highest attempt number seen (> attempts: some never arrived).
+  int32_t attempts = 0;     // Steps sharing the operation_id.
+  int32_t max_attempt = 0;  // Highest attempt number seen (> attempts: some never arrived).
   NanoUsd cost_nano_usd = 0;
   NanoUsd retry_cost_nano_usd = 0;  // Attempts > 1.
 };
@@ -101,11 +101,11 @@ struct RunTree {
   std::string run_id;
   // Pre-order: each root's tree, then each orphan subtree, every list in sibling order.
   std::vector<RunNode> nodes;
-  std::vector<int> roots;      // Top-level nodes with empty parent_step_id.
-  std::optional<int> root;     // The run root: roots.front() when any.
+  std::vector<int> roots;   // Top-level nodes with empty parent_step_id.
+  std::optional<int> root;  // The run root: roots.front() when any.
   std::vector<Orphan> orphans;
-  std::vector<InvalidStep> invalid;  // Ordered by (reason, step_id, event_id).
-  std::vector<RunIssue> issues;      // Ordered by (kind, step_id).
+  std::vector<InvalidStep> invalid;          // Ordered by (reason, step_id, event_id).
+  std::vector<RunIssue> issues;              // Ordered by (kind, step_id).
   std::vector<OperationSummary> operations;  // Non-empty operation_ids, ordered by id.
   RunTotals totals;
 };

@@ -1,13 +1,14 @@
 // CheckResult -> CheckBudgetResponse: every matching cap's status on the flat CapStatus, every
 // field the contract names (limit, spent, reserved, acknowledged headroom, remaining,
 // burn rate, projected exhaustion, period end, owner) plus the cap's identity.
+#include "server/transport/budget_convert.h"
+
 #include <google/protobuf/util/json_util.h>
 
 #include <memory>
 #include <string>
 
 #include "gtest/gtest.h"
-#include "server/transport/budget_convert.h"
 #include "tests/unit/budget/budget_test_util.h"
 
 namespace stepledger::transport {
@@ -26,14 +27,14 @@ using domain::budget::testing::Utc;
 // As the engine holds caps: with the tier defaults applied.
 CapStatus StatusOf(domain::budget::Cap cap) {
   CapStatus s;
-  s.cap = std::make_shared<const domain::budget::Cap>(
-      domain::budget::ApplyCapDefaults(std::move(cap)));
+  s.cap =
+      std::make_shared<const domain::budget::Cap>(domain::budget::ApplyCapDefaults(std::move(cap)));
   return s;
 }
 
 TEST(BudgetConvertTest, EveryCapStatusFieldIsOnTheWire) {
-  domain::budget::Cap cap = MakeCap("team-search-monthly", Scope::kTeam, 200 * kUsd,
-                                    Period::kMonthly);
+  domain::budget::Cap cap =
+      MakeCap("team-search-monthly", Scope::kTeam, 200 * kUsd, Period::kMonthly);
   cap.action = Action::kRequireAck;
   cap.alert_threshold_bps = 9000;
   cap.shadow = true;

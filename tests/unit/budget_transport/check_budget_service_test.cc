@@ -48,8 +48,7 @@ class CheckBudgetServiceTest : public ::testing::Test {
   std::string target() const { return "127.0.0.1:" + std::to_string(port_); }
 
   client::BudgetClient Client() {
-    return client::BudgetClient(
-        grpc::CreateChannel(target(), grpc::InsecureChannelCredentials()));
+    return client::BudgetClient(grpc::CreateChannel(target(), grpc::InsecureChannelCredentials()));
   }
 
   void PutCaps() {
@@ -229,10 +228,9 @@ TEST_F(CheckBudgetServiceTest, CliPrintsEveryCapsFiguresOwnerAndPeriodEnd) {
   std::ostringstream json_out;
   const client::CliContext json_context{target(), in, json_out, err};
   EXPECT_EQ(client::RunBudgetCommand(
-                json_context,
-                {"check", "--feature", "inbox-triage", "--team", "search", "--tenant", "acme",
-                 "--workload-class", "interactive", "--env", "production", "--run", "run-1",
-                 "--estimate-usd", "1", "--json"}),
+                json_context, {"check", "--feature", "inbox-triage", "--team", "search", "--tenant",
+                               "acme", "--workload-class", "interactive", "--env", "production",
+                               "--run", "run-1", "--estimate-usd", "1", "--json"}),
             0);
   EXPECT_THAT(json_out.str(), HasSubstr("\"cap_id\":\"x-acme\""));
   EXPECT_THAT(json_out.str(), HasSubstr("\"period_end_unix_seconds\""));

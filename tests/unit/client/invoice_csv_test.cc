@@ -1,5 +1,4 @@
 #include "client/cli/invoice_command.h"
-
 #include "gtest/gtest.h"
 
 namespace stepledger::client {

@@ -20,8 +20,8 @@ inline std::vector<std::pair<std::map<std::string, std::string>, double>> Series
     for (const prometheus::ClientMetric& m : family.metric) {
       std::map<std::string, std::string> labels;
       for (const auto& l : m.label) labels[l.name] = l.value;
-      const double v = family.type == prometheus::MetricType::Counter ? m.counter.value
-                                                                      : m.gauge.value;
+      const double v =
+          family.type == prometheus::MetricType::Counter ? m.counter.value : m.gauge.value;
       out.emplace_back(std::move(labels), v);
     }
   }

@@ -97,8 +97,8 @@ TEST(PricingMetricsTest, CountsOnlyStepsStoredForTheFirstTime) {
   auto spend = Samples(registry, "stepledger_priced_spend_usd_total");
   EXPECT_DOUBLE_EQ((spend[{{"source", "computed"}}]), 1.5);
   EXPECT_DOUBLE_EQ((spend[{{"source", "reported"}}]), 0.25);
-  EXPECT_EQ((Samples(registry, "stepledger_unpriced_steps_total")[{
-                {"model", "acme-large"}, {"reason", "unknown_model"}}]),
+  EXPECT_EQ((Samples(registry, "stepledger_unpriced_steps_total")[{{"model", "acme-large"},
+                                                                   {"reason", "unknown_model"}}]),
             1);
 }
 

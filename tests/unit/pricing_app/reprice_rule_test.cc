@@ -1,6 +1,5 @@
-#include "server/domain/pricing/reprice.h"
-
 #include "gtest/gtest.h"
+#include "server/domain/pricing/reprice.h"
 #include "tests/unit/pricing_app/test_book.h"
 
 namespace stepledger::domain::pricing {
@@ -24,13 +23,12 @@ PricingInput Input(const std::string& model, absl::Time at) {
 
 PriceBook Book() {
   // v1 knows gpt-4o; v2 raises its input price; v3 adds acme-large.
-  return TestBook(
-      {TestVersion("v1", kT0, {TestModel("gpt-4o", 2'500'000'000, 10'000'000'000)}),
-       TestVersion("v2", kT0 + absl::Hours(1),
-                   {TestModel("gpt-4o", 5'000'000'000, 10'000'000'000)}),
-       TestVersion("v3", kT0 + absl::Hours(2),
-                   {TestModel("gpt-4o", 5'000'000'000, 10'000'000'000),
-                    TestModel("acme-large", 300'000'000, 1'200'000'000)})});
+  return TestBook({TestVersion("v1", kT0, {TestModel("gpt-4o", 2'500'000'000, 10'000'000'000)}),
+                   TestVersion("v2", kT0 + absl::Hours(1),
+                               {TestModel("gpt-4o", 5'000'000'000, 10'000'000'000)}),
+                   TestVersion("v3", kT0 + absl::Hours(2),
+                               {TestModel("gpt-4o", 5'000'000'000, 10'000'000'000),
+                                TestModel("acme-large", 300'000'000, 1'200'000'000)})});
 }
 
 TEST(RepriceRuleTest, ACorrectlyPricedStepNeedsNoCorrection) {
@@ -79,8 +77,7 @@ TEST(RepriceRuleTest, AModelNoVersionKnowsStaysUnpriced) {
 
 TEST(RepriceRuleTest, AStepWithACostIsNeverMadeUnpricedAgain) {
   // Priced once (say by a book that had the model), now unknown in the version in force.
-  RepriceDecision d =
-      DecideReprice(Book(), Input("nobody", kT0 + absl::Minutes(5)), 1'234, "");
+  RepriceDecision d = DecideReprice(Book(), Input("nobody", kT0 + absl::Minutes(5)), 1'234, "");
   EXPECT_FALSE(d.new_cost_nano_usd.has_value());
   EXPECT_EQ(d.still_unpriced, UnpricedReason::kNone);
 }

@@ -24,8 +24,8 @@ inline domain::pricing::ModelPrice TestModel(const std::string& name,
   return p;
 }
 
-inline domain::pricing::PriceVersion TestVersion(
-    const std::string& id, absl::Time from, std::vector<domain::pricing::ModelPrice> models) {
+inline domain::pricing::PriceVersion TestVersion(const std::string& id, absl::Time from,
+                                                 std::vector<domain::pricing::ModelPrice> models) {
   domain::pricing::PriceVersion v;
   v.id = id;
   v.effective_from = from;

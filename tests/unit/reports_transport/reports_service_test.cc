@@ -1,16 +1,17 @@
 // Reports.GetShowback without a database: request validation (period, environment, format),
 // the report -> proto conversion, and the service end to end on an in-process server.
-#include <memory>
-#include <string>
+#include "server/transport/reports_service.h"
 
 #include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "server/transport/reports_convert.h"
-#include "server/transport/reports_service.h"
 #include "server/transport/work_pool.h"
 
 namespace stepledger::transport {
@@ -115,8 +116,8 @@ class ReportsServiceTest : public ::testing::Test {
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
     ASSERT_NE(port, 0);
-    stub_ = v1::Reports::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                                     grpc::InsecureChannelCredentials()));
+    stub_ = v1::Reports::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
   }
   void TearDown() override {
     if (server_) server_->Shutdown();

@@ -12,8 +12,8 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 Tags RootTags() {
-  return {"inbox-triage", "mail", WorkloadClass::kInteractive, "acme", Environment::kProduction,
-          "run-1"};
+  return {"inbox-triage",           "mail", WorkloadClass::kInteractive, "acme",
+          Environment::kProduction, "run-1"};
 }
 
 Step Root() {
@@ -157,15 +157,13 @@ TEST(ResolveAttributionTest, ToolStepTaggedWithAThirdTeamIsDrift) {
 TEST(ResolveAttributionTest, RootOfAnotherRunIsRejected) {
   Tags other = RootTags();
   other.parent_run_id = "run-2";
-  EXPECT_EQ(ResolveAttribution(Bare(), other).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ResolveAttribution(Bare(), other).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(ResolveAttributionTest, IncompleteRootTagsAreRejected) {
   Tags root = RootTags();
   root.tenant.clear();
-  EXPECT_EQ(ResolveAttribution(Bare(), root).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ResolveAttribution(Bare(), root).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

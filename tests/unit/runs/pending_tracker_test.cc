@@ -25,8 +25,8 @@ Step Bare(const std::string& run_id, const std::string& step_id) {
 }
 
 Tags RootTags(const std::string& run_id) {
-  return {"inbox-triage", "mail", WorkloadClass::kInteractive, "acme", Environment::kProduction,
-          run_id};
+  return {"inbox-triage",           "mail", WorkloadClass::kInteractive, "acme",
+          Environment::kProduction, run_id};
 }
 
 TEST(PendingTrackerTest, StepWaitsThenInheritsWhenRootArrives) {
@@ -39,7 +39,7 @@ TEST(PendingTrackerTest, StepWaitsThenInheritsWhenRootArrives) {
   EXPECT_EQ(resolved[0].step.step_id, "a");  // Earliest deadline first.
   for (const ResolvedStep& r : resolved) {
     EXPECT_EQ(r.attribution.status, AttributionStatus::kInherited);
-    EXPECT_EQ(r.attribution.charged.team, "mail");  // The calling feature pays...
+    EXPECT_EQ(r.attribution.charged.team, "mail");         // The calling feature pays...
     EXPECT_EQ(r.step.tool_owner_team, "search-platform");  // ...the owner is still shown.
   }
   PendingTrackerStats stats = tracker.Stats();

@@ -37,8 +37,8 @@ TEST(AssembleRunTest, EmptyRunHasNoRootAndZeroTotal) {
 }
 
 TEST(AssembleRunTest, NestsByParentWithOwnAndSubtreeCost) {
-  RunTree t = AssembleRun(kRun, {Rec("c1", "r", 20, 1), Rec("g", "c1", 5, 2),
-                                 Rec("r", "", 100, 0), Rec("c2", "r", 30, 3)});
+  RunTree t = AssembleRun(kRun, {Rec("c1", "r", 20, 1), Rec("g", "c1", 5, 2), Rec("r", "", 100, 0),
+                                 Rec("c2", "r", 30, 3)});
   ASSERT_TRUE(t.root.has_value());
   const RunNode& root = t.nodes[*t.root];
   EXPECT_EQ(root.step.step_id, "r");
@@ -70,8 +70,8 @@ TEST(AssembleRunTest, TotalIsSumOfStepsNeverAParentsReportedAggregate) {
 }
 
 TEST(AssembleRunTest, OrphanSubtreeListedApartAndCountedInTotal) {
-  RunTree t = AssembleRun(kRun, {Rec("r", "", 100), Rec("o", "missing", 40, 1),
-                                 Rec("oc", "o", 2, 2)});
+  RunTree t =
+      AssembleRun(kRun, {Rec("r", "", 100), Rec("o", "missing", 40, 1), Rec("oc", "o", 2, 2)});
   ASSERT_EQ(t.orphans.size(), 1u);
   const Orphan& o = t.orphans[0];
   EXPECT_EQ(t.nodes[o.node].step.step_id, "o");
@@ -103,9 +103,9 @@ TEST(AssembleRunTest, SelfParentingIsInvalidWithReasonAndItsChildrenAreOrphans) 
 }
 
 TEST(AssembleRunTest, CycleIsInvalidWithTheCycleSpelledOut) {
-  RunTree t = AssembleRun(kRun, {Rec("r", "", 1), Rec("c", "b", 1, 3), Rec("a", "c", 1, 1),
-                                 Rec("b", "a", 1, 2), Rec("tail", "b", 5, 4),
-                                 Rec("ok", "r", 1, 5)});
+  RunTree t =
+      AssembleRun(kRun, {Rec("r", "", 1), Rec("c", "b", 1, 3), Rec("a", "c", 1, 1),
+                         Rec("b", "a", 1, 2), Rec("tail", "b", 5, 4), Rec("ok", "r", 1, 5)});
   ASSERT_EQ(t.invalid.size(), 3u);
   for (const InvalidStep& v : t.invalid) {
     EXPECT_EQ(v.reason, InvalidReason::kCycle);
@@ -127,9 +127,9 @@ TEST(AssembleRunTest, TwoStepCycleWithoutAnyRoot) {
 }
 
 TEST(AssembleRunTest, DuplicateStepIdEarliestOwnsOthersKeptAsChargedLeaves) {
-  RunTree t = AssembleRun(kRun, {Rec("r", "", 1), Rec("p", "r", 1, 1),
-                                 Rec("d", "p", 20, 9, "e-late"), Rec("d", "r", 10, 2, "e-early"),
-                                 Rec("k", "d", 4, 10)});
+  RunTree t =
+      AssembleRun(kRun, {Rec("r", "", 1), Rec("p", "r", 1, 1), Rec("d", "p", 20, 9, "e-late"),
+                         Rec("d", "r", 10, 2, "e-early"), Rec("k", "d", 4, 10)});
   ASSERT_EQ(t.issues.size(), 1u);
   const RunIssue& issue = t.issues[0];
   EXPECT_EQ(issue.kind, IssueKind::kDuplicateStepId);

@@ -53,29 +53,27 @@ inline std::string CanonicalText(const RunTree& t) {
   const RunTotals& x = t.totals;
   absl::StrAppend(&out, "run ", t.run_id, " total=", x.total_nano_usd, " tree=", x.tree_nano_usd,
                   " orphan=", x.orphan_nano_usd, " invalid=", x.invalid_nano_usd,
-                  " retry=", x.retry_nano_usd, " steps=", x.steps,
-                  " unpriced=", x.unpriced_steps, " dup_events=", x.duplicate_events_ignored,
-                  "\n");
-  absl::StrAppend(&out, "root=", t.root.value_or(-1), " roots=", absl::StrJoin(t.roots, ","),
-                  "\n");
+                  " retry=", x.retry_nano_usd, " steps=", x.steps, " unpriced=", x.unpriced_steps,
+                  " dup_events=", x.duplicate_events_ignored, "\n");
+  absl::StrAppend(&out, "root=", t.root.value_or(-1), " roots=", absl::StrJoin(t.roots, ","), "\n");
   for (size_t i = 0; i < t.nodes.size(); ++i) {
     const RunNode& n = t.nodes[i];
-    absl::StrAppend(&out, std::string(2 * n.depth, ' '), i, " ", n.step.step_id, " ev=",
-                    n.step.event_id, " parent=", n.parent, " kids=",
-                    absl::StrJoin(n.children, ","), " own=", n.own_cost_nano_usd,
-                    " sub=", n.subtree_cost_nano_usd, " subretry=",
-                    n.subtree_retry_cost_nano_usd, " substeps=", n.subtree_steps,
-                    " unpriced=", n.subtree_unpriced_steps, " attempts=", n.attempts,
-                    " dup=", n.duplicate_step_id, " team=", n.step.charged_tags.team,
-                    " attr=", Str(n.step.attribution_status), "\n");
+    absl::StrAppend(&out, std::string(2 * n.depth, ' '), i, " ", n.step.step_id,
+                    " ev=", n.step.event_id, " parent=", n.parent,
+                    " kids=", absl::StrJoin(n.children, ","), " own=", n.own_cost_nano_usd,
+                    " sub=", n.subtree_cost_nano_usd, " subretry=", n.subtree_retry_cost_nano_usd,
+                    " substeps=", n.subtree_steps, " unpriced=", n.subtree_unpriced_steps,
+                    " attempts=", n.attempts, " dup=", n.duplicate_step_id,
+                    " team=", n.step.charged_tags.team, " attr=", Str(n.step.attribution_status),
+                    "\n");
   }
   for (const Orphan& o : t.orphans) {
     absl::StrAppend(&out, "orphan ", o.node, " missing=", o.missing_parent_step_id, " ",
                     Str(o.reason), "\n");
   }
   for (const InvalidStep& v : t.invalid) {
-    absl::StrAppend(&out, "invalid ", Str(v.reason), " ", v.step.step_id, " ",
-                    v.step.event_id, " ", v.detail, "\n");
+    absl::StrAppend(&out, "invalid ", Str(v.reason), " ", v.step.step_id, " ", v.step.event_id, " ",
+                    v.detail, "\n");
   }
   for (const RunIssue& is : t.issues) {
     absl::StrAppend(&out, "issue ", Str(is.kind), " ", is.step_id, " [",

@@ -154,8 +154,7 @@ TEST(RunShowCommandTest, PrintsTheIndentedTreeTotalsOrphansAndInvalidSteps) {
   CliRun r = RunShow(server.target(), {"show", kTestRun});
   ASSERT_EQ(r.exit_code, client::kExitOk) << r.err;
   const std::string& out = r.out;
-  EXPECT_NE(out.find("charged to feature inbox-triage, team mail, tenant acme"),
-            std::string::npos)
+  EXPECT_NE(out.find("charged to feature inbox-triage, team mail, tenant acme"), std::string::npos)
       << out;
   // Header, then the root at depth 0 and its children indented by two spaces per level.
   EXPECT_NE(out.find("  STEP "), std::string::npos) << out;
@@ -163,15 +162,14 @@ TEST(RunShowCommandTest, PrintsTheIndentedTreeTotalsOrphansAndInvalidSteps) {
   EXPECT_NE(out.find("\n    a [1/2] "), std::string::npos) << out;
   EXPECT_NE(out.find("\n    a2 [2/2] "), std::string::npos) << out;
   EXPECT_NE(out.find("\n      c "), std::string::npos) << out;
-  EXPECT_NE(out.find("unpriced"), std::string::npos) << out;         // t's own cost
+  EXPECT_NE(out.find("unpriced"), std::string::npos) << out;  // t's own cost
   EXPECT_NE(out.find("inherited"), std::string::npos) << out;
   EXPECT_NE(out.find("complete+drift"), std::string::npos) << out;  // c
   EXPECT_NE(out.find("search-platform"), std::string::npos) << out;
   EXPECT_NE(out.find("$0.135000"), std::string::npos) << out;  // r's subtree
   EXPECT_NE(out.find("total cost    $0.146000"), std::string::npos) << out;
   EXPECT_NE(out.find("pending 1"), std::string::npos) << out;
-  EXPECT_NE(out.find("parent 'gone' never seen: 2 step(s), $0.010000"), std::string::npos)
-      << out;
+  EXPECT_NE(out.find("parent 'gone' never seen: 2 step(s), $0.010000"), std::string::npos) << out;
   EXPECT_NE(out.find("x  self_parent  $0.001000"), std::string::npos) << out;
 }
 
@@ -202,8 +200,7 @@ TEST(RunShowCommandTest, ExitStatusesSayWhatWentWrong) {
   EXPECT_EQ(RunShow(server.target(), {}).exit_code, client::kExitUsage);
   EXPECT_EQ(RunShow(server.target(), {"show"}).exit_code, client::kExitUsage);
   EXPECT_EQ(RunShow(server.target(), {"list"}).exit_code, client::kExitUsage);
-  EXPECT_EQ(RunShow(server.target(), {"show", "a", "--frobnicate"}).exit_code,
-            client::kExitUsage);
+  EXPECT_EQ(RunShow(server.target(), {"show", "a", "--frobnicate"}).exit_code, client::kExitUsage);
   EXPECT_EQ(RunShow(server.target(), {"show", std::string(200, 'x')}).exit_code,
             client::kExitUsage);  // refused by the collector as INVALID_ARGUMENT
   CliRun help = RunShow(server.target(), {"--help"});

@@ -52,7 +52,7 @@ TEST(RunConvertTest, NestsTheTreeWithOwnAndSubtreeCostsAndListsOrphansAndInvalid
   EXPECT_EQ(r.attribution_status(), "complete");
   EXPECT_EQ(r.usage().input_uncached_tokens(), 100);
   EXPECT_FALSE(r.usage().has_cache_read_tokens());  // unknown stays unknown
-  ASSERT_EQ(r.children_size(), 3);  // sibling order: started_at
+  ASSERT_EQ(r.children_size(), 3);                  // sibling order: started_at
   const v1::RunNode& a = r.children(0);
   const v1::RunNode& a2 = r.children(1);
   const v1::RunNode& t = r.children(2);
@@ -118,8 +118,8 @@ TEST(RunConvertTest, DeepChainIsCutAtTheNestingLimitAndStillParsesWithFullTotals
   constexpr int kDepth = 300;
   std::vector<StepRecord> steps;
   for (int i = 0; i < kDepth; ++i) {
-    steps.push_back(Stored("s" + std::to_string(i), i == 0 ? "" : "s" + std::to_string(i - 1),
-                           2, i));
+    steps.push_back(
+        Stored("s" + std::to_string(i), i == 0 ? "" : "s" + std::to_string(i - 1), 2, i));
   }
   const v1::Run run = Convert(steps);
   EXPECT_EQ(run.total_cost_nano_usd(), 2 * kDepth);
