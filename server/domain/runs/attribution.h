@@ -8,7 +8,7 @@
 //  - S carries parent_run_id + parent_step_id and lacks some of feature/team/tenant/
 //    workload_class: with T known it inherits them (status inherited); with T unknown it is
 //    pending (stored, acked, charged once the root arrives or moved to unattributed after the
-//    wait, see pending_tracker.h).
+//    wait: the write path does this in SQL, storage/run_upkeep.h).
 //  - With T known, charged feature/team/tenant are ALWAYS T's: the calling feature pays. Where
 //    S's own value disagrees with T's, that field is tag drift (kept, counted, charged to T).
 //    workload_class is S's own when present (a batch sub-task of an interactive run is
