@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "server/domain/ingest/text.h"
+#include "server/transport/step_convert.h"
 
 namespace stepledger::transport {
 namespace {
@@ -17,19 +18,15 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
-constexpr int64_t kMinTimestampSeconds = -62'135'596'800;  // 0001-01-01T00:00:00Z
-constexpr int64_t kMaxTimestampSeconds = 253'402'300'799;  // 9999-12-31T23:59:59Z
-
 nlohmann::json Text(const std::string& bytes) { return domain::ingest::EscapeUnstorable(bytes); }
 
 nlohmann::json TimestampJson(const google::protobuf::Timestamp& t) {
-  if (t.seconds() < kMinTimestampSeconds || t.seconds() > kMaxTimestampSeconds || t.nanos() < 0 ||
-      t.nanos() > 999'999'999) {
+  const std::optional<absl::Time> time = TimeFromProto(t);
+  if (!time.has_value()) {
     // Not a date: keep the numbers as sent (as text, so no reader rounds an int64).
     return {{"seconds", absl::StrCat(t.seconds())}, {"nanos", t.nanos()}};
   }
-  const absl::Time time = absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-  return absl::FormatTime(absl::RFC3339_full, time, absl::UTCTimeZone());
+  return absl::FormatTime(absl::RFC3339_full, *time, absl::UTCTimeZone());
 }
 
 nlohmann::json MessageJson(const Message& message);

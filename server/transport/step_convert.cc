@@ -55,17 +55,11 @@ domain::StepKind FromProto(v1::StepKind v) {
   }
 }
 
-// Protobuf's own Timestamp rules (timestamp.proto): 0001-01-01T00:00:00Z through
-// 9999-12-31T23:59:59.999999999Z, nanos in 0..999,999,999. Everything in that range is also
-// in PostgreSQL's timestamptz range, so a time that passes here can always be stored.
-constexpr int64_t kMinTimestampSeconds = -62'135'596'800;
-constexpr int64_t kMaxTimestampSeconds = 253'402'300'799;
-
 // Converts `t` into `out`, or reports why it is not a valid Timestamp (`out` left unset).
 void ConvertTime(std::string_view field, const google::protobuf::Timestamp& t,
                  std::optional<absl::Time>& out, std::optional<domain::ingest::FieldError>& error) {
-  if (t.seconds() < kMinTimestampSeconds || t.seconds() > kMaxTimestampSeconds || t.nanos() < 0 ||
-      t.nanos() > 999'999'999) {
+  std::optional<absl::Time> time = TimeFromProto(t);
+  if (!time.has_value()) {
     if (!error.has_value()) {
       error = domain::ingest::FieldError{
           std::string(field),
@@ -75,7 +69,7 @@ void ConvertTime(std::string_view field, const google::protobuf::Timestamp& t,
     }
     return;
   }
-  out = absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+  out = time;
 }
 
 // The six tags; the same for the API's Tags and the lenient WireTags.
@@ -134,6 +128,19 @@ ConvertedStep Convert(const Event& e) {
 }
 
 }  // namespace
+
+std::optional<absl::Time> TimeFromProto(const google::protobuf::Timestamp& t) {
+  // Protobuf's own Timestamp rules (timestamp.proto): 0001-01-01T00:00:00Z through
+  // 9999-12-31T23:59:59.999999999Z, nanos in 0..999,999,999. Everything in that range is also
+  // in PostgreSQL's timestamptz range, so a time that passes here can always be stored.
+  constexpr int64_t kMinSeconds = -62'135'596'800;
+  constexpr int64_t kMaxSeconds = 253'402'300'799;
+  if (t.seconds() < kMinSeconds || t.seconds() > kMaxSeconds || t.nanos() < 0 ||
+      t.nanos() > 999'999'999) {
+    return std::nullopt;
+  }
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
 
 domain::Tags FromProto(const v1::Tags& tags) { return TagsFromWire(tags); }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/time/time.h"
 #include "server/domain/ingest/validation.h"
 #include "server/domain/step.h"
 #include "stepledger/internal/step_wire.pb.h"
@@ -26,6 +27,10 @@ ConvertedStep FromWire(const v1::StepEvent& event);
 ConvertedStep FromWire(const internal::WireStepEvent& event);
 
 domain::Tags FromProto(const v1::Tags& tags);
+
+// The time a Timestamp names, or nullopt when it breaks protobuf's own rules (outside
+// 0001-01-01..9999-12-31, or nanos outside 0..999,999,999). The one home of that rule.
+std::optional<absl::Time> TimeFromProto(const google::protobuf::Timestamp& t);
 void ToProto(const domain::Tags& tags, v1::Tags* out);
 v1::StepKind ToProto(domain::StepKind kind);
 
