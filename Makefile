@@ -11,6 +11,7 @@ DEB_PACKAGES := \
 	postgresql-15 postgresql-client-15 \
 	clang-format python3 curl libcli11-dev \
 	python3-grpcio python3-protobuf python3-pytest \
+	python3-venv python3-setuptools python3-wheel \
 	prometheus chromium nodejs
 
 SHELL := bash

@@ -492,22 +492,15 @@ class Recorder:
 
     def _on_ack(self, stream, ack):
         """Releases the acked batch. Returns False on a protocol violation (the stream is then
-        cancelled and everything unacked re-sent)."""
+        cancelled and everything unacked re-sent). Called by the stream's one reader thread,
+        so no other ack for this batch can race with it."""
         with self._cond:
             batch = self._batches.get(ack.sequence)
             if batch is None or batch.stream is not stream:
                 stream.error = f"protocol: ack for sequence {ack.sequence} not in flight"
                 log.error("stepledger: %s; re-sending what is unacked", stream.error)
                 return False
-            del self._batches[ack.sequence]
-            self._held -= len(batch.items)
-            self._counts["accepted"] += ack.accepted
-            self._counts["duplicates"] += ack.duplicates
-            self._counts["rejected"] += len(ack.rejected)
-            self._backoff = self._backoff_initial
-            self._cond.notify_all()
-        if self._spool is not None:
-            self._spool.ack([item.ref for item in batch.items])
+        # Before the batch is released, so that a flush() that returns has seen them all.
         for rejection in ack.rejected:
             log.warning("stepledger: event %s rejected: %s: %s", rejection.event_id,
                         rejection.field, rejection.reason)
@@ -516,6 +509,16 @@ class Recorder:
                     self._on_rejected(rejection)
                 except Exception:  # noqa: BLE001
                     log.exception("stepledger: on_rejected callback raised")
+        if self._spool is not None:
+            self._spool.ack([item.ref for item in batch.items])
+        with self._cond:
+            del self._batches[ack.sequence]
+            self._held -= len(batch.items)
+            self._counts["accepted"] += ack.accepted
+            self._counts["duplicates"] += ack.duplicates
+            self._counts["rejected"] += len(ack.rejected)
+            self._backoff = self._backoff_initial
+            self._cond.notify_all()
         return True
 
     # REQUIRES: self._cond held.

@@ -136,7 +136,8 @@ def bind(fn):
 
     @functools.wraps(fn)
     def run_in_context(*args, **kwargs):
-        return ctx.run(fn, *args, **kwargs)
+        # A copy per call: one Context cannot be entered by two threads at once.
+        return ctx.copy().run(fn, *args, **kwargs)
 
     return run_in_context
 

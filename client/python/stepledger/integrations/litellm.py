@@ -25,6 +25,7 @@ object (details included) or, without one, the payload's prompt/completion token
 import asyncio
 import datetime
 import logging
+from decimal import Decimal
 
 from google.protobuf import timestamp_pb2
 
@@ -74,7 +75,9 @@ def _timestamp(value):
             value = value.astimezone()
         ts.FromDatetime(value.astimezone(datetime.timezone.utc))
     else:
-        ts.FromNanoseconds(int(round(float(value) * 1e9)))
+        # Through the float's shortest decimal form: 1764900000.25 is exactly .25 s, not the
+        # binary float's .2499998 s.
+        ts.FromNanoseconds(int(Decimal(repr(float(value))) * 10**9))
     return ts
 
 
