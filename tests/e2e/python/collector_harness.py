@@ -59,10 +59,14 @@ class FreshDatabase:
 
 
 class Collector:
-    """stepledger-collector on loopback ports of its own; stopped with SIGTERM, then SIGKILL."""
+    """stepledger-collector on loopback ports of its own; stopped with SIGTERM, then SIGKILL.
 
-    def __init__(self, database_url, extra_flags=()):
-        self.grpc_port = pick_port()
+    grpc_port: listen on this port instead of a fresh one (a restart on the same address, as
+    a client that keeps its target sees it after kill()).
+    """
+
+    def __init__(self, database_url, extra_flags=(), grpc_port=None):
+        self.grpc_port = grpc_port or pick_port()
         self.metrics_port = pick_port()
         self.log_path = f"/tmp/stepledger-e2e-py-{os.getpid()}-{self.grpc_port}.log"
         args = [os.environ["STEPLEDGER_COLLECTOR_BIN"], f"--database-url={database_url}",
@@ -92,6 +96,13 @@ class Collector:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1]) * 1024
         raise RuntimeError("no VmRSS")
+
+    def kill(self):
+        """SIGKILL, as a crash: no drain, no goodbye to the clients."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
 
     def stop(self):
         if self.process.poll() is None:
