@@ -48,6 +48,7 @@
 #include "server/transport/otlp_http_server.h"
 #include "server/transport/otlp_trace_service.h"
 #include "server/transport/reports_service.h"
+#include "server/transport/server_reflection.h"
 
 namespace stepledger::app {
 namespace {
@@ -179,9 +180,7 @@ int Run(const config::Config& config) {
   transport::OtlpTraceService otlp_traces(ingest,
                                           {.max_quarantine_event_bytes = kMaxQuarantineEventBytes});
 
-  // grpc.health.v1.Health, kept truthful by HealthMonitor below. Server reflection is not
-  // registered: gRPC's reflection service is a synchronous service, and with one registered the
-  // non-reading-streams memory bound (tests/e2e/python, issue 15) no longer holds.
+  // grpc.health.v1.Health, kept truthful by HealthMonitor below.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int grpc_port = 0;
@@ -207,6 +206,21 @@ int Run(const config::Config& config) {
   transport::WorkPool admin_pool(/*threads=*/2, /*max_queued=*/16);
   transport::AdminService admin_service(admin_backend, admin_pool);
   builder.RegisterService(&admin_service);
+  // Server reflection for grpcurl and similar tools, as callback services
+  // (transport/server_reflection.h says why not gRPC's own).
+  const std::vector<std::string> reflected_services = {
+      v1::Collector::service_full_name(),
+      v1::Budget::service_full_name(),
+      v1::Reports::service_full_name(),
+      v1::Admin::service_full_name(),
+      opentelemetry::proto::collector::trace::v1::TraceService::service_full_name(),
+      "grpc.health.v1.Health",
+      grpc::reflection::v1::ServerReflection::service_full_name(),
+      grpc::reflection::v1alpha::ServerReflection::service_full_name()};
+  transport::ServerReflectionV1 reflection_v1(reflected_services);
+  transport::ServerReflectionV1Alpha reflection_v1alpha(reflected_services);
+  builder.RegisterService(&reflection_v1);
+  builder.RegisterService(&reflection_v1alpha);
   // Memory bounds against any client's input or pace (docs/RELIABILITY.md, "hostile input").
   builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxStreamsPerConnection);
