@@ -4,8 +4,9 @@
     decision = guard.check(0.50)                   # tags from the current RunContext
     if not decision.allowed: ...                   # REQUIRE_ACK: stop or ask a human
 
-    with step("synthesis", kind="model_call", recorder=rec) as s, guard.reserve(0.50, s):
-        ...                                        # raises BudgetRequiresAck before the call
+    s = step("synthesis", kind="model_call", recorder=rec)    # made, not started yet
+    with guard.reserve(0.50, s), s:                # raises BudgetRequiresAck: s never runs
+        ...
         s.cost_usd = actual                        # the step's event settles the reservation
 
 Decisions: ALLOW and ALERT go ahead (ALERT: the cap's owner is told); REQUIRE_ACK stops.

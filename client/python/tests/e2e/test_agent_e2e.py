@@ -228,3 +228,18 @@ def test_litellm_callback_records_a_logged_call_into_the_ledger(collector):
                              "FROM steps")
     assert row == "litellm-chatcmpl-e2e|gpt-4o-2024-08-06|4200000|reported|200|1000|100"
     assert (recorder.stats().accepted, recorder.stats().duplicates) == (1, 1)
+
+
+def test_the_readme_example_agent_runs_and_its_run_is_in_the_ledger(collector):
+    example = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..",
+                           "examples", "python", "agent.py")
+    result = subprocess.run([sys.executable, example, "--target", collector.target,
+                             "--run-id", "run-example-1"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "budget: ALLOW" in result.stdout
+    rows = collector.db.query("SELECT name, attempt, parent_step_id = '' FROM steps "
+                              "WHERE parent_run_id = 'run-example-1' ORDER BY name, attempt")
+    assert rows.splitlines() == ["calendar_lookup|1|f", "calendar_lookup|2|f",
+                                 "crm_contact|1|f", "plan|1|t", "search_mailbox|1|f",
+                                 "synthesize|1|f"]
