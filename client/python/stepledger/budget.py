@@ -97,8 +97,8 @@ class BudgetCheckError(Exception):
 
 
 class BudgetGuard:
-    def __init__(self, target=None, *, channel=None, credentials=None, fail=None,
-                 timeout=None):
+    def __init__(self, target=None, *, channel=None, credentials=None, api_key=None,
+                 fail=None, timeout=None):
         self._fail = self._policy(fail or config.env_choice("STEPLEDGER_BUDGET_FAIL", "closed",
                                                             ("closed", "open")))
         self._timeout = timeout if timeout is not None else config.env_int(
@@ -106,6 +106,7 @@ class BudgetGuard:
         self._owns_channel = channel is None
         self._channel = channel or config.make_channel(target, credentials)
         self._stub = budget_pb2_grpc.BudgetStub(self._channel)
+        self._metadata = config.call_metadata(api_key)
         self._lock = threading.Lock()
         self._counts = collections.Counter()
 
@@ -133,7 +134,8 @@ class BudgetGuard:
                                                 reserve=reserve, step_id=step_id)
         try:
             response = self._stub.CheckBudget(
-                request, timeout=timeout if timeout is not None else self._timeout)
+                request, timeout=timeout if timeout is not None else self._timeout,
+                metadata=self._metadata)
         except grpc.RpcError as e:
             if e.code() not in _UNREACHABLE:
                 self._count("errors")

@@ -13,6 +13,7 @@ STEPLEDGER_TARGET the CLI already reads, and OpenTelemetry's OTEL_BSP_* batching
 | STEPLEDGER_ON_FULL               | drop              | buffer-full policy: drop or block      |
 | STEPLEDGER_BUDGET_FAIL           | closed            | BudgetGuard when unreachable: closed/open |
 | STEPLEDGER_BUDGET_TIMEOUT_MS     | 2000              | deadline of one CheckBudget            |
+| STEPLEDGER_API_KEY               | (none)            | sent as `authorization: Bearer <key>`  |
 
 A malformed value raises ValueError naming the variable.
 """
@@ -50,6 +51,13 @@ def env_choice(name, default, choices):
 
 def target(explicit=None):
     return explicit or env_str("STEPLEDGER_TARGET", DEFAULT_TARGET)
+
+
+def call_metadata(api_key=None):
+    """The per-call gRPC metadata carrying the API key (argument, else STEPLEDGER_API_KEY),
+    or None without one. The key is never logged."""
+    key = api_key or env_str("STEPLEDGER_API_KEY")
+    return (("authorization", f"Bearer {key}"),) if key else None
 
 
 def make_channel(target_address=None, credentials=None, reconnect_max_s=2.0):

@@ -134,7 +134,8 @@ class _RequestQueue:
 
 
 class Recorder:
-    def __init__(self, target=None, *, channel=None, credentials=None, batch_size=None,
+    def __init__(self, target=None, *, channel=None, credentials=None, api_key=None,
+                 batch_size=None,
                  flush_interval=None, max_buffer=None, on_full=None, block_timeout=1.0,
                  max_in_flight=8, spool_dir=None, spool_fsync=False, on_rejected=None,
                  ack_timeout=30.0, backoff_initial=0.1, backoff_max=5.0, close_on_exit=True,
@@ -142,7 +143,8 @@ class Recorder:
         """See the module docstring. Unset arguments come from the environment (config.py).
 
         channel: an existing grpc.Channel (then target/credentials are ignored and the channel
-        is not closed by close()). on_rejected(rejection) is called from a background thread
+        is not closed by close()). api_key: sent with the stream (default
+        STEPLEDGER_API_KEY). on_rejected(rejection) is called from a background thread
         with each stepledger.v1.Rejection; exceptions it raises are logged. close_on_exit
         registers close(exit_timeout) with atexit, as tracing SDKs do.
         """
@@ -178,6 +180,7 @@ class Recorder:
         self._channel = channel or config.make_channel(target, credentials,
                                                        reconnect_max_s=backoff_max)
         self._stub = collector_pb2_grpc.CollectorStub(self._channel)
+        self._metadata = config.call_metadata(api_key)
 
         self._cond = threading.Condition()
         self._queue = collections.deque()   # _Items not yet in a batch, oldest first
@@ -461,7 +464,7 @@ class Recorder:
 
     def _open(self, stream):
         try:
-            stream.call = self._stub.StreamSteps(stream.requests)
+            stream.call = self._stub.StreamSteps(stream.requests, metadata=self._metadata)
         except Exception as e:  # noqa: BLE001 (reported through the stream's end)
             with self._cond:
                 stream.error = f"{type(e).__name__}: {e}"

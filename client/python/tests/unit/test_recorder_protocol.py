@@ -22,9 +22,11 @@ class FakeCollector(collector_pb2_grpc.CollectorServicer):
         self.received = []          # (stream number, sequence, [event ids])
         self.lock = threading.Lock()
         self.streams = 0
+        self.metadata = []
 
     def StreamSteps(self, request_iterator, context):
         with self.lock:
+            self.metadata.append(dict(context.invocation_metadata()))
             self.streams += 1
             number = self.streams
         held = []
@@ -172,3 +174,16 @@ def test_a_full_buffer_with_block_policy_resumes_when_acks_free_room(serve):
         assert rec.record(event(i))
     assert rec.close(timeout=10)
     assert len(fake.stored) == 50 and rec.stats().dropped == 0
+
+
+def test_the_api_key_goes_with_the_stream_as_a_bearer_token(serve, monkeypatch):
+    fake = FakeCollector()
+    monkeypatch.setenv("STEPLEDGER_API_KEY", "slk_from_env")
+    rec = Recorder(serve(fake), flush_interval=0.05, close_on_exit=False)
+    rec.record(event(1))
+    assert rec.close(timeout=10)
+    assert fake.metadata[0]["authorization"] == "Bearer slk_from_env"
+    rec = Recorder(serve(fake), api_key="slk_arg", flush_interval=0.05, close_on_exit=False)
+    rec.record(event(2))
+    assert rec.close(timeout=10)
+    assert fake.metadata[-1]["authorization"] == "Bearer slk_arg"
