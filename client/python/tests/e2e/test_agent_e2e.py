@@ -88,24 +88,23 @@ def test_agent_through_a_collector_killed_and_restarted_is_stored_exactly_once(c
                         backoff_initial=0.05, backoff_max=0.5, close_on_exit=False)
     rec = CapturingRecorder(recorder)
     runs = 24
-    killed = threading.Event()
 
     def agent():
         with concurrent.futures.ThreadPoolExecutor(3) as pool:
             for n in range(runs):
                 agent_run(rec, pool, n)
-                if n == runs // 3:
-                    killed.wait(30)  # keep recording while the collector is down
+                time.sleep(0.06)  # about 2 s in all: the kill and restart happen mid-run
 
     thread = threading.Thread(target=agent)
     thread.start()
     deadline = time.monotonic() + 30
     while recorder.stats().accepted < 10 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    collector.process.kill()  # SIGKILL, batches in flight
+        time.sleep(0.005)
+    collector.process.kill()  # SIGKILL while the agent records and batches are in flight
     collector.process.wait()
-    killed.set()
+    recorded_at_kill = len(rec.recorded)
     time.sleep(1.0)
+    recorded_while_down = len(rec.recorded) - recorded_at_kill
     collector.restart_after_kill()
     thread.join(60)
     assert not thread.is_alive()
@@ -117,6 +116,7 @@ def test_agent_through_a_collector_killed_and_restarted_is_stored_exactly_once(c
     assert ledger(collector.db) == rec.recorded  # every event, exactly once, as recorded
     assert collector.db.query("SELECT count(*) FROM quarantine") == "0"
     assert stats.stream_failures >= 1
+    assert recorded_while_down > 0 and recorded_at_kill < len(rec.recorded)
     assert stats.accepted + stats.duplicates == len(rec.recorded)
     assert (stats.rejected, stats.dropped, stats.pending) == (0, 0, 0)
     # The tree: tools and synthesis are children of the planner; the retry is attempt 2.
