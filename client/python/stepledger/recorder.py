@@ -242,7 +242,12 @@ class Recorder:
                     self._cond.wait(remaining)
             if self._held >= self._max_buffer or self._closing:
                 return self._drop(f"buffer full ({self._max_buffer} events not yet acked)")
-            ref = self._spool.append(data) if self._spool is not None else None
+            ref = None
+            if self._spool is not None:
+                try:
+                    ref = self._spool.append(data)
+                except OSError as e:  # disk full, directory gone: refuse it, loudly
+                    return self._drop(f"spool write failed: {e}")
             self._queue.append(_Item(self._next_index, data, ref, self._clock()))
             self._next_index += 1
             self._held += 1
@@ -260,7 +265,7 @@ class Recorder:
             self._flush_waiters += 1
             self._cond.notify_all()
             try:
-                while self._oldest_unacked_index() <= watermark or self._worker_gone():
+                while self._oldest_unacked_index() <= watermark:
                     if self._worker_gone():
                         return False
                     remaining = None if deadline is None else deadline - self._clock()

@@ -25,6 +25,7 @@ object (details included) or, without one, the payload's prompt/completion token
 import asyncio
 import datetime
 import logging
+import threading
 from decimal import Decimal
 
 from google.protobuf import timestamp_pb2
@@ -97,6 +98,11 @@ class StepledgerCallback:
         self.default_tags = dict(default_tags or {})
         self.estimate_usd = estimate_usd
         self.counts = {"recorded": 0, "skipped": 0, "usage_errors": 0, "refused": 0}
+        self._counts_lock = threading.Lock()  # LiteLLM calls the sync hooks from many threads
+
+    def _count(self, key):
+        with self._counts_lock:
+            self.counts[key] += 1
 
     # ----- documented CustomLogger hooks -----
 
@@ -138,7 +144,7 @@ class StepledgerCallback:
             await loop.run_in_executor(None, lambda: self.guard.require(
                 estimate, tags=tags, reserve=bool(step_id), step_id=step_id))
         except Exception:
-            self.counts["refused"] += 1
+            self._count("refused")
             raise
         return data
 
@@ -200,15 +206,15 @@ class StepledgerCallback:
         try:
             event = self.event_from_call(kwargs, response_obj, start_time, end_time)
         except Exception:  # noqa: BLE001
-            self.counts["skipped"] += 1
+            self._count("skipped")
             log.exception("stepledger: could not turn a LiteLLM call into a step")
             return
         if event is None:
-            self.counts["skipped"] += 1
+            self._count("skipped")
             log.warning("stepledger: LiteLLM call without standard_logging_object; not recorded")
             return
         if self.recorder is not None and self.recorder.record(event):
-            self.counts["recorded"] += 1
+            self._count("recorded")
 
     def _usage(self, payload, response_obj):
         source = _get(response_obj, "usage") or _get(payload.get("response"), "usage")
@@ -221,7 +227,7 @@ class StepledgerCallback:
             return from_openai(source)
         except ValueError as e:
             # The cost is still worth recording; the usage is not trustworthy.
-            self.counts["usage_errors"] += 1
+            self._count("usage_errors")
             log.warning("stepledger: LiteLLM usage not recorded: %s", e)
             return None
 

@@ -74,3 +74,20 @@ def test_bad_settings_name_the_setting(dead_target, monkeypatch):
     monkeypatch.setenv("STEPLEDGER_BATCH_SIZE", "ten")
     with pytest.raises(ValueError, match="STEPLEDGER_BATCH_SIZE"):
         Recorder(dead_target, close_on_exit=False)
+
+
+def test_a_spool_write_that_fails_refuses_the_event_loudly(dead_target, tmp_path, caplog):
+    rec = Recorder(dead_target, spool_dir=str(tmp_path / "spool"), close_on_exit=False)
+    rec._spool.append = lambda data: (_ for _ in ()).throw(OSError(28, "No space left"))
+    with caplog.at_level(logging.WARNING, logger="stepledger"):
+        assert rec.record(event(1)) is False
+    assert rec.stats().dropped == 1 and rec.stats().pending == 0
+    assert any("spool write failed" in r.message for r in caplog.records)
+    rec.close(timeout=0.2)
+
+
+def test_flush_with_nothing_recorded_is_immediately_true(dead_target):
+    rec = Recorder(dead_target, close_on_exit=False)
+    assert rec.flush(timeout=0.1) is True
+    rec.close(timeout=0.2)
+    assert rec.flush(timeout=0.1) is True
