@@ -226,7 +226,10 @@ class Recorder:
     def record(self, event):
         """Queues one StepEvent; returns True when accepted, False when dropped (buffer full
         after the policy's wait, or recorder closed; counted in stats().dropped and logged).
-        An event without event_id is given one (set on `event`), so it can be re-sent."""
+        An event without event_id is given one (set on `event`), so it can be re-sent.
+        A finished Step (stepledger.Step) may be passed instead of its StepEvent."""
+        if hasattr(event, "to_event"):
+            event = event.to_event()
         if not event.event_id:
             event.event_id = new_id("ev-")
         data = event.SerializeToString(deterministic=True)

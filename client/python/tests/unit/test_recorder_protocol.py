@@ -187,3 +187,26 @@ def test_the_api_key_goes_with_the_stream_as_a_bearer_token(serve, monkeypatch):
     rec.record(event(2))
     assert rec.close(timeout=10)
     assert fake.metadata[-1]["authorization"] == "Bearer slk_arg"
+
+
+def test_asyncio_code_records_without_waiting_and_awaits_flush_and_close(serve):
+    import asyncio
+    from stepledger import RunContext, step
+    fake = FakeCollector()
+
+    async def agent(rec):
+        async def tool(i):
+            with step(f"tool-{i}", kind="tool_call", recorder=rec):
+                await asyncio.sleep(0.01)
+        with RunContext(feature="f", team="t", tenant="x", workload_class="interactive",
+                        environment="production"):
+            with step("planner", recorder=rec) as planner:
+                await asyncio.gather(*(tool(i) for i in range(5)))
+            rec.record(planner)  # a Step is recorded as its event: a duplicate, same bytes
+        assert await rec.flush_async(timeout=10)
+        return await rec.close_async(timeout=10)
+
+    rec = Recorder(serve(fake), flush_interval=0.05, close_on_exit=False)
+    assert asyncio.run(agent(rec))
+    assert len(fake.stored) == 6
+    assert (rec.stats().accepted, rec.stats().duplicates) == (6, 1)
