@@ -25,8 +25,9 @@ absl::StatusOr<v1::ReportFormat> ParseFormat(const std::string& text) {
   if (text == "json") return v1::REPORT_FORMAT_JSON;
   if (text == "focus") return v1::REPORT_FORMAT_FOCUS;
   if (text == "html") return v1::REPORT_FORMAT_HTML;
-  return absl::InvalidArgumentError("--format: expected table, csv, json, focus or html, got '" +
-                                    text + "'");
+  if (text == "unpriced") return v1::REPORT_FORMAT_UNPRICED;
+  return absl::InvalidArgumentError(
+      "--format: expected table, csv, json, focus, html or unpriced, got '" + text + "'");
 }
 
 absl::StatusOr<v1::Environment> ParseEnvironment(const std::string& text) {
@@ -50,7 +51,9 @@ int RunShowback(const CliContext& context, const std::vector<std::string>& args)
   from_flag->needs(to_flag);
   to_flag->needs(from_flag);
   app.add_option("--environment", environment, "only this environment (default: all)");
-  app.add_option("--format", format, "table (default), csv, json, focus (FOCUS CSV), html");
+  app.add_option("--format", format,
+                 "table (default), csv, json, focus (FOCUS 1.2 CSV), html, unpriced "
+                 "(the entries without an amount, left out of focus)");
   app.add_option("--out", out_path, "write there instead of standard output");
   app.add_flag("--roll-up-missing", roll_up_missing,
                "roll up the period's days that have no rollup yet before reporting");

@@ -21,8 +21,7 @@ absl::Status WriteReports(const NightlyRollupOptions& options, absl::CivilDay la
       storage::LoadShowbackInputs(options.database_url, absl::CivilDay(month), last_day, "");
   if (!inputs.ok()) return inputs.status();
   const domain::reports::ShowbackReport report = domain::reports::BuildShowback(*inputs, now);
-  for (ReportFormat f : {ReportFormat::kTable, ReportFormat::kCsv, ReportFormat::kJson,
-                         ReportFormat::kFocus, ReportFormat::kHtml}) {
+  for (ReportFormat f : render::AllReportFormats()) {
     const std::string path =
         absl::StrFormat("%s/showback-%04d-%02d.%s", options.report_dir, month.year(), month.month(),
                         std::string(render::FileExtension(f)));

@@ -4,9 +4,12 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "nlohmann/json.hpp"
 #include "server/render/render_internal.h"
 
@@ -19,12 +22,101 @@ using domain::reports::Share;
 using domain::reports::SpendLine;
 namespace internal {
 
+std::string CsvField(const std::string& v) {
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+
+std::string CsvLine(const std::vector<std::string>& fields) {
+  std::string out;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out += CsvField(fields[i]);
+  }
+  return out + "\n";
+}
+
 std::string Day(absl::CivilDay d) {
   return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
 }
 std::string Month(absl::CivilMonth m) { return absl::StrFormat("%04d-%02d", m.year(), m.month()); }
 std::string Pct(double share) { return absl::StrFormat("%.1f%%", share * 100); }
 std::string Usd(int64_t nano) { return FormatUsd(nano, 2); }
+
+std::string Money(int64_t nano) {
+  const bool negative = nano < 0;
+  const uint64_t mag = negative ? ~static_cast<uint64_t>(nano) + 1 : static_cast<uint64_t>(nano);
+  if (mag != 0 && mag < 1'000'000'000) {
+    const std::string small = FormatUsd(nano, 4);
+    return negative ? absl::StrCat("-$", small.substr(1)) : absl::StrCat("$", small);
+  }
+  std::string digits = FormatUsd(static_cast<int64_t>(mag > INT64_MAX ? INT64_MAX : mag), 2);
+  const size_t dot = digits.find('.');
+  std::string whole = digits.substr(0, dot), grouped;
+  for (size_t i = 0; i < whole.size(); ++i) {
+    if (i > 0 && (whole.size() - i) % 3 == 0) grouped.push_back(',');
+    grouped.push_back(whole[i]);
+  }
+  return absl::StrCat(negative ? "-$" : "$", grouped, digits.substr(dot));
+}
+
+std::string Shorten(const std::string& text, size_t max) {
+  if (text.size() <= max || max < 4) return text;
+  return text.substr(0, max - 3) + "...";
+}
+
+std::string ReasonInWords(const std::string& source, const std::string& reason) {
+  if (source == "ledger") {
+    if (reason == "defaulted") {
+      return "Sent outside production without its tags (the \"(unattributed)\" bucket)";
+    }
+    if (absl::StartsWith(reason, "quarantined: root_never_arrived")) {
+      return "Waited for its run's first step to inherit tags, which never arrived";
+    }
+    if (absl::StartsWith(reason, "quarantined")) {
+      return absl::StrCat("Could not be charged to anyone",
+                          reason.size() > 13 ? absl::StrCat(" (", reason.substr(13), ")") : "");
+    }
+    return absl::StrReplaceAll(reason, {{"_", " "}});
+  }
+  // Rejected events: the validation message, with tag forms in words.
+  std::string out = absl::StrReplaceAll(
+      reason, {{"[a-z0-9][a-z0-9._-]{0,63}",
+                "a lower-case name of up to 64 letters, digits, dots, dashes or underscores"},
+               {"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}",
+                "an id of up to 128 letters, digits, dots, colons, dashes or underscores"},
+               {"missing: required in production (form ",
+                "a required tag was missing in "
+                "production (expected "},
+               {"malformed: ", "a value was malformed: "},
+               {"must match ", "should be "}});
+  if (!out.empty()) out[0] = static_cast<char>(absl::ascii_toupper(out[0]));
+  return absl::StrCat("Rejected: ", out);
+}
+
+std::string UnpricedReasonInWords(const std::string& reason) {
+  static const auto* kWords = new std::vector<std::pair<std::string, std::string>>{
+      {"unknown_model", "model not in the price catalog"},
+      {"unknown_tool", "tool not in the tool price file"},
+      {"unknown_tier", "no price for the requested service tier"},
+      {"missing_usage", "no token counts were sent"},
+      {"invalid_usage", "token counts could not be priced"},
+      {"missing_units", "no tool units were sent"},
+      {"nothing_to_price", "nothing to price"},
+      {"overflow", "amount too large to price"},
+      {"no_price_version", "no price catalog was in force"},
+      {"cost_not_reported", "rejected event without a reported cost"},
+      {"unknown", "reason not recorded"}};
+  for (const auto& [code, words] : *kWords) {
+    if (reason == code) return words;
+  }
+  return absl::StrReplaceAll(reason, {{"_", " "}});
+}
 
 std::string TopModels(const SpendLine& l) {
   std::vector<std::string> parts;
@@ -58,6 +150,23 @@ std::vector<std::string> SpendRow(const SpendLine& l) {
           TopModels(l)};
 }
 
+std::vector<std::string> CapRow(const domain::reports::CapLine& c) {
+  return {absl::StrCat(c.scope, " ", c.key),
+          c.period == domain::reports::CapPeriod::kDaily ? "daily" : "monthly",
+          Usd(c.budget_nano_usd),
+          Usd(c.spend_nano_usd),
+          Pct(Share(c.spend_nano_usd, c.budget_nano_usd)),
+          absl::StrCat(Usd(c.burn_nano_usd_per_day), "/day"),
+          Usd(c.forecast_nano_usd),
+          c.forecast_over ? "forecast OVER budget" : "ok"};
+}
+
+const std::vector<std::string>& CapHeader() {
+  static const auto* kHeader = new std::vector<std::string>{
+      "cap", "period", "budget", "spent", "used", "burn rate", "forecast", "flag"};
+  return *kHeader;
+}
+
 const std::vector<std::string>& SpendHeader(const std::string& first) {
   static const auto* kTeam =
       new std::vector<std::string>{"team", "spend",   "budget",  "prorated",    "variance",  "flag",
@@ -70,6 +179,9 @@ const std::vector<std::string>& SpendHeader(const std::string& first) {
 
 }  // namespace internal
 
+using internal::CapHeader;
+using internal::CapRow;
+using internal::CsvLine;
 using internal::Day;
 using internal::Flag;
 using internal::Month;
@@ -81,25 +193,6 @@ using internal::TopModels;
 using internal::Usd;
 
 namespace {
-
-std::string CsvField(const std::string& v) {
-  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) {
-    if (c == '"') out.push_back('"');
-    out.push_back(c);
-  }
-  return out + "\"";
-}
-
-std::string CsvLine(const std::vector<std::string>& fields) {
-  std::string out;
-  for (size_t i = 0; i < fields.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out += CsvField(fields[i]);
-  }
-  return out + "\n";
-}
 
 // Plain-text table with left-aligned first column and right-aligned others.
 std::string Table(const std::vector<std::string>& header,
@@ -135,8 +228,9 @@ absl::StatusOr<ReportFormat> ParseReportFormat(std::string_view name) {
   if (name == "json") return ReportFormat::kJson;
   if (name == "focus") return ReportFormat::kFocus;
   if (name == "html") return ReportFormat::kHtml;
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown format '", std::string(name), "' (table, csv, json, focus, html)"));
+  if (name == "unpriced") return ReportFormat::kUnpriced;
+  return absl::InvalidArgumentError(absl::StrCat("unknown format '", std::string(name),
+                                                 "' (table, csv, json, focus, html, unpriced)"));
 }
 
 std::string_view FormatName(ReportFormat f) {
@@ -151,6 +245,8 @@ std::string_view FormatName(ReportFormat f) {
       return "focus";
     case ReportFormat::kHtml:
       return "html";
+    case ReportFormat::kUnpriced:
+      return "unpriced";
   }
   return "table";
 }
@@ -167,8 +263,17 @@ std::string_view FileExtension(ReportFormat f) {
       return "focus.csv";
     case ReportFormat::kHtml:
       return "html";
+    case ReportFormat::kUnpriced:
+      return "unpriced.csv";
   }
   return "txt";
+}
+
+const std::vector<ReportFormat>& AllReportFormats() {
+  static const auto* kAll = new std::vector<ReportFormat>{
+      ReportFormat::kTable, ReportFormat::kCsv,  ReportFormat::kJson,
+      ReportFormat::kFocus, ReportFormat::kHtml, ReportFormat::kUnpriced};
+  return *kAll;
 }
 
 std::string FormatUsd(int64_t nano_usd, int decimals) {
@@ -186,100 +291,11 @@ std::string FormatUsd(int64_t nano_usd, int decimals) {
   return out;
 }
 
-const std::vector<std::string>& FocusColumns() {
-  static const auto* kColumns = new std::vector<std::string>{"BilledCost",
-                                                             "EffectiveCost",
-                                                             "BillingCurrency",
-                                                             "ChargePeriodStart",
-                                                             "ChargePeriodEnd",
-                                                             "ChargeCategory",
-                                                             "ChargeClass",
-                                                             "ChargeDescription",
-                                                             "ConsumedQuantity",
-                                                             "ConsumedUnit",
-                                                             "ServiceName",
-                                                             "SubAccountId",
-                                                             "Tags",
-                                                             "x_Feature",
-                                                             "x_Team",
-                                                             "x_Tenant",
-                                                             "x_WorkloadClass",
-                                                             "x_Environment",
-                                                             "x_Kind",
-                                                             "x_Provider",
-                                                             "x_Model",
-                                                             "x_AttributionStatus",
-                                                             "x_AttributionReason",
-                                                             "x_Steps",
-                                                             "x_UnpricedSteps",
-                                                             "x_Runs",
-                                                             "x_InputUncachedTokens",
-                                                             "x_CacheReadTokens",
-                                                             "x_CacheWriteTokens",
-                                                             "x_OutputTokens",
-                                                             "x_ReasoningTokens",
-                                                             "x_RetrySteps",
-                                                             "x_RetryCost",
-                                                             "x_DriftSteps"};
-  return *kColumns;
-}
-
-std::string RenderFocusCsv(const ShowbackReport& report) {
-  std::string out = CsvLine(FocusColumns());
-  for (const RollupRow& r : report.rows) {
-    const int64_t tokens = r.input_uncached_tokens + r.cache_read_tokens + r.cache_write_tokens +
-                           r.output_tokens + r.reasoning_tokens;
-    const std::string cost = FormatUsd(r.cost_nano_usd);
-    nlohmann::ordered_json tag_object;
-    tag_object["feature"] = r.feature;
-    tag_object["team"] = r.team;
-    tag_object["tenant"] = r.tenant;
-    tag_object["workload_class"] = r.workload_class;
-    tag_object["environment"] = r.environment;
-    const std::string tags = tag_object.dump();
-    const bool correction = r.charge_class == kChargeClassCorrection;
-    out += CsvLine({cost,
-                    cost,
-                    "USD",
-                    absl::StrCat(Day(r.day), "T00:00:00Z"),
-                    absl::StrCat(Day(r.day + 1), "T00:00:00Z"),
-                    "Usage",
-                    correction ? kChargeClassCorrection : "",
-                    absl::StrCat(correction ? "late steps for " : "", r.kind,
-                                 r.model.empty() ? "" : " ", r.model),
-                    absl::StrCat(tokens > 0 ? tokens : r.steps),
-                    tokens > 0 ? "Tokens" : "Steps",
-                    r.provider.empty() ? r.kind : r.provider,
-                    r.team,
-                    tags,
-                    r.feature,
-                    r.team,
-                    r.tenant,
-                    r.workload_class,
-                    r.environment,
-                    r.kind,
-                    r.provider,
-                    r.model,
-                    r.attribution_status,
-                    r.attribution_reason,
-                    absl::StrCat(r.steps),
-                    absl::StrCat(r.unpriced_steps),
-                    absl::StrCat(r.runs),
-                    absl::StrCat(r.input_uncached_tokens),
-                    absl::StrCat(r.cache_read_tokens),
-                    absl::StrCat(r.cache_write_tokens),
-                    absl::StrCat(r.output_tokens),
-                    absl::StrCat(r.reasoning_tokens),
-                    absl::StrCat(r.retry_steps),
-                    FormatUsd(r.retry_cost_nano_usd),
-                    absl::StrCat(r.drift_steps)});
-  }
-  return out;
-}
-
 std::string RenderTable(const ShowbackReport& r) {
   std::string out =
-      absl::StrCat("Showback ", PeriodText(r), "\n", "Total spend: ", Usd(r.spend_nano_usd), "\n");
+      absl::StrCat("Showback ", PeriodText(r), "\n", "Total spend: $", Usd(r.total_spend_nano_usd),
+                   " USD (teams $", Usd(r.spend_nano_usd), " + quarantined, unattributed $",
+                   Usd(r.data_quality.quarantined_spend_nano_usd), ")\n");
   if (!r.budgets_available) out += "(no budgets table: budgets not shown)\n";
   if (!r.missing_days.empty()) {
     absl::StrAppend(
@@ -297,7 +313,9 @@ std::string RenderTable(const ShowbackReport& r) {
   rows.clear();
   for (const auto& t : r.tenants) {
     rows.push_back({t.tenant, Usd(t.spend_nano_usd), Pct(t.share),
-                    t.margin_risk ? "MARGIN RISK (>10x median)" : ""});
+                    t.unattributed  ? "no tenant tag (not a tenant)"
+                    : t.margin_risk ? "MARGIN RISK (>10x median)"
+                                    : ""});
   }
   absl::StrAppend(&out, "\nBy tenant\n", Table({"tenant", "spend", "share", "flag"}, rows));
   rows.clear();
@@ -316,9 +334,18 @@ std::string RenderTable(const ShowbackReport& r) {
                     Usd(u.spend_nano_usd), " (", Pct(u.share), ")\n");
   }
   absl::StrAppend(
-      &out, "  unpriced steps: ", dq.unpriced_steps, "\n", "  tag drift steps: ", dq.drift_steps,
-      "\n", "  pending inheritance: ", dq.pending_steps, " steps, ", Usd(dq.pending_spend_nano_usd),
-      "\n", "  corrections (arrived after rollup): ", Usd(dq.correction_spend_nano_usd), "\n");
+      &out, "  unpriced steps (no amount, not in any total; --format unpriced lists them): ",
+      dq.unpriced_steps, "\n",
+      "  quarantined events without a reported cost: ", dq.unpriced_quarantined_events, "\n",
+      "  tag drift steps: ", dq.drift_steps, "\n", "  pending inheritance: ", dq.pending_steps,
+      " steps, ", Usd(dq.pending_spend_nano_usd), "\n",
+      "  corrections (arrived after rollup): ", Usd(dq.correction_spend_nano_usd), "\n");
+  if (!r.caps.empty()) {
+    rows.clear();
+    for (const auto& c : r.caps) rows.push_back(CapRow(c));
+    absl::StrAppend(&out, "\nBudget caps: spend so far and forecast to ", Day(r.to), "\n",
+                    Table(CapHeader(), rows));
+  }
   if (!r.invoices.empty()) {
     rows.clear();
     for (const auto& i : r.invoices) {
@@ -353,8 +380,10 @@ std::string RenderCsv(const ShowbackReport& r) {
   for (const auto& l : r.features) spend("feature", l);
   for (const auto& t : r.tenants) {
     out += CsvLine({"tenant", t.tenant, "", "", FormatUsd(t.spend_nano_usd), "", "", "",
-                    t.margin_risk ? "margin_risk" : "", "", "", "", "",
-                    absl::StrFormat("%.6f", t.share), "", ""});
+                    t.unattributed  ? "unattributed_bucket"
+                    : t.margin_risk ? "margin_risk"
+                                    : "",
+                    "", "", "", "", absl::StrFormat("%.6f", t.share), "", ""});
   }
   for (const auto& t : r.tool_owners) {
     out += CsvLine({"tool_owner", t.tool_owner_team, t.charged_team, t.charged_feature,
@@ -372,12 +401,17 @@ std::string RenderCsv(const ShowbackReport& r) {
                   absl::StrFormat("%.6f", dq.unattributed_share), "", ""});
   out += CsvLine({"data_quality", "unpriced_steps", "", "", "", "", "", "", "", "", "", "", "", "",
                   absl::StrCat(dq.unpriced_steps), ""});
+  out += CsvLine({"data_quality", "unpriced_quarantined_events", "", "", "", "", "", "", "", "", "",
+                  "", "", "", absl::StrCat(dq.unpriced_quarantined_events), ""});
   out += CsvLine({"data_quality", "drift_steps", "", "", "", "", "", "", "", "", "", "", "", "",
                   absl::StrCat(dq.drift_steps), ""});
   out += CsvLine({"data_quality", "pending_steps", "", "", FormatUsd(dq.pending_spend_nano_usd), "",
                   "", "", "", "", "", "", "", "", absl::StrCat(dq.pending_steps), ""});
   out += CsvLine({"data_quality", "corrections", "", "", FormatUsd(dq.correction_spend_nano_usd),
                   "", "", "", "", "", "", "", "", "", "", ""});
+  // The report's total: the team rows plus the quarantine rows of `unattributed`.
+  out += CsvLine({"total", "all", "", "", FormatUsd(r.total_spend_nano_usd), "", "", "", "", "", "",
+                  "", "", "", "", ""});
   for (const auto& i : r.invoices) {
     out += CsvLine({"invoice", i.provider, "", Month(i.month), FormatUsd(i.attributed_nano_usd),
                     FormatUsd(i.invoiced_nano_usd), "", FormatUsd(i.gap_nano_usd),
@@ -433,7 +467,9 @@ std::string RenderJson(const ShowbackReport& r) {
   doc["environment"] = r.environment;
   doc["generated_at"] = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", r.generated_at, absl::UTCTimeZone());
   doc["budgets_available"] = r.budgets_available;
+  money(doc, "total_spend", r.total_spend_nano_usd);  // spend + quarantined
   money(doc, "spend", r.spend_nano_usd);
+  doc["currency"] = "USD";
   doc["missing_days"] = Json::array();
   for (absl::CivilDay d : r.missing_days) doc["missing_days"].push_back(Day(d));
   doc["teams"] = lines(r.teams);
@@ -445,6 +481,7 @@ std::string RenderJson(const ShowbackReport& r) {
     money(o, "spend", t.spend_nano_usd);
     o["share"] = share(t.share);
     o["margin_risk"] = t.margin_risk;
+    o["unattributed"] = t.unattributed;
     doc["tenants"].push_back(std::move(o));
   }
   doc["tool_owners"] = Json::array();
@@ -472,12 +509,47 @@ std::string RenderJson(const ShowbackReport& r) {
     o["share"] = share(u.share);
     quality["unattributed"].push_back(std::move(o));
   }
+  money(quality, "quarantined_spend", dq.quarantined_spend_nano_usd);
   quality["unpriced_steps"] = dq.unpriced_steps;
+  quality["unpriced_quarantined_events"] = dq.unpriced_quarantined_events;
   quality["drift_steps"] = dq.drift_steps;
   quality["pending_steps"] = dq.pending_steps;
   money(quality, "pending_spend", dq.pending_spend_nano_usd);
   money(quality, "correction_spend", dq.correction_spend_nano_usd);
   doc["data_quality"] = std::move(quality);
+  doc["caps"] = Json::array();
+  for (const auto& c : r.caps) {
+    Json o;
+    o["scope"] = c.scope;
+    o["key"] = c.key;
+    o["period"] = c.period == domain::reports::CapPeriod::kDaily ? "daily" : "monthly";
+    money(o, "limit", c.limit_nano_usd);
+    money(o, "budget", c.budget_nano_usd);
+    money(o, "spend", c.spend_nano_usd);
+    o["elapsed_days"] = c.elapsed_days;
+    money(o, "burn_per_day", c.burn_nano_usd_per_day);
+    money(o, "forecast", c.forecast_nano_usd);
+    o["forecast_over_budget"] = c.forecast_over;
+    doc["caps"].push_back(std::move(o));
+  }
+  doc["unpriced"] = Json::array();
+  for (const auto& u : r.unpriced) {
+    Json o;
+    o["day"] = Day(u.day);
+    o["source"] = u.source;
+    o["reason"] = u.reason;
+    o["steps"] = u.steps;
+    o["tokens"] = u.tokens;
+    o["team"] = u.team;
+    o["feature"] = u.feature;
+    o["tenant"] = u.tenant;
+    o["run"] = u.run;
+    o["kind"] = u.kind;
+    o["provider"] = u.provider;
+    o["model"] = u.model;
+    o["tool_name"] = u.tool_name;
+    doc["unpriced"].push_back(std::move(o));
+  }
   doc["invoices"] = Json::array();
   for (const auto& i : r.invoices) {
     Json o;
@@ -505,6 +577,8 @@ std::string Render(const ShowbackReport& report, ReportFormat format) {
       return RenderFocusCsv(report);
     case ReportFormat::kHtml:
       return RenderHtml(report);
+    case ReportFormat::kUnpriced:
+      return RenderUnpricedCsv(report);
   }
   return RenderTable(report);
 }

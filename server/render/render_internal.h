@@ -12,10 +12,25 @@
 
 namespace stepledger::render::internal {
 
+// RFC 4180 CSV: a field quoted when it holds a comma, quote or line break; one line.
+std::string CsvField(const std::string& value);
+std::string CsvLine(const std::vector<std::string>& fields);
+
 std::string Day(absl::CivilDay day);        // "2026-11-28"
 std::string Month(absl::CivilMonth month);  // "2026-11"
 std::string Pct(double share);              // 0.125 -> "12.5%"
 std::string Usd(int64_t nano_usd);          // rounded to cents
+// Dollars for a person: "$1,234.57", "-$12.00"; below one dollar four decimals ("$0.0190"),
+// since one agent step often costs less than a cent.
+std::string Money(int64_t nano_usd);
+// At most `max` characters, with "..." when cut.
+std::string Shorten(const std::string& text, size_t max);
+// A data-quality reason as a sentence for a finance reader: attribution statuses and the
+// validation messages of rejected events, with the tag forms written out instead of as
+// regular expressions. `source` is "ledger" or "quarantine".
+std::string ReasonInWords(const std::string& source, const std::string& reason);
+// Why a step has no price (docs/PRICING.md's closed set), in words.
+std::string UnpricedReasonInWords(const std::string& reason);
 // "gpt-4o 12.00; ..." for a line's top models.
 std::string TopModels(const domain::reports::SpendLine& line);
 // "no budget", "OVER" or "ok".
@@ -26,6 +41,9 @@ std::string PeriodText(const domain::reports::ShowbackReport& report);
 // first).
 std::vector<std::string> SpendRow(const domain::reports::SpendLine& line);
 const std::vector<std::string>& SpendHeader(const std::string& first);
+// A budget cap line as table cells (budget, spent, used %, burn rate, forecast, flag).
+std::vector<std::string> CapRow(const domain::reports::CapLine& cap);
+const std::vector<std::string>& CapHeader();
 
 }  // namespace stepledger::render::internal
 

@@ -18,8 +18,9 @@ inline constexpr char kDeleteRollupToolOwner[] =
 inline constexpr char kDeleteRollupQuarantine[] =
     "DELETE FROM rollup_quarantine_daily WHERE day = $1::date";
 
-// $4: when the day was first rolled up (NULL on the first roll): steps received after it are
-// corrections.
+// $4: when the day was first rolled up (NULL on the first roll): entries that entered the
+// ledger after it are corrections. Every amount comes from the view ledger_entries
+// (migration 0014): steps, and the reprice corrections of the day's steps.
 inline constexpr char kInsertRollupDaily[] = R"sql(
   INSERT INTO rollup_daily (day, charge_class, charged_feature, charged_team, charged_tenant,
     charged_workload_class, environment, kind, provider, model, attribution_status,
@@ -27,19 +28,19 @@ inline constexpr char kInsertRollupDaily[] = R"sql(
     cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens, retry_steps,
     retry_cost_nano_usd, drift_steps)
   SELECT $1::date,
-         CASE WHEN s.received_at > $4::timestamptz THEN 'Correction' ELSE '' END,
-         s.charged_feature, s.charged_team, s.charged_tenant, s.charged_workload_class,
-         s.environment, s.kind, s.provider, s.model, s.attribution_status, s.attribution_reason,
-         count(*), count(*) FILTER (WHERE s.cost_nano_usd IS NULL),
-         coalesce(sum(s.cost_nano_usd), 0), count(DISTINCT s.parent_run_id),
-         coalesce(sum(s.input_uncached_tokens), 0), coalesce(sum(s.cache_read_tokens), 0),
-         coalesce(sum(s.cache_write_tokens), 0), coalesce(sum(s.output_tokens), 0),
-         coalesce(sum(s.reasoning_tokens), 0),
-         count(*) FILTER (WHERE s.attempt > 1),
-         coalesce(sum(s.cost_nano_usd) FILTER (WHERE s.attempt > 1), 0),
-         count(*) FILTER (WHERE s.tag_drift)
-  FROM steps s
-  WHERE s.occurred_at >= $2::timestamptz AND s.occurred_at < $3::timestamptz
+         CASE WHEN e.entered_at > $4::timestamptz THEN 'Correction' ELSE '' END,
+         e.charged_feature, e.charged_team, e.charged_tenant, e.charged_workload_class,
+         e.environment, e.kind, e.provider, e.model, e.attribution_status, e.attribution_reason,
+         sum(e.steps), count(*) FILTER (WHERE e.unpriced_reason <> ''),
+         sum(e.cost_nano_usd), count(DISTINCT e.parent_run_id),
+         sum(e.input_uncached_tokens), sum(e.cache_read_tokens), sum(e.cache_write_tokens),
+         sum(e.output_tokens), sum(e.reasoning_tokens),
+         coalesce(sum(e.steps) FILTER (WHERE e.attempt > 1), 0),
+         coalesce(sum(e.cost_nano_usd) FILTER (WHERE e.attempt > 1), 0),
+         coalesce(sum(e.steps) FILTER (WHERE e.tag_drift), 0)
+  FROM ledger_entries e
+  WHERE e.occurred_at >= $2::timestamptz AND e.occurred_at < $3::timestamptz
+    AND e.entry <> 'quarantine'
   GROUP BY 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
 )sql";
 
@@ -48,14 +49,51 @@ inline constexpr char kInsertRollupToolOwner[] = R"sql(
   INSERT INTO rollup_tool_owner_daily (day, charge_class, tool_owner_team, charged_team,
     charged_feature, environment, steps, cost_nano_usd)
   SELECT $1::date,
-         CASE WHEN s.received_at > $4::timestamptz THEN 'Correction' ELSE '' END,
-         s.tool_owner_team, s.charged_team, s.charged_feature, s.environment,
-         count(*), coalesce(sum(s.cost_nano_usd), 0)
-  FROM steps s
-  WHERE s.occurred_at >= $2::timestamptz AND s.occurred_at < $3::timestamptz
-    AND s.tool_owner_team <> '' AND s.tool_owner_team <> s.charged_team
+         CASE WHEN e.entered_at > $4::timestamptz THEN 'Correction' ELSE '' END,
+         e.tool_owner_team, e.charged_team, e.charged_feature, e.environment,
+         sum(e.steps), sum(e.cost_nano_usd)
+  FROM ledger_entries e
+  WHERE e.occurred_at >= $2::timestamptz AND e.occurred_at < $3::timestamptz
+    AND e.entry <> 'quarantine'
+    AND e.tool_owner_team <> '' AND e.tool_owner_team <> e.charged_team
   GROUP BY 2, 3, 4, 5, 6
 )sql";
+
+// The FOCUS line items of the day (ledger and quarantine), see migration 0014. An entry is
+// after_close when the provider's invoice for its month was imported before it entered.
+inline constexpr char kInsertRollupFocus[] = R"sql(
+  INSERT INTO rollup_focus_daily (day, source, late, after_close, billing_month, parent_run_id,
+    charged_feature, charged_team, charged_tenant, charged_workload_class, environment, kind,
+    provider, model, tool_name, attribution_status, attribution_reason, unpriced_reason, steps,
+    cost_nano_usd, tokens, tool_units)
+  SELECT $1::date, x.source, x.late, x.after_close,
+         CASE WHEN x.after_close
+              THEN greatest(date_trunc('month', x.entered_at AT TIME ZONE 'UTC'),
+                            date_trunc('month', $1::date) + interval '1 month')::date
+              ELSE date_trunc('month', $1::date)::date END,
+         x.parent_run_id, x.charged_feature, x.charged_team, x.charged_tenant,
+         x.charged_workload_class, x.environment, x.kind, x.provider, x.model, x.tool_name,
+         x.attribution_status, x.attribution_reason, x.unpriced_reason, sum(x.steps),
+         sum(x.cost_nano_usd), sum(x.tokens), sum(x.tool_units)
+  FROM (
+    SELECT CASE WHEN e.entry = 'quarantine' THEN 'quarantine' ELSE 'ledger' END AS source,
+           coalesce(e.entered_at > $4::timestamptz, false) AS late,
+           coalesce(e.entered_at > (SELECT i.imported_at FROM invoices i
+                                    WHERE i.provider = e.provider
+                                      AND i.period = date_trunc('month', $1::date)::date),
+                    false) AS after_close,
+           e.*,
+           e.input_uncached_tokens + e.cache_read_tokens + e.cache_write_tokens +
+             e.output_tokens + e.reasoning_tokens AS tokens
+    FROM ledger_entries e
+    WHERE e.occurred_at >= $2::timestamptz AND e.occurred_at < $3::timestamptz) x
+  GROUP BY x.source, x.late, x.after_close, 5, x.parent_run_id, x.charged_feature,
+           x.charged_team, x.charged_tenant, x.charged_workload_class, x.environment, x.kind,
+           x.provider, x.model, x.tool_name, x.attribution_status, x.attribution_reason,
+           x.unpriced_reason
+)sql";
+
+inline constexpr char kDeleteRollupFocus[] = "DELETE FROM rollup_focus_daily WHERE day = $1::date";
 
 inline constexpr char kInsertRollupQuarantine[] = R"sql(
   INSERT INTO rollup_quarantine_daily (day, charge_class, reason, environment, events,
@@ -109,6 +147,16 @@ inline constexpr char kSelectQuarantineRows[] = R"sql(
   SELECT day::text, charge_class, reason, environment, events, unpriced_events, cost_nano_usd
   FROM rollup_quarantine_daily
   WHERE day BETWEEN $1::date AND $2::date AND ($3 = '' OR environment = $3)
+)sql";
+
+inline constexpr char kSelectFocusRows[] = R"sql(
+  SELECT day::text, source, late, after_close, billing_month::text, parent_run_id,
+         charged_feature, charged_team, charged_tenant, charged_workload_class, environment,
+         kind, provider, model, tool_name, attribution_status, attribution_reason,
+         unpriced_reason, steps, cost_nano_usd, tokens, tool_units
+  FROM rollup_focus_daily
+  WHERE day BETWEEN $1::date AND $2::date AND ($3 = '' OR environment = $3)
+  ORDER BY day, late, after_close, charged_team, charged_feature, parent_run_id, kind, model
 )sql";
 
 inline constexpr char kSelectLastRolledDay[] =

@@ -26,10 +26,12 @@ RollupDayResult RollupOneDay(pqxx::connection& conn, absl::CivilDay day) {
   txn.exec_params(queries::kDeleteRollupDaily, date);
   txn.exec_params(queries::kDeleteRollupToolOwner, date);
   txn.exec_params(queries::kDeleteRollupQuarantine, date);
+  txn.exec_params(queries::kDeleteRollupFocus, date);
   const std::string start = DayStart(day), end = DayStart(day + 1);
   txn.exec_params(queries::kInsertRollupDaily, date, start, end, first_rolled_at);
   txn.exec_params(queries::kInsertRollupToolOwner, date, start, end, first_rolled_at);
   txn.exec_params(queries::kInsertRollupQuarantine, date, start, end, first_rolled_at);
+  txn.exec_params(queries::kInsertRollupFocus, date, start, end, first_rolled_at);
   pqxx::row totals = txn.exec_params1(queries::kRollupDayTotals, date);
   result.source_rows = totals[0].as<int64_t>();
   result.total_cost_nano_usd = totals[1].as<int64_t>();

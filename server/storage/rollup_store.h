@@ -1,5 +1,6 @@
-// The daily rollup of the ledger into rollup_daily, rollup_tool_owner_daily and
-// rollup_quarantine_daily, recorded in rollup_days.
+// The daily rollup of the ledger (the view ledger_entries: steps, reprice corrections,
+// quarantined events) into rollup_daily, rollup_tool_owner_daily, rollup_quarantine_daily and
+// the FOCUS line items rollup_focus_daily, recorded in rollup_days.
 //
 // Each day is replaced atomically (DELETE + INSERT ... SELECT in one transaction), so re-running
 // a day is idempotent and takes in late events; steps received after the day was first rolled

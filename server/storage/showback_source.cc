@@ -2,9 +2,9 @@
 
 #include <pqxx/pqxx>
 
-#include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "server/storage/pg_status.h"
+#include "server/storage/pg_time.h"
 #include "server/storage/rollup_queries.h"
 
 namespace stepledger::storage {
@@ -12,16 +12,13 @@ namespace {
 
 using domain::reports::BudgetCap;
 using domain::reports::CapPeriod;
+using domain::reports::FocusRow;
 using domain::reports::Invoice;
 using domain::reports::QuarantineRow;
 using domain::reports::RollupRow;
 using domain::reports::RunStats;
 using domain::reports::ShowbackInputs;
 using domain::reports::ToolOwnerRow;
-
-std::string DateText(absl::CivilDay d) {
-  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
-}
 
 absl::CivilDay ParseDate(const std::string& text) {
   absl::CivilDay d;
@@ -41,7 +38,7 @@ absl::StatusOr<ShowbackInputs> LoadShowbackInputs(const std::string& database_ur
   in.to = to;
   in.through = from - 1;
   in.environment = environment;
-  const std::string f = DateText(from), t = DateText(to);
+  const std::string f = PgDate(from), t = PgDate(to);
   try {
     pqxx::connection conn(database_url);
     // One snapshot for every read, so the parts of the report agree with each other.
@@ -85,13 +82,39 @@ absl::StatusOr<ShowbackInputs> LoadShowbackInputs(const std::string& database_ur
           ParseDate(r[0].as<std::string>()), r[1].as<std::string>(), r[2].as<std::string>(),
           r[3].as<std::string>(), r[4].as<int64_t>(), r[5].as<int64_t>(), r[6].as<int64_t>()});
     }
+    for (const auto& r : txn.exec_params(queries::kSelectFocusRows, f, t, environment)) {
+      FocusRow row;
+      row.day = ParseDate(r[0].as<std::string>());
+      row.source = r[1].as<std::string>();
+      row.late = r[2].as<bool>();
+      row.after_close = r[3].as<bool>();
+      row.billing_month = absl::CivilMonth(ParseDate(r[4].as<std::string>()));
+      row.run = r[5].as<std::string>();
+      row.feature = r[6].as<std::string>();
+      row.team = r[7].as<std::string>();
+      row.tenant = r[8].as<std::string>();
+      row.workload_class = r[9].as<std::string>();
+      row.environment = r[10].as<std::string>();
+      row.kind = r[11].as<std::string>();
+      row.provider = r[12].as<std::string>();
+      row.model = r[13].as<std::string>();
+      row.tool_name = r[14].as<std::string>();
+      row.attribution_status = r[15].as<std::string>();
+      row.attribution_reason = r[16].as<std::string>();
+      row.unpriced_reason = r[17].as<std::string>();
+      row.steps = r[18].as<int64_t>();
+      row.cost_nano_usd = r[19].as<int64_t>();
+      row.tokens = r[20].as<int64_t>();
+      row.tool_units = r[21].as<int64_t>();
+      in.focus_rows.push_back(std::move(row));
+    }
     pqxx::row last = txn.exec_params1(queries::kSelectLastRolledDay, f, t);
     if (!last[0].is_null()) in.through = ParseDate(last[0].as<std::string>());
     for (const auto& r : txn.exec_params(queries::kSelectMissingDays, f, t)) {
       in.missing_days.push_back(ParseDate(r[0].as<std::string>()));
     }
     for (const auto& r : txn.exec_params(queries::kSelectRunStats, f + " 00:00:00+00",
-                                         DateText(to + 1) + " 00:00:00+00", environment)) {
+                                         PgDate(to + 1) + " 00:00:00+00", environment)) {
       in.run_stats.push_back(RunStats{r[0].as<std::string>(), r[1].as<std::string>(),
                                       r[2].as<int64_t>(), r[3].as<int64_t>(), r[4].as<int64_t>()});
     }
@@ -122,7 +145,7 @@ absl::Status ImportInvoice(const std::string& database_url, const std::string& p
   try {
     pqxx::connection conn(database_url);
     pqxx::work txn(conn);
-    txn.exec_params(queries::kUpsertInvoice, provider, DateText(absl::CivilDay(month)),
+    txn.exec_params(queries::kUpsertInvoice, provider, PgDate(absl::CivilDay(month)),
                     amount_nano_usd, source);
     txn.commit();
   } catch (...) {

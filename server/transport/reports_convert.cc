@@ -135,6 +135,9 @@ absl::StatusOr<ShowbackQuery> FromProto(const v1::ShowbackRequest& request, absl
     case v1::REPORT_FORMAT_HTML:
       q.format = render::ReportFormat::kHtml;
       break;
+    case v1::REPORT_FORMAT_UNPRICED:
+      q.format = render::ReportFormat::kUnpriced;
+      break;
     default:
       return absl::InvalidArgumentError(
           absl::StrCat("format: unknown value ", static_cast<int>(request.format())));
@@ -155,6 +158,8 @@ v1::ReportFormat ToProto(render::ReportFormat format) {
       return v1::REPORT_FORMAT_FOCUS;
     case render::ReportFormat::kHtml:
       return v1::REPORT_FORMAT_HTML;
+    case render::ReportFormat::kUnpriced:
+      return v1::REPORT_FORMAT_UNPRICED;
   }
   return v1::REPORT_FORMAT_UNSPECIFIED;
 }
@@ -170,6 +175,7 @@ void ToProto(const reports::ShowbackReport& report, v1::Environment environment,
   out->mutable_generated_at()->set_nanos(static_cast<int32_t>(nanos % 1000000000));
   out->set_budgets_available(report.budgets_available);
   out->set_spend_nano_usd(report.spend_nano_usd);
+  out->set_total_spend_nano_usd(report.total_spend_nano_usd);
   for (const auto& line : report.teams) SpendLineToProto(line, out->add_teams());
   for (const auto& line : report.features) SpendLineToProto(line, out->add_features());
   for (const auto& t : report.tenants) {
@@ -178,6 +184,7 @@ void ToProto(const reports::ShowbackReport& report, v1::Environment environment,
     p->set_spend_nano_usd(t.spend_nano_usd);
     p->set_share(t.share);
     p->set_margin_risk(t.margin_risk);
+    p->set_unattributed(t.unattributed);
   }
   for (const auto& t : report.tool_owners) {
     v1::ToolOwnerLine* p = out->add_tool_owners();
@@ -205,6 +212,8 @@ void ToProto(const reports::ShowbackReport& report, v1::Environment environment,
   q->set_pending_steps(dq.pending_steps);
   q->set_pending_spend_nano_usd(dq.pending_spend_nano_usd);
   q->set_correction_spend_nano_usd(dq.correction_spend_nano_usd);
+  q->set_quarantined_spend_nano_usd(dq.quarantined_spend_nano_usd);
+  q->set_unpriced_quarantined_events(dq.unpriced_quarantined_events);
   for (const auto& inv : report.invoices) ToProto(inv, out->add_invoices());
   for (absl::CivilDay day : report.missing_days) out->add_missing_days(DayText(day));
 }

@@ -20,6 +20,7 @@
 #include "server/storage/partitions.h"
 #include "server/storage/rollup_store.h"
 #include "server/storage/showback_source.h"
+#include "tests/fakes/focus_checker.h"
 #include "tests/fakes/pg_test_db.h"
 
 namespace stepledger {
@@ -268,17 +269,20 @@ TEST_F(RollupTest, LateEventBecomesACorrectionRowAndMovesTheDayByItsCost) {
   absl::StatusOr<domain::reports::ShowbackInputs> in =
       storage::LoadShowbackInputs(db_.url(), d, d, "");
   ASSERT_TRUE(in.ok()) << in.status();
-  const std::string focus = RenderFocusCsv(BuildShowback(*in, absl::Now()));
-  std::vector<std::string> corrections;
-  for (absl::string_view line : absl::StrSplit(focus, '\n')) {
-    if (absl::StrContains(line, ",Usage,Correction,")) corrections.emplace_back(line);
+  // In FOCUS the late step is restated within the open billing period (no invoice imported):
+  // ChargeClass stays null and x_Restated says so.
+  const testing::CsvTable focus =
+      testing::ReadCsvTable(RenderFocusCsv(BuildShowback(*in, absl::Now())));
+  std::vector<std::map<std::string, std::string>> restated;
+  for (const auto& row : focus.rows) {
+    EXPECT_EQ(row.at("ChargeClass"), "");
+    if (row.at("x_Restated") == "true") restated.push_back(row);
   }
-  ASSERT_EQ(corrections.size(), 1u) << focus;
-  EXPECT_TRUE(absl::StartsWith(corrections[0],
-                               "0.123456789,0.123456789,USD,2025-01-10T00:00:00Z,"
-                               "2025-01-11T00:00:00Z,Usage,Correction,"))
-      << corrections[0];
-  EXPECT_TRUE(absl::StrContains(corrections[0], "late-feature"));
+  ASSERT_EQ(restated.size(), 1u);
+  EXPECT_EQ(restated[0].at("BilledCost"), "0.123456789");
+  EXPECT_EQ(restated[0].at("ChargePeriodStart"), "2025-01-10T00:00:00Z");
+  EXPECT_EQ(restated[0].at("ChargePeriodEnd"), "2025-01-11T00:00:00Z");
+  EXPECT_EQ(restated[0].at("x_Feature"), "late-feature");
   // Everything else of the day is still an ordinary usage row.
   EXPECT_EQ(BuildShowback(*in, absl::Now()).data_quality.correction_spend_nano_usd, *late.cost);
 }

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "server/domain/step.h"
 
 namespace stepledger::domain::reports {
 namespace {
@@ -70,6 +72,60 @@ std::vector<SpendLine> Lines(const std::map<std::string, Accum>& by_key, const s
   return lines;
 }
 
+std::vector<CapLine> CapLines(const ShowbackInputs& in, const std::map<std::string, Accum>& teams,
+                              const std::map<std::string, Accum>& features,
+                              const std::map<std::string, int64_t>& tenants, int64_t org_spend) {
+  std::vector<CapLine> lines;
+  const absl::CivilDay through = std::min(in.through, in.to);
+  for (const BudgetCap& cap : in.budgets) {
+    CapLine line;
+    line.scope = cap.scope;
+    line.key = cap.key;
+    line.period = cap.period;
+    line.limit_nano_usd = cap.limit_nano_usd;
+    line.budget_nano_usd = BudgetForDays(cap.limit_nano_usd, cap.period, in.from, in.to);
+    if (cap.scope == "team") {
+      auto it = teams.find(cap.key);
+      line.spend_nano_usd = it == teams.end() ? 0 : it->second.spend;
+    } else if (cap.scope == "feature") {
+      auto it = features.find(cap.key);
+      line.spend_nano_usd = it == features.end() ? 0 : it->second.spend;
+    } else if (cap.scope == "tenant") {
+      auto it = tenants.find(cap.key);
+      line.spend_nano_usd = it == tenants.end() ? 0 : it->second;
+    } else {
+      line.spend_nano_usd = org_spend;
+    }
+    line.elapsed_days = DaysInclusive(in.from, through);
+    if (line.elapsed_days > 0) {
+      line.burn_nano_usd_per_day = line.spend_nano_usd / line.elapsed_days;
+      // Exact in 128 bits: spend x period days / elapsed days, rounded down.
+      line.forecast_nano_usd =
+          static_cast<int64_t>(static_cast<__int128>(line.spend_nano_usd) *
+                               DaysInclusive(in.from, in.to) / line.elapsed_days);
+    }
+    line.forecast_over = line.forecast_nano_usd > line.budget_nano_usd;
+    lines.push_back(std::move(line));
+  }
+  std::stable_sort(lines.begin(), lines.end(), [](const CapLine& x, const CapLine& y) {
+    return std::tie(x.scope, x.key) < std::tie(y.scope, y.key);
+  });
+  return lines;
+}
+
+std::vector<UnpricedLine> UnpricedLines(const std::vector<FocusRow>& rows) {
+  std::vector<UnpricedLine> lines;
+  for (const FocusRow& r : rows) {
+    if (r.unpriced_reason.empty()) continue;
+    lines.push_back(UnpricedLine{r.day, r.source, r.run, r.feature, r.team, r.tenant, r.environment,
+                                 r.kind, r.provider, r.model, r.tool_name, r.unpriced_reason,
+                                 r.steps, r.tokens});
+  }
+  std::stable_sort(lines.begin(), lines.end(),
+                   [](const UnpricedLine& x, const UnpricedLine& y) { return x.steps > y.steps; });
+  return lines;
+}
+
 }  // namespace
 
 double UnattributedShare(int64_t unattributed_nano_usd, int64_t total_nano_usd) {
@@ -101,6 +157,7 @@ ShowbackReport BuildShowback(const ShowbackInputs& in, absl::Time generated_at) 
   report.generated_at = generated_at;
   report.budgets_available = in.budgets_available;
   report.rows = in.rows;
+  report.focus_rows = in.focus_rows;
   report.missing_days = in.missing_days;
 
   std::map<std::string, Accum> teams, features;
@@ -136,23 +193,31 @@ ShowbackReport BuildShowback(const ShowbackInputs& in, absl::Time generated_at) 
     u.first += q.events;
     u.second += q.cost_nano_usd;
     quarantined_spend += q.cost_nano_usd;
+    dq.unpriced_quarantined_events += q.unpriced_events;
     if (q.charge_class == kChargeClassCorrection) dq.correction_spend_nano_usd += q.cost_nano_usd;
   }
 
   report.teams = Lines(teams, "team", in);
   report.features = Lines(features, "feature", in);
 
+  // "(unattributed)" is the bucket of steps without a tenant, not a tenant: it takes no part
+  // in the median and is listed last.
   std::vector<int64_t> tenant_spend;
-  for (const auto& [tenant, spend] : tenants) tenant_spend.push_back(spend);
+  for (const auto& [tenant, spend] : tenants) {
+    if (tenant != domain::kUnattributed) tenant_spend.push_back(spend);
+  }
   const std::vector<bool> risk = AboveMultipleOfMedian(tenant_spend, kMarginRiskMultiple);
   size_t i = 0;
   for (const auto& [tenant, spend] : tenants) {
-    report.tenants.push_back(
-        TenantLine{tenant, spend, Share(spend, report.spend_nano_usd), risk[i++]});
+    const bool bucket = tenant == domain::kUnattributed;
+    report.tenants.push_back(TenantLine{tenant, spend, Share(spend, report.spend_nano_usd),
+                                        bucket ? false : risk[i++], bucket});
   }
-  std::stable_sort(
-      report.tenants.begin(), report.tenants.end(),
-      [](const TenantLine& x, const TenantLine& y) { return x.spend_nano_usd > y.spend_nano_usd; });
+  std::stable_sort(report.tenants.begin(), report.tenants.end(),
+                   [](const TenantLine& x, const TenantLine& y) {
+                     if (x.unattributed != y.unattributed) return y.unattributed;
+                     return x.spend_nano_usd > y.spend_nano_usd;
+                   });
 
   std::map<std::tuple<std::string, std::string, std::string>, ToolOwnerLine> owners;
   for (const ToolOwnerRow& t : in.tool_owner_rows) {
@@ -169,7 +234,11 @@ ShowbackReport BuildShowback(const ShowbackInputs& in, absl::Time generated_at) 
                      return x.spend_nano_usd > y.spend_nano_usd;
                    });
 
+  dq.quarantined_spend_nano_usd = quarantined_spend;
   dq.total_spend_nano_usd = report.spend_nano_usd + quarantined_spend;
+  report.total_spend_nano_usd = dq.total_spend_nano_usd;
+  report.caps = CapLines(in, teams, features, tenants, report.spend_nano_usd);
+  report.unpriced = UnpricedLines(in.focus_rows);
   for (const auto& [reason, u] : unattributed) {
     dq.unattributed.push_back(UnattributedLine{"ledger", reason, u.first, u.second, 0});
     dq.unattributed_spend_nano_usd += u.second;

@@ -43,6 +43,19 @@ struct RollupRow {
   int64_t retry_steps = 0, retry_cost_nano_usd = 0, drift_steps = 0;
 };
 
+// One rollup_focus_daily row: a FOCUS line item (per day and run), or, when unpriced_reason is
+// not empty, entries with no amount (listed apart, never in the FOCUS file).
+struct FocusRow {
+  absl::CivilDay day;
+  std::string source;        // "ledger" or "quarantine"
+  bool late = false;         // entered after the day was first rolled up
+  bool after_close = false;  // entered after the provider's invoice for the month was imported
+  absl::CivilMonth billing_month;
+  std::string run, feature, team, tenant, workload_class, environment, kind, provider, model;
+  std::string tool_name, attribution_status, attribution_reason, unpriced_reason;
+  int64_t steps = 0, cost_nano_usd = 0, tokens = 0, tool_units = 0;
+};
+
 struct ToolOwnerRow {
   absl::CivilDay day;
   std::string charge_class, tool_owner_team, charged_team, charged_feature, environment;
@@ -82,6 +95,7 @@ struct ShowbackInputs {
   std::vector<RollupRow> rows;
   std::vector<ToolOwnerRow> tool_owner_rows;
   std::vector<QuarantineRow> quarantine_rows;
+  std::vector<FocusRow> focus_rows;
   std::vector<RunStats> run_stats;
   bool budgets_available = false;  // the budgets table exists
   std::vector<BudgetCap> budgets;
@@ -108,6 +122,31 @@ struct TenantLine {
   int64_t spend_nano_usd = 0;
   double share = 0;
   bool margin_risk = false;
+  // The "(unattributed)" bucket (no tenant tag outside production): shown, never a tenant, so
+  // never in the median and never a margin risk.
+  bool unattributed = false;
+};
+
+// Unpriced entries with the same day, run and dimensions: no amount, counted and listed.
+struct UnpricedLine {
+  absl::CivilDay day;
+  std::string source;  // "ledger" or "quarantine"
+  std::string run, feature, team, tenant, environment, kind, provider, model, tool_name, reason;
+  int64_t steps = 0, tokens = 0;
+};
+
+// One budget cap over the report period: budget, spend so far, the daily burn rate and where
+// spend lands at the period's end if the burn rate holds.
+struct CapLine {
+  std::string scope, key;
+  CapPeriod period = CapPeriod::kMonthly;
+  int64_t limit_nano_usd = 0;
+  int64_t budget_nano_usd = 0;  // the cap's share of [from, to]
+  int64_t spend_nano_usd = 0;   // spend of the key in [from, through]
+  int64_t elapsed_days = 0;     // days of [from, through]
+  int64_t burn_nano_usd_per_day = 0;
+  int64_t forecast_nano_usd = 0;  // burn rate x days of [from, to]
+  bool forecast_over = false;     // forecast above budget
 };
 
 struct ToolOwnerLine {
@@ -127,7 +166,9 @@ struct DataQuality {
   int64_t unattributed_spend_nano_usd = 0;
   double unattributed_share = 0;
   std::vector<UnattributedLine> unattributed;
+  int64_t quarantined_spend_nano_usd = 0;  // rejected events' reported cost (in the total)
   int64_t unpriced_steps = 0;
+  int64_t unpriced_quarantined_events = 0;  // rejected events without a reported cost
   int64_t drift_steps = 0;
   int64_t pending_steps = 0, pending_spend_nano_usd = 0;
   int64_t correction_spend_nano_usd = 0;  // arrived after its day was rolled up
@@ -146,13 +187,19 @@ struct ShowbackReport {
   std::string environment;
   absl::Time generated_at;
   bool budgets_available = false;
-  int64_t spend_nano_usd = 0;              // ledger, priced
+  int64_t spend_nano_usd = 0;  // ledger, priced (the team lines add up to it)
+  // The report's total: ledger spend + quarantined events' reported cost. Every format adds
+  // up to it (team lines + quarantine lines; FOCUS BilledCost).
+  int64_t total_spend_nano_usd = 0;
   std::vector<SpendLine> teams, features;  // by spend, descending
   std::vector<TenantLine> tenants;
   std::vector<ToolOwnerLine> tool_owners;
   DataQuality data_quality;
   std::vector<InvoiceLine> invoices;
-  std::vector<RollupRow> rows;               // as given, for the FOCUS export
+  std::vector<CapLine> caps;                 // per non-shadow cap of the period's keys
+  std::vector<UnpricedLine> unpriced;        // entries without an amount, largest count first
+  std::vector<RollupRow> rows;               // as given (daily trends, model/provider views)
+  std::vector<FocusRow> focus_rows;          // as given, for the FOCUS export
   std::vector<absl::CivilDay> missing_days;  // as given: not rolled up, not in the figures
 };
 

@@ -1,5 +1,5 @@
 // The showback renderers (server/render/render.h) over a report built from hand-made rollup
-// rows: FOCUS columns and corrections, a self-contained HTML page, JSON written with
+// rows: a self-contained HTML page, JSON written with
 // nlohmann-json that parses back, the days not rolled up, and the USD formatter.
 #include "server/render/render.h"
 
@@ -14,7 +14,6 @@ namespace {
 
 using domain::reports::BuildShowback;
 using domain::reports::CapPeriod;
-using domain::reports::kChargeClassCorrection;
 using domain::reports::RollupRow;
 using domain::reports::ShowbackInputs;
 
@@ -60,30 +59,11 @@ ShowbackInputs February() {
   return in;
 }
 
-TEST(RenderTest, FocusExportHasFocusColumnsAndMarksCorrections) {
-  ShowbackInputs in = February();
-  in.rows[1].charge_class = kChargeClassCorrection;
-  const std::string csv = RenderFocusCsv(BuildShowback(in, absl::FromUnixSeconds(0)));
-  const std::vector<std::string> lines = absl::StrSplit(csv, '\n', absl::SkipEmpty());
-  ASSERT_EQ(lines.size(), 1 + in.rows.size());
-  EXPECT_TRUE(absl::StartsWith(lines[0],
-                               "BilledCost,EffectiveCost,BillingCurrency,"
-                               "ChargePeriodStart,ChargePeriodEnd,ChargeCategory,"
-                               "ChargeClass"));
-  EXPECT_TRUE(absl::StartsWith(lines[1],
-                               "60.000000000,60.000000000,USD,2025-02-03T00:00:00Z,"
-                               "2025-02-04T00:00:00Z,Usage,,"));
-  EXPECT_TRUE(absl::StartsWith(lines[2],
-                               "10.000000000,10.000000000,USD,2025-02-03T00:00:00Z,"
-                               "2025-02-04T00:00:00Z,Usage,Correction,"));
-  EXPECT_TRUE(absl::StrContains(lines[1], "\"{\"\"feature\"\":\"\"triage\"\""));
-}
-
 TEST(RenderTest, HtmlIsSelfContainedWithTeamRowsAndCharts) {
   const std::string html = RenderHtml(BuildShowback(February(), absl::FromUnixSeconds(0)));
   EXPECT_TRUE(absl::StrContains(html, "<svg id=\"chart-teams\""));
   EXPECT_TRUE(absl::StrContains(html, "<svg id=\"chart-tenants\""));
-  EXPECT_TRUE(absl::StrContains(html, "<svg id=\"chart-unattributed\""));
+  EXPECT_TRUE(absl::StrContains(html, "id=\"unattributed-share\""));
   EXPECT_TRUE(absl::StrContains(html, "<td>mail</td>"));
   EXPECT_TRUE(absl::StrContains(html, "<tr class=\"alert\"><td>mail</td>"));
   EXPECT_FALSE(absl::StrContains(html, "src="));

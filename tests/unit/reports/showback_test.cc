@@ -114,5 +114,43 @@ TEST(ReconcileImportedTest, OnlyTheImportedMonthsOfThatProviderAgainstAttributed
   EXPECT_TRUE(lines[0].flagged);
 }
 
+TEST(ShowbackTest, UnattributedIsNoTenantAndTakesNoPartInTheMedian) {
+  ShowbackInputs in = February();
+  // t1 at 85: above 10x the median of the five tenants {1, 1, 8, 10, 85} (8). Counted as a
+  // tenant, (unattributed) would move the median to 9 (t1 no longer flagged) and be flagged
+  // itself.
+  in.rows[0].cost_nano_usd = 85 * kUsd;
+  in.rows.push_back(Row(absl::CivilDay(2025, 2, 4), "ops", "misc", "(unattributed)", 500 * kUsd,
+                        "defaulted"));
+  const ShowbackReport r = BuildShowback(in, absl::UnixEpoch());
+  ASSERT_FALSE(r.tenants.empty());
+  EXPECT_EQ(r.tenants.back().tenant, "(unattributed)");
+  EXPECT_TRUE(r.tenants.back().unattributed);
+  EXPECT_FALSE(r.tenants.back().margin_risk);
+  for (const TenantLine& t : r.tenants) {
+    if (!t.unattributed) EXPECT_EQ(t.margin_risk, t.tenant == "t1") << t.tenant;
+  }
+}
+
+TEST(ShowbackTest, TheTotalHoldsQuarantinedSpendAndCapsForecastFromTheBurnRate) {
+  const ShowbackReport r = BuildShowback(February(), absl::UnixEpoch());
+  EXPECT_EQ(r.spend_nano_usd, 80 * kUsd);
+  EXPECT_EQ(r.total_spend_nano_usd, 100 * kUsd);
+  EXPECT_EQ(r.data_quality.quarantined_spend_nano_usd, 20 * kUsd);
+  ASSERT_EQ(r.caps.size(), 2u);
+  const CapLine& mail = r.caps[0];
+  EXPECT_EQ(mail.key, "mail");
+  EXPECT_EQ(mail.budget_nano_usd, 100 * kUsd);
+  EXPECT_EQ(mail.spend_nano_usd, 60 * kUsd);
+  EXPECT_EQ(mail.elapsed_days, 14);
+  EXPECT_EQ(mail.burn_nano_usd_per_day, 60 * kUsd / 14);
+  EXPECT_EQ(mail.forecast_nano_usd, 120 * kUsd);  // 60 in 14 of 28 days
+  EXPECT_TRUE(mail.forecast_over);
+  const CapLine& search = r.caps[1];
+  EXPECT_EQ(search.budget_nano_usd, 28 * kUsd);
+  EXPECT_EQ(search.forecast_nano_usd, 24 * kUsd);
+  EXPECT_FALSE(search.forecast_over);
+}
+
 }  // namespace
 }  // namespace stepledger::domain::reports
