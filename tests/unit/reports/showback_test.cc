@@ -120,8 +120,8 @@ TEST(ShowbackTest, UnattributedIsNoTenantAndTakesNoPartInTheMedian) {
   // tenant, (unattributed) would move the median to 9 (t1 no longer flagged) and be flagged
   // itself.
   in.rows[0].cost_nano_usd = 85 * kUsd;
-  in.rows.push_back(Row(absl::CivilDay(2025, 2, 4), "ops", "misc", "(unattributed)", 500 * kUsd,
-                        "defaulted"));
+  in.rows.push_back(
+      Row(absl::CivilDay(2025, 2, 4), "ops", "misc", "(unattributed)", 500 * kUsd, "defaulted"));
   const ShowbackReport r = BuildShowback(in, absl::UnixEpoch());
   ASSERT_FALSE(r.tenants.empty());
   EXPECT_EQ(r.tenants.back().tenant, "(unattributed)");
