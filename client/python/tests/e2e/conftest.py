@@ -11,6 +11,18 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import collector_harness as harness  # noqa: E402
 
 
+def client_options(collector):
+    """How a client reaches `collector`: its target, plus TLS credentials and an API key when
+    the harness provides them (attributes `credentials`, a grpc.ChannelCredentials, and
+    `api_key`), so these tests follow the harness when the collector stops being plaintext."""
+    options = {"target": collector.target}
+    for name in ("credentials", "api_key"):
+        value = getattr(collector, name, None)
+        if value is not None:
+            options[name] = value
+    return options
+
+
 @pytest.fixture
 def database():
     db = harness.FreshDatabase()
@@ -31,6 +43,7 @@ def collector(database):
         return started[-1]
 
     c.restart_after_kill = restart_after_kill
+    c.client_options = client_options(c)
     yield c
     for process in started:
         process.stop()

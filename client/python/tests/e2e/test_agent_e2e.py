@@ -43,6 +43,14 @@ class CapturingRecorder:
         return True
 
 
+def child_env(collector):
+    """The environment for a client in a child process: the API key, if any."""
+    env = dict(os.environ)
+    if collector.client_options.get("api_key"):
+        env["STEPLEDGER_API_KEY"] = collector.client_options["api_key"]
+    return env
+
+
 def agent_run(rec, pool, n):
     """One user task: planner -> 3 parallel tools (one fails once and is retried) ->
     synthesis. Every step reports its cost, so the ledger's sums are known exactly."""
@@ -84,7 +92,7 @@ def ledger(db):
 
 
 def test_agent_through_a_collector_killed_and_restarted_is_stored_exactly_once(collector):
-    recorder = Recorder(collector.target, batch_size=4, flush_interval=0.05,
+    recorder = Recorder(**collector.client_options, batch_size=4, flush_interval=0.05,
                         backoff_initial=0.05, backoff_max=0.5, close_on_exit=False)
     rec = CapturingRecorder(recorder)
     runs = 24
@@ -153,12 +161,13 @@ SPOOL_CHILD = textwrap.dedent("""
 def test_a_gateway_killed_with_sigkill_loses_nothing_its_spool_accepted(collector, tmp_path):
     spool = str(tmp_path / "spool")
     child = subprocess.run([sys.executable, "-c", SPOOL_CHILD, collector.target, spool, "30",
-                            "20"], capture_output=True, text=True, timeout=60)
+                            "20"], capture_output=True, text=True, timeout=60,
+                           env=child_env(collector))
     assert child.returncode == -signal.SIGKILL, child.stderr
     assert "recorded" in child.stdout
     assert collector.db.query("SELECT count(*) FROM steps") == "30"
 
-    recorder = Recorder(collector.target, spool_dir=spool, flush_interval=0.05,
+    recorder = Recorder(**collector.client_options, spool_dir=spool, flush_interval=0.05,
                         close_on_exit=False)
     assert recorder.stats().replayed == 20  # only what was never acked
     assert recorder.flush(timeout=30)
@@ -170,22 +179,23 @@ def test_a_gateway_killed_with_sigkill_loses_nothing_its_spool_accepted(collecto
     assert sorted(os.listdir(spool)) == ["LOCK"]  # everything acked: segments deleted
 
 
-def put_cap(target, limit_nano_usd):
-    import grpc
-    with grpc.insecure_channel(target) as channel:
+def put_cap(options, limit_nano_usd):
+    from stepledger.config import call_metadata, make_channel
+    with make_channel(options["target"], options.get("credentials")) as channel:
         budget_pb2_grpc.BudgetStub(channel).PutBudget(budget_pb2.PutBudgetRequest(
             cap=budget_pb2.Cap(id="mail-ai-daily", scope=budget_pb2.SCOPE_TEAM, key="mail-ai",
                                environment=1, period=budget_pb2.PERIOD_DAILY,
                                limit_nano_usd=limit_nano_usd,
                                action=budget_pb2.CAP_ACTION_REQUIRE_ACK, owner="mail-ai-lead",
                                signed_off_by="finance"),
-            changed_by="pyclient-e2e"), timeout=30)
+            changed_by="pyclient-e2e"), timeout=30,
+            metadata=call_metadata(options.get("api_key")))
 
 
 def test_budget_guard_reserves_then_requires_acknowledgement_past_the_cap(collector):
-    put_cap(collector.target, 1_000_000_000)  # $1 a day
-    guard = BudgetGuard(collector.target, timeout=5)
-    recorder = Recorder(collector.target, flush_interval=0.05, close_on_exit=False)
+    put_cap(collector.client_options, 1_000_000_000)  # $1 a day
+    guard = BudgetGuard(**collector.client_options, timeout=5)
+    recorder = Recorder(**collector.client_options, flush_interval=0.05, close_on_exit=False)
     with RunContext(**TAGS):
         with step("synthesis", kind="model_call", recorder=recorder) as s:
             with guard.reserve(0.40, s) as decision:
@@ -207,7 +217,7 @@ def test_budget_guard_reserves_then_requires_acknowledgement_past_the_cap(collec
 
 
 def test_litellm_callback_records_a_logged_call_into_the_ledger(collector):
-    recorder = Recorder(collector.target, flush_interval=0.05, close_on_exit=False)
+    recorder = Recorder(**collector.client_options, flush_interval=0.05, close_on_exit=False)
     cb = StepledgerCallback(recorder=recorder)
     now = time.time()
     payload = {"id": "chatcmpl-e2e", "call_type": "completion", "response_cost": 0.0042,
@@ -235,7 +245,7 @@ def test_the_readme_example_agent_runs_and_its_run_is_in_the_ledger(collector):
                            "examples", "python", "agent.py")
     result = subprocess.run([sys.executable, example, "--target", collector.target,
                              "--run-id", "run-example-1"], capture_output=True, text=True,
-                            timeout=60)
+                            timeout=60, env=child_env(collector))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "budget: ALLOW" in result.stdout
     rows = collector.db.query("SELECT name, attempt, parent_step_id = '' FROM steps "
