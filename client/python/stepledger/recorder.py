@@ -413,7 +413,7 @@ class Recorder:
                 else:
                     to_send = self._next_batches(stream, now)
                     if not to_send:
-                        self._cond.wait(self._wait_time(now))
+                        self._cond.wait(self._wait_time(stream, now))
                         continue
             if half_close is not None:
                 self._half_close(half_close)
@@ -463,12 +463,19 @@ class Recorder:
             self._counts["batches_sent"] += 1
         return out
 
-    # REQUIRES: self._cond held.
-    def _wait_time(self, now):
+    # REQUIRES: self._cond held. How long the worker may sleep when it has nothing to write.
+    def _wait_time(self, stream, now):
+        sent = [b.sent_at for b in self._batches.values() if b.stream is stream]
+        if len(sent) >= self._max_in_flight:
+            # The window is full: an ack wakes the worker; otherwise look again when the
+            # oldest batch's ack is overdue (never a busy loop on an old queue).
+            return max(0.01, min(sent) + self._ack_timeout - now)
         wait = self._flush_interval
         if self._queue:
             wait = max(0.001, self._queue[0].queued_at + self._flush_interval - now)
-        return min(wait, self._ack_timeout)
+        if sent:
+            wait = min(wait, max(0.01, min(sent) + self._ack_timeout - now))
+        return wait
 
     def _open(self, stream):
         try:
