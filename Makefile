@@ -12,7 +12,7 @@ DEB_PACKAGES := \
 	clang-format python3 curl libcli11-dev \
 	python3-grpcio python3-protobuf python3-pytest \
 	python3-venv python3-setuptools python3-wheel \
-	prometheus chromium nodejs
+	prometheus prometheus-alertmanager chromium nodejs
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c

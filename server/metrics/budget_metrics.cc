@@ -80,6 +80,10 @@ BudgetMetrics::BudgetMetrics(prometheus::Registry& registry, const domain::Clock
                  .Name("stepledger_budget_limit_usd")
                  .Help("Limit of each cap")
                  .Register(registry)),
+      threshold_(prometheus::BuildGauge()
+                     .Name("stepledger_budget_alert_threshold_ratio")
+                     .Help("Alert threshold of each cap, as a ratio of its limit (0.8 = 80%)")
+                     .Register(registry)),
       spent_(prometheus::BuildGauge()
                  .Name("stepledger_budget_spent_usd")
                  .Help("Spend of each cap in its current period, all replicas")
@@ -160,6 +164,7 @@ void BudgetMetrics::OnRefresh(domain::budget::BudgetEngine& engine) {
     const double limit = static_cast<double>(c.cap->limit_nano_usd);
     g.utilisation->Set(limit > 0 ? static_cast<double>(c.spent) / limit : 0);
     g.limit->Set(limit / 1e9);
+    g.threshold->Set(static_cast<double>(c.cap->alert_threshold_bps) / 10000);
     g.spent->Set(static_cast<double>(c.spent) / 1e9);
     g.seconds_left->Set(absl::ToDoubleSeconds(c.period_end - now));
   }
@@ -179,9 +184,15 @@ void BudgetMetrics::ChooseSlots(const std::vector<domain::budget::CapSpend>& cap
   const auto crossed = [](const domain::budget::CapSpend& c) {
     return c.spent >= c.cap->limit_nano_usd;
   };
-  const auto better = [&crossed](const domain::budget::CapSpend* a,
-                                 const domain::budget::CapSpend* b) {
+  // Past the alert threshold: the threshold alert fires for it.
+  const auto alerting = [](const domain::budget::CapSpend& c) {
+    return static_cast<__int128>(c.spent) * 10000 >=
+           static_cast<__int128>(c.cap->alert_threshold_bps) * c.cap->limit_nano_usd;
+  };
+  const auto better = [&crossed, &alerting](const domain::budget::CapSpend* a,
+                                            const domain::budget::CapSpend* b) {
     if (crossed(*a) != crossed(*b)) return crossed(*a);
+    if (alerting(*a) != alerting(*b)) return alerting(*a);
     if (a->spent != b->spent) return a->spent > b->spent;
     return a->cap->id < b->cap->id;
   };
@@ -260,13 +271,18 @@ BudgetMetrics::CapGauges BudgetMetrics::NewGauges(const std::shared_ptr<const Ca
                                      {"key", cap->key},
                                      {"period", std::string(domain::budget::ToString(cap->period))},
                                      {"owner_team", cap->owner}};
-  return CapGauges{cap, &utilisation_.Add(labels), &limit_.Add(labels), &spent_.Add(labels),
+  return CapGauges{cap,
+                   &utilisation_.Add(labels),
+                   &limit_.Add(labels),
+                   &threshold_.Add(labels),
+                   &spent_.Add(labels),
                    &seconds_left_.Add(labels)};
 }
 
 void BudgetMetrics::RemoveGauges(const CapGauges& gauges) {
   utilisation_.Remove(gauges.utilisation);
   limit_.Remove(gauges.limit);
+  threshold_.Remove(gauges.threshold);
   spent_.Remove(gauges.spent);
   seconds_left_.Remove(gauges.seconds_left);
 }

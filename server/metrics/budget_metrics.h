@@ -1,12 +1,14 @@
 // Budget metrics: decisions by decision and deciding scope, check latency, acknowledgements,
-// reservations, and per cap utilisation, limit, spent and seconds to period end; and the
+// reservations, and per cap utilisation, limit, alert threshold (a ratio of the limit, so an
+// alert rule can compare utilisation against it), spent and seconds to period end; and the
 // refresh's counter reads (full or changed only) and their rows.
 // Per-cap gauges are refreshed from the engine on every budget refresh
 // (read from its counters, BudgetEngine::SpendPerCap: no probe checks) and removed when their
 // cap is deleted; a cap whose scope, key, period or owner changed gets fresh labels.
 //
 // Series bound: only `top_caps` caps have their own gauges. Slots go to caps at or over their
-// limit first (so the cap alerts keep firing), then to the largest spenders in their current
+// limit first (so the cap alerts keep firing), then to caps past their alert threshold, then to
+// the largest spenders in their current
 // period; they are re-chosen every `rechoose_interval`, and between re-choices a freed slot is
 // refilled and a cap that crosses its limit takes the slot of the smallest uncrossed one at
 // once. Every other cap is summed into one series labelled "other" (limit, spent, utilisation
@@ -60,6 +62,7 @@ class BudgetMetrics final : public domain::budget::BudgetObserver {
     std::shared_ptr<const domain::budget::Cap> cap;  // The version the labels were made from.
     prometheus::Gauge* utilisation;
     prometheus::Gauge* limit;
+    prometheus::Gauge* threshold;
     prometheus::Gauge* spent;
     prometheus::Gauge* seconds_left;
     uint64_t seen_round = 0;  // The last refresh that saw the cap.
@@ -90,6 +93,7 @@ class BudgetMetrics final : public domain::budget::BudgetObserver {
   std::array<prometheus::Counter*, 2> spend_rows_read_;
   prometheus::Family<prometheus::Gauge>& utilisation_;
   prometheus::Family<prometheus::Gauge>& limit_;
+  prometheus::Family<prometheus::Gauge>& threshold_;
   prometheus::Family<prometheus::Gauge>& spent_;
   prometheus::Family<prometheus::Gauge>& seconds_left_;
   prometheus::Gauge& caps_other_;

@@ -42,7 +42,7 @@ class BudgetMetricsTest : public ::testing::Test {
   BudgetMetrics metrics_{registry_, clock_};
 };
 
-TEST_F(BudgetMetricsTest, RefreshExportsEachCapsUtilisationLimitSpentAndPeriodEnd) {
+TEST_F(BudgetMetricsTest, RefreshExportsEachCapsUtilisationLimitThresholdSpentAndPeriodEnd) {
   Put(MakeCap("team-search", Scope::kTeam, 200 * kUsd, Period::kMonthly));
   Put(MakeCap("org", Scope::kOrg, 1000 * kUsd, Period::kDaily));
   ASSERT_TRUE(engine_.RecordSpend(ProdTags(), 50 * kUsd, clock_.Now(), "").ok());
@@ -56,6 +56,8 @@ TEST_F(BudgetMetricsTest, RefreshExportsEachCapsUtilisationLimitSpentAndPeriodEn
                                                    {"owner_team", "lead@example.com"}};
   EXPECT_DOUBLE_EQ(Sum(registry_, "stepledger_budget_utilisation_ratio", team), 0.25);
   EXPECT_DOUBLE_EQ(Sum(registry_, "stepledger_budget_limit_usd", team), 200);
+  // The default alert threshold, 80% of the limit: alert rules compare utilisation with it.
+  EXPECT_DOUBLE_EQ(Sum(registry_, "stepledger_budget_alert_threshold_ratio", team), 0.8);
   EXPECT_DOUBLE_EQ(Sum(registry_, "stepledger_budget_spent_usd", team), 50);
   EXPECT_DOUBLE_EQ(Sum(registry_, "stepledger_budget_period_end_seconds", team),
                    absl::ToDoubleSeconds(Utc(2024, 4, 1) - clock_.Now()));
