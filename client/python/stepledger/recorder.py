@@ -199,6 +199,8 @@ class Recorder:
         self._counts = collections.Counter()
         self._last_error = ""
         self._last_drop_log = 0.0
+        self._failures_in_a_row = 0
+        self._last_failure_log = 0.0
 
         spool_dir = spool_dir or config.env_str("STEPLEDGER_SPOOL_DIR")
         self._spool = Spool(spool_dir, fsync=spool_fsync) if spool_dir else None
@@ -536,6 +538,10 @@ class Recorder:
             self._counts["duplicates"] += ack.duplicates
             self._counts["rejected"] += len(ack.rejected)
             self._backoff = self._backoff_initial
+            if self._failures_in_a_row:
+                log.info("stepledger: collector acknowledging again after %d failed streams",
+                         self._failures_in_a_row)
+                self._failures_in_a_row = 0
             self._cond.notify_all()
         return True
 
@@ -553,9 +559,16 @@ class Recorder:
             return
         self._counts["stream_failures"] += 1
         self._last_error = stream.error
-        self._retry_at = self._clock() + self._backoff
-        log.warning("stepledger: stream failed (%s); re-sending %d unacked batches in %.1f s",
-                    stream.error, len(unacked), self._backoff)
+        now = self._clock()
+        self._retry_at = now + self._backoff
+        self._failures_in_a_row += 1
+        # The first failure of an outage, then at most one line every 30 s: the counters have
+        # every failure, the log says that it goes on.
+        if self._failures_in_a_row == 1 or now - self._last_failure_log >= 30.0:
+            self._last_failure_log = now
+            log.warning("stepledger: stream failed (%s); %d failures in a row; re-sending %d "
+                        "unacked batches (%d events held) in %.1f s", stream.error,
+                        self._failures_in_a_row, len(unacked), self._held, self._backoff)
         self._backoff = min(self._backoff * 2, self._backoff_max)
 
     def _half_close(self, stream):
