@@ -96,12 +96,16 @@ def test_agent_through_a_collector_killed_and_restarted_is_stored_exactly_once(c
                         backoff_initial=0.05, backoff_max=0.5, close_on_exit=False)
     rec = CapturingRecorder(recorder)
     runs = 24
+    killed = threading.Event()
 
     def agent():
         with concurrent.futures.ThreadPoolExecutor(3) as pool:
             for n in range(runs):
                 agent_run(rec, pool, n)
                 time.sleep(0.06)  # about 2 s in all: the kill and restart happen mid-run
+                if n == 2 * runs // 3:
+                    # However slow the machine, the last third is recorded after the kill.
+                    killed.wait(30)
 
     thread = threading.Thread(target=agent)
     thread.start()
@@ -110,6 +114,7 @@ def test_agent_through_a_collector_killed_and_restarted_is_stored_exactly_once(c
         time.sleep(0.005)
     collector.process.kill()  # SIGKILL while the agent records and batches are in flight
     collector.process.wait()
+    killed.set()
     recorded_at_kill = len(rec.recorded)
     time.sleep(1.0)
     recorded_while_down = len(rec.recorded) - recorded_at_kill
