@@ -48,21 +48,18 @@ std::string Month(absl::CivilMonth m) { return absl::StrFormat("%04d-%02d", m.ye
 std::string Pct(double share) { return absl::StrFormat("%.1f%%", share * 100); }
 std::string Usd(int64_t nano) { return FormatUsd(nano, 2); }
 
-std::string Money(int64_t nano) {
-  const bool negative = nano < 0;
-  const uint64_t mag = negative ? ~static_cast<uint64_t>(nano) + 1 : static_cast<uint64_t>(nano);
-  if (mag != 0 && mag < 1'000'000'000) {
-    const std::string small = FormatUsd(nano, 4);
-    return negative ? absl::StrCat("-$", small.substr(1)) : absl::StrCat("$", small);
-  }
-  std::string digits = FormatUsd(static_cast<int64_t>(mag > INT64_MAX ? INT64_MAX : mag), 2);
-  const size_t dot = digits.find('.');
-  std::string whole = digits.substr(0, dot), grouped;
+std::string Money(int64_t nano, int decimals) {
+  const std::string digits = FormatUsd(nano, decimals);  // exact rounding, one home
+  const bool negative = digits[0] == '-';
+  const std::string body = negative ? digits.substr(1) : digits;
+  const size_t dot = std::min(body.find('.'), body.size());
+  const std::string whole = body.substr(0, dot);
+  std::string grouped;
   for (size_t i = 0; i < whole.size(); ++i) {
     if (i > 0 && (whole.size() - i) % 3 == 0) grouped.push_back(',');
     grouped.push_back(whole[i]);
   }
-  return absl::StrCat(negative ? "-$" : "$", grouped, digits.substr(dot));
+  return absl::StrCat(negative ? "-$" : "$", grouped, body.substr(dot));
 }
 
 std::string Shorten(const std::string& text, size_t max) {

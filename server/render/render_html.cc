@@ -25,7 +25,6 @@ using domain::reports::RollupRow;
 using domain::reports::Share;
 using domain::reports::SpendLine;
 using internal::Day;
-using internal::Money;
 using internal::Month;
 using internal::Pct;
 using internal::PeriodText;
@@ -37,6 +36,13 @@ namespace {
 
 constexpr const char* kPalette[] = {"#3b6fb6", "#e08a2c", "#3a9a5b", "#b5479b", "#7a6cc9",
                                     "#c0392b", "#2a9fa8", "#8c6d31", "#5c5c5c", "#d4a017"};
+
+// Amounts on the page, all with the same number of decimals: cents when the page's total is
+// $100 or more, else four decimals (one agent step often costs less than a cent).
+struct Dollars {
+  int decimals = 2;
+  std::string operator()(int64_t nano_usd) const { return internal::Money(nano_usd, decimals); }
+};
 
 std::string Html(const std::string& v) {
   std::string out;
@@ -86,8 +92,8 @@ struct Bar {
 };
 
 // A horizontal bar chart. Fluid: it scales to the width of its column and never overflows.
-std::string BarChart(const std::string& id, const std::string& title,
-                     const std::vector<Bar>& bars) {
+std::string BarChart(const std::string& id, const std::string& title, const std::vector<Bar>& bars,
+                     const Dollars& money) {
   const int row_h = 26, label_w = 200, plot_w = 520, value_w = 190, top = 24;
   const int width = label_w + plot_w + value_w;
   const int height = static_cast<int>(bars.size()) * row_h + top + 8;
@@ -109,7 +115,7 @@ std::string BarChart(const std::string& id, const std::string& title,
     absl::StrAppend(&svg, absl::StrFormat("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
                                           "class=\"grid\"/><text x=\"%d\" y=\"14\" "
                                           "text-anchor=\"middle\" class=\"axis\">%s</text>\n",
-                                          x, top - 4, x, height - 4, x, Money(v)));
+                                          x, top - 4, x, height - 4, x, money(v)));
   }
   int y = top;
   for (const Bar& b : bars) {
@@ -120,24 +126,24 @@ std::string BarChart(const std::string& id, const std::string& title,
                               "data-value-nano=\"%d\"><title>%s: %s</title></rect>\n",
                               label_w - 8, y + 17, Html(Shorten(b.label, 28)), label_w, y + 4,
                               std::max(w, 1), row_h - 8, b.alert ? "bar alert" : "bar", b.value,
-                              Html(b.label), Money(b.value)));
+                              Html(b.label), money(b.value)));
     if (b.reference >= 0) {
       const int x = x_of(b.reference);
       absl::StrAppend(&svg, absl::StrFormat("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
                                             "class=\"budget\"><title>prorated budget %s</title>"
                                             "</line>\n",
-                                            x, y + 1, x, y + row_h - 1, Money(b.reference)));
+                                            x, y + 1, x, y + row_h - 1, money(b.reference)));
     }
     absl::StrAppend(
         &svg, absl::StrFormat("<text x=\"%d\" y=\"%d\">%s%s</text>\n", label_w + plot_w + 8, y + 17,
-                              Money(b.value), Html(b.note)));
+                              money(b.value), Html(b.note)));
     y += row_h;
   }
   return svg + "</svg>\n";
 }
 
 // Daily spend per team: one line per team over the rolled-up days of the period.
-std::string TrendChart(const ShowbackReport& r) {
+std::string TrendChart(const ShowbackReport& r, const Dollars& money) {
   const absl::CivilDay last = std::min(r.through, r.to);
   if (last < r.from) return "";
   std::map<std::string, std::map<absl::CivilDay, int64_t>> by_team;
@@ -187,7 +193,7 @@ std::string TrendChart(const ShowbackReport& r) {
     absl::StrAppend(&svg, absl::StrFormat("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
                                           "class=\"grid\"/><text x=\"%d\" y=\"%d\" "
                                           "text-anchor=\"end\" class=\"axis\">%s</text>\n",
-                                          left, y, left + plot_w, y, left - 6, y + 4, Money(v)));
+                                          left, y, left + plot_w, y, left - 6, y + 4, money(v)));
   }
   // Day labels: at most about 10, first and last always.
   const int64_t every = std::max<int64_t>(1, (days + 9) / 10);
@@ -210,7 +216,7 @@ std::string TrendChart(const ShowbackReport& r) {
                       absl::StrFormat("<circle cx=\"%d\" cy=\"%d\" r=\"3\" fill=\"%s\" "
                                       "data-value-nano=\"%d\"><title>%s %s: %s</title>"
                                       "</circle>\n",
-                                      x_of(d), y_of(v), color, v, Html(name), Day(d), Money(v)));
+                                      x_of(d), y_of(v), color, v, Html(name), Day(d), money(v)));
     }
     absl::StrAppend(&svg,
                     absl::StrFormat("<polyline class=\"line\" fill=\"none\" stroke=\"%s\" "
@@ -223,14 +229,14 @@ std::string TrendChart(const ShowbackReport& r) {
     const char* color = kPalette[i % std::size(kPalette)];
     series(teams[i], by_team[teams[i]], color);
     absl::StrAppend(&legend, "<li><span class=\"swatch\" style=\"background:", color, "\"></span>",
-                    Html(teams[i]), " ", Money(team_total[teams[i]]), "</li>");
+                    Html(teams[i]), " ", money(team_total[teams[i]]), "</li>");
   }
   if (has_other) {
     series("other teams", other, "#999999");
     int64_t total = 0;
     for (const auto& [d, v] : other) total += v;
     absl::StrAppend(&legend, "<li><span class=\"swatch\" style=\"background:#999999\"></span>",
-                    "other teams ", Money(total), "</li>");
+                    "other teams ", money(total), "</li>");
   }
   return absl::StrCat(svg, "</svg>\n", legend, "</ul>\n");
 }
@@ -269,19 +275,19 @@ std::string ShareBar(const std::string& id, double share, bool alert) {
       id, share, Pct(share), alert ? " alert" : "", pct);
 }
 
-std::vector<std::string> SpendCells(const SpendLine& l) {
+std::vector<std::string> SpendCells(const SpendLine& l, const Dollars& money) {
   std::vector<std::string> models;
-  for (const auto& [m, v] : l.top_models) models.push_back(absl::StrCat(m, " ", Money(v)));
+  for (const auto& [m, v] : l.top_models) models.push_back(absl::StrCat(m, " ", money(v)));
   return {l.key,
-          Money(l.spend_nano_usd),
-          l.has_budget ? Money(l.budget_nano_usd) : "no budget",
-          l.has_budget ? Money(l.prorated_budget_nano_usd) : "-",
-          l.has_budget ? Money(l.variance.variance_nano_usd) : "-",
+          money(l.spend_nano_usd),
+          l.has_budget ? money(l.budget_nano_usd) : "no budget",
+          l.has_budget ? money(l.prorated_budget_nano_usd) : "-",
+          l.has_budget ? money(l.variance.variance_nano_usd) : "-",
           !l.has_budget ? "" : (l.variance.over_budget ? "over budget" : "within budget"),
           absl::StrCat(l.runs),
-          l.runs > 0 ? Money(l.run_cost_p50_nano_usd) : "-",
-          l.runs > 0 ? Money(l.run_cost_p95_nano_usd) : "-",
-          Money(l.retry_spend_nano_usd),
+          l.runs > 0 ? money(l.run_cost_p50_nano_usd) : "-",
+          l.runs > 0 ? money(l.run_cost_p95_nano_usd) : "-",
+          money(l.retry_spend_nano_usd),
           absl::StrJoin(models, "; ")};
 }
 
@@ -321,7 +327,9 @@ svg.chart text{font-size:12px;fill:#1d2430}svg.chart text.axis{fill:#5b6475;font
 .swatch{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:6px;vertical-align:-1px}
 .table-wrap{max-width:100%}
 table{border-collapse:collapse;font-size:13px;margin:8px 0;width:100%;table-layout:auto}
-th,td{padding:4px 8px;border-bottom:1px solid #eceef3;text-align:right;vertical-align:top;overflow-wrap:anywhere}
+th,td{padding:4px 8px;border-bottom:1px solid #eceef3;text-align:right;vertical-align:top}
+td{white-space:nowrap}td:last-child{white-space:normal;overflow-wrap:break-word}
+th{overflow-wrap:normal;hyphens:none}
 th{background:#f4f6fa;font-weight:600}
 th:first-child,td:first-child{text-align:left}td:last-child{text-align:left}
 tr.alert td{background:#fdecea;color:#8a1111;font-weight:600}
@@ -347,6 +355,7 @@ tr.alert td{background:#fdecea;color:#8a1111;font-weight:600}
 
 std::string RenderHtml(const ShowbackReport& r) {
   const DataQuality& dq = r.data_quality;
+  const Dollars money{r.total_spend_nano_usd >= 100'000'000'000 ? 2 : 4};
   const int over_budget =
       static_cast<int>(std::count_if(r.teams.begin(), r.teams.end(), [](const SpendLine& l) {
         return l.has_budget && l.variance.over_budget;
@@ -362,9 +371,9 @@ std::string RenderHtml(const ShowbackReport& r) {
   // Headline figures.
   absl::StrAppend(
       &out, "<div class=\"kpis\">", "<div class=\"kpi\">Total spend<b id=\"total-spend\">",
-      Money(r.total_spend_nano_usd), " USD</b><small>teams ", Money(r.spend_nano_usd),
-      " + rejected events ", Money(dq.quarantined_spend_nano_usd), "</small></div>",
-      "<div class=\"kpi\">Unattributed spend<b>", Money(dq.unattributed_spend_nano_usd), "</b>",
+      money(r.total_spend_nano_usd), " USD</b><small>teams ", money(r.spend_nano_usd),
+      " + rejected events ", money(dq.quarantined_spend_nano_usd), "</small></div>",
+      "<div class=\"kpi\">Unattributed spend<b>", money(dq.unattributed_spend_nano_usd), "</b>",
       ShareBar("kpi-unattributed-share", dq.unattributed_share, dq.unattributed_share > 0),
       "</div>", "<div class=\"kpi\">Teams over budget<b>", over_budget, " of ", r.teams.size(),
       "</b><small>against the prorated budget</small></div>",
@@ -380,7 +389,7 @@ std::string RenderHtml(const ShowbackReport& r) {
   if (!r.budgets_available) out += "<p class=\"flag\">No budgets table: budgets not shown.</p>\n";
 
   // Trend.
-  const std::string trend = TrendChart(r);
+  const std::string trend = TrendChart(r, money);
   out += Section(
       "trend", "Daily spend per team",
       trend.empty() ? "<p class=\"empty\">No rolled-up days in this period yet.</p>\n" : trend);
@@ -398,13 +407,13 @@ std::string RenderHtml(const ShowbackReport& r) {
       const bool over = l.has_budget && l.variance.over_budget;
       bars.push_back(
           Bar{l.key, l.spend_nano_usd, l.has_budget ? l.prorated_budget_nano_usd : -1, over, ""});
-      rows.push_back(SpendCells(l));
+      rows.push_back(SpendCells(l, money));
       alert.push_back(over);
     }
     return Section(id, title,
                    absl::StrCat("<p class=\"note\">Bars: spend. Dashed line: prorated budget "
                                 "(where spend should be by now). Red: over budget.</p>\n",
-                                BarChart(absl::StrCat("chart-", id), title, bars),
+                                BarChart(absl::StrCat("chart-", id), title, bars, money),
                                 HtmlTable(absl::StrCat(first, "-rows"), SpendHeaderCells(first),
                                           rows, alert)));
   };
@@ -417,10 +426,10 @@ std::string RenderHtml(const ShowbackReport& r) {
     for (const CapLine& c : r.caps) {
       rows.push_back({absl::StrCat(c.scope, " ", c.key),
                       c.period == domain::reports::CapPeriod::kDaily ? "daily" : "monthly",
-                      Money(c.budget_nano_usd), Money(c.spend_nano_usd),
+                      money(c.budget_nano_usd), money(c.spend_nano_usd),
                       Pct(Share(c.spend_nano_usd, c.budget_nano_usd)),
-                      absl::StrCat(Money(c.burn_nano_usd_per_day), " per day"),
-                      Money(c.forecast_nano_usd),
+                      absl::StrCat(money(c.burn_nano_usd_per_day), " per day"),
+                      money(c.forecast_nano_usd),
                       c.forecast_over ? "forecast over budget" : "on track"});
       alert.push_back(c.forecast_over);
     }
@@ -458,10 +467,11 @@ std::string RenderHtml(const ShowbackReport& r) {
         "models", "Spend by model and by provider",
         models.empty()
             ? "<p class=\"empty\">No spend in this period.</p>\n"
-            : absl::StrCat("<h3>By model</h3>\n",
-                           BarChart("chart-models", "Spend by model", bars(models)),
-                           "<h3>By provider</h3>\n",
-                           BarChart("chart-providers", "Spend by provider", bars(providers))));
+            : absl::StrCat(
+                  "<h3>By model</h3>\n",
+                  BarChart("chart-models", "Spend by model", bars(models), money),
+                  "<h3>By provider</h3>\n",
+                  BarChart("chart-providers", "Spend by provider", bars(providers), money)));
   }
 
   out += spend_section("features", "Spend and budget per feature", r.features, "feature");
@@ -477,7 +487,7 @@ std::string RenderHtml(const ShowbackReport& r) {
         bars.push_back(
             Bar{label, t.spend_nano_usd, -1, t.margin_risk, absl::StrCat(" (", Pct(t.share), ")")});
       }
-      rows.push_back({label, Money(t.spend_nano_usd), Pct(t.share),
+      rows.push_back({label, money(t.spend_nano_usd), Pct(t.share),
                       t.unattributed  ? "not a tenant: steps sent without one"
                       : t.margin_risk ? "margin risk: over 10x the median tenant"
                                       : ""});
@@ -486,7 +496,7 @@ std::string RenderHtml(const ShowbackReport& r) {
     out += Section("tenants", "Spend per tenant",
                    rows.empty()
                        ? "<p class=\"empty\">No tenant spend in this period.</p>\n"
-                       : absl::StrCat(BarChart("chart-tenants", "Spend per tenant", bars),
+                       : absl::StrCat(BarChart("chart-tenants", "Spend per tenant", bars, money),
                                       HtmlTable("tenant-rows", {"tenant", "spend", "share", "note"},
                                                 rows, alert)));
   }
@@ -496,7 +506,7 @@ std::string RenderHtml(const ShowbackReport& r) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& t : r.tool_owners) {
       rows.push_back({t.tool_owner_team, t.charged_team, t.charged_feature, absl::StrCat(t.steps),
-                      Money(t.spend_nano_usd)});
+                      money(t.spend_nano_usd)});
     }
     out += Section(
         "tool-owners", "Tools run for other teams (chargeback)",
@@ -509,7 +519,7 @@ std::string RenderHtml(const ShowbackReport& r) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& u : dq.unattributed) {
       rows.push_back({ReasonInWords(u.source, u.reason), absl::StrCat(u.count),
-                      Money(u.spend_nano_usd), Pct(u.share)});
+                      money(u.spend_nano_usd), Pct(u.share)});
     }
     std::vector<std::vector<std::string>> unpriced;
     for (const auto& u : r.unpriced) {
@@ -521,13 +531,14 @@ std::string RenderHtml(const ShowbackReport& r) {
     std::string body = absl::StrCat(
         "<p>Share of all spend that no team could be charged for:</p>",
         ShareBar("unattributed-share", dq.unattributed_share, dq.unattributed_share > 0), "<p>",
-        Money(dq.unattributed_spend_nano_usd), " of ", Money(dq.total_spend_nano_usd), ".</p>\n",
+        money(dq.unattributed_spend_nano_usd), " of ", money(dq.total_spend_nano_usd), ".</p>\n",
         TableOr("Every dollar in this period was attributed to a team.", "unattributed-rows",
                 {"why it is unattributed", "steps or events", "spend", "share of all spend"}, rows),
         "<h3>Steps without a price</h3>\n<p>", dq.unpriced_steps, " steps and ",
         dq.unpriced_quarantined_events,
         " rejected events have no price: they carry no amount and are in no total (unknown is "
-        "not zero). The FOCUS export leaves them out; `--format unpriced` lists them all.</p>\n");
+        "not zero). The FOCUS export leaves them out; the unpriced list (stepledger report "
+        "showback --format unpriced) names them all.</p>\n");
     if (!unpriced.empty()) {
       absl::StrAppend(
           &body, HtmlTable("unpriced-rows",
@@ -536,9 +547,9 @@ std::string RenderHtml(const ShowbackReport& r) {
     absl::StrAppend(&body, "<p>Tag drift: ", dq.drift_steps,
                     " steps carried tags that differ from their run's first step (charged to the "
                     "run's). Waiting for their run's first step: ",
-                    dq.pending_steps, " steps, ", Money(dq.pending_spend_nano_usd),
+                    dq.pending_steps, " steps, ", money(dq.pending_spend_nano_usd),
                     ". Arrived after their day was first reported: ",
-                    Money(dq.correction_spend_nano_usd), ".</p>\n");
+                    money(dq.correction_spend_nano_usd), ".</p>\n");
     out += Section("data-quality", "Data quality", body);
   }
 
@@ -546,8 +557,8 @@ std::string RenderHtml(const ShowbackReport& r) {
     std::vector<std::vector<std::string>> rows;
     std::vector<bool> alert;
     for (const auto& i : r.invoices) {
-      rows.push_back({i.provider, Month(i.month), Money(i.invoiced_nano_usd),
-                      Money(i.attributed_nano_usd), Money(i.gap_nano_usd), Pct(i.gap_share),
+      rows.push_back({i.provider, Month(i.month), money(i.invoiced_nano_usd),
+                      money(i.attributed_nano_usd), money(i.gap_nano_usd), Pct(i.gap_share),
                       i.flagged ? "gap over 5%: investigate" : "within 5%"});
       alert.push_back(i.flagged);
     }

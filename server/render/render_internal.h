@@ -20,9 +20,9 @@ std::string Day(absl::CivilDay day);        // "2026-11-28"
 std::string Month(absl::CivilMonth month);  // "2026-11"
 std::string Pct(double share);              // 0.125 -> "12.5%"
 std::string Usd(int64_t nano_usd);          // rounded to cents
-// Dollars for a person: "$1,234.57", "-$12.00"; below one dollar four decimals ("$0.0190"),
-// since one agent step often costs less than a cent.
-std::string Money(int64_t nano_usd);
+// Dollars for a person, with thousands separators: Money(1234567890000, 2) is "$1,234.57",
+// negative amounts "-$12.00"; `decimals` 0..9, rounded half away from zero.
+std::string Money(int64_t nano_usd, int decimals);
 // At most `max` characters, with "..." when cut.
 std::string Shorten(const std::string& text, size_t max);
 // A data-quality reason as a sentence for a finance reader: attribution statuses and the

@@ -20,10 +20,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "client/lib/send_all.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "stepledger/v1/budget.grpc.pb.h"
 #include "stepledger/v1/reports.grpc.pb.h"
 #include "tests/fakes/collector_process.h"
@@ -248,6 +250,61 @@ TEST_F(ReportE2ETest, GetShowbackRejectsABadPeriodNamingTheField) {
   EXPECT_NE(st.error_message().find("range.from"), std::string::npos) << st.error_message();
 }
 
+// Measures the laid-out page in the browser and writes what it found into
+// <pre id="layout-report"> (read back from --dump-dom): the window and document widths, and
+// every problem: a chart or table wider than the window, a bar or point not where its value puts
+// it on the chart's axis, a chart whose largest value fills less than 40% of its axis (not
+// scaled to its data), an empty table, text clipped by its box.
+constexpr char kLayoutProbe[] = R"js(
+<script>
+(function () {
+  const vw = window.innerWidth;
+  const out = {viewport: vw, documentWidth: document.documentElement.scrollWidth, charts: 0,
+               bars: 0, tables: 0, problems: []};
+  const bad = (what) => out.problems.push(what);
+  document.querySelectorAll('svg.chart').forEach((svg) => {
+    out.charts++;
+    const box = svg.getBoundingClientRect();
+    if (box.right > vw + 1 || box.width < 200) bad('chart ' + svg.id + ' spans ' + box.left + '..' + box.right);
+    const axis = Number(svg.dataset.axisMaxNano);
+    let largest = 0;
+    const plotWidth = Number(svg.dataset.plotWidth || 0);
+    svg.querySelectorAll('rect[data-value-nano]').forEach((rect) => {
+      out.bars++;
+      const v = Number(rect.dataset.valueNano);
+      largest = Math.max(largest, v);
+      const want = Math.max(1, Math.floor(v / axis * plotWidth));
+      const got = Number(rect.getAttribute('width'));
+      if (Math.abs(got - want) > 1) bad('bar in ' + svg.id + ': width ' + got + ', value says ' + want);
+      const r = rect.getBoundingClientRect();
+      if (r.right > box.right + 1) bad('bar in ' + svg.id + ' clipped');
+    });
+    const plotHeight = Number(svg.dataset.plotHeight || 0), plotTop = Number(svg.dataset.plotTop || 0);
+    svg.querySelectorAll('circle[data-value-nano]').forEach((c) => {
+      const v = Number(c.dataset.valueNano);
+      largest = Math.max(largest, v);
+      const want = plotTop + plotHeight - Math.floor(v / axis * plotHeight);
+      if (Math.abs(Number(c.getAttribute('cy')) - want) > 1) bad('point in ' + svg.id + ' off its value');
+    });
+    if (largest > 0 && largest / axis < 0.4) bad('chart ' + svg.id + ' not scaled to its data');
+  });
+  document.querySelectorAll('table').forEach((t) => {
+    out.tables++;
+    const box = t.getBoundingClientRect();
+    if (box.right > vw + 1) bad('table ' + t.className + ' wider than the window');
+    if (!t.tBodies.length || t.tBodies[0].rows.length === 0) bad('empty table ' + t.className);
+  });
+  document.querySelectorAll('td, th, h1, h2, p, .kpi').forEach((e) => {
+    if (e.scrollWidth > e.clientWidth + 1) bad('clipped ' + e.tagName + ': ' + e.textContent.slice(0, 40));
+  });
+  const pre = document.createElement('pre');
+  pre.id = 'layout-report';
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+</script>
+)js";
+
 // The largest width="N" among the <rect> elements of the <svg id="`id`"> in `dom`; -1 when the
 // chart is missing.
 int MaxRectWidth(const std::string& dom, const std::string& id) {
@@ -292,7 +349,7 @@ TEST_F(ReportE2ETest, HtmlReportRendersInHeadlessChromiumWithTeamRowsAndCharts) 
                         " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
                         " --disable-background-networking --disable-component-update"
                         " --disable-sync --user-data-dir=",
-                        (dir / profile).string(), " --window-size=1280,2000 ", mode, " file://",
+                        (dir / profile).string(), " --window-size=1366,2000 ", mode, " file://",
                         html);
   };
   const std::string png = (dir / "page.png").string();
@@ -304,6 +361,14 @@ TEST_F(ReportE2ETest, HtmlReportRendersInHeadlessChromiumWithTeamRowsAndCharts) 
   ASSERT_FALSE(ec) << "no screenshot: " << ReadFile((dir / "shot.log").string());
   EXPECT_GT(png_size, 10u * 1024) << png;
   EXPECT_EQ(ReadFile(png).substr(1, 3), "PNG");
+
+  // A laptop screen: 1366 pixels wide. The screenshot is that wide and not blank.
+  const std::string png_head = ReadFile(png).substr(16, 8);
+  ASSERT_EQ(png_head.size(), 8u);
+  const uint32_t png_width =
+      (static_cast<uint8_t>(png_head[0]) << 24) | (static_cast<uint8_t>(png_head[1]) << 16) |
+      (static_cast<uint8_t>(png_head[2]) << 8) | static_cast<uint8_t>(png_head[3]);
+  EXPECT_EQ(png_width, 1366u);
 
   const std::string dom_path = (dir / "dom.html").string();
   const std::string dump =
@@ -320,12 +385,71 @@ TEST_F(ReportE2ETest, HtmlReportRendersInHeadlessChromiumWithTeamRowsAndCharts) 
     const size_t cell = dom.find(absl::StrCat("<td>", team, "</td>"), team_table);
     EXPECT_TRUE(cell != std::string::npos && cell < team_table_end) << team;
   }
-  // Non-empty charts: bars of real width. The largest team's bar is the widest unless the
-  // budget marker is; either way the team chart has a bar well above a sliver.
+  // Charts for a finance reader: spend per team against budget, the daily trend, spend by
+  // model and by provider, tenants; the unattributed share as a number and a bar.
   EXPECT_GT(MaxRectWidth(dom, "chart-teams"), 50);
   EXPECT_GT(MaxRectWidth(dom, "chart-features"), 50);
   EXPECT_GT(MaxRectWidth(dom, "chart-tenants"), 50);
-  EXPECT_NE(MaxRectWidth(dom, "chart-unattributed"), -1);
+  EXPECT_GT(MaxRectWidth(dom, "chart-models"), 50);
+  EXPECT_GT(MaxRectWidth(dom, "chart-providers"), 50);
+  EXPECT_NE(dom.find("<svg id=\"chart-trend\""), std::string::npos);
+  for (const auto& [team, cost] : sent_.by_team) {
+    EXPECT_NE(dom.find(absl::StrCat("<title>", team, " ")), std::string::npos)
+        << "no trend point for " << team;
+  }
+  EXPECT_NE(dom.find("id=\"unattributed-share\""), std::string::npos);
+  // The budget cap with its burn rate and forecast; amounts in dollars; no regular expression
+  // in front of a reader.
+  EXPECT_NE(dom.find("cap-rows"), std::string::npos);
+  EXPECT_NE(dom.find("per day"), std::string::npos);
+  EXPECT_NE(dom.find("USD"), std::string::npos);
+  EXPECT_NE(dom.find(absl::StrCat("<td>$")), std::string::npos);
+  EXPECT_EQ(dom.find("{0,63}"), std::string::npos);
+
+  // Layout measured by the browser at laptop width: nothing wider than the window, nothing
+  // clipped, bars and points where their values put them, every chart scaled to its data, no
+  // empty table.
+  const std::string probe_html = (dir / "probe.html").string();
+  {
+    std::string page = report.rendered();
+    const size_t body_end = page.rfind("</body>");
+    ASSERT_NE(body_end, std::string::npos);
+    page.insert(body_end, kLayoutProbe);
+    std::ofstream(probe_html, std::ios::binary) << page;
+  }
+  const std::string probe_dom = (dir / "probe-dom.html").string();
+  const std::string probe =
+      absl::StrCat("timeout 180 ", kChromium,
+                   " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
+                   " --disable-background-networking --disable-component-update --disable-sync"
+                   " --user-data-dir=",
+                   (dir / "profile-probe").string(), " --window-size=1366,768 --dump-dom file://",
+                   probe_html, " >", probe_dom, " 2>", (dir / "probe.log").string());
+  EXPECT_EQ(std::system(probe.c_str()), 0) << probe << "\n"
+                                           << ReadFile((dir / "probe.log").string());
+  const std::string measured = ReadFile(probe_dom);
+  const std::string pre_tag = "<pre id=\"layout-report\">";
+  const size_t pre = measured.find(pre_tag);
+  ASSERT_NE(pre, std::string::npos) << ReadFile((dir / "probe.log").string());
+  const size_t start = pre + pre_tag.size();
+  std::string json = measured.substr(start, measured.find("</pre>", start) - start);
+  json = absl::StrReplaceAll(json, {{"&lt;", "<"}, {"&gt;", ">"}, {"&amp;", "&"}});
+  const nlohmann::json layout = nlohmann::json::parse(json, nullptr, false);
+  ASSERT_FALSE(layout.is_discarded()) << json;
+  EXPECT_EQ(layout["viewport"].get<int>(), 1366) << json;
+  EXPECT_LE(layout["documentWidth"].get<int>(), layout["viewport"].get<int>()) << json;
+  EXPECT_GE(layout["charts"].get<int>(), 6) << json;
+  EXPECT_GE(layout["bars"].get<int>(), 20) << json;
+  EXPECT_GE(layout["tables"].get<int>(), 4) << json;
+  EXPECT_TRUE(layout["problems"].empty()) << layout["problems"].dump(2);
+
+  // Printable: Chromium prints it to a PDF.
+  const std::string pdf = (dir / "page.pdf").string();
+  const std::string print = chromium("profile-pdf", absl::StrCat("--print-to-pdf=", pdf)) + " >" +
+                            (dir / "pdf.log").string() + " 2>&1";
+  EXPECT_EQ(std::system(print.c_str()), 0) << print << "\n" << ReadFile((dir / "pdf.log").string());
+  EXPECT_EQ(ReadFile(pdf).substr(0, 5), "%PDF-");
+  EXPECT_GT(std::filesystem::file_size(pdf, ec), 10u * 1024);
 
   // Kept on failure (and with STEPLEDGER_KEEP_E2E_ARTIFACTS set) for a look at the page.
   if (HasFailure() || std::getenv("STEPLEDGER_KEEP_E2E_ARTIFACTS") != nullptr) {

@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "server/domain/reports/showback.h"
+#include "server/render/render_internal.h"
 
 namespace stepledger::render {
 namespace {
@@ -116,6 +117,26 @@ TEST(RenderTest, TableSaysWhichDaysAreNotRolledUpAndHowToFillThem) {
   EXPECT_TRUE(absl::StrContains(table, "stepledger rollup --from 2025-02-15 --to 2025-02-28"));
   EXPECT_FALSE(absl::StrContains(RenderTable(BuildShowback(February(), absl::FromUnixSeconds(0))),
                                  "Not rolled up yet"));
+}
+
+TEST(MoneyTest, DollarsWithSeparatorsAndAFixedNumberOfDecimals) {
+  EXPECT_EQ(internal::Money(1'234'567'890'000, 2), "$1,234.57");
+  EXPECT_EQ(internal::Money(-12'000'000'000, 2), "-$12.00");
+  EXPECT_EQ(internal::Money(19'020'000, 4), "$0.0190");
+  EXPECT_EQ(internal::Money(0, 2), "$0.00");
+}
+
+TEST(RenderTest, HtmlSaysWhyInWordsAndShowsNoEmptyTable) {
+  ShowbackInputs in = February();
+  in.quarantine_rows[0].reason = "missing: required in production (form [a-z0-9][a-z0-9._-]{0,63})";
+  in.tool_owner_rows.clear();
+  const std::string html = RenderHtml(BuildShowback(in, absl::FromUnixSeconds(0)));
+  EXPECT_FALSE(absl::StrContains(html, "{0,63}"));
+  EXPECT_TRUE(absl::StrContains(html, "Rejected: A required tag was missing in production"));
+  EXPECT_FALSE(absl::StrContains(html, "tool-owner-rows"));
+  EXPECT_TRUE(absl::StrContains(html, "No team&#39;s tools were used by another team"));
+  EXPECT_TRUE(absl::StrContains(html, "USD"));
+  EXPECT_TRUE(absl::StrContains(html, "@media print"));
 }
 
 }  // namespace
