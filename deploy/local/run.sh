@@ -11,6 +11,8 @@
 set -euo pipefail
 # shellcheck source=deploy/local/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=deploy/local/examples.sh
+source "$(dirname "${BASH_SOURCE[0]}")/examples.sh"
 cd "$STEPLEDGER_ROOT"
 
 PG_PORT=${STEPLEDGER_PG_PORT:-55432}
@@ -64,39 +66,30 @@ stepledger (local)
 
 INFO
 
-# ---- HOOK: example budgets ------------------------------------------------------------------
-# Applies examples/budgets.json (docs/BUDGETS.md, "Cap files") once the collector answers (it
-# applies the migrations and loads caps before it listens, so applying earlier would fail).
-# `budget apply` is idempotent: re-running `make run` reports the caps as unchanged, and caps
-# edited since (with `stepledger budget set`) are put back to the file's values.
-load_example_budgets() {
-  local file=examples/budgets.json
-  [[ -f $file ]] || return 0
-  if ! [[ -x $CLIENT ]] || ! "$CLIENT" budget --help >/dev/null 2>&1; then
-    echo "run.sh: $CLIENT has no 'budget' command (run make build); not loading $file" >&2
-    return 0
-  fi
-  local host=${GRPC_LISTEN%:*} port=${GRPC_LISTEN##*:} _
-  for _ in $(seq 1 120); do
-    if port_in_use "$port"; then break; fi
-    sleep 0.5
-  done
-  echo "run.sh: applying example budgets from $file" >&2
-  for _ in 1 2 3 4 5; do
-    if "$CLIENT" --target="$host:$port" budget apply "$file" --by make-run >&2; then
-      return 0
-    fi
-    sleep 1
-  done
-  echo "run.sh: applying $file failed (the collector keeps running)" >&2
-}
+# ---- HOOK: examples --------------------------------------------------------------------------
+# Once the collector answers (it applies the migrations and loads caps before it listens), and
+# only into an empty database: applies examples/budgets.json and sends the example run
+# (examples/steps.jsonl) re-dated to today, so `budget list` shows spend in the current period.
+# A database that already holds caps or steps is left alone, loudly (deploy/local/examples.sh).
 # In the background: the collector takes over this process below. The loader stays in the
 # foreground process group, so Ctrl-C stops it too.
-load_example_budgets &
+examples_load "$CLIENT" "${GRPC_LISTEN%:*}:${GRPC_LISTEN##*:}" "$DATABASE_URL" &
 # ---- end of HOOK ----------------------------------------------------------------------------
 
-# Prices: the shipped catalogs (docs/PRICING.md). Edit them and `kill -HUP` the collector to
-# store a new price version.
-exec "$COLLECTOR" --database-url="$DATABASE_URL" \
-  --price-catalog="$STEPLEDGER_ROOT/catalog/model_prices_and_context_window.json" \
-  --tool-prices="$STEPLEDGER_ROOT/catalog/tool_prices.txt"
+# Prices: the shipped catalogs (docs/PRICING.md): edit them and `kill -HUP` the collector to
+# store a new price version. Not when the newest stored version came from a catalog loaded
+# since with `stepledger prices load`: a restart must not undo it (deploy/local/examples.sh).
+SHIPPED_CATALOG="$STEPLEDGER_ROOT/catalog/model_prices_and_context_window.json"
+PRICE_FLAGS=(--price-catalog="$SHIPPED_CATALOG"
+  --tool-prices="$STEPLEDGER_ROOT/catalog/tool_prices.txt")
+price_source=$(examples_price_source "$DATABASE_URL" "$SHIPPED_CATALOG") || price_source=shipped
+if [[ $price_source != shipped ]]; then
+  {
+    echo "run.sh: prices: the newest stored price version came from $price_source, so the"
+    echo "        collector starts without the shipped catalogs and that version stays in force."
+    echo "        Load the shipped ones again with: stepledger prices load --catalog"
+    echo "        $SHIPPED_CATALOG --tool-prices catalog/tool_prices.txt"
+  } >&2
+  PRICE_FLAGS=()
+fi
+exec "$COLLECTOR" --database-url="$DATABASE_URL" "${PRICE_FLAGS[@]}"
