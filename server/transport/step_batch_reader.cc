@@ -42,6 +42,14 @@ domain::ingest::ReceivedEvent StepBatchReader::Lenient(const internal::WireStepE
                                        std::move(converted.error), renderers_.back()};
 }
 
+void StepBatchReader::Release() {
+  // Assigning fresh objects frees the old ones' memory; Clear() would keep it for reuse.
+  strict_ = v1::StepBatch();
+  lenient_ = internal::WireStepBatch();
+  recovered_ = {};
+  renderers_ = {};
+}
+
 absl::StatusOr<StepBatchReader::Batch> StepBatchReader::Read(grpc::ByteBuffer& buffer) {
   Batch batch;
   batch.wire_bytes = buffer.Length();

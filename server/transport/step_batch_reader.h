@@ -44,6 +44,13 @@ class StepBatchReader {
   // Parses `buffer` (left empty). InvalidArgument when it is not a StepBatch even leniently.
   absl::StatusOr<Batch> Read(grpc::ByteBuffer& buffer);
 
+  // Frees what the last Read() kept (the parsed batch, its renderers). Read() reuses that
+  // memory, which is cheaper while a stream keeps reading; a stream that stops reading (its
+  // client does not take its acks, or its commits are slow) calls this so that it does not hold
+  // a parsed batch, uncounted, for as long as it waits. REQUIRES: the events of the last Read()
+  // are no longer used.
+  void Release();
+
  private:
   domain::ingest::ReceivedEvent Strict(const v1::StepEvent& event);
   domain::ingest::ReceivedEvent Lenient(const internal::WireStepEvent& event);

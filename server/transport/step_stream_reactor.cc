@@ -80,6 +80,15 @@ void StepStreamReactor::OnBatchRead(Actions& actions) {
     return;
   }
   absl::Status submitted = SubmitBatch();
+  bool next_read_waits;
+  {
+    absl::MutexLock lock(&mu_);
+    next_read_waits = !ReadAllowedLocked();
+  }
+  // A stream that cannot read on at once may wait a long time (a client that never takes its
+  // acks): it lets go of the parsed batch first, so that what it holds is what AckMemory counts.
+  // read_pending_ is still true here, so no other thread starts a read into the reader.
+  if (next_read_waits) reader_.Release();
   {
     absl::MutexLock lock(&mu_);
     read_pending_ = false;  // read_buffer_ is free again
@@ -164,14 +173,19 @@ void StepStreamReactor::FailLocked(const absl::Status& status) {
   if (failure_.ok()) failure_ = status;
 }
 
-void StepStreamReactor::PlanLocked(Actions& actions) {
-  if (finished_) return;
+bool StepStreamReactor::ReadAllowedLocked() const {
   const bool ending = reads_done_ || cancelled_ || !failure_.ok();
   // Undelivered acks count against the stream's in-flight limit: a client that does not read
   // is not read either (see the class comment and ack_memory.h).
   const bool room = inflight_ + static_cast<int>(acks_.size()) < options_.max_inflight_batches;
   const bool memory = unsent_ack_bytes_ == 0 || !ack_memory_.OverLimit();
-  if (!ending && !read_pending_ && room && memory) {
+  return !ending && room && memory;
+}
+
+void StepStreamReactor::PlanLocked(Actions& actions) {
+  if (finished_) return;
+  const bool ending = reads_done_ || cancelled_ || !failure_.ok();
+  if (!read_pending_ && ReadAllowedLocked()) {
     read_pending_ = true;
     actions.start_read = true;
   }

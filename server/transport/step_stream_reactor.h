@@ -65,6 +65,8 @@ class StepStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer,
   absl::Status SubmitBatch();
   void OnCommitted(uint64_t sequence, absl::StatusOr<domain::ingest::BatchResult> result);
   void FailLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether the stream may take its next batch now (flow control; see the class comment).
+  bool ReadAllowedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PlanLocked(Actions& actions) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Execute(const Actions& actions);
 
