@@ -88,6 +88,14 @@ int RunShowback(const CliContext& context, const std::vector<std::string>& args)
                 << report->missing_days(report->missing_days_size() - 1)
                 << ", or --roll-up-missing)\n";
   }
+  const int64_t unpriced = report->data_quality().unpriced_steps() +
+                           report->data_quality().unpriced_quarantined_events();
+  if (*parsed_format == v1::REPORT_FORMAT_FOCUS && unpriced > 0) {
+    // Unknown is not zero: they are not in the FOCUS file, so say where they are.
+    context.err << "stepledger report showback: " << unpriced
+                << " unpriced step(s) or rejected event(s) have no amount and are not in the "
+                   "FOCUS file; list them with --format unpriced\n";
+  }
   if (out_path.empty()) {
     context.out << report->rendered();
     return kExitOk;

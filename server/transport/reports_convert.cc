@@ -213,6 +213,23 @@ void ToProto(const reports::ShowbackReport& report, v1::Environment environment,
   q->set_pending_spend_nano_usd(dq.pending_spend_nano_usd);
   q->set_correction_spend_nano_usd(dq.correction_spend_nano_usd);
   q->set_quarantined_spend_nano_usd(dq.quarantined_spend_nano_usd);
+  for (const auto& u : report.unpriced) {
+    v1::UnpricedLine* p = out->add_unpriced();
+    p->set_day(DayText(u.day));
+    p->set_source(u.source);
+    p->set_reason(u.reason);
+    p->set_steps(u.steps);
+    p->set_tokens(u.tokens);
+    p->set_team(u.team);
+    p->set_feature(u.feature);
+    p->set_tenant(u.tenant);
+    p->set_environment(u.environment);
+    p->set_run(u.run);
+    p->set_kind(u.kind);
+    p->set_provider(u.provider);
+    p->set_model(u.model);
+    p->set_tool_name(u.tool_name);
+  }
   q->set_unpriced_quarantined_events(dq.unpriced_quarantined_events);
   for (const auto& inv : report.invoices) ToProto(inv, out->add_invoices());
   for (absl::CivilDay day : report.missing_days) out->add_missing_days(DayText(day));
