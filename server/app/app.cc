@@ -224,6 +224,10 @@ int Run(const config::Config& config) {
   // Memory bounds against any client's input or pace (docs/RELIABILITY.md, "hostile input").
   builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxStreamsPerConnection);
+  // Each stream's window for unread data stays at gRPC's initial 64 KiB: with bandwidth probing
+  // on, gRPC grew the windows of streams the collector had stopped reading (clients that never
+  // take their acks) and buffered their data, uncounted (docs/RELIABILITY.md).
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   grpc::ResourceQuota grpc_memory("stepledger-grpc");
   grpc_memory.Resize(kGrpcMemoryBytes);
   builder.SetResourceQuota(grpc_memory);
