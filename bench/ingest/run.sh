@@ -20,9 +20,9 @@ URL=$STEPLEDGER_BENCH_DATABASE_URL
 
 # shellcheck source=bench/collector.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../collector.sh"
-DUMP=$(mktemp /tmp/stepledger-bench-rows.XXXXXX.copy)
-chmod 644 "$DUMP"
-cleanup() { stop_bench_collector; rm -f "$DUMP"; }
+# shellcheck source=bench/copy_ceiling.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../copy_ceiling.sh"
+cleanup() { stop_bench_collector; }
 trap cleanup EXIT
 start_bench_collector ingest --writers="$WRITERS"
 PID=$COLLECTOR_PID
@@ -43,13 +43,6 @@ ROWS=$(psql -qAt "$URL" -c "SELECT count(*) FROM steps")
 kill -TERM "$PID"; wait "$PID" || true
 
 # The physical limit: the same rows, one COPY, into an empty table of the same shape.
-psql -qAt "$URL" -c "\\copy (SELECT * FROM steps) TO '$DUMP'" >/dev/null
-psql -qAt "$URL" -c "DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy (LIKE steps INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)" >/dev/null
-START=$(date +%s.%N)
-psql -qAt "$URL" -c "\\copy bench_copy FROM '$DUMP'" >/dev/null
-END=$(date +%s.%N)
-psql -qAt "$URL" -c "DROP TABLE bench_copy" >/dev/null
-COPY_RATE=$(python3 -c "print(round($ROWS / ($END - $START)))")
+copy_ceiling "$URL"
 INGEST_RATE=$(sed -E 's/.*events_per_second=([0-9]+).*/\1/' <<<"$LOAD_OUT")
-echo "  raw COPY: $ROWS rows in $(python3 -c "print(round($END - $START, 2))") s = $COPY_RATE rows/s"
 python3 -c "r=$INGEST_RATE/$COPY_RATE; print(f'  ratio ingest/COPY: {r:.2f} (target >= 0.50, goal 0.80)')"
