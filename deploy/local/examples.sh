@@ -10,8 +10,10 @@
 #   examples_database_state URL     prints "empty", or what the database already holds
 #   examples_price_source URL FILE  "shipped", or where the newest stored price version came from
 #   examples_redate IN OUT          the example run, moved to today (see below)
-#   examples_load CLIENT TARGET URL waits for the collector, then applies the example caps and
-#                                   sends the re-dated example run, or says why it does not
+#   examples_load CLIENT TARGET URL [DATED]
+#                                   waits for the collector, then applies the example caps and
+#                                   sends the re-dated example run (written to DATED, default
+#                                   .var/examples/steps-today.jsonl), or says why it does not
 
 # psql from the PostgreSQL that pg.sh runs.
 examples_psql() {
@@ -68,8 +70,8 @@ examples_redate() {
 }
 
 examples_load() {
-  local client=$1 target=$2 url=$3 caps=examples/budgets.json steps=examples/steps.jsonl
-  local dated=.var/examples/steps-today.jsonl state _
+  local client=$1 target=$2 url=$3 dated=${4:-.var/examples/steps-today.jsonl}
+  local caps=examples/budgets.json steps=examples/steps.jsonl state _
   if ! [[ -x $client ]] || ! "$client" budget --help >/dev/null 2>&1; then
     echo "run.sh: $client has no 'budget' command (run make build); not loading the examples" >&2
     return 0

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# E2E (issue 20 item 4): what `make run` loads (deploy/local/examples.sh), against a real
+# PostgreSQL and a real collector. Into an empty database the example caps are applied and the
+# example run is sent re-dated to today, so its spend counts in the current budget periods
+# (`budget check` shows it spent); a second load leaves the database alone and says so; the
+# shipped catalogs stay "shipped" until another catalog is loaded.
+#   tests/e2e/make_run_examples_test.sh COLLECTOR_BIN CLI_BIN   (run by ctest)
+set -euo pipefail
+COLLECTOR=$1
+CLIENT=$2
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+# shellcheck source=deploy/local/lib.sh
+source deploy/local/lib.sh
+# shellcheck source=deploy/local/examples.sh
+source deploy/local/examples.sh
+
+WORK=$(mktemp -d /tmp/stepledger-examples-e2e.XXXXXX)
+PG_DIR=$(mktemp -d /tmp/stepledger-examples-pg.XXXXXX)  # pg.sh hands it to the postgres user
+CPID=
+cleanup() {
+  if [[ -n $CPID ]]; then
+    kill "$CPID" 2>/dev/null || true
+    wait "$CPID" 2>/dev/null || true
+  fi
+  bash "$PG_SH" destroy "$PG_DIR" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+passed=0 failed=0
+check() {  # check NAME COMMAND...: one assertion
+  local name=$1
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    echo "FAIL: $name" >&2
+    failed=$((failed + 1))
+  fi
+}
+
+start_throwaway_cluster "$PG_DIR" --fast
+URL=$(bash "$PG_SH" url "$PG_DIR" "$PG_PORT")
+GRPC=$(free_port)
+METRICS=$(free_port)
+SHIPPED="$ROOT/catalog/model_prices_and_context_window.json"
+
+check "a new database is empty" test "$(examples_database_state "$URL")" = empty
+check "a new database takes the shipped catalogs" \
+  test "$(examples_price_source "$URL" "$SHIPPED")" = shipped
+
+"$COLLECTOR" --database-url="$URL" --grpc-listen="127.0.0.1:$GRPC" --metrics-listen="127.0.0.1:$METRICS" \
+  --otlp-http-listen= --rollup-schedule=false --price-catalog="$SHIPPED" \
+  --tool-prices="$ROOT/catalog/tool_prices.txt" >"$WORK/collector.log" 2>&1 &
+CPID=$!
+
+# The re-dated copy goes to the test's own folder, not the checkout's .var/.
+examples_load "$CLIENT" "127.0.0.1:$GRPC" "$URL" "$WORK/steps-today.jsonl" 2>"$WORK/first.log" ||
+  true
+check "the first load applies the caps" grep -q "applying example budgets" "$WORK/first.log"
+check "the first load sends the run re-dated" grep -q "sending the example run, re-dated to" \
+  "$WORK/first.log"
+check "five caps and nine steps stored" \
+  test "$(examples_database_state "$URL")" = "5 caps and 9 steps"
+today=$(date -u +%F)
+yesterday=$(date -u -d yesterday +%F)
+day=$(examples_psql "$URL" "SELECT DISTINCT (occurred_at AT TIME ZONE 'UTC')::date FROM steps")
+check "the run lies today (or yesterday before 09:16 UTC), not on 2026-11-28" \
+  test "$day" = "$today" -o "$day" = "$yesterday"
+check "no step lies in the future" \
+  test "$(examples_psql "$URL" "SELECT count(*) FROM steps WHERE occurred_at > now()")" = 0
+"$CLIENT" --target="127.0.0.1:$GRPC" budget check --feature inbox-triage --team mail-assist \
+  --tenant northwind-traders --workload-class interactive --env production \
+  --run run-inbox-triage-7f3a --estimate-usd 0.01 >"$WORK/check.log" 2>&1 || true
+spent=$(awk '$1 == "team-mail-assist-monthly" { print $6 }' "$WORK/check.log")
+check "the team cap has spend in its current period (spent: ${spent:-none})" \
+  test -n "$spent" -a "$spent" != "\$0.00" -a "$spent" != "\$0"
+
+examples_load "$CLIENT" "127.0.0.1:$GRPC" "$URL" "$WORK/steps-today.jsonl" 2>"$WORK/second.log" ||
+  true
+check "the second load says loudly it loads nothing" \
+  grep -q "NOT loading the examples: the database already holds 5 caps and 9 steps" \
+  "$WORK/second.log"
+check "the second load changes nothing" \
+  test "$(examples_database_state "$URL")" = "5 caps and 9 steps"
+check "the stored prices came from the shipped catalog" \
+  test "$(examples_price_source "$URL" "$SHIPPED")" = shipped
+examples_psql "$URL" "UPDATE price_versions SET model_source = '/elsewhere/catalog.json'
+  WHERE effective_from = (SELECT max(effective_from) FROM price_versions)" >/dev/null
+check "a catalog loaded since is not replaced at the next start" \
+  test "$(examples_price_source "$URL" "$SHIPPED")" = /elsewhere/catalog.json
+
+if ((failed > 0)); then
+  echo "--- first load" >&2
+  cat "$WORK/first.log" >&2
+  echo "--- budget check" >&2
+  cat "$WORK/check.log" >&2
+fi
+echo "$passed passed, $failed failed"
+((failed == 0))
