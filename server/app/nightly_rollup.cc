@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "server/common/log.h"
 #include "server/domain/reports/showback.h"
+#include "server/domain/reports/showback_loading.h"
 #include "server/render/render.h"
 #include "server/storage/rollup_store.h"
 #include "server/storage/showback_source.h"
@@ -17,10 +18,16 @@ absl::Status WriteReports(const NightlyRollupOptions& options, absl::CivilDay la
                           absl::Time now) {
   using render::ReportFormat;
   const absl::CivilMonth month(last_day);
-  absl::StatusOr<domain::reports::ShowbackInputs> inputs =
-      storage::LoadShowbackInputs(options.database_url, absl::CivilDay(month), last_day, "");
-  if (!inputs.ok()) return inputs.status();
-  const domain::reports::ShowbackReport report = domain::reports::BuildShowback(*inputs, now);
+  const domain::reports::ShowbackLoader load = [&options](absl::CivilDay from, absl::CivilDay to,
+                                                          const std::string& environment) {
+    return storage::LoadShowbackInputs(options.database_url, from, to, environment);
+  };
+  // The rollup just ran: no day of the month to date is left to roll up here.
+  const absl::StatusOr<domain::reports::ShowbackReport> loaded =
+      domain::reports::LoadShowbackReport(load, nullptr,
+                                          {absl::CivilDay(month), last_day, "", false}, now);
+  if (!loaded.ok()) return loaded.status();
+  const domain::reports::ShowbackReport& report = *loaded;
   for (ReportFormat f : render::AllReportFormats()) {
     const std::string path =
         absl::StrFormat("%s/showback-%04d-%02d.%s", options.report_dir, month.year(), month.month(),

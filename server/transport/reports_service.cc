@@ -13,19 +13,6 @@ namespace stepledger::transport {
 ReportsService::ReportsService(ShowbackLoader loader, WorkPool& pool, RollupRunner roll_up)
     : loader_(std::move(loader)), pool_(pool), roll_up_(std::move(roll_up)) {}
 
-absl::StatusOr<domain::reports::ShowbackInputs> ReportsService::Load(const ShowbackQuery& q) const {
-  absl::StatusOr<domain::reports::ShowbackInputs> inputs = loader_(q.from, q.to, q.environment);
-  if (!inputs.ok() || !q.roll_up_missing || inputs->missing_days.empty()) return inputs;
-  if (!roll_up_) {
-    return absl::FailedPreconditionError("roll_up_missing: this server cannot roll up");
-  }
-  absl::StatusOr<domain::reports::RollupRunResult> run =
-      roll_up_(inputs->missing_days.front(), inputs->missing_days.back());
-  if (!run.ok()) return run.status();
-  // Lock held elsewhere (ran == false): report without those days; missing_days says which.
-  return run->ran ? loader_(q.from, q.to, q.environment) : inputs;
-}
-
 grpc::ServerUnaryReactor* ReportsService::GetShowback(grpc::CallbackServerContext* context,
                                                       const v1::ShowbackRequest* request,
                                                       v1::ShowbackReport* response) {
@@ -39,17 +26,17 @@ grpc::ServerUnaryReactor* ReportsService::GetShowback(grpc::CallbackServerContex
   }
   const v1::Environment environment = request->environment();
   if (!pool_.TrySchedule([this, reactor, response, environment, q = *std::move(query)] {
-        absl::StatusOr<domain::reports::ShowbackInputs> inputs = Load(q);
-        if (!inputs.ok()) {
-          reactor->Finish(ToGrpcStatus(inputs.status()));
+        const absl::StatusOr<domain::reports::ShowbackReport> report =
+            domain::reports::LoadShowbackReport(
+                loader_, roll_up_, {q.from, q.to, q.environment, q.roll_up_missing}, absl::Now());
+        if (!report.ok()) {
+          reactor->Finish(ToGrpcStatus(report.status()));
           return;
         }
-        const domain::reports::ShowbackReport report =
-            domain::reports::BuildShowback(*inputs, absl::Now());
-        ToProto(report, environment, response);
+        ToProto(*report, environment, response);
         if (q.format.has_value()) {
           response->set_rendered_format(ToProto(*q.format));
-          response->set_rendered(render::Render(report, *q.format));
+          response->set_rendered(render::Render(*report, *q.format));
         }
         reactor->Finish(grpc::Status::OK);
       })) {

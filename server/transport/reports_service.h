@@ -21,18 +21,17 @@
 #include "absl/time/civil_time.h"
 #include "server/domain/reports/rollup_result.h"
 #include "server/domain/reports/showback.h"
+#include "server/domain/reports/showback_loading.h"
 #include "server/transport/reports_convert.h"
 #include "server/transport/work_pool.h"
 #include "stepledger/v1/reports.grpc.pb.h"
 
 namespace stepledger::transport {
 
-// Loads the report inputs for [from, to] (inclusive UTC days); environment "" = all.
-using ShowbackLoader = std::function<absl::StatusOr<domain::reports::ShowbackInputs>(
-    absl::CivilDay from, absl::CivilDay to, const std::string& environment)>;
-// Rolls up [from, to] (Admin.RollUp's work), for requests with roll_up_missing.
-using RollupRunner = std::function<absl::StatusOr<domain::reports::RollupRunResult>(
-    absl::CivilDay from, absl::CivilDay to)>;
+// The ports of domain/reports/showback_loading.h: the loader of the report inputs, and the
+// rollup (Admin.RollUp's work) for requests with roll_up_missing.
+using ShowbackLoader = domain::reports::ShowbackLoader;
+using RollupRunner = domain::reports::RollupRunner;
 
 class ReportsService final : public v1::Reports::CallbackService {
  public:
@@ -45,9 +44,6 @@ class ReportsService final : public v1::Reports::CallbackService {
                                         v1::ShowbackReport* response) override;
 
  private:
-  // The inputs of the query, after rolling up its missing days when asked to.
-  absl::StatusOr<domain::reports::ShowbackInputs> Load(const ShowbackQuery& query) const;
-
   const ShowbackLoader loader_;
   WorkPool& pool_;
   const RollupRunner roll_up_;
