@@ -55,18 +55,21 @@ examples_price_source() {
 
 # examples/steps.jsonl is one agent run on 2026-11-28 from 09:14 to 09:15 UTC. Budgets are
 # calendar periods, so a run from that day would show no spend in the current period: this
-# writes a copy with the run on today's date, at the same time of day (yesterday's date while
-# that time has not come yet today, so no step lies in the future). The copy is the same all
-# day, so sending it again is harmless (duplicates, not conflicts).
+# writes a copy with the run on today's date, at 09:14 UTC once that time has passed, else at
+# 00:14 UTC (so that the run lies in today's daily and monthly periods from 00:16 UTC on), and
+# only in the first 16 minutes of a day at 09:14 yesterday: no step lies in the future. Within
+# one of those windows the copy is the same, so sending it again is harmless (duplicates).
 examples_redate() {
-  local in=$1 out=$2 day
-  if ((10#$(date -u +%H%M) < 916)); then
+  local in=$1 out=$2 now day hour=09
+  now=$((10#$(date -u +%H%M)))
+  day=$(date -u +%Y-%m-%d)
+  if ((now < 16)); then
     day=$(date -u -d yesterday +%Y-%m-%d)
-  else
-    day=$(date -u +%Y-%m-%d)
+  elif ((now < 916)); then
+    hour=00
   fi
   mkdir -p "$(dirname "$out")"
-  sed "s/\"2026-11-28T/\"${day}T/g" "$in" >"$out"
+  sed "s/\"2026-11-28T09:/\"${day}T${hour}:/g" "$in" >"$out"
 }
 
 examples_load() {
