@@ -109,6 +109,13 @@ TEST_F(CliE2ETest, EveryCommandWorksWithTheCollectorsAddressAlone) {
   // The rest of the commands in docs/.
   Expect({"report", "showback", "--from", "2026-11-28", "--to", "2026-11-28", "--format", "json"},
          {"\"from\":\"2026-11-28\""});
+  // FOCUS 1.2 (docs/REPORTS.md) and the list of what it leaves out.
+  Expect({"report", "showback", "--from", "2026-11-28", "--to", "2026-11-28", "--format", "focus"},
+         {"BilledCost,BillingAccountId,BillingAccountName,BillingCurrency", ",Usage-Based,",
+          "AI and Machine Learning", "run-inbox-triage-7f3a"});
+  Expect(
+      {"report", "showback", "--from", "2026-11-28", "--to", "2026-11-28", "--format", "unpriced"},
+      {"day,source,reason,steps,tokens"});
   Expect({"report", "showback", "--from", "2026-11-27", "--to", "2026-11-28"},
          {"Not rolled up yet", "stepledger rollup --from 2026-11-27 --to 2026-11-27"});
   Expect({"report", "showback", "--from", "2026-11-27", "--to", "2026-11-28", "--roll-up-missing"},
