@@ -19,8 +19,8 @@
 // has no output). Otherwise it is unpriced (missing_usage), never $0. When the primary buckets
 // are known, an absent secondary bucket (cache_read, cache_write, reasoning) is taken as 0:
 // providers omit those counts when nothing was cached or reasoned, and the primary counts
-// already hold every other token (after the conversions in usage_convert.h). A negative
-// count -> unpriced (invalid_usage).
+// already hold every other token (the wire's buckets are disjoint: Usage in steps.proto). A
+// negative count -> unpriced (invalid_usage).
 //
 // Context threshold: total input = input_uncached + cache_read + cache_write (every token of
 // the prompt, as providers count it for long-context pricing). When it is strictly greater

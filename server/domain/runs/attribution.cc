@@ -96,27 +96,19 @@ absl::StatusOr<Attribution> ResolveAttribution(const Step& step,
   }
   out.root_known = true;
 
-  // Drift: a present own value that disagrees with the root's. workload_class is not drift.
-  const bool tool_team_is_owner = step.kind == StepKind::kToolCall &&
-                                  !step.tool_owner_team.empty() &&
-                                  step.tags.team == step.tool_owner_team;
-  if (!step.tags.feature.empty() && step.tags.feature != root.feature) {
-    out.drift.push_back(TagField::kFeature);
-  }
-  if (!step.tags.team.empty() && step.tags.team != root.team && !tool_team_is_owner) {
-    out.drift.push_back(TagField::kTeam);
-  }
-  if (!step.tags.tenant.empty() && step.tags.tenant != root.tenant) {
-    out.drift.push_back(TagField::kTenant);
+  // Drift: a fully tagged step whose own value disagrees with the root's. A tool step tagged
+  // with its owner's team is no exception. workload_class is never drift.
+  if (out.missing.empty()) {
+    if (step.tags.feature != root.feature) out.drift.push_back(TagField::kFeature);
+    if (step.tags.team != root.team) out.drift.push_back(TagField::kTeam);
+    if (step.tags.tenant != root.tenant) out.drift.push_back(TagField::kTenant);
   }
 
-  // The calling feature pays: charged feature/team/tenant are the root's, always.
+  // The calling feature pays, in the run's class of work: charged tags are the root's, always.
   out.charged.feature = root.feature;
   out.charged.team = root.team;
   out.charged.tenant = root.tenant;
-  if (step.tags.workload_class == WorkloadClass::kUnspecified) {
-    out.charged.workload_class = root.workload_class;
-  }
+  out.charged.workload_class = root.workload_class;
   out.inherited = out.missing;
   out.status = out.missing.empty() ? AttributionStatus::kComplete : AttributionStatus::kInherited;
   return out;

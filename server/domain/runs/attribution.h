@@ -1,6 +1,11 @@
 // Tag inheritance, tag drift and "who pays" for one step of a run (DESIGN.md, "Tree
 // reassembly and who pays"; issue 3).
 //
+// Production attribution is SQL (storage/ledger_queries.h: kChargeToStoredRoots,
+// kChargeToStagedRoots, kChargeStoredStepsToNewRoots). This is the rule written once more as
+// plain C++ so a property test (tests/integration/attribution_oracle_test.cc) can check the
+// SQL against it for every step of random runs; production never calls it.
+//
 // Rules, for a step S of run R whose root (the step with empty parent_step_id) carries tags T:
 //  - S is a root: charged to its own tags (status complete). A root cannot inherit, so a root
 //    missing any of feature/team/tenant/workload_class is an error for the caller to handle
@@ -9,16 +14,15 @@
 //    workload_class: with T known it inherits them (status inherited); with T unknown it is
 //    pending (stored, acked, charged once the root arrives or moved to unattributed after the
 //    wait: the write path does this in SQL, storage/run_upkeep.h).
-//  - With T known, charged feature/team/tenant are ALWAYS T's: the calling feature pays. Where
-//    S's own value disagrees with T's, that field is tag drift (kept, counted, charged to T).
-//    workload_class is S's own when present (a batch sub-task of an interactive run is
-//    legitimate), else T's; environment and parent_run_id are always S's own.
+//  - With T known, charged feature/team/tenant/workload_class are ALWAYS T's: the calling
+//    feature pays, in the class of work the run was started as. A step that carries all four
+//    tags and whose own feature, team or tenant disagrees with T's has tag drift in that field
+//    (kept, counted, charged to T). A step that lacked a tag defers to T and is not checked.
 //  - Tool steps keep tool_owner_team (the owner is shown what it performed) but are charged
-//    to T's team like any step. A tool step tagged with team == tool_owner_team is the tool's
-//    service tagging its own work: not counted as drift (that is what tool_owner_team is
-//    for), though still charged to T.
+//    to T's team like any step. A tool step tagged with team == tool_owner_team while T's team
+//    differs IS drift: `team` names who called, tool_owner_team who owns the tool (issue 16).
 //  - S fully tagged, T unknown: complete, charged to its own tags, root_known = false: drift
-//    cannot be checked yet; the rollup re-checks against the run's root when it is known.
+//    cannot be checked yet; the write path re-charges and re-checks it when the root arrives.
 //
 // Thread safety: pure functions over values.
 #ifndef STEPLEDGER_SERVER_DOMAIN_RUNS_ATTRIBUTION_H_
@@ -43,7 +47,7 @@ struct Attribution {
   Tags charged;                     // Who pays. Partial (own tags only) while pending.
   std::vector<TagField> missing;    // Fields the step itself lacked.
   std::vector<TagField> inherited;  // Subset of `missing` filled from the root.
-  std::vector<TagField> drift;      // Own value present and different from the root's.
+  std::vector<TagField> drift;      // Fully tagged, own value different from the root's.
   bool root_known = false;          // False: drift was not (could not be) checked.
 
   bool tag_drift() const { return !drift.empty(); }

@@ -1,8 +1,8 @@
 // StepRecord: one stored step as run-tree assembly needs it (a projection of a ledger row).
 //
-// Storage reads these back from the ledger; the write path builds them with MakeStepRecord()
-// from a Step and its Attribution. Keeping the tree's input this narrow lets GetRun read only
-// the columns it shows.
+// Storage reads these back from the ledger (charged tags, attribution status and drift as the
+// write path's SQL stored them). Keeping the tree's input this narrow lets GetRun read only the
+// columns it shows.
 //
 // Thread safety: plain value.
 #ifndef STEPLEDGER_SERVER_DOMAIN_RUNS_STEP_RECORD_H_
@@ -13,7 +13,6 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "server/domain/runs/attribution.h"
 #include "server/domain/step.h"
 
 namespace stepledger::domain::runs {
@@ -36,11 +35,9 @@ struct StepRecord {
   AttributionStatus attribution_status = AttributionStatus::kComplete;
   bool tag_drift = false;
   Tags own_tags;      // As carried by the event; own_tags.parent_run_id is the run.
-  Tags charged_tags;  // Who pays (see attribution.h).
+  Tags charged_tags;  // Who pays (docs/API.md, "Tag drift").
   std::optional<absl::Time> started_at;
 };
-
-StepRecord MakeStepRecord(const Step& step, const Attribution& attribution);
 
 }  // namespace stepledger::domain::runs
 

@@ -13,7 +13,6 @@
 #include "nlohmann/json.hpp"
 #include "server/catalog/catalog_files.h"
 #include "server/domain/pricing/price_step.h"
-#include "server/domain/pricing/usage_convert.h"
 #include "tests/unit/pricing/test_catalog.h"
 
 namespace stepledger::catalog {
@@ -228,24 +227,6 @@ TEST_F(ShippedCatalog, EveryLoadedModelMatchesJsonAtBaseRates) {
     ++priced;
   }
   EXPECT_GT(priced, 190u);
-}
-
-TEST_F(ShippedCatalog, OpenAiUsageConvertedThenPricedCountsEachTokenOnce) {
-  // prompt 10'000 with 4'000 cached; completion 3'000 with 1'000 reasoning.
-  absl::StatusOr<Usage> usage = domain::pricing::FromOpenAiUsage(10'000, 4'000, 3'000, 1'000);
-  ASSERT_TRUE(usage.ok());
-  __int128 expected =
-      6'000 * JsonPrice("o3", kIn) + 4'000 * JsonPrice("o3", kRead) + 3'000 * JsonPrice("o3", kOut);
-  EXPECT_EQ(Price("o3", *usage, ServiceTier::kStandard).cost_nano_usd, RoundFemtoToNano(expected));
-}
-
-TEST_F(ShippedCatalog, AnthropicUsageConvertedThenPriced) {
-  absl::StatusOr<Usage> usage = domain::pricing::FromAnthropicUsage(1'000, 20'000, 3'000, 500);
-  ASSERT_TRUE(usage.ok());
-  const std::string m = "claude-haiku-4-5";
-  __int128 expected = 1'000 * JsonPrice(m, kIn) + 20'000 * JsonPrice(m, kRead) +
-                      3'000 * JsonPrice(m, kWrite) + 500 * JsonPrice(m, kOut);
-  EXPECT_EQ(Price(m, *usage, ServiceTier::kStandard).cost_nano_usd, RoundFemtoToNano(expected));
 }
 
 TEST_F(ShippedCatalog, TierTheModelDoesNotOfferIsUnpriced) {

@@ -2,7 +2,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/domain/runs/step_record.h"
+#include "tests/unit/runs/test_util.h"
 
 namespace stepledger::domain::runs {
 namespace {
@@ -80,8 +80,18 @@ TEST(ResolveAttributionTest, PartlyTaggedStepInheritsOnlyWhatIsMissing) {
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->status, AttributionStatus::kInherited);
   EXPECT_THAT(a->inherited, ElementsAre(TagField::kTeam, TagField::kTenant));
-  // A batch sub-task of an interactive run keeps its class; that is not drift.
-  EXPECT_EQ(a->charged.workload_class, WorkloadClass::kBatch);
+  // Charged in the run's class of work, as the SQL write path does; a class is never drift.
+  EXPECT_EQ(a->charged.workload_class, WorkloadClass::kInteractive);
+  EXPECT_FALSE(a->tag_drift());
+}
+
+TEST(ResolveAttributionTest, PartlyTaggedStepIsNotCheckedForDrift) {
+  Step s = Bare();
+  s.tags.feature = "summarizer";  // differs from the root's, but the step defers to the root
+  absl::StatusOr<Attribution> a = ResolveAttribution(s, RootTags());
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->status, AttributionStatus::kInherited);
+  EXPECT_EQ(a->charged.feature, "inbox-triage");
   EXPECT_FALSE(a->tag_drift());
 }
 
@@ -132,19 +142,21 @@ TEST(ResolveAttributionTest, ToolStepKeepsOwnerButCallingFeaturePays) {
   EXPECT_EQ(r.attribution_status, AttributionStatus::kInherited);
 }
 
-TEST(ResolveAttributionTest, ToolStepTaggedWithItsOwnerTeamIsNotDriftButCallerPays) {
+TEST(ResolveAttributionTest, ToolStepTaggedWithItsOwnerTeamIsDriftAndCallerPays) {
   Step s = Bare();
+  s.tags = RootTags();
   s.kind = StepKind::kToolCall;
   s.tool_owner_team = "search-platform";
   s.tags.team = "search-platform";
   absl::StatusOr<Attribution> a = ResolveAttribution(s, RootTags());
   ASSERT_TRUE(a.ok());
-  EXPECT_FALSE(a->tag_drift());
+  EXPECT_THAT(a->drift, ElementsAre(TagField::kTeam));
   EXPECT_EQ(a->charged.team, "mail");
 }
 
 TEST(ResolveAttributionTest, ToolStepTaggedWithAThirdTeamIsDrift) {
   Step s = Bare();
+  s.tags = RootTags();
   s.kind = StepKind::kToolCall;
   s.tool_owner_team = "search-platform";
   s.tags.team = "billing";
