@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "client/cli/flags.h"
 #include "client/cli/money.h"
+#include "client/cli/operation_progress.h"
 #include "client/lib/admin_client.h"
 #include "client/lib/step_stream_client.h"
 
@@ -207,8 +208,10 @@ int Reprice(const CliContext& ctx, const AdminClient& client, absl::Time since,
   request.mutable_since()->set_seconds(absl::ToUnixSeconds(since));
   if (until) request.mutable_until()->set_seconds(absl::ToUnixSeconds(*until));
   request.set_dry_run(dry_run);
-  absl::StatusOr<v1::RepriceResponse> report = client.Reprice(request);
-  if (!report.ok()) return RpcFailure(ctx, "stepledger prices reprice", report.status());
+  absl::StatusOr<v1::Operation> done =
+      WaitShowingProgress(ctx, client, "reprice", client.StartReprice(request));
+  if (!done.ok()) return RpcFailure(ctx, "stepledger prices reprice", done.status());
+  const v1::RepriceResponse* report = &done->reprice();
   ctx.out << (dry_run ? "dry run: corrections that would be made\n" : "corrections made\n");
   size_t shown = 0;
   for (const v1::PriceCorrection& c : report->corrections()) {

@@ -1,5 +1,5 @@
 // `stepledger prices`: look at prices and correct past costs, through the collector (Admin
-// service: QuotePrice, ListUnpriced, Reprice, LoadPriceCatalog).
+// service: QuotePrice, ListUnpriced, StartReprice + GetOperation, LoadPriceCatalog).
 //
 //   stepledger prices show MODEL [--provider P] [--catalog FILE]
 //   stepledger prices quote MODEL --input N --output N [--cache-read N] [--cache-write N]

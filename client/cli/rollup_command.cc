@@ -3,6 +3,7 @@
 #include "absl/strings/str_format.h"
 #include "client/cli/flags.h"
 #include "client/cli/money.h"
+#include "client/cli/operation_progress.h"
 #include "client/lib/admin_client.h"
 #include "client/lib/step_stream_client.h"
 
@@ -10,9 +11,10 @@ namespace stepledger::client {
 
 int RunRollupCommand(const CliContext& context, const std::vector<std::string>& args) {
   CLI::App app(
-      "Rolls the ledger up per UTC day, through the collector (Admin.RollUp). Each day is\n"
-      "replaced atomically, so re-running is safe and takes in late events; steps received\n"
-      "after a day was first rolled up are kept as correction rows.\n"
+      "Rolls the ledger up per UTC day, through the collector (Admin.StartRollUp, polled\n"
+      "with Admin.GetOperation; progress on stderr). Each day is replaced atomically, so\n"
+      "re-running is safe and takes in late events; steps received after a day was first\n"
+      "rolled up are kept as correction rows.\n"
       "Exit status: 0 done, 3 collector unreachable or failed, 64 usage error, 75 another\n"
       "rollup holds the lock (try again later).",
       "stepledger rollup");
@@ -31,10 +33,11 @@ int RunRollupCommand(const CliContext& context, const std::vector<std::string>& 
   v1::RollUpRequest request;
   request.mutable_range()->set_from(day.empty() ? from : day);
   request.mutable_range()->set_to(day.empty() ? to : day);
-  absl::StatusOr<v1::RollUpResponse> response =
-      AdminClient(MakeCollectorChannel(context.target)).RollUp(request);
-  if (!response.ok()) return RpcFailure(context, "stepledger rollup", response.status());
-  for (const v1::RolledUpDay& d : response->days()) {
+  const AdminClient client(MakeCollectorChannel(context.target));
+  absl::StatusOr<v1::Operation> done =
+      WaitShowingProgress(context, client, "rollup", client.StartRollUp(request));
+  if (!done.ok()) return RpcFailure(context, "stepledger rollup", done.status());
+  for (const v1::RolledUpDay& d : done->roll_up().days()) {
     context.out << absl::StrFormat("%s  %s  steps %d  spend %s USD", d.day(),
                                    d.first_roll() ? "rolled  " : "re-rolled", d.source_rows(),
                                    FormatNanoUsd(d.total_cost_nano_usd()));

@@ -1,5 +1,6 @@
 // `stepledger rollup`: rolls the ledger up into the daily rollup tables (backfill, or a re-run
-// to take in late events), through the collector (Admin.RollUp).
+// to take in late events), through the collector: Admin.StartRollUp, then Admin.GetOperation
+// every second, with a line on stderr as each day is done.
 //
 //   stepledger rollup (--day D | --from D1 --to D2)
 //

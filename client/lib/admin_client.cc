@@ -63,4 +63,35 @@ absl::StatusOr<v1::ShowbackReport> AdminClient::GetShowback(
   return Call(*reports_, &v1::Reports::Stub::GetShowback, request);
 }
 
+absl::StatusOr<v1::Operation> AdminClient::StartRollUp(const v1::RollUpRequest& request) const {
+  return Call(*admin_, &v1::Admin::Stub::StartRollUp, request);
+}
+
+absl::StatusOr<v1::Operation> AdminClient::StartReprice(const v1::RepriceRequest& request) const {
+  return Call(*admin_, &v1::Admin::Stub::StartReprice, request);
+}
+
+absl::StatusOr<v1::Operation> AdminClient::GetOperation(const std::string& id) const {
+  v1::GetOperationRequest request;
+  request.set_id(id);
+  return Call(*admin_, &v1::Admin::Stub::GetOperation, request);
+}
+
+absl::StatusOr<v1::Operation> AdminClient::Wait(
+    v1::Operation started, const std::function<void(const v1::Operation&)>& on_poll,
+    absl::Duration poll) const {
+  v1::Operation op = std::move(started);
+  while (!op.done()) {
+    absl::SleepFor(poll);
+    absl::StatusOr<v1::Operation> next = GetOperation(op.id());
+    if (!next.ok()) return next.status();
+    op = *std::move(next);
+    if (on_poll) on_poll(op);
+  }
+  if (op.error_code() != 0) {
+    return absl::Status(static_cast<absl::StatusCode>(op.error_code()), op.error_message());
+  }
+  return op;
+}
+
 }  // namespace stepledger::client

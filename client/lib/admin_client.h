@@ -5,7 +5,9 @@
 //
 // Each call has a deadline (`timeout`, 10 minutes by default: a rollup of many days or a
 // re-pricing of a month is slow on a large ledger). Errors are the RPC's status as
-// absl::Status, codes one to one.
+// absl::Status, codes one to one. The long operations (rollup, reprice) are better started
+// and polled (StartRollUp / StartReprice, then Wait): no call stays open, and the caller
+// sees the progress.
 //
 // Thread safety: the methods are const and may be called from several threads at once.
 #ifndef STEPLEDGER_CLIENT_LIB_ADMIN_CLIENT_H_
@@ -13,7 +15,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -39,6 +43,16 @@ class AdminClient {
   absl::StatusOr<v1::WhatIfBudgetResponse> WhatIfBudget(
       const v1::WhatIfBudgetRequest& request) const;
   absl::StatusOr<v1::ShowbackReport> GetShowback(const v1::ShowbackRequest& request) const;
+
+  absl::StatusOr<v1::Operation> StartRollUp(const v1::RollUpRequest& request) const;
+  absl::StatusOr<v1::Operation> StartReprice(const v1::RepriceRequest& request) const;
+  absl::StatusOr<v1::Operation> GetOperation(const std::string& id) const;
+  // Polls `started` every `poll` until it is done, calling `on_poll` (may be empty) with each
+  // answer. Returns the done operation, or its error as the status (the code the work ended
+  // with, e.g. ABORTED when another rollup held the lock), or GetOperation's error.
+  absl::StatusOr<v1::Operation> Wait(v1::Operation started,
+                                     const std::function<void(const v1::Operation&)>& on_poll,
+                                     absl::Duration poll = absl::Seconds(1)) const;
 
  private:
   // Calls `method` on `stub` with a fresh context carrying the deadline.

@@ -14,8 +14,10 @@ PgAdminBackend::PgAdminBackend(std::string database_url, const CatalogPricer& pr
     : database_url_(std::move(database_url)), pricer_(pricer), price_store_(database_url_) {}
 
 absl::StatusOr<domain::reports::RollupRunResult> PgAdminBackend::RollUp(absl::CivilDay from,
-                                                                        absl::CivilDay to) {
-  return storage::RollupJob({.database_url = database_url_, .on_locked = nullptr}).Run(from, to);
+                                                                        absl::CivilDay to,
+                                                                        const DayDone& on_day) {
+  return storage::RollupJob({.database_url = database_url_, .on_locked = nullptr, .on_day = on_day})
+      .Run(from, to);
 }
 
 absl::Status PgAdminBackend::ImportInvoices(const std::vector<domain::reports::Invoice>& invoices,

@@ -24,8 +24,8 @@ class PgAdminBackend final : public transport::AdminBackend {
  public:
   PgAdminBackend(std::string database_url, const CatalogPricer& pricer);
 
-  absl::StatusOr<domain::reports::RollupRunResult> RollUp(absl::CivilDay from,
-                                                          absl::CivilDay to) override;
+  absl::StatusOr<domain::reports::RollupRunResult> RollUp(absl::CivilDay from, absl::CivilDay to,
+                                                          const DayDone& on_day) override;
   absl::Status ImportInvoices(const std::vector<domain::reports::Invoice>& invoices,
                               const std::string& source) override;
   absl::StatusOr<domain::reports::ShowbackInputs> LoadShowback(

@@ -200,7 +200,7 @@ int Run(const config::Config& config) {
       },
       reports_pool,
       [&admin_backend](absl::CivilDay from, absl::CivilDay to) {
-        return admin_backend.RollUp(from, to);
+        return admin_backend.RollUp(from, to, /*on_day=*/nullptr);
       });
   builder.RegisterService(&reports_service);
   transport::WorkPool admin_pool(/*threads=*/2, /*max_queued=*/16);

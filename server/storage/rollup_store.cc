@@ -57,7 +57,10 @@ absl::StatusOr<RollupRunResult> RollupJob::Run(absl::CivilDay from, absl::CivilD
     }
     // The session lock is released when the connection closes, also on an exception below.
     if (options_.on_locked) options_.on_locked();
-    for (absl::CivilDay day = from; day <= to; ++day) run.days.push_back(RollupOneDay(conn, day));
+    for (absl::CivilDay day = from; day <= to; ++day) {
+      run.days.push_back(RollupOneDay(conn, day));
+      if (options_.on_day && !options_.on_day(run.days.back())) break;
+    }
     pqxx::nontransaction unlock(conn);
     unlock.exec_params("SELECT pg_advisory_unlock($1)", kRollupLockKey);
   } catch (...) {

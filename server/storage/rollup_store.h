@@ -37,6 +37,10 @@ class RollupJob {
     // Called once the lock is held, before the first day (lets a caller observe or hold the
     // locked section, e.g. to show a second job backing off).
     std::function<void()> on_locked;
+    // Called after each day's transaction committed, oldest first (progress for a caller
+    // that reports it, e.g. Admin.StartRollUp). Returning false stops the run after that day
+    // (a collector shutting down); the result then lists only the days done.
+    std::function<bool(const RollupDayResult&)> on_day;
   };
 
   explicit RollupJob(Options options) : options_(std::move(options)) {}

@@ -17,10 +17,38 @@ namespace pricing = domain::pricing;
 
 constexpr int kDefaultWhatIfDays = 30;
 
+absl::StatusOr<DayInterval> RollUpRange(const v1::RollUpRequest& request) {
+  absl::StatusOr<DayInterval> range = FromProto(request.range(), "range");
+  if (!range.ok()) return range.status();
+  if (range->to - range->from >= kMaxRollupDays) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("range: at most ", kMaxRollupDays, " days per call"));
+  }
+  return range;
+}
+
+absl::Status CheckReprice(const v1::RepriceRequest& request) {
+  if (!request.has_since()) return absl::InvalidArgumentError("since: required");
+  return absl::OkStatus();
+}
+
+// What a client is told: the same sanitised status an RPC would have answered.
+absl::Status AsSent(const absl::Status& status) {
+  const grpc::Status sent = ToGrpcStatus(status);
+  return absl::Status(static_cast<absl::StatusCode>(sent.error_code()), sent.error_message());
+}
+
 }  // namespace
 
 AdminService::AdminService(AdminBackend& backend, WorkPool& pool)
     : backend_(backend), pool_(pool) {}
+
+AdminService::~AdminService() {
+  stopping_ = true;
+  absl::MutexLock lock(&tasks_mu_);
+  tasks_mu_.Await(absl::Condition(
+      +[](int* running) { return *running == 0; }, &running_tasks_));
+}
 
 grpc::ServerUnaryReactor* AdminService::OnPool(grpc::CallbackServerContext* context,
                                                std::function<absl::Status()> work) {
@@ -37,22 +65,24 @@ grpc::ServerUnaryReactor* AdminService::RollUp(grpc::CallbackServerContext* cont
                                                const v1::RollUpRequest* request,
                                                v1::RollUpResponse* response) {
   return OnPool(context, [this, request, response]() -> absl::Status {
-    absl::StatusOr<DayInterval> range = FromProto(request->range(), "range");
+    absl::StatusOr<DayInterval> range = RollUpRange(*request);
     if (!range.ok()) return range.status();
-    if (range->to - range->from >= kMaxRollupDays) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("range: at most ", kMaxRollupDays, " days per call"));
-    }
-    absl::StatusOr<domain::reports::RollupRunResult> run = backend_.RollUp(range->from, range->to);
-    if (!run.ok()) return run.status();
-    if (!run->ran) {
-      return absl::AbortedError(
-          "another rollup holds the lock (a collector's nightly job or another backfill); "
-          "nothing was done: retry later");
-    }
-    ToProto(*run, response);
-    return absl::OkStatus();
+    return RunRollUp(*range, response, nullptr);
   });
+}
+
+absl::Status AdminService::RunRollUp(const DayInterval& range, v1::RollUpResponse* response,
+                                     const AdminBackend::DayDone& on_day) {
+  absl::StatusOr<domain::reports::RollupRunResult> run =
+      backend_.RollUp(range.from, range.to, on_day);
+  if (!run.ok()) return run.status();
+  if (!run->ran) {
+    return absl::AbortedError(
+        "another rollup holds the lock (a collector's nightly job or another backfill); "
+        "nothing was done: retry later");
+  }
+  ToProto(*run, response);
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* AdminService::ImportInvoice(grpc::CallbackServerContext* context,
@@ -107,15 +137,20 @@ grpc::ServerUnaryReactor* AdminService::Reprice(grpc::CallbackServerContext* con
                                                 const v1::RepriceRequest* request,
                                                 v1::RepriceResponse* response) {
   return OnPool(context, [this, request, response]() -> absl::Status {
-    if (!request->has_since()) return absl::InvalidArgumentError("since: required");
-    const absl::Time until =
-        request->has_until() ? FromProto(request->until()) : absl::InfiniteFuture();
-    absl::StatusOr<pricing::RepriceReport> report =
-        backend_.Reprice(FromProto(request->since()), until, request->dry_run());
-    if (!report.ok()) return report.status();
-    ToProto(*report, response);
-    return absl::OkStatus();
+    if (absl::Status s = CheckReprice(*request); !s.ok()) return s;
+    return RunReprice(*request, response);
   });
+}
+
+absl::Status AdminService::RunReprice(const v1::RepriceRequest& request,
+                                      v1::RepriceResponse* response) {
+  const absl::Time until =
+      request.has_until() ? FromProto(request.until()) : absl::InfiniteFuture();
+  absl::StatusOr<pricing::RepriceReport> report =
+      backend_.Reprice(FromProto(request.since()), until, request.dry_run());
+  if (!report.ok()) return report.status();
+  ToProto(*report, response);
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* AdminService::QuotePrice(grpc::CallbackServerContext* context,
@@ -164,6 +199,98 @@ grpc::ServerUnaryReactor* AdminService::WhatIfBudget(grpc::CallbackServerContext
     ToProto(*report, response);
     return absl::OkStatus();
   });
+}
+
+grpc::ServerUnaryReactor* AdminService::StartOperation(
+    grpc::CallbackServerContext* context, std::string_view kind, int64_t units_total,
+    std::function<absl::Status(const std::string& id, v1::Operation& result)> work,
+    v1::Operation* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<v1::Operation> op = operations_.Start(kind, units_total);
+  if (!op.ok()) {
+    reactor->Finish(ToGrpcStatus(op.status()));
+    return reactor;
+  }
+  const std::string id = op->id();
+  {
+    absl::MutexLock lock(&tasks_mu_);
+    ++running_tasks_;
+  }
+  if (!pool_.TrySchedule([this, id, work = std::move(work)] {
+        v1::Operation result;
+        const absl::Status status = work(id, result);
+        operations_.Finish(id, AsSent(status), result);
+        absl::MutexLock lock(&tasks_mu_);
+        --running_tasks_;
+      })) {
+    operations_.Finish(id, absl::ResourceExhaustedError("not started: admin queue full"), {});
+    {
+      absl::MutexLock lock(&tasks_mu_);
+      --running_tasks_;
+    }
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many admin calls queued; retry"));
+    return reactor;
+  }
+  *response = *std::move(op);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AdminService::StartRollUp(grpc::CallbackServerContext* context,
+                                                    const v1::RollUpRequest* request,
+                                                    v1::Operation* response) {
+  absl::StatusOr<DayInterval> range = RollUpRange(*request);
+  if (!range.ok()) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(range.status()));
+    return reactor;
+  }
+  const int64_t days = range->to - range->from + 1;
+  return StartOperation(
+      context, "rollup", days,
+      [this, range = *range](const std::string& id, v1::Operation& result) -> absl::Status {
+        int64_t done = 0;
+        absl::Status status =
+            RunRollUp(range, result.mutable_roll_up(),
+                      [this, &id, &done](const domain::reports::RollupDayResult& day) {
+                        operations_.Progress(id, ++done, DayText(day.day));
+                        return !stopping_;
+                      });
+        if (status.ok() && done < range.to - range.from + 1) {
+          return absl::CancelledError(
+              absl::StrCat("the collector is shutting down: stopped after ", done,
+                           " day(s), which are rolled up; start the rollup again for the rest"));
+        }
+        return status;
+      },
+      response);
+}
+
+grpc::ServerUnaryReactor* AdminService::StartReprice(grpc::CallbackServerContext* context,
+                                                     const v1::RepriceRequest* request,
+                                                     v1::Operation* response) {
+  if (absl::Status s = CheckReprice(*request); !s.ok()) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  return StartOperation(
+      context, "reprice", /*units_total=*/0,
+      [this, request = *request](const std::string&, v1::Operation& result) {
+        return RunReprice(request, result.mutable_reprice());
+      },
+      response);
+}
+
+grpc::ServerUnaryReactor* AdminService::GetOperation(grpc::CallbackServerContext* context,
+                                                     const v1::GetOperationRequest* request,
+                                                     v1::Operation* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<v1::Operation> op = operations_.Get(request->id());
+  if (op.ok()) *response = *std::move(op);
+  reactor->Finish(ToGrpcStatus(op.status()));
+  return reactor;
 }
 
 }  // namespace stepledger::transport

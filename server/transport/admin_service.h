@@ -2,6 +2,9 @@
 // what-if, the operations that used to make the CLI a second server (issue 16). Each is
 // blocking PostgreSQL work, so every method only schedules onto a WorkPool the collector
 // owns; the task converts, calls the backend and the domain, converts, and finishes the RPC.
+// The long ones (a rollup over a day range, a reprice) can also run as operations
+// (StartRollUp, StartReprice): the RPC answers at once with an id, the pool task reports its
+// progress and result to an OperationRegistry, and GetOperation reads it from there.
 //
 // The data comes through an AdminBackend (in the collector: app::PgAdminBackend over
 // storage/ and the catalog loaders), which keeps this library free of SQL and lets tests
@@ -14,19 +17,25 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "server/domain/budget/what_if.h"
+#include "server/domain/clock.h"
 #include "server/domain/pricing/price_admin.h"
 #include "server/domain/pricing/price_book.h"
 #include "server/domain/reports/rollup_result.h"
 #include "server/domain/reports/showback.h"
+#include "server/transport/operation_registry.h"
+#include "server/transport/reports_convert.h"
 #include "server/transport/work_pool.h"
 #include "stepledger/v1/admin.grpc.pb.h"
 
@@ -38,9 +47,13 @@ class AdminBackend {
  public:
   virtual ~AdminBackend() = default;
 
-  // Rolls up [from, to]; ran == false when another rollup holds the lock. REQUIRES: from <= to.
+  // Returns false to stop after that day.
+  using DayDone = std::function<bool(const domain::reports::RollupDayResult&)>;
+  // Rolls up [from, to]; ran == false when another rollup holds the lock. `on_day` (may be
+  // empty) is called as each day is done. REQUIRES: from <= to.
   virtual absl::StatusOr<domain::reports::RollupRunResult> RollUp(absl::CivilDay from,
-                                                                  absl::CivilDay to) = 0;
+                                                                  absl::CivilDay to,
+                                                                  const DayDone& on_day) = 0;
   // Stores (replaces) each month's invoiced total.
   virtual absl::Status ImportInvoices(const std::vector<domain::reports::Invoice>& invoices,
                                       const std::string& source) = 0;
@@ -67,6 +80,9 @@ class AdminService final : public v1::Admin::CallbackService {
  public:
   // REQUIRES: `backend` and `pool` outlive the service.
   AdminService(AdminBackend& backend, WorkPool& pool);
+  // Stops running rollup operations after their current day and waits for every operation
+  // task to end (they use the service); a reprice runs to its end.
+  ~AdminService() override;
 
   grpc::ServerUnaryReactor* RollUp(grpc::CallbackServerContext* context,
                                    const v1::RollUpRequest* request,
@@ -89,14 +105,41 @@ class AdminService final : public v1::Admin::CallbackService {
   grpc::ServerUnaryReactor* WhatIfBudget(grpc::CallbackServerContext* context,
                                          const v1::WhatIfBudgetRequest* request,
                                          v1::WhatIfBudgetResponse* response) override;
+  grpc::ServerUnaryReactor* StartRollUp(grpc::CallbackServerContext* context,
+                                        const v1::RollUpRequest* request,
+                                        v1::Operation* response) override;
+  grpc::ServerUnaryReactor* StartReprice(grpc::CallbackServerContext* context,
+                                         const v1::RepriceRequest* request,
+                                         v1::Operation* response) override;
+  grpc::ServerUnaryReactor* GetOperation(grpc::CallbackServerContext* context,
+                                         const v1::GetOperationRequest* request,
+                                         v1::Operation* response) override;
 
  private:
+  // What RollUp and StartRollUp run, and what StartRollUp reports progress with.
+  absl::Status RunRollUp(const DayInterval& range, v1::RollUpResponse* response,
+                         const AdminBackend::DayDone& on_day);
+  absl::Status RunReprice(const v1::RepriceRequest& request, v1::RepriceResponse* response);
+
+  // Registers an operation of `kind` and runs `work` (returning its status and setting the
+  // result in the Operation it is given) on the pool, reporting to the registry; answers the
+  // registered operation at once.
+  grpc::ServerUnaryReactor* StartOperation(
+      grpc::CallbackServerContext* context, std::string_view kind, int64_t units_total,
+      std::function<absl::Status(const std::string& id, v1::Operation& result)> work,
+      v1::Operation* response);
+
   // Runs `work` (returning the RPC status) on the pool and finishes the reactor with it.
   grpc::ServerUnaryReactor* OnPool(grpc::CallbackServerContext* context,
                                    std::function<absl::Status()> work);
 
   AdminBackend& backend_;
   WorkPool& pool_;
+  domain::SystemClock clock_;
+  OperationRegistry operations_{clock_};
+  std::atomic<bool> stopping_{false};
+  absl::Mutex tasks_mu_;
+  int running_tasks_ ABSL_GUARDED_BY(tasks_mu_) = 0;  // Operation tasks scheduled, not ended.
 };
 
 }  // namespace stepledger::transport

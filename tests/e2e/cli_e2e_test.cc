@@ -5,11 +5,13 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "client/lib/admin_client.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/collector_process.h"
 #include "tests/fakes/pg_test_db.h"
@@ -121,7 +123,8 @@ TEST_F(CliE2ETest, EveryCommandWorksWithTheCollectorsAddressAlone) {
   Expect({"report", "showback", "--from", "2026-11-27", "--to", "2026-11-28", "--roll-up-missing"},
          {"rolled up through 2026-11-28"});
   EXPECT_EQ(db_.Count("SELECT count(*) FROM rollup_days WHERE day = '2026-11-27'"), 1);
-  Expect({"rollup", "--from", "2026-11-27", "--to", "2026-11-28"}, {"2026-11-28  re-rolled"});
+  Expect({"rollup", "--from", "2026-11-27", "--to", "2026-11-28"},
+         {"2026-11-28  re-rolled", "rollup: 2/2 days done (through 2026-11-28)"});
   Expect({"invoice", "import", "--provider", "openai", "--period", "2026-11", "--amount", "$1,250"},
          {"imported openai 2026-11: 1250.00 USD", "invoiced $1250.00", "FLAGGED"});
   Expect({"prices", "show", "gpt-4o"}, {"gpt-4o", "tier standard"});
@@ -147,6 +150,53 @@ TEST_F(CliE2ETest, EveryCommandWorksWithTheCollectorsAddressAlone) {
   Expect({"--version"}, {"stepledger "});
   Expect({"rollup", "--day", "2026-11-28", "--database-url", "postgresql://x"},
          {"unknown flag --database-url"}, 64);
+}
+
+// Long operations (Admin.StartRollUp / GetOperation): the CLI's rollup of two months shows its
+// progress; another client polls the same operation by id; a rollup that finds the lock held
+// ends ABORTED, which the CLI turns into exit 75; an unknown id is NOT_FOUND.
+TEST_F(CliE2ETest, LongRollupsArePolledOperationsWithProgress) {
+  Expect({"send", "examples/steps.jsonl"}, {"accepted 9"});
+  const CliResult months = Cli({"rollup", "--from", "2026-10-01", "--to", "2026-11-29"});
+  EXPECT_EQ(months.exit_code, 0) << months.output;
+  EXPECT_NE(months.output.find("rollup: 60/60 days done (through 2026-11-29)"), std::string::npos)
+      << months.output;
+  EXPECT_NE(months.output.find("2026-11-28  rolled    steps 9"), std::string::npos)
+      << months.output;
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM rollup_days"), 60);
+
+  client::AdminClient admin(
+      grpc::CreateChannel(collector_->target(), grpc::InsecureChannelCredentials()));
+  v1::RollUpRequest request;
+  request.mutable_range()->set_from("2026-11-28");
+  request.mutable_range()->set_to("2026-11-28");
+  absl::StatusOr<v1::Operation> started = admin.StartRollUp(request);
+  ASSERT_TRUE(started.ok()) << started.status();
+  EXPECT_EQ(started->units_total(), 1);
+  // A second client (another CLI, a dashboard) knows the operation by its id alone.
+  client::AdminClient other(
+      grpc::CreateChannel(collector_->target(), grpc::InsecureChannelCredentials()));
+  v1::Operation polled;
+  polled.set_id(started->id());
+  absl::StatusOr<v1::Operation> done = other.Wait(polled, nullptr, absl::Milliseconds(50));
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(done->kind(), "rollup");
+  ASSERT_EQ(done->roll_up().days_size(), 1);
+  EXPECT_FALSE(done->roll_up().days(0).first_roll());
+  EXPECT_EQ(done->roll_up().days(0).source_rows(), 9);
+
+  EXPECT_EQ(admin.GetOperation("0000000000000000").status().code(), absl::StatusCode::kNotFound);
+
+  {
+    // Holding the rollup lock (storage::kRollupLockKey) as a nightly job would.
+    pqxx::connection holder(db_.url());
+    pqxx::nontransaction t(holder);
+    t.exec("SELECT pg_advisory_lock(x'5354504c524f4c4c'::bigint)");
+    const CliResult locked = Cli({"rollup", "--day", "2026-11-28"});
+    EXPECT_EQ(locked.exit_code, 75) << locked.output;
+    EXPECT_NE(locked.output.find("ABORTED"), std::string::npos) << locked.output;
+    EXPECT_NE(locked.output.find("holds the lock"), std::string::npos) << locked.output;
+  }
 }
 
 TEST(VersionE2ETest, BothBinariesPrintTheirVersion) {

@@ -1,17 +1,19 @@
 // Admin service without a database: each RPC on an in-process gRPC server (127.0.0.1 port 0)
 // over a fake AdminBackend. Checks validation (errors name the field and never reach the
 // backend), the conversions both ways, the lock-held rollup (ABORTED), the invoice
-// reconciliation and the what-if replay.
+// reconciliation, the what-if replay, and the long operations polled by id.
 #include "server/transport/admin_service.h"
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "server/transport/work_pool.h"
 
@@ -25,13 +27,20 @@ constexpr int64_t kUsd = 1'000'000'000;
 
 class FakeBackend : public AdminBackend {
  public:
-  absl::StatusOr<reports::RollupRunResult> RollUp(absl::CivilDay from, absl::CivilDay to) override {
-    absl::MutexLock lock(&mu);
-    ++rollup_calls;
-    if (lock_held) return reports::RollupRunResult{.ran = false, .days = {}};
+  absl::StatusOr<reports::RollupRunResult> RollUp(absl::CivilDay from, absl::CivilDay to,
+                                                  const DayDone& on_day) override {
+    absl::Notification* hold = nullptr;
+    {
+      absl::MutexLock lock(&mu);
+      ++rollup_calls;
+      if (lock_held) return reports::RollupRunResult{.ran = false, .days = {}};
+      hold = hold_after_first_day;
+    }
     reports::RollupRunResult run{.ran = true, .days = {}};
     for (absl::CivilDay d = from; d <= to; ++d) {
       run.days.push_back({d, d == from, 3, 2 * kUsd, d == from ? 0 : kUsd / 2});
+      if (on_day) on_day(run.days.back());
+      if (hold != nullptr && d == from) hold->WaitForNotification();
     }
     return run;
   }
@@ -128,6 +137,8 @@ class FakeBackend : public AdminBackend {
 
   absl::Mutex mu;
   bool lock_held ABSL_GUARDED_BY(mu) = false;
+  // When set, a rollup waits for it after its first day (to watch an operation half done).
+  absl::Notification* hold_after_first_day ABSL_GUARDED_BY(mu) = nullptr;
   int rollup_calls ABSL_GUARDED_BY(mu) = 0;
   std::vector<reports::Invoice> stored_invoices ABSL_GUARDED_BY(mu);
   std::string invoice_source ABSL_GUARDED_BY(mu);
@@ -341,6 +352,118 @@ TEST_F(AdminServiceTest, WhatIfReplaysTheHistoryAgainstTheProposedCap) {
   request.set_days(401);
   EXPECT_EQ(stub_->WhatIfBudget(Context().get(), request, &response).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// Polls GetOperation until `until` holds for the answer (10 s at most).
+v1::Operation PollUntil(v1::Admin::Stub& stub, const std::string& id,
+                        const std::function<bool(const v1::Operation&)>& until) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  v1::Operation op;
+  while (absl::Now() < deadline) {
+    grpc::ClientContext context;
+    v1::GetOperationRequest request;
+    request.set_id(id);
+    const grpc::Status status = stub.GetOperation(&context, request, &op);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    if (!status.ok() || until(op)) return op;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ADD_FAILURE() << "operation " << id << " never got there: " << op.ShortDebugString();
+  return op;
+}
+
+TEST_F(AdminServiceTest, StartRollUpAnswersAtOnceThenReportsEachDayAndTheResult) {
+  absl::Notification release;
+  {
+    absl::MutexLock lock(&backend_.mu);
+    backend_.hold_after_first_day = &release;
+  }
+  v1::RollUpRequest request;
+  request.mutable_range()->set_from("2026-11-27");
+  request.mutable_range()->set_to("2026-11-29");
+  v1::Operation started;
+  ASSERT_TRUE(stub_->StartRollUp(Context().get(), request, &started).ok());
+  EXPECT_FALSE(started.id().empty());
+  EXPECT_EQ(started.kind(), "rollup");
+  EXPECT_EQ(started.units_total(), 3);
+  EXPECT_FALSE(started.done());
+
+  // Half done: the first day is reported while the backend still works.
+  v1::Operation half =
+      PollUntil(*stub_, started.id(), [](const v1::Operation& op) { return op.units_done() > 0; });
+  EXPECT_EQ(half.units_done(), 1);
+  EXPECT_EQ(half.last_unit(), "2026-11-27");
+  EXPECT_FALSE(half.done());
+  EXPECT_FALSE(half.has_roll_up());
+
+  release.Notify();
+  v1::Operation done =
+      PollUntil(*stub_, started.id(), [](const v1::Operation& op) { return op.done(); });
+  EXPECT_EQ(done.error_code(), 0) << done.error_message();
+  EXPECT_EQ(done.units_done(), 3);
+  EXPECT_EQ(done.last_unit(), "2026-11-29");
+  ASSERT_EQ(done.roll_up().days_size(), 3);
+  EXPECT_EQ(done.roll_up().days(2).day(), "2026-11-29");
+  EXPECT_TRUE(done.has_finished_at());
+  absl::MutexLock lock(&backend_.mu);
+  backend_.hold_after_first_day = nullptr;
+}
+
+TEST_F(AdminServiceTest, StartRollUpWhileAnotherHoldsTheLockEndsAbortedAndSaysSo) {
+  {
+    absl::MutexLock lock(&backend_.mu);
+    backend_.lock_held = true;
+  }
+  v1::RollUpRequest request;
+  request.mutable_range()->set_from("2026-11-28");
+  request.mutable_range()->set_to("2026-11-28");
+  v1::Operation started;
+  ASSERT_TRUE(stub_->StartRollUp(Context().get(), request, &started).ok());
+  v1::Operation done =
+      PollUntil(*stub_, started.id(), [](const v1::Operation& op) { return op.done(); });
+  EXPECT_EQ(done.error_code(), static_cast<int>(grpc::StatusCode::ABORTED));
+  EXPECT_NE(done.error_message().find("holds the lock"), std::string::npos);
+  EXPECT_FALSE(done.has_roll_up());
+}
+
+TEST_F(AdminServiceTest, StartRollUpWithABadRangeFailsAtOnceNamingTheField) {
+  v1::RollUpRequest request;
+  request.mutable_range()->set_from("2026-11-02");
+  request.mutable_range()->set_to("2026-11-01");
+  v1::Operation started;
+  const grpc::Status status = stub_->StartRollUp(Context().get(), request, &started);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message().rfind("range.to", 0), 0u) << status.error_message();
+  absl::MutexLock lock(&backend_.mu);
+  EXPECT_EQ(backend_.rollup_calls, 0);
+}
+
+TEST_F(AdminServiceTest, StartRepriceEndsWithTheCorrections) {
+  v1::RepriceRequest request;
+  request.mutable_since()->set_seconds(1'700'000'000);
+  request.set_dry_run(true);
+  v1::Operation started;
+  ASSERT_TRUE(stub_->StartReprice(Context().get(), request, &started).ok());
+  EXPECT_EQ(started.kind(), "reprice");
+  v1::Operation done =
+      PollUntil(*stub_, started.id(), [](const v1::Operation& op) { return op.done(); });
+  EXPECT_EQ(done.error_code(), 0);
+  EXPECT_TRUE(done.reprice().dry_run());
+  EXPECT_EQ(done.reprice().total_delta_nano_usd(), 5 * kUsd);
+
+  request.clear_since();
+  const grpc::Status status = stub_->StartReprice(Context().get(), request, &started);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "since: required");
+}
+
+TEST_F(AdminServiceTest, GetOperationOfAnUnknownIdIsNotFoundNamingIt) {
+  v1::GetOperationRequest request;
+  request.set_id("0123456789abcdef");
+  v1::Operation op;
+  const grpc::Status status = stub_->GetOperation(Context().get(), request, &op);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(status.error_message().find("'0123456789abcdef'"), std::string::npos);
 }
 
 }  // namespace
