@@ -128,7 +128,9 @@ TEST(ShowbackTest, UnattributedIsNoTenantAndTakesNoPartInTheMedian) {
   EXPECT_TRUE(r.tenants.back().unattributed);
   EXPECT_FALSE(r.tenants.back().margin_risk);
   for (const TenantLine& t : r.tenants) {
-    if (!t.unattributed) EXPECT_EQ(t.margin_risk, t.tenant == "t1") << t.tenant;
+    if (!t.unattributed) {
+      EXPECT_EQ(t.margin_risk, t.tenant == "t1") << t.tenant;
+    }
   }
 }
 
