@@ -18,7 +18,9 @@
 #include "server/app/catalog_pricer.h"
 #include "server/app/commit_log_observer.h"
 #include "server/app/health_monitor.h"
+#include "server/app/ledger_upkeep.h"
 #include "server/app/nightly_rollup.h"
+#include "server/app/periodic_task.h"
 #include "server/app/price_catalog_reloader.h"
 #include "server/common/log.h"
 #include "server/domain/budget/budget_coordinator.h"
@@ -41,7 +43,6 @@
 #include "server/storage/pg_ledger_store.h"
 #include "server/storage/pg_price_store.h"
 #include "server/storage/pg_run_repository.h"
-#include "server/storage/run_upkeep.h"
 #include "server/transport/admin_service.h"
 #include "server/transport/budget_service.h"
 #include "server/transport/collector_service.h"
@@ -261,53 +262,27 @@ int Run(const config::Config& config) {
 
   // Budget refresh: caps, acknowledgements and counters changed by other replicas, and
   // reservation expiry, every budget_refresh_interval (the documented staleness bound).
-  absl::Notification stop_budget_refresh;
-  std::thread budget_refresh([&] {
-    while (!stop_budget_refresh.WaitForNotificationWithTimeout(config.budget_refresh_interval)) {
-      if (absl::Status s = budgets.Refresh(); !s.ok()) {
-        log::Warn("budget refresh failed; decisions use the last known counters",
-                  {{"error", std::string(s.message())}});
-      }
+  PeriodicTask budget_refresh(config.budget_refresh_interval, [&budgets] {
+    if (absl::Status s = budgets.Refresh(); !s.ok()) {
+      log::Warn("budget refresh failed; decisions use the last known counters",
+                {{"error", std::string(s.message())}});
     }
   });
 
-  // Upkeep: queue depth gauge every second; pending-inheritance expiry and run gauges every
-  // upkeep_interval; tomorrow's partitions every hour. Expiry takes an advisory lock, so with
-  // several replicas one of them does it.
-  absl::Notification stop_upkeep;
-  std::thread upkeep([&] {
-    absl::Time next_partitions = absl::Now() + absl::Hours(1);
-    absl::Time next_runs = absl::Now();
-    while (!stop_upkeep.WaitForNotificationWithTimeout(absl::Seconds(1))) {
-      ingest_metrics.SetQueueDepth(committer.QueuedEvents());
-      ingest_metrics.SetUnsentAckBytes(collector.unsent_ack_bytes());
-      if (absl::Now() >= next_runs) {
-        next_runs = absl::Now() + config.upkeep_interval;
-        price_reloader.RefreshIfChanged().IgnoreError();  // failures are logged inside
-        absl::StatusOr<int64_t> expired = storage::ExpirePendingInheritance(
-            config.database_url, absl::Now() - config.pending_inheritance_wait);
-        if (expired.ok()) {
-          run_metrics.OnPendingTimedOut(*expired);
-          if (*expired > 0) {
-            log::Warn("pending steps timed out: their run's root never arrived",
-                      {{"steps", absl::StrCat(*expired)}});
-          }
-        }
-        absl::StatusOr<storage::OpenRunStats> stats =
-            storage::ReadOpenRunStats(config.database_url, absl::Hours(24));
-        if (stats.ok()) {
-          run_metrics.SetOpenRuns(stats->open_runs, stats->pending_steps, stats->drift_steps);
-          run_metrics.SetOrphanSteps(stats->orphan_steps);
-        }
-      }
-      if (absl::Now() >= next_partitions) {
-        next_partitions = absl::Now() + absl::Hours(1);
-        absl::Status s =
-            storage::EnsurePartitionsAround(config.database_url, TodayUtc(), kPartitionDaysAhead);
-        if (!s.ok()) log::Warn("partition upkeep failed", {{"error", std::string(s.message())}});
-      }
-    }
+  // Upkeep (ledger_upkeep.h): queue gauges every second; runs and prices every
+  // upkeep_interval, from the start; partitions every hour.
+  PeriodicTask queue_gauges(absl::Seconds(1), [&] {
+    ingest_metrics.SetQueueDepth(committer.QueuedEvents());
+    ingest_metrics.SetUnsentAckBytes(collector.unsent_ack_bytes());
   });
+  LedgerUpkeep ledger_upkeep({.database_url = config.database_url,
+                              .pending_inheritance_wait = config.pending_inheritance_wait,
+                              .partition_days_ahead = kPartitionDaysAhead},
+                             run_metrics, price_reloader);
+  PeriodicTask runs_upkeep(
+      config.upkeep_interval, [&ledger_upkeep] { ledger_upkeep.RunsAndPrices(); },
+      /*run_at_start=*/true);
+  PeriodicTask partitions_upkeep(absl::Hours(1), [&ledger_upkeep] { ledger_upkeep.Partitions(); });
 
   // Nightly rollup: every replica schedules it; the advisory lock lets one of them run it.
   NightlyRollup nightly_rollup(
@@ -336,10 +311,10 @@ int Run(const config::Config& config) {
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::milliseconds(absl::ToInt64Milliseconds(config.shutdown_grace)));
   committer.Stop();
-  stop_upkeep.Notify();
-  upkeep.join();
-  stop_budget_refresh.Notify();
-  budget_refresh.join();
+  queue_gauges.Stop();
+  runs_upkeep.Stop();
+  partitions_upkeep.Stop();
+  budget_refresh.Stop();
   nightly_rollup.Stop();
   log::Info("stopped cleanly");
   return 0;
