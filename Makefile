@@ -22,7 +22,7 @@ CTEST_ARGS ?=
 # Sources that format/format-check/tidy look at.
 FORMAT_DIRS := server client tests bench
 
-.PHONY: all deps build run test bench format format-check tidy asan clean distclean
+.PHONY: all deps build run test bench package format format-check tidy asan clean distclean
 
 all: build
 
@@ -44,6 +44,12 @@ test: build
 
 bench: build
 	@bash deploy/local/bench.sh build/release
+
+# A Debian package of the release build (deploy/package/, docs/PACKAGE.md).
+package: build
+	@rm -rf build/release/package
+	@cpack --config build/release/CPackConfig.cmake -G DEB -B build/release/package >/dev/null
+	@echo "package: $$(ls build/release/package/*.deb)"
 
 # ASan+UBSan debug build, tested against the same kind of throwaway PostgreSQL as `make test`.
 asan: deps
