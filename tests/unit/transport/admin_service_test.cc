@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -39,9 +40,11 @@ class FakeBackend : public AdminBackend {
     reports::RollupRunResult run{.ran = true, .days = {}};
     for (absl::CivilDay d = from; d <= to; ++d) {
       run.days.push_back({d, d == from, 3, 2 * kUsd, d == from ? 0 : kUsd / 2});
-      if (on_day) on_day(run.days.back());
+      if (on_day && !on_day(run.days.back())) break;
       if (hold != nullptr && d == from) hold->WaitForNotification();
     }
+    absl::MutexLock lock(&mu);
+    last_run_days = static_cast<int>(run.days.size());
     return run;
   }
   absl::Status ImportInvoices(const std::vector<reports::Invoice>& invoices,
@@ -140,6 +143,7 @@ class FakeBackend : public AdminBackend {
   // When set, a rollup waits for it after its first day (to watch an operation half done).
   absl::Notification* hold_after_first_day ABSL_GUARDED_BY(mu) = nullptr;
   int rollup_calls ABSL_GUARDED_BY(mu) = 0;
+  int last_run_days ABSL_GUARDED_BY(mu) = 0;
   std::vector<reports::Invoice> stored_invoices ABSL_GUARDED_BY(mu);
   std::string invoice_source ABSL_GUARDED_BY(mu);
   absl::Time unpriced_since ABSL_GUARDED_BY(mu), unpriced_until ABSL_GUARDED_BY(mu);
@@ -464,6 +468,41 @@ TEST_F(AdminServiceTest, GetOperationOfAnUnknownIdIsNotFoundNamingIt) {
   const grpc::Status status = stub_->GetOperation(Context().get(), request, &op);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_NE(status.error_message().find("'0123456789abcdef'"), std::string::npos);
+}
+
+TEST(AdminServiceShutdownTest, AServiceGoingAwayEndsARunningRollupAfterItsCurrentDay) {
+  FakeBackend backend;
+  absl::Notification release;
+  {
+    absl::MutexLock lock(&backend.mu);
+    backend.hold_after_first_day = &release;
+  }
+  WorkPool pool(2, 8);
+  auto service = std::make_unique<AdminService>(backend, pool);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(service.get());
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  auto stub = v1::Admin::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  v1::RollUpRequest request;
+  request.mutable_range()->set_from("2026-11-01");
+  request.mutable_range()->set_to("2026-11-03");
+  v1::Operation started;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub->StartRollUp(&context, request, &started).ok());
+  PollUntil(*stub, started.id(), [](const v1::Operation& op) { return op.units_done() > 0; });
+  server->Shutdown();
+
+  // The destructor asks the rollup to stop and waits for it; the rollup is held after its
+  // first day until the destructor has had time to ask.
+  std::thread stopper([&service] { service.reset(); });
+  absl::SleepFor(absl::Milliseconds(300));
+  release.Notify();
+  stopper.join();
+  absl::MutexLock lock(&backend.mu);
+  EXPECT_EQ(backend.last_run_days, 2) << "day 2 was told to stop; day 3 never ran";
 }
 
 }  // namespace
