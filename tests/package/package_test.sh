@@ -111,10 +111,42 @@ for script in postinst prerm postrm; do
   check "$script 755" mode_is 755 "$CONTROL/$script"
   check "$script parses (sh -n)" sh -n "$CONTROL/$script"
 done
-check "postinst creates the system user stepledger" \
-  grep -q "adduser --system --group .*stepledger\|^ *--gecos .* stepledger" "$CONTROL/postinst"
-check "postinst gives the env file to group stepledger" \
-  grep -q "chown root:stepledger /etc/stepledger/collector.env" "$CONTROL/postinst"
+# The scripts run with stand-ins for the commands that change the system (getent, adduser,
+# chown, chmod, dpkg-statoverride, systemctl, rm), which only record their arguments: what a
+# fresh install, an upgrade and an admin's statoverride make postinst do, what purge removes.
+# /run/systemd/system is absent here, so the systemctl calls are not exercised.
+STUBS=$WORK/stubs
+mkdir -p "$STUBS"
+# shellcheck disable=SC2016  # expanded when the stub runs
+printf '%s\n' '#!/bin/sh' 'name=${0##*/}' 'echo "$name $*" >>"$CALLS"' \
+  'case $name in getent) [ -n "$USER_EXISTS" ] ;; dpkg-statoverride) [ -n "$OVERRIDE" ] ;; esac' \
+  >"$STUBS/stub"
+chmod 755 "$STUBS/stub"
+for cmd in getent adduser chown chmod dpkg-statoverride systemctl rm; do
+  ln -s stub "$STUBS/$cmd"
+done
+lacks() { ! grep -q "$1" <<<"$2"; }
+run_script() {  # run_script SCRIPT ARGS...: prints the recorded calls
+  local calls=$WORK/calls
+  : >"$calls"
+  CALLS=$calls PATH="$STUBS:/usr/bin:/bin" sh "$CONTROL/$1" "${@:2}" >/dev/null
+  cat "$calls"
+}
+fresh=$(USER_EXISTS='' OVERRIDE='' run_script postinst configure '')
+check "postinst, fresh install: creates the system user stepledger" grep -qx \
+  'adduser --system --group --home /var/lib/stepledger --no-create-home --gecos stepledger collector stepledger' \
+  <<<"$fresh"
+check "postinst, fresh install: env file root:stepledger 0640" \
+  grep -qx 'chown root:stepledger /etc/stepledger/collector.env' <<<"$fresh"
+check "postinst, fresh install: env file 0640" \
+  grep -qx 'chmod 0640 /etc/stepledger/collector.env' <<<"$fresh"
+upgrade=$(USER_EXISTS=1 OVERRIDE='' run_script postinst configure 0.0.9)
+check "postinst, upgrade: the existing user is kept" lacks adduser "$upgrade"
+override=$(USER_EXISTS=1 OVERRIDE=1 run_script postinst configure 0.0.9)
+check "postinst: an admin's statoverride wins" lacks 'chown\|chmod' "$override"
+check "postrm purge removes /var/lib/stepledger" \
+  grep -qx 'rm -rf /var/lib/stepledger' <<<"$(run_script postrm purge)"
+check "postrm remove deletes nothing" test -z "$(run_script postrm remove)"
 
 # --- The unit: the settings the issue asks for, then systemd's own checks.
 # shellcheck disable=SC2016  # $MAINPID is systemd's, written literally in the unit
