@@ -22,7 +22,7 @@ start_bench_collector() {
   COLLECTOR_LOG=$(mktemp "/tmp/stepledger-bench-$name-collector.XXXXXX.log")
   "$BUILD_DIR/server/stepledger-collector" --database-url="$URL" \
     --grpc-listen="127.0.0.1:$GRPC_PORT" --metrics-listen="127.0.0.1:$METRICS_PORT" \
-    --otlp-http-listen= "$@" \
+    --otlp-http-listen= --insecure --insecure-no-auth "$@" \
     2>"$COLLECTOR_LOG" &
   COLLECTOR_PID=$!
   for _ in $(seq 1 150); do

@@ -15,6 +15,12 @@ void PrintUsage(absl::Span<const Command> commands, std::ostream& out) {
       << ")\n"
          "  --version           print the version and exit\n"
          "\n"
+         "Credentials (docs/SECURITY.md), from the environment only (argv is readable by\n"
+         "every local user):\n"
+         "  STEPLEDGER_API_KEY or STEPLEDGER_API_KEY_FILE   the API key sent with every call\n"
+         "  STEPLEDGER_CA_CERT     CA of the collector's TLS certificate (unset: plaintext)\n"
+         "  STEPLEDGER_CLIENT_CERT, STEPLEDGER_CLIENT_KEY   client certificate (mTLS)\n"
+         "\n"
          "Commands:\n";
   size_t width = 4;  // "help"
   for (const Command& command : commands) width = std::max(width, command.name.size());

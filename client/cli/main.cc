@@ -13,6 +13,7 @@
 #include "client/cli/cli_context.h"
 #include "client/cli/dispatcher.h"
 #include "client/cli/invoice_command.h"
+#include "client/cli/keys_command.h"
 #include "client/cli/prices_command.h"
 #include "client/cli/report_command.h"
 #include "client/cli/rollup_command.h"
@@ -34,6 +35,8 @@ constexpr stepledger::client::Command kCommands[] = {
      &stepledger::client::RunReportCommand},
     {"invoice", "record a provider invoice: invoice import --provider P --period M --amount USD",
      &stepledger::client::RunInvoiceCommand},
+    {"keys", "API keys: keys create|list|rotate|revoke (see keys --help)",
+     &stepledger::client::RunKeysCommand},
     {"budget",
      "budget caps: budget set|list|delete|apply FILE|check|ack|acks|whatif (see budget --help)",
      &stepledger::client::RunBudgetCommand},

@@ -1,13 +1,14 @@
 #include "client/lib/run_client.h"
 
 #include "absl/time/clock.h"
+#include "client/lib/credentials.h"
 
 namespace stepledger::client {
 
 std::shared_ptr<grpc::Channel> MakeRunChannel(const std::string& target) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxRunMessageBytes);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(target, CollectorCredentialsFromEnvironment(), args);
 }
 
 absl::StatusOr<stepledger::v1::Run> GetRun(stepledger::v1::Collector::StubInterface& stub,

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "client/lib/credentials.h"
 
 namespace stepledger::client {
 namespace {
@@ -15,7 +16,7 @@ namespace {
 std::shared_ptr<grpc::Channel> MakeDedicatedChannel(const std::string& target) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(target, CollectorCredentialsFromEnvironment(), args);
 }
 
 // The stream that carries `event`: every step of a run goes over the same stream, in the

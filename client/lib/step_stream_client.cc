@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "client/lib/credentials.h"
 
 namespace stepledger::client {
 namespace {
@@ -34,7 +35,7 @@ absl::Status ValidateStreamOptions(const StreamOptions& options) {
 }
 
 std::shared_ptr<grpc::Channel> MakeCollectorChannel(const std::string& target) {
-  return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  return grpc::CreateChannel(target, CollectorCredentialsFromEnvironment());
 }
 
 StepStreamClient::StepStreamClient(std::shared_ptr<grpc::ChannelInterface> channel,

@@ -55,7 +55,8 @@ struct StreamOptions {
 // Checks user-supplied options (batch size 1..1000, window >= 1, ...) before use.
 absl::Status ValidateStreamOptions(const StreamOptions& options);
 
-// Creates an insecure channel to `target` ("host:port").
+// A channel to `target` ("host:port") with the credentials of the environment
+// (credentials.h: TLS with STEPLEDGER_CA_CERT, the key in STEPLEDGER_API_KEY).
 std::shared_ptr<grpc::Channel> MakeCollectorChannel(const std::string& target);
 
 class StepStreamClient {

@@ -52,6 +52,15 @@ if ! bash "$PG_SH" start "$PG_DIR" "$PG_PORT"; then
 fi
 DATABASE_URL=$(bash "$PG_SH" url "$PG_DIR" "$PG_PORT")
 
+# TLS and keys (docs/SECURITY.md): a local CA, the collector's certificate and the bootstrap
+# admin key, made once under .var/security; the CLI below and in the tour uses them through
+# the environment.
+# shellcheck source=deploy/local/security.sh
+source "$STEPLEDGER_ROOT/deploy/local/security.sh"
+SEC_DIR="$STEPLEDGER_ROOT/.var/security"
+security_init "$SEC_DIR"
+export STEPLEDGER_CA_CERT="$SEC_DIR/ca.pem" STEPLEDGER_API_KEY_FILE="$SEC_DIR/admin.key"
+
 cat <<INFO
 
 stepledger (local)
@@ -62,6 +71,10 @@ stepledger (local)
   PostgreSQL  data in $PG_DIR/data, log in $PG_DIR/postgres.log
               (keeps running after the collector exits; stop it with:
                bash deploy/local/pg.sh stop '$PG_DIR')
+  TLS         CA $SEC_DIR/ca.pem, certificate $SEC_DIR/server.pem (re-read when replaced)
+  keys        admin $SEC_DIR/admin.key; example keys $SEC_DIR/{ingest,check,report-read,budget-admin}.key
+  CLI         export STEPLEDGER_CA_CERT=$SEC_DIR/ca.pem STEPLEDGER_API_KEY_FILE=$SEC_DIR/admin.key
+              (or STEPLEDGER_API_KEY=\$(cat $SEC_DIR/ingest.key) for a narrower key)
   send steps  $CLIENT send examples/steps.jsonl
 
 INFO
@@ -74,6 +87,7 @@ INFO
 # In the background: the collector takes over this process below. The loader stays in the
 # foreground process group, so Ctrl-C stops it too.
 examples_load "$CLIENT" "${GRPC_LISTEN%:*}:${GRPC_LISTEN##*:}" "$DATABASE_URL" &
+security_example_keys "$CLIENT" "$GRPC_LISTEN" "$SEC_DIR" &
 # ---- end of HOOK ----------------------------------------------------------------------------
 
 # Prices: the shipped catalogs (docs/PRICING.md): edit them and `kill -HUP` the collector to
@@ -92,4 +106,6 @@ if [[ $price_source != shipped ]]; then
   } >&2
   PRICE_FLAGS=()
 fi
-exec "$COLLECTOR" --database-url="$DATABASE_URL" "${PRICE_FLAGS[@]}"
+exec "$COLLECTOR" --database-url="$DATABASE_URL" --tls-cert="$SEC_DIR/server.pem" \
+  --tls-key="$SEC_DIR/server.key" --bootstrap-admin-key-file="$SEC_DIR/admin.key" \
+  "${PRICE_FLAGS[@]}"

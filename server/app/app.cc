@@ -4,11 +4,13 @@
 #include <signal.h>
 
 #include <atomic>
+#include <fstream>
 #include <memory>
 #include <thread>
 #include <vector>
 
 #include "absl/random/random.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
@@ -36,19 +38,25 @@
 #include "server/metrics/pricing_metrics.h"
 #include "server/metrics/run_metrics.h"
 #include "server/metrics/spend_metrics.h"
+#include "server/security/key_admin.h"
+#include "server/security/key_ring.h"
 #include "server/storage/migrator.h"
 #include "server/storage/partitions.h"
 #include "server/storage/pg_budget_store.h"
 #include "server/storage/pg_health.h"
+#include "server/storage/pg_key_store.h"
 #include "server/storage/pg_ledger_store.h"
 #include "server/storage/pg_price_store.h"
 #include "server/storage/pg_run_repository.h"
 #include "server/transport/admin_service.h"
+#include "server/transport/authorizer.h"
 #include "server/transport/budget_service.h"
 #include "server/transport/collector_service.h"
+#include "server/transport/keys_service.h"
 #include "server/transport/otlp_http_server.h"
 #include "server/transport/otlp_trace_service.h"
 #include "server/transport/reports_service.h"
+#include "server/transport/server_credentials.h"
 #include "server/transport/server_reflection.h"
 
 namespace stepledger::app {
@@ -87,6 +95,26 @@ absl::Status MigrateWithRetry(const config::Config& config) {
               {{"error", std::string(report.status().message())}});
     absl::SleepFor(absl::Seconds(1));
   }
+}
+
+// The first admin key (docs/SECURITY.md, "Bootstrap"): stored only when no key is stored.
+absl::Status BootstrapAdminKey(const config::Config& config, security::KeyAdmin& keys) {
+  std::string token = config.bootstrap_admin_key;
+  if (!config.bootstrap_admin_key_file.empty()) {
+    std::ifstream in(config.bootstrap_admin_key_file);
+    if (!in) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--bootstrap-admin-key-file=", config.bootstrap_admin_key_file, ": cannot read"));
+    }
+    std::getline(in, token);
+  }
+  token = std::string(absl::StripAsciiWhitespace(token));
+  if (token.empty()) return absl::OkStatus();
+  absl::StatusOr<bool> stored = keys.Bootstrap(token);
+  if (!stored.ok()) return stored.status();
+  log::Info(*stored ? "bootstrap admin key stored (no key existed)"
+                    : "bootstrap admin key ignored: keys are already stored");
+  return absl::OkStatus();
 }
 
 absl::CivilDay TodayUtc() { return absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()); }
@@ -153,6 +181,32 @@ int Run(const config::Config& config) {
     return 1;
   }
 
+  // API keys (docs/SECURITY.md): every call is authorized against the key ring, which every
+  // replica re-reads each key_refresh_interval (the bound on how long a revoked key works).
+  storage::PgKeyStore key_store(config.database_url);
+  security::KeyRing key_ring(key_store, clock);
+  security::KeyAdmin key_admin(key_store, key_ring, clock);
+  if (absl::Status s = key_ring.Refresh(); !s.ok()) {
+    log::Error("cannot load API keys", {{"error", std::string(s.message())}});
+    return 1;
+  }
+  if (absl::Status s = BootstrapAdminKey(config, key_admin); !s.ok()) {
+    log::Error("cannot bootstrap the admin key", {{"error", std::string(s.message())}});
+    return 1;
+  }
+  const transport::Authorizer authorizer =
+      config.insecure_no_auth ? transport::Authorizer::NoAuth() : transport::Authorizer(key_ring);
+  log::Info("authentication",
+            {{"mode", config.insecure_no_auth        ? "none (--insecure-no-auth)"
+                      : config.tls_client_ca.empty() ? "api keys"
+                                                     : "api keys or client certificates"},
+             {"active_keys", absl::StrCat(key_ring.active_keys())}});
+  if (!config.insecure_no_auth && key_ring.active_keys() == 0) {
+    log::Warn(
+        "no API key is stored: every call is refused until one is bootstrapped "
+        "(--bootstrap-admin-key-file or STEPLEDGER_BOOTSTRAP_ADMIN_KEY)");
+  }
+
   CommitLogObserver commit_observer({&pricing_metrics, &ingest_metrics, &spend_metrics, &budgets});
   std::vector<std::unique_ptr<domain::ingest::LedgerStore>> stores;
   for (int i = 0; i < config.writers; ++i) {
@@ -172,24 +226,39 @@ int Run(const config::Config& config) {
   // repository's pool (4 by default), so queries never wait on each other for a connection.
   storage::PgRunRepository run_repository({.database_url = config.database_url});
   domain::runs::RunQuery run_query(run_repository);
-  transport::CollectorService collector(ingest, &run_query,
+  transport::CollectorService collector(ingest, &run_query, authorizer,
                                         {.max_inflight_batches = config.max_inflight_batches,
                                          .max_quarantine_event_bytes = kMaxQuarantineEventBytes,
                                          .max_unsent_ack_bytes = kMaxUnsentAckBytes});
 
   // OTLP/gRPC trace export into the same write path (docs/OTLP.md).
-  transport::OtlpTraceService otlp_traces(ingest,
+  transport::OtlpTraceService otlp_traces(ingest, authorizer,
                                           {.max_quarantine_event_bytes = kMaxQuarantineEventBytes});
 
   // grpc.health.v1.Health, kept truthful by HealthMonitor below.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int grpc_port = 0;
-  builder.AddListeningPort(config.grpc_listen, grpc::InsecureServerCredentials(), &grpc_port);
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (!config.insecure) {
+    const transport::TlsFiles tls{.cert_path = config.tls_cert,
+                                  .key_path = config.tls_key,
+                                  .client_ca_path = config.tls_client_ca,
+                                  .reload_interval = config.tls_reload_interval};
+    if (absl::Status s = transport::CheckTlsFiles(tls); !s.ok()) {
+      log::Error("cannot serve TLS", {{"error", std::string(s.message())}});
+      return 1;
+    }
+    credentials = transport::TlsServerCredentialsFromFiles(tls);
+  }
+  log::Info("gRPC transport",
+            {{"mode", config.insecure ? "plaintext (--insecure)"
+                                      : (config.tls_client_ca.empty() ? "tls" : "tls+mtls")}});
+  builder.AddListeningPort(config.grpc_listen, credentials, &grpc_port);
   builder.RegisterService(&collector);
   builder.RegisterService(&otlp_traces);
   transport::WorkPool budget_pool(/*threads=*/2, /*max_queued=*/256);
-  transport::BudgetService budget_service(budgets, budget_pool);
+  transport::BudgetService budget_service(budgets, authorizer, budget_pool);
   builder.RegisterService(&budget_service);
   // Admin (rollups, invoices, prices, what-if) and Reports: slow PostgreSQL work, each on its
   // own small pool, through one backend.
@@ -199,14 +268,17 @@ int Run(const config::Config& config) {
       [&admin_backend](absl::CivilDay from, absl::CivilDay to, const std::string& environment) {
         return admin_backend.LoadShowback(from, to, environment);
       },
-      reports_pool,
+      reports_pool, authorizer,
       [&admin_backend](absl::CivilDay from, absl::CivilDay to) {
         return admin_backend.RollUp(from, to, /*on_day=*/nullptr);
       });
   builder.RegisterService(&reports_service);
   transport::WorkPool admin_pool(/*threads=*/2, /*max_queued=*/16);
-  transport::AdminService admin_service(admin_backend, admin_pool);
+  transport::AdminService admin_service(admin_backend, authorizer, admin_pool);
   builder.RegisterService(&admin_service);
+  transport::WorkPool keys_pool(/*threads=*/1, /*max_queued=*/16);
+  transport::KeysService keys_service(key_admin, authorizer, keys_pool);
+  builder.RegisterService(&keys_service);
   // Server reflection for grpcurl and similar tools, as callback services
   // (transport/server_reflection.h says why not gRPC's own).
   const std::vector<std::string> reflected_services = {
@@ -239,7 +311,7 @@ int Run(const config::Config& config) {
   }
   // OTLP/HTTP on its own port, into the same write path as OTLP/gRPC.
   transport::OtlpIngest otlp_http_ingest(ingest, kMaxQuarantineEventBytes);
-  transport::OtlpHttpServer otlp_http(otlp_http_ingest,
+  transport::OtlpHttpServer otlp_http(otlp_http_ingest, authorizer,
                                       {.max_body_bytes = kMaxReceiveMessageBytes});
   if (!config.otlp_http_listen.empty()) {
     absl::StatusOr<int> port = otlp_http.Start(config.otlp_http_listen);
@@ -266,6 +338,17 @@ int Run(const config::Config& config) {
     if (absl::Status s = budgets.Refresh(); !s.ok()) {
       log::Warn("budget refresh failed; decisions use the last known counters",
                 {{"error", std::string(s.message())}});
+    }
+  });
+
+  // Keys: revocations and new keys made on other replicas.
+  absl::Notification stop_key_refresh;
+  std::thread key_refresh([&] {
+    while (!stop_key_refresh.WaitForNotificationWithTimeout(config.key_refresh_interval)) {
+      if (absl::Status s = key_ring.Refresh(); !s.ok()) {
+        log::Warn("API key refresh failed; the last known keys stay in force",
+                  {{"error", std::string(s.message())}});
+      }
     }
   });
 
@@ -315,6 +398,8 @@ int Run(const config::Config& config) {
   runs_upkeep.Stop();
   partitions_upkeep.Stop();
   budget_refresh.Stop();
+  stop_key_refresh.Notify();
+  key_refresh.join();
   nightly_rollup.Stop();
   log::Info("stopped cleanly");
   return 0;

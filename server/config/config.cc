@@ -178,13 +178,119 @@ const std::vector<FlagSpec>& Flags() {
        [](Config& c, const std::string& v) {
          return SetInt(c.metrics_top_caps, "metrics-top-caps", v, 0);
        }},
+      {"tls-cert",
+       "PEM certificate chain gRPC is served with over TLS 1.2+ (re-read when it changes)",
+       [](Config& c, const std::string& v) {
+         c.tls_cert = v;
+         return absl::OkStatus();
+       }},
+      {"tls-key", "PEM private key of --tls-cert",
+       [](Config& c, const std::string& v) {
+         c.tls_key = v;
+         return absl::OkStatus();
+       }},
+      {"tls-client-ca",
+       "PEM CA bundle: gRPC clients may present a certificate it signed (mTLS identity)",
+       [](Config& c, const std::string& v) {
+         c.tls_client_ca = v;
+         return absl::OkStatus();
+       }},
+      {"tls-reload-interval", "how often the TLS files are checked for changes (default 2s)",
+       [](Config& c, const std::string& v) {
+         return SetDuration(c.tls_reload_interval, "tls-reload-interval", v);
+       }},
+      {"insecure", "serve gRPC and OTLP/HTTP in plaintext, on a loopback address only",
+       [](Config& c, const std::string& v) { return SetBool(c.insecure, "insecure", v); }},
       {"allow-insecure-remote",
-       "let --grpc-listen be a non-loopback address although gRPC is plaintext (default false)",
+       "with --insecure: let --grpc-listen be a non-loopback address (default false)",
        [](Config& c, const std::string& v) {
          return SetBool(c.allow_insecure_remote, "allow-insecure-remote", v);
        }},
+      {"insecure-no-auth",
+       "with --insecure on loopback: no credentials, every caller is admin (tests only)",
+       [](Config& c, const std::string& v) {
+         return SetBool(c.insecure_no_auth, "insecure-no-auth", v);
+       }},
+      {"bootstrap-admin-key-file",
+       "file holding the first admin API key, stored at a start that finds no key "
+       "(or STEPLEDGER_BOOTSTRAP_ADMIN_KEY holds the key itself)",
+       [](Config& c, const std::string& v) {
+         c.bootstrap_admin_key_file = v;
+         return absl::OkStatus();
+       }},
+      {"key-refresh-interval",
+       "how often API keys are re-read: how long a revoked key still works (default 2s)",
+       [](Config& c, const std::string& v) {
+         return SetDuration(c.key_refresh_interval, "key-refresh-interval", v);
+       }},
+      {"allow-remote-metrics",
+       "let --metrics-listen be a non-loopback address (it shows tenant and cap ids)",
+       [](Config& c, const std::string& v) {
+         return SetBool(c.allow_remote_metrics, "allow-remote-metrics", v);
+       }},
   };
   return kFlags;
+}
+
+// Flags that may stand alone (a boolean set to true, or --no-<flag> set to false).
+bool IsBareFlag(const std::string& name) {
+  return name == "migrate" || name == "insecure" || name == "allow-insecure-remote" ||
+         name == "insecure-no-auth" || name == "allow-remote-metrics" || name.rfind("no-", 0) == 0;
+}
+
+// The transport rules of docs/SECURITY.md: TLS unless --insecure, plaintext only on loopback
+// unless the louder --allow-insecure-remote, and --insecure-no-auth only with plaintext on
+// loopback.
+absl::Status CheckTransport(const Config& config) {
+  const bool tls = !config.tls_cert.empty() || !config.tls_key.empty();
+  if (tls && (config.tls_cert.empty() || config.tls_key.empty())) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  if (!config.tls_client_ca.empty() && !tls) {
+    return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key");
+  }
+  if (tls && config.insecure) {
+    return absl::InvalidArgumentError("--insecure contradicts --tls-cert: choose one");
+  }
+  if (!tls && !config.insecure) {
+    return absl::InvalidArgumentError(
+        "gRPC needs TLS: give --tls-cert and --tls-key, or --insecure for plaintext on a "
+        "loopback address");
+  }
+  if (config.allow_insecure_remote && !config.insecure) {
+    return absl::InvalidArgumentError("--allow-insecure-remote only applies with --insecure");
+  }
+  if (config.insecure && !config.allow_insecure_remote) {
+    for (const auto& [flag, listen] : {std::pair{"--grpc-listen", &config.grpc_listen},
+                                       std::pair{"--otlp-http-listen", &config.otlp_http_listen}}) {
+      if (listen->empty() || IsLoopbackListen(*listen)) continue;
+      return absl::InvalidArgumentError(absl::StrCat(
+          flag, "=", *listen,
+          " is not a loopback address, and with --insecure it is served in plaintext: anyone "
+          "who can reach it could read the traffic and its API keys. Use --tls-cert and "
+          "--tls-key, or pass --allow-insecure-remote as well to accept the risk"));
+    }
+  }
+  // OTLP/HTTP has no TLS yet: its API keys would cross the network in the clear.
+  if (!config.insecure && !config.otlp_http_listen.empty() &&
+      !IsLoopbackListen(config.otlp_http_listen)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--otlp-http-listen=", config.otlp_http_listen,
+        " is not a loopback address, and OTLP/HTTP is served in plaintext (no TLS yet): keep it "
+        "on loopback or turn it off (--otlp-http-listen=); OTLP/gRPC on --grpc-listen has TLS"));
+  }
+  if (config.insecure_no_auth && !(config.insecure && !config.allow_insecure_remote)) {
+    return absl::InvalidArgumentError(
+        "--insecure-no-auth is only accepted with --insecure on loopback addresses");
+  }
+  if (!config.metrics_listen.empty() && !IsLoopbackListen(config.metrics_listen) &&
+      !config.allow_remote_metrics) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--metrics-listen=", config.metrics_listen,
+                     " is not a loopback address; metrics name tenants and caps. Scrape through a "
+                     "loopback or private listener, or pass --allow-remote-metrics"));
+  }
+  return absl::OkStatus();
 }
 
 std::string EnvName(const std::string& flag) {
@@ -222,7 +328,7 @@ absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const En
     if (eq != std::string::npos) {
       value = name.substr(eq + 1);
       name = name.substr(0, eq);
-    } else if (name == "migrate" || name == "allow-insecure-remote" || name.rfind("no-", 0) == 0) {
+    } else if (IsBareFlag(name)) {
       if (name.rfind("no-", 0) == 0) {
         name = name.substr(3);
         value = "false";
@@ -254,12 +360,9 @@ absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const En
   if (!config.tool_prices.empty() && config.price_catalog.empty()) {
     return absl::InvalidArgumentError("--tool-prices needs --price-catalog");
   }
-  if (!IsLoopbackListen(config.grpc_listen) && !config.allow_insecure_remote) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--grpc-listen=", config.grpc_listen,
-        " is not a loopback address, and gRPC is served in plaintext: anyone who can reach it "
-        "could read and write the ledger. Listen on 127.0.0.1 behind a TLS-terminating proxy, "
-        "or pass --allow-insecure-remote to accept the risk"));
+  if (absl::Status s = CheckTransport(config); !s.ok()) return s;
+  if (std::optional<std::string> key = env("STEPLEDGER_BOOTSTRAP_ADMIN_KEY"); key.has_value()) {
+    config.bootstrap_admin_key = *key;
   }
   if (config.database_url.empty()) {
     return absl::InvalidArgumentError("--database-url (or STEPLEDGER_DATABASE_URL) is required");
@@ -292,12 +395,16 @@ bool IsLoopbackListen(std::string_view host_port) {
 
 std::vector<std::string> Warnings(const Config& config) {
   std::vector<std::string> out;
-  if (!IsLoopbackListen(config.grpc_listen)) {
+  if (config.insecure && !IsLoopbackListen(config.grpc_listen)) {
     out.push_back(absl::StrCat(
         "INSECURE: gRPC listens on ", config.grpc_listen,
-        " in plaintext (--allow-insecure-remote): anyone who can reach this address can read "
-        "and write the ledger, budgets and prices; put it behind a TLS-terminating proxy or "
-        "a private network"));
+        " in plaintext (--insecure --allow-insecure-remote): anyone on the path can read the "
+        "traffic and the API keys in it; serve TLS with --tls-cert and --tls-key"));
+  }
+  if (config.insecure_no_auth) {
+    out.push_back(
+        "NO AUTHENTICATION (--insecure-no-auth): every caller on this machine is an unrestricted "
+        "admin");
   }
   return out;
 }

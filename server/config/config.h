@@ -55,9 +55,29 @@ struct Config {
   int metrics_top_tenants = 50;
   // Caps with their own per-cap budget series; the rest are summed into one "other" series.
   int metrics_top_caps = 100;
-  // gRPC is served in plaintext (no TLS yet), so LoadConfig refuses a --grpc-listen that is not
-  // loopback unless this is set; with it set, Warnings() says so loudly at every start.
+  // Transport security (docs/SECURITY.md). gRPC is served over TLS with these PEM files
+  // (re-read when they change: tls_reload_interval); tls_client_ca also asks clients for a
+  // certificate signed by that CA (mTLS: the certificate's subject can be a credential).
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  absl::Duration tls_reload_interval = absl::Seconds(2);
+  // Plaintext gRPC and OTLP/HTTP, only when asked for, and then only on a loopback address
+  // unless allow_insecure_remote (louder) is also set; both are warned about at every start.
+  bool insecure = false;
   bool allow_insecure_remote = false;
+  // With insecure on loopback only: every caller is an unrestricted admin. For test harnesses
+  // that do not present credentials yet; warned about at every start.
+  bool insecure_no_auth = false;
+  // First admin key (docs/SECURITY.md, "Bootstrap"): stored (as a hash) at a start that finds
+  // no key at all. From the file, or from STEPLEDGER_BOOTSTRAP_ADMIN_KEY (never a flag: argv is
+  // readable by every local user).
+  std::string bootstrap_admin_key_file;
+  std::string bootstrap_admin_key;
+  // How often a replica re-reads the keys: the bound on how long a revoked key still works.
+  absl::Duration key_refresh_interval = absl::Seconds(2);
+  // Whether the metrics listener may be a non-loopback address (it shows tenant and cap ids).
+  bool allow_remote_metrics = false;
 };
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
@@ -74,7 +94,7 @@ std::string Usage();
 bool IsLoopbackListen(std::string_view host_port);
 
 // What the operator must hear at start about a loaded config (one line each), e.g. that gRPC
-// is plaintext on a non-loopback address.
+// is plaintext, or that authentication is off.
 std::vector<std::string> Warnings(const Config& config);
 
 }  // namespace stepledger::config

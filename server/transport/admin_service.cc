@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/domain/auth/method_policy.h"
 #include "server/domain/pricing/quote.h"
 #include "server/transport/admin_convert.h"
 #include "server/transport/reports_convert.h"
@@ -40,8 +41,8 @@ absl::Status AsSent(const absl::Status& status) {
 
 }  // namespace
 
-AdminService::AdminService(AdminBackend& backend, WorkPool& pool)
-    : backend_(backend), pool_(pool) {}
+AdminService::AdminService(AdminBackend& backend, const Authorizer& authorizer, WorkPool& pool)
+    : backend_(backend), authorizer_(authorizer), pool_(pool) {}
 
 AdminService::~AdminService() {
   stopping_ = true;
@@ -51,8 +52,13 @@ AdminService::~AdminService() {
 }
 
 grpc::ServerUnaryReactor* AdminService::OnPool(grpc::CallbackServerContext* context,
+                                               std::string_view method,
                                                std::function<absl::Status()> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::StatusOr<PrincipalPtr> caller = authorizer_.Authorize(*context, method); !caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   if (!pool_.TrySchedule(
           [reactor, work = std::move(work)] { reactor->Finish(ToGrpcStatus(work())); })) {
     reactor->Finish(
@@ -64,11 +70,12 @@ grpc::ServerUnaryReactor* AdminService::OnPool(grpc::CallbackServerContext* cont
 grpc::ServerUnaryReactor* AdminService::RollUp(grpc::CallbackServerContext* context,
                                                const v1::RollUpRequest* request,
                                                v1::RollUpResponse* response) {
-  return OnPool(context, [this, request, response]() -> absl::Status {
-    absl::StatusOr<DayInterval> range = RollUpRange(*request);
-    if (!range.ok()) return range.status();
-    return RunRollUp(*range, response, nullptr);
-  });
+  return OnPool(context, domain::auth::method::kRollUp,
+                [this, request, response]() -> absl::Status {
+                  absl::StatusOr<DayInterval> range = RollUpRange(*request);
+                  if (!range.ok()) return range.status();
+                  return RunRollUp(*range, response, nullptr);
+                });
 }
 
 absl::Status AdminService::RunRollUp(const DayInterval& range, v1::RollUpResponse* response,
@@ -88,58 +95,65 @@ absl::Status AdminService::RunRollUp(const DayInterval& range, v1::RollUpRespons
 grpc::ServerUnaryReactor* AdminService::ImportInvoice(grpc::CallbackServerContext* context,
                                                       const v1::ImportInvoiceRequest* request,
                                                       v1::ImportInvoiceResponse* response) {
-  return OnPool(context, [this, request, response]() -> absl::Status {
-    absl::StatusOr<std::vector<domain::reports::Invoice>> invoices = FromProto(*request);
-    if (!invoices.ok()) return invoices.status();
-    if (absl::Status s = backend_.ImportInvoices(*invoices, request->source()); !s.ok()) return s;
-    const auto [from, to] = domain::reports::InvoicedDays(*invoices);
-    absl::StatusOr<domain::reports::ShowbackInputs> inputs = backend_.LoadShowback(from, to, "");
-    if (!inputs.ok()) return inputs.status();
-    for (const auto& line : domain::reports::ReconcileImported(*inputs, *invoices)) {
-      ToProto(line, response->add_reconciliation());
-    }
-    return absl::OkStatus();
-  });
+  return OnPool(
+      context, domain::auth::method::kImportInvoice, [this, request, response]() -> absl::Status {
+        absl::StatusOr<std::vector<domain::reports::Invoice>> invoices = FromProto(*request);
+        if (!invoices.ok()) return invoices.status();
+        if (absl::Status s = backend_.ImportInvoices(*invoices, request->source()); !s.ok())
+          return s;
+        const auto [from, to] = domain::reports::InvoicedDays(*invoices);
+        absl::StatusOr<domain::reports::ShowbackInputs> inputs =
+            backend_.LoadShowback(from, to, "");
+        if (!inputs.ok()) return inputs.status();
+        for (const auto& line : domain::reports::ReconcileImported(*inputs, *invoices)) {
+          ToProto(line, response->add_reconciliation());
+        }
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* AdminService::ListUnpriced(grpc::CallbackServerContext* context,
                                                      const v1::ListUnpricedRequest* request,
                                                      v1::ListUnpricedResponse* response) {
-  return OnPool(context, [this, request, response]() -> absl::Status {
-    const absl::Time since =
-        request->has_since() ? FromProto(request->since()) : absl::Now() - absl::Hours(24);
-    const absl::Time until =
-        request->has_until() ? FromProto(request->until()) : absl::InfiniteFuture();
-    absl::StatusOr<std::vector<pricing::UnpricedGroup>> groups =
-        backend_.ListUnpriced(since, until);
-    if (!groups.ok()) return groups.status();
-    ToProto(since, response->mutable_since());
-    if (request->has_until()) *response->mutable_until() = request->until();
-    for (const pricing::UnpricedGroup& g : *groups) ToProto(g, response->add_groups());
-    return absl::OkStatus();
-  });
+  return OnPool(
+      context, domain::auth::method::kListUnpriced, [this, request, response]() -> absl::Status {
+        const absl::Time since =
+            request->has_since() ? FromProto(request->since()) : absl::Now() - absl::Hours(24);
+        const absl::Time until =
+            request->has_until() ? FromProto(request->until()) : absl::InfiniteFuture();
+        absl::StatusOr<std::vector<pricing::UnpricedGroup>> groups =
+            backend_.ListUnpriced(since, until);
+        if (!groups.ok()) return groups.status();
+        ToProto(since, response->mutable_since());
+        if (request->has_until()) *response->mutable_until() = request->until();
+        for (const pricing::UnpricedGroup& g : *groups) ToProto(g, response->add_groups());
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* AdminService::LoadPriceCatalog(grpc::CallbackServerContext* context,
                                                          const v1::LoadPriceCatalogRequest* request,
                                                          v1::PriceVersionInfo* response) {
-  return OnPool(context, [this, request, response]() -> absl::Status {
-    absl::StatusOr<pricing::CatalogTexts> texts = FromProto(*request);
-    if (!texts.ok()) return texts.status();
-    absl::StatusOr<pricing::PriceVersionInfo> info = backend_.SavePriceVersion(*texts, absl::Now());
-    if (!info.ok()) return info.status();
-    ToProto(*info, response);
-    return absl::OkStatus();
-  });
+  return OnPool(context, domain::auth::method::kLoadPriceCatalog,
+                [this, request, response]() -> absl::Status {
+                  absl::StatusOr<pricing::CatalogTexts> texts = FromProto(*request);
+                  if (!texts.ok()) return texts.status();
+                  absl::StatusOr<pricing::PriceVersionInfo> info =
+                      backend_.SavePriceVersion(*texts, absl::Now());
+                  if (!info.ok()) return info.status();
+                  ToProto(*info, response);
+                  return absl::OkStatus();
+                });
 }
 
 grpc::ServerUnaryReactor* AdminService::Reprice(grpc::CallbackServerContext* context,
                                                 const v1::RepriceRequest* request,
                                                 v1::RepriceResponse* response) {
-  return OnPool(context, [this, request, response]() -> absl::Status {
-    if (absl::Status s = CheckReprice(*request); !s.ok()) return s;
-    return RunReprice(*request, response);
-  });
+  return OnPool(context, domain::auth::method::kReprice,
+                [this, request, response]() -> absl::Status {
+                  if (absl::Status s = CheckReprice(*request); !s.ok()) return s;
+                  return RunReprice(*request, response);
+                });
 }
 
 absl::Status AdminService::RunReprice(const v1::RepriceRequest& request,
@@ -156,49 +170,53 @@ absl::Status AdminService::RunReprice(const v1::RepriceRequest& request,
 grpc::ServerUnaryReactor* AdminService::QuotePrice(grpc::CallbackServerContext* context,
                                                    const v1::QuotePriceRequest* request,
                                                    v1::QuotePriceResponse* response) {
-  return OnPool(context, [this, request, response]() -> absl::Status {
-    absl::StatusOr<std::shared_ptr<const pricing::PriceVersion>> version =
-        backend_.PriceVersionFor(request->catalog_text(), request->catalog_source(), absl::Now());
-    if (!version.ok()) return version.status();
-    absl::StatusOr<pricing::CallQuote> quote = pricing::QuoteCall(
-        **version, request->provider(), request->model(),
-        request->has_usage() ? std::optional<domain::Usage>(FromProto(request->usage()))
-                             : std::nullopt,
-        request->tier());
-    if (!quote.ok()) return quote.status();
-    ToProto(*quote, **version, response);
-    return absl::OkStatus();
-  });
+  return OnPool(
+      context, domain::auth::method::kQuotePrice, [this, request, response]() -> absl::Status {
+        absl::StatusOr<std::shared_ptr<const pricing::PriceVersion>> version =
+            backend_.PriceVersionFor(request->catalog_text(), request->catalog_source(),
+                                     absl::Now());
+        if (!version.ok()) return version.status();
+        absl::StatusOr<pricing::CallQuote> quote = pricing::QuoteCall(
+            **version, request->provider(), request->model(),
+            request->has_usage() ? std::optional<domain::Usage>(FromProto(request->usage()))
+                                 : std::nullopt,
+            request->tier());
+        if (!quote.ok()) return quote.status();
+        ToProto(*quote, **version, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* AdminService::WhatIfBudget(grpc::CallbackServerContext* context,
                                                      const v1::WhatIfBudgetRequest* request,
                                                      v1::WhatIfBudgetResponse* response) {
-  return OnPool(context, [this, request, response]() -> absl::Status {
-    const int days = request->days() == 0 ? kDefaultWhatIfDays : request->days();
-    if (days < 1 || days > 400) return absl::InvalidArgumentError("days: must be 1..400");
-    absl::StatusOr<std::vector<domain::budget::Cap>> caps = FromProto(*request);
-    if (!caps.ok()) return caps.status();
-    std::set<domain::Environment> environments;
-    for (const domain::budget::Cap& cap : *caps) environments.insert(cap.environment);
-    // From 00:00 UTC `days` days ago, so the first daily counter covers a whole day.
-    const absl::Time until = absl::Now();
-    const absl::Time since =
-        absl::FromCivil(absl::ToCivilDay(until, absl::UTCTimeZone()) - days, absl::UTCTimeZone());
-    absl::StatusOr<std::vector<domain::budget::HistoricalStep>> history =
-        backend_.LoadBudgetHistory(
-            since, until,
-            std::vector<domain::Environment>(environments.begin(), environments.end()));
-    if (!history.ok()) return history.status();
-    absl::StatusOr<domain::budget::WhatIfReport> report = domain::budget::WhatIf(*caps, *history);
-    if (!report.ok()) return report.status();
-    ToProto(since, response->mutable_since());
-    ToProto(until, response->mutable_until());
-    response->set_days(days);
-    response->set_caps(static_cast<int32_t>(caps->size()));
-    ToProto(*report, response);
-    return absl::OkStatus();
-  });
+  return OnPool(
+      context, domain::auth::method::kWhatIfBudget, [this, request, response]() -> absl::Status {
+        const int days = request->days() == 0 ? kDefaultWhatIfDays : request->days();
+        if (days < 1 || days > 400) return absl::InvalidArgumentError("days: must be 1..400");
+        absl::StatusOr<std::vector<domain::budget::Cap>> caps = FromProto(*request);
+        if (!caps.ok()) return caps.status();
+        std::set<domain::Environment> environments;
+        for (const domain::budget::Cap& cap : *caps) environments.insert(cap.environment);
+        // From 00:00 UTC `days` days ago, so the first daily counter covers a whole day.
+        const absl::Time until = absl::Now();
+        const absl::Time since = absl::FromCivil(
+            absl::ToCivilDay(until, absl::UTCTimeZone()) - days, absl::UTCTimeZone());
+        absl::StatusOr<std::vector<domain::budget::HistoricalStep>> history =
+            backend_.LoadBudgetHistory(
+                since, until,
+                std::vector<domain::Environment>(environments.begin(), environments.end()));
+        if (!history.ok()) return history.status();
+        absl::StatusOr<domain::budget::WhatIfReport> report =
+            domain::budget::WhatIf(*caps, *history);
+        if (!report.ok()) return report.status();
+        ToProto(since, response->mutable_since());
+        ToProto(until, response->mutable_until());
+        response->set_days(days);
+        response->set_caps(static_cast<int32_t>(caps->size()));
+        ToProto(*report, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* AdminService::StartOperation(
@@ -240,6 +258,13 @@ grpc::ServerUnaryReactor* AdminService::StartOperation(
 grpc::ServerUnaryReactor* AdminService::StartRollUp(grpc::CallbackServerContext* context,
                                                     const v1::RollUpRequest* request,
                                                     v1::Operation* response) {
+  if (absl::StatusOr<PrincipalPtr> caller =
+          authorizer_.Authorize(*context, domain::auth::method::kStartRollUp);
+      !caller.ok()) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   absl::StatusOr<DayInterval> range = RollUpRange(*request);
   if (!range.ok()) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -270,6 +295,13 @@ grpc::ServerUnaryReactor* AdminService::StartRollUp(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* AdminService::StartReprice(grpc::CallbackServerContext* context,
                                                      const v1::RepriceRequest* request,
                                                      v1::Operation* response) {
+  if (absl::StatusOr<PrincipalPtr> caller =
+          authorizer_.Authorize(*context, domain::auth::method::kStartReprice);
+      !caller.ok()) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   if (absl::Status s = CheckReprice(*request); !s.ok()) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(ToGrpcStatus(s));
@@ -288,6 +320,15 @@ grpc::ServerUnaryReactor* AdminService::GetOperation(grpc::CallbackServerContext
                                                      v1::Operation* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<v1::Operation> op = operations_.Get(request->id());
+  // Whoever may start an operation of that kind may poll it: GetOperation's roles are
+  // StartReprice's, and a rollup needs StartRollUp's (admin) as well.
+  const std::string_view method = op.ok() && op->kind() == "rollup"
+                                      ? domain::auth::method::kStartRollUp
+                                      : domain::auth::method::kGetOperation;
+  if (absl::StatusOr<PrincipalPtr> caller = authorizer_.Authorize(*context, method); !caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   if (op.ok()) *response = *std::move(op);
   reactor->Finish(ToGrpcStatus(op.status()));
   return reactor;

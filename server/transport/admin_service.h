@@ -34,6 +34,7 @@
 #include "server/domain/pricing/price_book.h"
 #include "server/domain/reports/rollup_result.h"
 #include "server/domain/reports/showback.h"
+#include "server/transport/authorizer.h"
 #include "server/transport/operation_registry.h"
 #include "server/transport/reports_convert.h"
 #include "server/transport/work_pool.h"
@@ -79,7 +80,8 @@ class AdminBackend {
 class AdminService final : public v1::Admin::CallbackService {
  public:
   // REQUIRES: `backend` and `pool` outlive the service.
-  AdminService(AdminBackend& backend, WorkPool& pool);
+  // REQUIRES: all outlive the service.
+  AdminService(AdminBackend& backend, const Authorizer& authorizer, WorkPool& pool);
   // Stops running rollup operations after their current day and waits for every operation
   // task to end (they use the service); a reprice runs to its end.
   ~AdminService() override;
@@ -105,6 +107,7 @@ class AdminService final : public v1::Admin::CallbackService {
   grpc::ServerUnaryReactor* WhatIfBudget(grpc::CallbackServerContext* context,
                                          const v1::WhatIfBudgetRequest* request,
                                          v1::WhatIfBudgetResponse* response) override;
+
   grpc::ServerUnaryReactor* StartRollUp(grpc::CallbackServerContext* context,
                                         const v1::RollUpRequest* request,
                                         v1::Operation* response) override;
@@ -130,10 +133,12 @@ class AdminService final : public v1::Admin::CallbackService {
       v1::Operation* response);
 
   // Runs `work` (returning the RPC status) on the pool and finishes the reactor with it.
-  grpc::ServerUnaryReactor* OnPool(grpc::CallbackServerContext* context,
+  // Authorizes `method`, then runs `work` on the pool.
+  grpc::ServerUnaryReactor* OnPool(grpc::CallbackServerContext* context, std::string_view method,
                                    std::function<absl::Status()> work);
 
   AdminBackend& backend_;
+  const Authorizer& authorizer_;
   WorkPool& pool_;
   domain::SystemClock clock_;
   OperationRegistry operations_{clock_};

@@ -5,35 +5,80 @@
 
 #include <cstddef>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "server/domain/auth/method_policy.h"
 #include "server/transport/budget_convert.h"
 #include "server/transport/check_response_encoding.h"
 #include "server/transport/status_convert.h"
 
 namespace stepledger::transport {
 
-BudgetService::BudgetService(domain::budget::BudgetCoordinator& budgets, WorkPool& pool)
-    : budgets_(budgets), pool_(pool) {}
+namespace {
 
-grpc::ServerUnaryReactor* BudgetService::OnPool(grpc::CallbackServerContext* context,
-                                                std::function<absl::Status()> work) {
+namespace method = domain::auth::method;
+
+bool Covers(const domain::auth::Scopes& scopes, const domain::budget::Cap& cap) {
+  return scopes.Covers(domain::budget::ToString(cap.scope), cap.key);
+}
+
+absl::Status CapDenied(const domain::budget::Cap& cap) {
+  return absl::PermissionDeniedError(
+      absl::StrCat("cap ", cap.id, " limits ", std::string(domain::budget::ToString(cap.scope)),
+                   " ", cap.key, ", which the credential's scopes do not cover"));
+}
+
+// The audited name: always the credential's identity; what the caller typed is a note.
+std::string Audited(const domain::auth::Principal& caller, const std::string& typed) {
+  const std::string identity = caller.Identity();
+  if (typed.empty() || typed == identity) return identity;
+  return absl::StrCat(identity, " (note: ", typed, ")");
+}
+
+}  // namespace
+
+BudgetService::BudgetService(domain::budget::BudgetCoordinator& budgets,
+                             const Authorizer& authorizer, WorkPool& pool)
+    : budgets_(budgets), authorizer_(authorizer), pool_(pool) {}
+
+grpc::ServerUnaryReactor* BudgetService::OnPool(
+    grpc::CallbackServerContext* context, std::string_view method,
+    std::function<absl::Status(const domain::auth::Principal&)> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (!pool_.TrySchedule(
-          [reactor, work = std::move(work)] { reactor->Finish(ToGrpcStatus(work())); })) {
+  absl::StatusOr<PrincipalPtr> caller = authorizer_.Authorize(*context, method);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  if (!pool_.TrySchedule([reactor, work = std::move(work), caller = *std::move(caller)] {
+        reactor->Finish(ToGrpcStatus(work(*caller)));
+      })) {
     reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                  "too many budget administration calls queued; retry"));
   }
   return reactor;
 }
 
+absl::Status BudgetService::CheckCapAccess(const domain::auth::Principal& caller,
+                                           const std::string& cap_id) {
+  for (const domain::budget::Cap& cap : budgets_.ListCaps()) {
+    if (cap.id == cap_id && !Covers(caller.scopes, cap)) return CapDenied(cap);
+  }
+  return absl::OkStatus();
+}
+
 grpc::ServerUnaryReactor* BudgetService::CheckBudget(grpc::CallbackServerContext* context,
                                                      const grpc::ByteBuffer* request,
                                                      grpc::ByteBuffer* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(Check(*request, response));
+  absl::StatusOr<PrincipalPtr> caller = authorizer_.Authorize(*context, method::kCheckBudget);
+  reactor->Finish(caller.ok() ? Check(**caller, *request, response)
+                              : ToGrpcStatus(caller.status()));
   return reactor;
 }
 
-grpc::Status BudgetService::Check(const grpc::ByteBuffer& request_bytes,
+grpc::Status BudgetService::Check(const domain::auth::Principal& caller,
+                                  const grpc::ByteBuffer& request_bytes,
                                   grpc::ByteBuffer* response_bytes) {
   // The request lives only while this call runs (inline, on this thread): a stack arena holds
   // it and its tag strings without a malloc. 1 KiB fits a request with typical tags; longer
@@ -55,7 +100,12 @@ grpc::Status BudgetService::Check(const grpc::ByteBuffer& request_bytes,
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "request: not a valid stepledger.v1.CheckBudgetRequest");
   }
-  absl::StatusOr<domain::budget::CheckResult> result = budgets_.Check(FromProto(*request));
+  const domain::budget::CheckRequest check = FromProto(*request);
+  if (auto violation = caller.scopes.Check(check.tags); violation.has_value()) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        absl::StrCat(violation->field, ": ", violation->reason));
+  }
+  absl::StatusOr<domain::budget::CheckResult> result = budgets_.Check(check);
   // Never a silent ALLOW: a malformed or unservable check is an error the caller must handle.
   if (!result.ok()) return ToGrpcStatus(result.status());
   const CheckResponseEncoder encoder(*result);
@@ -69,23 +119,43 @@ grpc::Status BudgetService::Check(const grpc::ByteBuffer& request_bytes,
 grpc::ServerUnaryReactor* BudgetService::Acknowledge(grpc::CallbackServerContext* context,
                                                      const v1::AcknowledgeRequest* request,
                                                      v1::Acknowledgement* response) {
-  return OnPool(context, [this, request, response] {
-    const absl::Time expires = absl::FromUnixSeconds(request->expires_at().seconds()) +
-                               absl::Nanoseconds(request->expires_at().nanos());
-    absl::StatusOr<domain::budget::Acknowledgement> ack =
-        budgets_.Acknowledge(request->cap_id(), request->principal(), request->reason(),
-                             request->extra_headroom_nano_usd(), expires);
-    if (ack.ok()) ToProto(*ack, response);
-    return ack.status();
-  });
+  return OnPool(context, method::kAcknowledge,
+                [this, request, response](const domain::auth::Principal& caller) -> absl::Status {
+                  // Only a credential covering the cap's key (its owner's scope) or "*" may
+                  // acknowledge.
+                  if (absl::Status s = CheckCapAccess(caller, request->cap_id()); !s.ok()) return s;
+                  const absl::Time expires =
+                      absl::FromUnixSeconds(request->expires_at().seconds()) +
+                      absl::Nanoseconds(request->expires_at().nanos());
+                  absl::StatusOr<domain::budget::Acknowledgement> ack = budgets_.Acknowledge(
+                      request->cap_id(), Audited(caller, request->principal()), request->reason(),
+                      request->extra_headroom_nano_usd(), expires);
+                  if (ack.ok()) ToProto(*ack, response);
+                  return ack.status();
+                });
 }
 
 grpc::ServerUnaryReactor* BudgetService::ListAcknowledgements(
     grpc::CallbackServerContext* context, const v1::ListAcknowledgementsRequest* request,
     v1::ListAcknowledgementsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<PrincipalPtr> caller =
+      authorizer_.Authorize(*context, method::kListAcknowledgements);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  // Only acknowledgements of caps whose key the credential names.
+  absl::flat_hash_set<std::string> visible;
+  for (const domain::budget::Cap& cap : budgets_.ListCaps()) {
+    if ((*caller)->scopes.Mentions(domain::budget::ToString(cap.scope), cap.key)) {
+      visible.insert(cap.id);
+    }
+  }
   for (const auto& ack : budgets_.ListAcknowledgements(request->cap_id())) {
-    ToProto(ack, response->add_acknowledgements());
+    if ((*caller)->scopes.all() || visible.contains(ack.cap_id)) {
+      ToProto(ack, response->add_acknowledgements());
+    }
   }
   reactor->Finish(grpc::Status::OK);
   return reactor;
@@ -94,27 +164,41 @@ grpc::ServerUnaryReactor* BudgetService::ListAcknowledgements(
 grpc::ServerUnaryReactor* BudgetService::PutBudget(grpc::CallbackServerContext* context,
                                                    const v1::PutBudgetRequest* request,
                                                    v1::Cap* response) {
-  return OnPool(context, [this, request, response] {
-    absl::StatusOr<domain::budget::Cap> cap = FromProto(request->cap());
-    if (!cap.ok()) return cap.status();
-    if (request->validate_only()) {  // The cap as PutCap would store it; nothing changes.
-      const domain::budget::Cap checked = domain::budget::ApplyCapDefaults(*std::move(cap));
-      if (absl::Status s = domain::budget::ValidateCap(checked); !s.ok()) return s;
-      ToProto(checked, response);
-      return absl::OkStatus();
-    }
-    absl::StatusOr<domain::budget::Cap> stored =
-        budgets_.PutCap(std::move(*cap), request->changed_by());
-    if (stored.ok()) ToProto(*stored, response);
-    return stored.status();
-  });
+  return OnPool(
+      context, method::kPutBudget,
+      [this, request, response](const domain::auth::Principal& caller) -> absl::Status {
+        absl::StatusOr<domain::budget::Cap> cap = FromProto(request->cap());
+        if (!cap.ok()) return cap.status();
+        // Both the cap as it will be and the cap it replaces must be the caller's to change.
+        if (!Covers(caller.scopes, *cap)) return CapDenied(*cap);
+        if (absl::Status s = CheckCapAccess(caller, cap->id); !s.ok()) return s;
+        if (request->validate_only()) {  // The cap as PutCap would store it; nothing changes.
+          const domain::budget::Cap checked = domain::budget::ApplyCapDefaults(*std::move(cap));
+          if (absl::Status s = domain::budget::ValidateCap(checked); !s.ok()) return s;
+          ToProto(checked, response);
+          return absl::OkStatus();
+        }
+        absl::StatusOr<domain::budget::Cap> stored =
+            budgets_.PutCap(std::move(*cap), Audited(caller, request->changed_by()));
+        if (stored.ok()) ToProto(*stored, response);
+        return stored.status();
+      });
 }
 
 grpc::ServerUnaryReactor* BudgetService::ListBudgets(grpc::CallbackServerContext* context,
                                                      const v1::ListBudgetsRequest* request,
                                                      v1::ListBudgetsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  for (const auto& cap : budgets_.ListCaps()) ToProto(cap, response->add_caps());
+  absl::StatusOr<PrincipalPtr> caller = authorizer_.Authorize(*context, method::kListBudgets);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  for (const auto& cap : budgets_.ListCaps()) {
+    if ((*caller)->scopes.Mentions(domain::budget::ToString(cap.scope), cap.key)) {
+      ToProto(cap, response->add_caps());
+    }
+  }
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
@@ -122,9 +206,14 @@ grpc::ServerUnaryReactor* BudgetService::ListBudgets(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* BudgetService::DeleteBudget(grpc::CallbackServerContext* context,
                                                       const v1::DeleteBudgetRequest* request,
                                                       v1::DeleteBudgetResponse* response) {
-  return OnPool(context, [this, request] {
-    return budgets_.DeleteCap(request->cap_id(), request->changed_by());
-  });
+  return OnPool(context, method::kDeleteBudget,
+                [this, request](const domain::auth::Principal& caller) -> absl::Status {
+                  if (absl::Status s = CheckCapAccess(caller, request->cap_id()); !s.ok()) {
+                    return s;
+                  }
+                  return budgets_.DeleteCap(request->cap_id(),
+                                            Audited(caller, request->changed_by()));
+                });
 }
 
 }  // namespace stepledger::transport

@@ -10,6 +10,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "server/domain/budget/budget_coordinator.h"
+#include "server/transport/authorizer.h"
 #include "server/transport/work_pool.h"
 #include "stepledger/v1/budget.grpc.pb.h"
 
@@ -18,8 +19,9 @@ namespace stepledger::transport {
 class BudgetService final
     : public v1::Budget::WithRawCallbackMethod_CheckBudget<v1::Budget::CallbackService> {
  public:
-  // REQUIRES: both outlive the service.
-  BudgetService(domain::budget::BudgetCoordinator& budgets, WorkPool& pool);
+  // REQUIRES: all outlive the service.
+  BudgetService(domain::budget::BudgetCoordinator& budgets, const Authorizer& authorizer,
+                WorkPool& pool);
 
   // The wire form of CheckBudget(CheckBudgetRequest) returns (CheckBudgetResponse).
   grpc::ServerUnaryReactor* CheckBudget(grpc::CallbackServerContext* context,
@@ -42,14 +44,21 @@ class BudgetService final
                                          v1::DeleteBudgetResponse* response) override;
 
  private:
-  // Runs `work` (returning the RPC status) on the pool and finishes the reactor with it.
-  grpc::ServerUnaryReactor* OnPool(grpc::CallbackServerContext* context,
-                                   std::function<absl::Status()> work);
+  // Authorizes `method`, then runs `work` (returning the RPC status) on the pool and finishes
+  // the reactor with it.
+  grpc::ServerUnaryReactor* OnPool(
+      grpc::CallbackServerContext* context, std::string_view method,
+      std::function<absl::Status(const domain::auth::Principal&)> work);
 
-  // CheckBudget's work: parse, decide, encode. Never OK without a response.
-  grpc::Status Check(const grpc::ByteBuffer& request_bytes, grpc::ByteBuffer* response_bytes);
+  // CheckBudget's work: parse, check the tags are in the caller's scope, decide, encode. Never
+  // OK without a response.
+  grpc::Status Check(const domain::auth::Principal& caller, const grpc::ByteBuffer& request_bytes,
+                     grpc::ByteBuffer* response_bytes);
+  // PermissionDenied unless `caller`'s scopes cover the cap `cap_id` (when it exists).
+  absl::Status CheckCapAccess(const domain::auth::Principal& caller, const std::string& cap_id);
 
   domain::budget::BudgetCoordinator& budgets_;
+  const Authorizer& authorizer_;
   WorkPool& pool_;
 };
 

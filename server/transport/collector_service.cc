@@ -1,30 +1,54 @@
 #include "server/transport/collector_service.h"
 
+#include "server/domain/auth/method_policy.h"
 #include "server/transport/run_convert.h"
 #include "server/transport/status_convert.h"
 #include "server/transport/step_stream_reactor.h"
 
 namespace stepledger::transport {
 
+namespace {
+
+// A stream refused before it starts (no or a wrong credential): finished at once, nothing read.
+class RefusedStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  explicit RefusedStream(grpc::Status status) { Finish(std::move(status)); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
 CollectorService::CollectorService(domain::ingest::IngestService& ingest,
-                                   domain::runs::RunQuery* run_query, Options options)
+                                   domain::runs::RunQuery* run_query, const Authorizer& authorizer,
+                                   Options options)
     : ingest_(ingest),
       run_query_(run_query),
+      authorizer_(authorizer),
       options_(options),
       ack_memory_(options.max_unsent_ack_bytes),
       run_query_pool_(options.run_query_threads, options.max_queued_run_queries) {}
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* CollectorService::StreamSteps(
-    grpc::CallbackServerContext* /*context*/) {
+    grpc::CallbackServerContext* context) {
+  absl::StatusOr<PrincipalPtr> caller =
+      authorizer_.Authorize(*context, domain::auth::method::kStreamSteps);
+  if (!caller.ok()) return new RefusedStream(ToGrpcStatus(caller.status()));
   return new StepStreamReactor(ingest_, ack_memory_,
                                {.max_inflight_batches = options_.max_inflight_batches,
-                                .max_quarantine_event_bytes = options_.max_quarantine_event_bytes});
+                                .max_quarantine_event_bytes = options_.max_quarantine_event_bytes,
+                                .caller = *std::move(caller)});
 }
 
 grpc::ServerUnaryReactor* CollectorService::GetRun(grpc::CallbackServerContext* context,
                                                    const v1::GetRunRequest* request,
                                                    v1::Run* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::StatusOr<PrincipalPtr> caller =
+          authorizer_.Authorize(*context, domain::auth::method::kGetRun);
+      !caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   // A malformed id is answered here, without a thread hop.
   if (absl::Status s = domain::runs::ValidateRunId(request->run_id()); !s.ok()) {
     reactor->Finish(ToGrpcStatus(s));

@@ -30,6 +30,7 @@
 #include "server/domain/ingest/ingest_service.h"
 #include "server/domain/runs/run_query.h"
 #include "server/transport/ack_memory.h"
+#include "server/transport/authorizer.h"
 #include "server/transport/work_pool.h"
 #include "stepledger/v1/collector.grpc.pb.h"
 
@@ -52,7 +53,7 @@ class CollectorService final
 
   // REQUIRES: `ingest` and `run_query` outlive the service; `run_query` is not null.
   CollectorService(domain::ingest::IngestService& ingest, domain::runs::RunQuery* run_query,
-                   Options options);
+                   const Authorizer& authorizer, Options options);
 
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* StreamSteps(
       grpc::CallbackServerContext* context) override;
@@ -66,6 +67,7 @@ class CollectorService final
  private:
   domain::ingest::IngestService& ingest_;
   domain::runs::RunQuery* const run_query_;
+  const Authorizer& authorizer_;
   const Options options_;
   AckMemory ack_memory_;
   WorkPool run_query_pool_;  // Last: joined first, while the members it uses are alive.

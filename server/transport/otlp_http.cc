@@ -156,6 +156,8 @@ OtlpHttpResponse OtlpHttpError(int status, absl::string_view message, OtlpEncodi
                         : status == 503 ? 14   // UNAVAILABLE
                         : status == 404 ? 5    // NOT_FOUND
                         : status == 405 ? 12   // UNIMPLEMENTED
+                        : status == 401 ? 16   // UNAUTHENTICATED
+                        : status == 403 ? 7    // PERMISSION_DENIED
                                         : 13;  // INTERNAL
   return OtlpHttpResponse{.status = status,
                           .content_type = ContentType(encoding),

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "server/domain/auth/method_policy.h"
 #include "server/transport/otlp_http.h"
 
 namespace stepledger::transport {
@@ -55,8 +56,11 @@ struct Pending {
 
 }  // namespace
 
-OtlpHttpServer::OtlpHttpServer(OtlpIngest& ingest, Options options)
-    : ingest_(ingest), options_(options), parse_pool_(options.threads, options.threads * 2) {}
+OtlpHttpServer::OtlpHttpServer(OtlpIngest& ingest, const Authorizer& authorizer, Options options)
+    : ingest_(ingest),
+      authorizer_(authorizer),
+      options_(options),
+      parse_pool_(options.threads, options.threads * 2) {}
 
 OtlpHttpServer::~OtlpHttpServer() {
   // Workers first (each waits for its request's completion), then the pool (parse_pool_'s
@@ -100,6 +104,13 @@ int OtlpHttpServer::Handle(mg_connection* conn) {
   if (std::string_view(info->request_method) != "POST") {
     return Send(conn, OtlpHttpError(405, "only POST is supported on /v1/traces", reply));
   }
+  const char* authorization = mg_get_header(conn, "Authorization");
+  absl::StatusOr<PrincipalPtr> caller = authorizer_.AuthorizeHeader(
+      authorization == nullptr ? "" : authorization, domain::auth::method::kOtlpExport);
+  if (!caller.ok()) {
+    const int status = absl::IsUnauthenticated(caller.status()) ? 401 : 403;
+    return Send(conn, OtlpHttpError(status, caller.status().message(), reply));
+  }
   if (!encoding.ok()) return Send(conn, OtlpHttpError(415, encoding.status().message(), reply));
   if (info->content_length > static_cast<long long>(options_.max_body_bytes)) {
     return Send(conn, OtlpHttpError(413, "body too large", reply));
@@ -124,7 +135,7 @@ int OtlpHttpServer::Handle(mg_connection* conn) {
   auto pending = std::make_shared<Pending>();
   const OtlpEncoding encoding_value = *encoding;
   const bool scheduled = parse_pool_.TrySchedule(
-      [this, pending, encoding_value, reply, body = std::move(body),
+      [this, pending, encoding_value, reply, body = std::move(body), caller = *std::move(caller),
        content_encoding = std::string(content_encoding == nullptr ? "" : content_encoding)] {
         auto request =
             ParseOtlpHttpBody(encoding_value, content_encoding, body, options_.max_body_bytes);
@@ -134,7 +145,7 @@ int OtlpHttpServer::Handle(mg_connection* conn) {
           pending->done.Notify();
           return;
         }
-        ingest_.Export(*request, [this, pending, reply](OtlpExportOutcome outcome) {
+        ingest_.Export(*request, caller->scopes, [this, pending, reply](OtlpExportOutcome outcome) {
           pending->response = RenderOtlpHttpOutcome(outcome, reply, options_.retry_after);
           pending->done.Notify();
         });

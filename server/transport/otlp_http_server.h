@@ -21,6 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/transport/authorizer.h"
 #include "server/transport/otlp_ingest.h"
 #include "server/transport/work_pool.h"
 
@@ -39,7 +40,9 @@ class OtlpHttpServer {
   };
 
   // REQUIRES: `ingest` outlives this object.
-  OtlpHttpServer(OtlpIngest& ingest, Options options);
+  // Every request needs an `Authorization: Bearer <key>` header of a credential allowed to
+  // export traces (401 without a valid one, 403 without the role; docs/SECURITY.md).
+  OtlpHttpServer(OtlpIngest& ingest, const Authorizer& authorizer, Options options);
   ~OtlpHttpServer();
   OtlpHttpServer(const OtlpHttpServer&) = delete;
   OtlpHttpServer& operator=(const OtlpHttpServer&) = delete;
@@ -52,6 +55,7 @@ class OtlpHttpServer {
   int Handle(mg_connection* conn);
 
   OtlpIngest& ingest_;
+  const Authorizer& authorizer_;
   const Options options_;
   // Decodes bodies on threads with full stacks (civetweb's have 100 KiB-class stacks).
   WorkPool parse_pool_;

@@ -10,6 +10,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "server/domain/ingest/scope_filter.h"
 #include "server/domain/otlp/span_mapping.h"
 #include "server/transport/otlp_convert.h"
 
@@ -88,7 +89,7 @@ OtlpIngest::OtlpIngest(domain::ingest::IngestService& ingest, size_t max_quarant
 
 void OtlpIngest::Export(
     const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest& request,
-    Done done) {
+    const domain::auth::Scopes& scopes, Done done) {
   const OtlpRequestView view = FromProto(request);
   domain::otlp::Mapping mapping = domain::otlp::MapSpans(view.resources);
   if (mapping.steps.empty()) {
@@ -112,6 +113,7 @@ void OtlpIngest::Export(
                                       .conversion_error = std::move(mapped.conversion_error),
                                       .as_json = renderers.back()});
   }
+  domain::ingest::RejectOutOfScope(scopes, events);
   auto call = std::make_shared<ExportCall>(std::move(done));
   const size_t chunk = std::max<size_t>(1, ingest_.limits().max_events_per_batch);
   for (size_t begin = 0; begin < events.size(); begin += chunk) {

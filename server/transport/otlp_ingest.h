@@ -17,6 +17,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "server/domain/auth/scopes.h"
 #include "server/domain/ingest/ingest_service.h"
 
 namespace stepledger::transport {
@@ -38,8 +39,9 @@ class OtlpIngest {
   // REQUIRES: `ingest` outlives this object.
   OtlpIngest(domain::ingest::IngestService& ingest, size_t max_quarantine_event_bytes);
 
+  // Spans outside `scopes` (the caller's) are rejected one by one (domain/ingest/scope_filter.h).
   void Export(const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest& request,
-              Done done);
+              const domain::auth::Scopes& scopes, Done done);
 
  private:
   domain::ingest::IngestService& ingest_;

@@ -1,6 +1,7 @@
 #include "server/transport/otlp_trace_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "server/domain/auth/method_policy.h"
 #include "server/transport/status_convert.h"
 #include "stepledger/internal/rpc_status_wire.pb.h"
 
@@ -26,15 +27,24 @@ grpc::Status RetryableStatus(grpc::StatusCode code, const std::string& message,
   return grpc::Status(code, message, status.SerializeAsString());
 }
 
-OtlpTraceService::OtlpTraceService(domain::ingest::IngestService& ingest, Options options)
-    : ingest_(ingest, options.max_quarantine_event_bytes), options_(options) {}
+OtlpTraceService::OtlpTraceService(domain::ingest::IngestService& ingest,
+                                   const Authorizer& authorizer, Options options)
+    : ingest_(ingest, options.max_quarantine_event_bytes),
+      authorizer_(authorizer),
+      options_(options) {}
 
 grpc::ServerUnaryReactor* OtlpTraceService::Export(
     grpc::CallbackServerContext* context, const collector::ExportTraceServiceRequest* request,
     collector::ExportTraceServiceResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<PrincipalPtr> caller =
+      authorizer_.Authorize(*context, domain::auth::method::kOtlpExport);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   // `response` stays valid until Finish(); `done` runs once, after every chunk committed.
-  ingest_.Export(*request, [this, reactor, response](OtlpExportOutcome outcome) {
+  ingest_.Export(*request, (*caller)->scopes, [this, reactor, response](OtlpExportOutcome outcome) {
     reactor->Finish(ToGrpc(outcome, response));
   });
   return reactor;

@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "server/domain/ingest/ingest_service.h"
+#include "server/transport/authorizer.h"
 #include "server/transport/otlp_ingest.h"
 
 namespace stepledger::transport {
@@ -38,7 +39,8 @@ class OtlpTraceService final
   };
 
   // REQUIRES: `ingest` outlives the service.
-  OtlpTraceService(domain::ingest::IngestService& ingest, Options options);
+  OtlpTraceService(domain::ingest::IngestService& ingest, const Authorizer& authorizer,
+                   Options options);
 
   grpc::ServerUnaryReactor* Export(
       grpc::CallbackServerContext* context,
@@ -51,6 +53,7 @@ class OtlpTraceService final
       opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse* response) const;
 
   OtlpIngest ingest_;
+  const Authorizer& authorizer_;
   const Options options_;
 };
 

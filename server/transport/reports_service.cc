@@ -4,19 +4,30 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/domain/auth/method_policy.h"
 #include "server/render/render.h"
 #include "server/transport/reports_convert.h"
 #include "server/transport/status_convert.h"
 
 namespace stepledger::transport {
 
-ReportsService::ReportsService(ShowbackLoader loader, WorkPool& pool, RollupRunner roll_up)
-    : loader_(std::move(loader)), pool_(pool), roll_up_(std::move(roll_up)) {}
+ReportsService::ReportsService(ShowbackLoader loader, WorkPool& pool, const Authorizer& authorizer,
+                               RollupRunner roll_up)
+    : loader_(std::move(loader)),
+      pool_(pool),
+      authorizer_(authorizer),
+      roll_up_(std::move(roll_up)) {}
 
 grpc::ServerUnaryReactor* ReportsService::GetShowback(grpc::CallbackServerContext* context,
                                                       const v1::ShowbackRequest* request,
                                                       v1::ShowbackReport* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::StatusOr<PrincipalPtr> caller =
+          authorizer_.Authorize(*context, domain::auth::method::kGetShowback);
+      !caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   const absl::Time now = absl::Now();
   absl::StatusOr<ShowbackQuery> query =
       FromProto(*request, absl::ToCivilDay(now, absl::UTCTimeZone()));

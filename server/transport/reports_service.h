@@ -22,6 +22,7 @@
 #include "server/domain/reports/rollup_result.h"
 #include "server/domain/reports/showback.h"
 #include "server/domain/reports/showback_loading.h"
+#include "server/transport/authorizer.h"
 #include "server/transport/reports_convert.h"
 #include "server/transport/work_pool.h"
 #include "stepledger/v1/reports.grpc.pb.h"
@@ -37,7 +38,9 @@ class ReportsService final : public v1::Reports::CallbackService {
  public:
   // REQUIRES: `pool` outlives the service. Without `roll_up`, a request with roll_up_missing
   // and missing days fails with FAILED_PRECONDITION.
-  ReportsService(ShowbackLoader loader, WorkPool& pool, RollupRunner roll_up = nullptr);
+  // REQUIRES: `pool` and `authorizer` outlive the service.
+  ReportsService(ShowbackLoader loader, WorkPool& pool, const Authorizer& authorizer,
+                 RollupRunner roll_up = nullptr);
 
   grpc::ServerUnaryReactor* GetShowback(grpc::CallbackServerContext* context,
                                         const v1::ShowbackRequest* request,
@@ -46,6 +49,7 @@ class ReportsService final : public v1::Reports::CallbackService {
  private:
   const ShowbackLoader loader_;
   WorkPool& pool_;
+  const Authorizer& authorizer_;
   const RollupRunner roll_up_;
 };
 

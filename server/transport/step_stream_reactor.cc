@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/domain/ingest/scope_filter.h"
 #include "server/transport/status_convert.h"
 #include "stepledger/v1/steps.pb.h"
 
@@ -38,6 +39,7 @@ absl::Status StepStreamReactor::SubmitBatch() {
   absl::StatusOr<StepBatchReader::Batch> batch = reader_.Read(read_buffer_);
   if (!batch.ok()) return batch.status();
   const uint64_t sequence = batch->sequence;
+  domain::ingest::RejectOutOfScope(options_.caller->scopes, batch->events);
   // The events' as_json refers to reader_, which stays intact until the next read; SubmitBatch
   // only calls it synchronously.
   return ingest_.SubmitBatch(std::move(batch->events),

@@ -31,6 +31,7 @@
 #include "absl/synchronization/mutex.h"
 #include "server/domain/ingest/ingest_service.h"
 #include "server/transport/ack_memory.h"
+#include "server/transport/authorizer.h"
 #include "server/transport/step_batch_reader.h"
 
 namespace stepledger::transport {
@@ -40,6 +41,9 @@ class StepStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer,
   struct Options {
     int max_inflight_batches = 16;
     size_t max_quarantine_event_bytes = 16 * 1024;
+    // The authenticated caller: events outside its scopes are rejected one by one.
+    // REQUIRES: not null.
+    PrincipalPtr caller;
   };
 
   // REQUIRES: `ingest` and `ack_memory` outlive the reactor.

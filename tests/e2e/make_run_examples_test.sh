@@ -14,6 +14,8 @@ cd "$ROOT"
 source deploy/local/lib.sh
 # shellcheck source=deploy/local/examples.sh
 source deploy/local/examples.sh
+# shellcheck source=deploy/local/security.sh
+source deploy/local/security.sh
 
 WORK=$(mktemp -d /tmp/stepledger-examples-e2e.XXXXXX)
 PG_DIR=$(mktemp -d /tmp/stepledger-examples-pg.XXXXXX)  # pg.sh hands it to the postgres user
@@ -49,7 +51,12 @@ check "a new database is empty" test "$(examples_database_state "$URL")" = empty
 check "a new database takes the shipped catalogs" \
   test "$(examples_price_source "$URL" "$SHIPPED")" = shipped
 
+# TLS and keys as make run makes them (deploy/local/security.sh), in the test's own folder.
+security_init "$WORK/security"
+export STEPLEDGER_CA_CERT="$WORK/security/ca.pem" STEPLEDGER_API_KEY_FILE="$WORK/security/admin.key"
 "$COLLECTOR" --database-url="$URL" --grpc-listen="127.0.0.1:$GRPC" --metrics-listen="127.0.0.1:$METRICS" \
+  --tls-cert="$WORK/security/server.pem" --tls-key="$WORK/security/server.key" \
+  --bootstrap-admin-key-file="$WORK/security/admin.key" \
   --otlp-http-listen= --rollup-schedule=false --price-catalog="$SHIPPED" \
   --tool-prices="$ROOT/catalog/tool_prices.txt" >"$WORK/collector.log" 2>&1 &
 CPID=$!
@@ -86,6 +93,16 @@ fi
 
 examples_load "$CLIENT" "127.0.0.1:$GRPC" "$URL" "$WORK/steps-today.jsonl" 2>"$WORK/second.log" ||
   true
+security_example_keys "$CLIENT" "127.0.0.1:$GRPC" "$WORK/security"
+check "make run's example keys are made, readable by their owner only" \
+  test "$(stat -c %a "$WORK/security/ingest.key")" = 600
+check "an example ingest key may not change caps" \
+  bash -c "STEPLEDGER_API_KEY_FILE='$WORK/security/ingest.key' '$CLIENT' \
+    --target=127.0.0.1:$GRPC budget delete team-mail-assist-monthly --by e2e 2>&1 |
+    grep -q PERMISSION_DENIED"
+check "without a key nothing is answered" \
+  bash -c "STEPLEDGER_API_KEY_FILE= '$CLIENT' --target=127.0.0.1:$GRPC budget list 2>&1 |
+    grep -q UNAUTHENTICATED"
 check "the second load says loudly it loads nothing" \
   grep -q "NOT loading the examples: the database already holds 5 caps and 9 steps" \
   "$WORK/second.log"

@@ -14,6 +14,8 @@ STEPLEDGER_TARGET the CLI already reads, and OpenTelemetry's OTEL_BSP_* batching
 | STEPLEDGER_BUDGET_FAIL           | closed            | BudgetGuard when unreachable: closed/open |
 | STEPLEDGER_BUDGET_TIMEOUT_MS     | 2000              | deadline of one CheckBudget            |
 | STEPLEDGER_API_KEY               | (none)            | sent as `authorization: Bearer <key>`  |
+| STEPLEDGER_API_KEY_FILE          | (none)            | a file holding the key (if no key set) |
+| STEPLEDGER_CA_CERT               | (none: plaintext) | PEM CA of the collector's TLS certificate |
 
 A malformed value raises ValueError naming the variable.
 """
@@ -57,13 +59,18 @@ def call_metadata(api_key=None):
     """The per-call gRPC metadata carrying the API key (argument, else STEPLEDGER_API_KEY),
     or None without one. The key is never logged."""
     key = api_key or env_str("STEPLEDGER_API_KEY")
+    key_file = env_str("STEPLEDGER_API_KEY_FILE")
+    if not key and key_file:
+        with open(key_file, encoding="ascii") as f:
+            key = f.read().strip()
     return (("authorization", f"Bearer {key}"),) if key else None
 
 
 def make_channel(target_address=None, credentials=None, reconnect_max_s=2.0):
     """A channel to the collector: TLS when `credentials` (grpc.ssl_channel_credentials(...))
-    are given, plaintext otherwise. Reconnect backoff is capped at `reconnect_max_s`, so a
-    restarted collector is found again within seconds (gRPC's own default grows to 120 s)."""
+    are given or STEPLEDGER_CA_CERT names the CA file, plaintext otherwise. Reconnect backoff
+    is capped at `reconnect_max_s`, so a restarted collector is found again within seconds
+    (gRPC's own default grows to 120 s)."""
     options = [
         ("grpc.initial_reconnect_backoff_ms", 100),
         ("grpc.min_reconnect_backoff_ms", 100),
@@ -72,6 +79,10 @@ def make_channel(target_address=None, credentials=None, reconnect_max_s=2.0):
         ("grpc.max_send_message_length", 64 * 1024 * 1024),
     ]
     address = target(target_address)
+    ca_file = env_str("STEPLEDGER_CA_CERT")
+    if credentials is None and ca_file:
+        with open(ca_file, "rb") as f:
+            credentials = grpc.ssl_channel_credentials(root_certificates=f.read())
     if credentials is not None:
         return grpc.secure_channel(address, credentials, options=options)
     return grpc.insecure_channel(address, options=options)

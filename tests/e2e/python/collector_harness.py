@@ -72,7 +72,7 @@ class Collector:
         args = [os.environ["STEPLEDGER_COLLECTOR_BIN"], f"--database-url={database_url}",
                 f"--grpc-listen=127.0.0.1:{self.grpc_port}",
                 f"--metrics-listen=127.0.0.1:{self.metrics_port}",
-                "--otlp-http-listen=", *extra_flags]
+                "--otlp-http-listen=", "--insecure", "--insecure-no-auth", *extra_flags]
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(args, stdout=self.log, stderr=self.log)
         deadline = time.monotonic() + 60

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 
+#include "tests/fakes/no_auth.h"
 #include "client/cli/budget_command.h"
 #include "client/lib/budget_client.h"
 #include "grpcpp/grpcpp.h"
@@ -68,7 +69,7 @@ class PutBudgetValidateOnlyTest : public ::testing::Test {
   stepledger::testing::MemoryBudgetRepository repository_;
   domain::budget::BudgetCoordinator coordinator_{engine_, repository_, clock_, nullptr};
   transport::WorkPool pool_{1, 16};
-  transport::BudgetService service_{coordinator_, pool_};
+  transport::BudgetService service_{coordinator_, stepledger::testing::NoAuth(), pool_};
   int port_ = 0;
   std::unique_ptr<grpc::Server> server_;
 };

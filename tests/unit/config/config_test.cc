@@ -26,9 +26,21 @@ EnvLookup Env(std::map<std::string, std::string> vars = {}) {
   };
 }
 
+// The flags under test plus a database URL and, unless the test chooses its transport itself
+// (any --tls-* or --insecure flag), --insecure.
 absl::StatusOr<Config> Load(std::vector<std::string> args,
                             std::map<std::string, std::string> env = {}) {
+  bool chooses_transport = false;
+  for (const std::string& a : args) {
+    if (a.rfind("--tls-", 0) == 0 || a.rfind("--insecure", 0) == 0) chooses_transport = true;
+  }
+  for (const auto& [name, value] : env) {
+    if (name == "STEPLEDGER_INSECURE" || name.rfind("STEPLEDGER_TLS_", 0) == 0) {
+      chooses_transport = true;
+    }
+  }
   args.insert(args.begin(), kUrl);
+  if (!chooses_transport) args.push_back("--insecure");
   return LoadConfig(args, Env(std::move(env)));
 }
 
@@ -37,7 +49,36 @@ TEST(ConfigTest, DefaultsListenOnLoopbackWithoutWarnings) {
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->grpc_listen, "127.0.0.1:50051");
   EXPECT_FALSE(config->allow_insecure_remote);
+  EXPECT_FALSE(config->insecure_no_auth);
   EXPECT_THAT(Warnings(*config), IsEmpty());
+}
+
+TEST(ConfigTest, NeitherTlsNorInsecureIsRefused) {
+  auto config = LoadConfig({kUrl}, Env());
+  ASSERT_TRUE(absl::IsInvalidArgument(config.status())) << config.status();
+  EXPECT_THAT(std::string(config.status().message()), HasSubstr("--tls-cert"));
+  EXPECT_THAT(std::string(config.status().message()), HasSubstr("--insecure"));
+}
+
+TEST(ConfigTest, TlsFlagsAreTakenAndCheckedTogether) {
+  auto config = Load({"--tls-cert=/c.pem", "--tls-key=/k.pem", "--tls-client-ca=/ca.pem",
+                      "--grpc-listen=0.0.0.0:50051"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tls_cert, "/c.pem");
+  EXPECT_EQ(config->tls_key, "/k.pem");
+  EXPECT_EQ(config->tls_client_ca, "/ca.pem");
+  EXPECT_FALSE(config->insecure);
+  EXPECT_THAT(Warnings(*config), IsEmpty());  // TLS on any address is the normal case
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--tls-cert=/c.pem"}, std::vector<std::string>{"--tls-key=/k"},
+        std::vector<std::string>{"--tls-client-ca=/ca.pem", "--insecure"},
+        std::vector<std::string>{"--tls-cert=/c", "--tls-key=/k", "--insecure"},
+        std::vector<std::string>{"--tls-cert=/c", "--tls-key=/k", "--allow-insecure-remote"},
+        std::vector<std::string>{"--tls-cert=/c", "--tls-key=/k", "--insecure-no-auth"},
+        std::vector<std::string>{"--tls-cert=/c", "--tls-key=/k",
+                                 "--otlp-http-listen=0.0.0.0:1"}}) {
+    EXPECT_TRUE(absl::IsInvalidArgument(Load(args).status())) << args[0];
+  }
 }
 
 TEST(ConfigTest, LoopbackListenAddressesAreAccepted) {
@@ -58,6 +99,8 @@ TEST(ConfigTest, NonLoopbackPlaintextListenIsRefusedNamingTheFlag) {
     EXPECT_THAT(std::string(config.status().message()), HasSubstr("--grpc-listen"));
     EXPECT_THAT(std::string(config.status().message()), HasSubstr("--allow-insecure-remote"));
   }
+  auto otlp = Load({"--otlp-http-listen=0.0.0.0:4318"});
+  EXPECT_THAT(std::string(otlp.status().message()), HasSubstr("--otlp-http-listen"));
 }
 
 TEST(ConfigTest, NonLoopbackIsRefusedFromTheEnvironmentToo) {
@@ -80,8 +123,9 @@ TEST(ConfigTest, AllowInsecureRemoteAcceptsItAndWarnsLoudly) {
     EXPECT_THAT(warnings[0], HasSubstr("INSECURE"));
     EXPECT_THAT(warnings[0], HasSubstr("0.0.0.0:50051"));
   }
-  auto from_env = Load(
-      {}, {{"STEPLEDGER_GRPC_LISTEN", "[::]:50051"}, {"STEPLEDGER_ALLOW_INSECURE_REMOTE", "1"}});
+  auto from_env = Load({}, {{"STEPLEDGER_GRPC_LISTEN", "[::]:50051"},
+                            {"STEPLEDGER_INSECURE", "1"},
+                            {"STEPLEDGER_ALLOW_INSECURE_REMOTE", "1"}});
   ASSERT_TRUE(from_env.ok()) << from_env.status();
   EXPECT_THAT(Warnings(*from_env), SizeIs(1));
 }
@@ -89,6 +133,30 @@ TEST(ConfigTest, AllowInsecureRemoteAcceptsItAndWarnsLoudly) {
 TEST(ConfigTest, AllowInsecureRemoteFalseStillRefuses) {
   auto config = Load({"--grpc-listen=0.0.0.0:1", "--allow-insecure-remote=false"});
   EXPECT_TRUE(absl::IsInvalidArgument(config.status()));
+}
+
+TEST(ConfigTest, NoAuthOnlyWithPlaintextOnLoopbackAndAlwaysWarned) {
+  auto config = Load({"--insecure", "--insecure-no-auth"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->insecure_no_auth);
+  ASSERT_THAT(Warnings(*config), SizeIs(1));
+  EXPECT_THAT(Warnings(*config)[0], HasSubstr("NO AUTHENTICATION"));
+  EXPECT_TRUE(absl::IsInvalidArgument(Load({"--insecure", "--insecure-no-auth",
+                                            "--allow-insecure-remote", "--grpc-listen=0.0.0.0:1"})
+                                          .status()));
+}
+
+TEST(ConfigTest, MetricsListenIsLoopbackUnlessAllowed) {
+  EXPECT_TRUE(absl::IsInvalidArgument(Load({"--metrics-listen=0.0.0.0:9464"}).status()));
+  auto config = Load({"--metrics-listen=0.0.0.0:9464", "--allow-remote-metrics"});
+  EXPECT_TRUE(config.ok()) << config.status();
+}
+
+TEST(ConfigTest, BootstrapAdminKeyComesFromTheEnvironmentOnly) {
+  auto config = Load({}, {{"STEPLEDGER_BOOTSTRAP_ADMIN_KEY", "slk_abc_def"}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->bootstrap_admin_key, "slk_abc_def");
+  EXPECT_TRUE(absl::IsInvalidArgument(Load({"--bootstrap-admin-key=slk_abc_def"}).status()));
 }
 
 TEST(ConfigTest, MetricsTopCapsIsParsedAndBounded) {

@@ -15,6 +15,7 @@
 #include "server/domain/ingest/ingest_service.h"
 #include "stepledger/internal/rpc_status_wire.pb.h"
 #include "tests/fakes/fake_ledger_store.h"
+#include "tests/fakes/no_auth.h"
 
 namespace stepledger::transport {
 namespace {
@@ -34,7 +35,8 @@ class OtlpServer {
     domain::ingest::ValidationLimits limits;
     limits.max_events_per_batch = max_events_per_batch;
     ingest_ = std::make_unique<domain::ingest::IngestService>(*committer_, clock_, limits, nullptr);
-    service_ = std::make_unique<OtlpTraceService>(*ingest_, OtlpTraceService::Options{});
+    service_ = std::make_unique<OtlpTraceService>(*ingest_, stepledger::testing::NoAuth(),
+                                                  OtlpTraceService::Options{});
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(service_.get());

@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "server/transport/reports_service.h"
 #include "server/transport/work_pool.h"
+#include "tests/fakes/no_auth.h"
 
 namespace stepledger::transport {
 namespace {
@@ -39,7 +40,7 @@ class MissingDaysTest : public ::testing::Test {
           }
           return absl::StatusOr<reports::ShowbackInputs>(in);
         },
-        pool_,
+        pool_, stepledger::testing::NoAuth(),
         [this](absl::CivilDay from, absl::CivilDay to) {
           absl::MutexLock lock(&mu_);
           ++rollups_;

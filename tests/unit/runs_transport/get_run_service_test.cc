@@ -22,6 +22,7 @@
 #include "server/transport/collector_service.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_ledger_store.h"
+#include "tests/fakes/no_auth.h"
 #include "tests/unit/runs_transport/run_test_util.h"
 
 namespace stepledger {
@@ -54,7 +55,8 @@ class GetRunServer {
         *committer_, clock_, domain::ingest::ValidationLimits{}, nullptr);
     query_ = std::make_unique<domain::runs::RunQuery>(repo_);
     service_ = std::make_unique<transport::CollectorService>(
-        *ingest_, query_.get(), transport::CollectorService::Options{});
+        *ingest_, query_.get(), stepledger::testing::NoAuth(),
+        transport::CollectorService::Options{});
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(service_.get());

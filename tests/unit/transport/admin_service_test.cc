@@ -17,6 +17,7 @@
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "server/transport/work_pool.h"
+#include "tests/fakes/no_auth.h"
 
 namespace stepledger::transport {
 namespace {
@@ -171,7 +172,7 @@ class AdminServiceTest : public ::testing::Test {
 
   FakeBackend backend_;
   WorkPool pool_{2, 8};
-  AdminService service_{backend_, pool_};
+  AdminService service_{backend_, stepledger::testing::NoAuth(), pool_};
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::Admin::Stub> stub_;
 };
@@ -478,7 +479,7 @@ TEST(AdminServiceShutdownTest, AServiceGoingAwayEndsARunningRollupAfterItsCurren
     backend.hold_after_first_day = &release;
   }
   WorkPool pool(2, 8);
-  auto service = std::make_unique<AdminService>(backend, pool);
+  auto service = std::make_unique<AdminService>(backend, stepledger::testing::NoAuth(), pool);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);

@@ -1,0 +1,216 @@
+// TLS end to end (docs/SECURITY.md, "Transport"): certificates made with openssl for this
+// test, a real collector serving TLS with keys on, real PostgreSQL. Also the one test that
+// checks the insecure mode's loopback restriction.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "client/lib/credentials.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "stepledger/v1/budget.grpc.pb.h"
+#include "stepledger/v1/collector.grpc.pb.h"
+#include "stepledger/v1/keys.grpc.pb.h"
+#include "tests/fakes/collector_process.h"
+#include "tests/fakes/pg_test_db.h"
+
+namespace stepledger {
+namespace {
+
+using testing::CollectorProcess;
+using ::testing::HasSubstr;
+using testing::TestDatabase;
+
+std::string RandomToken() {
+  std::random_device rd;
+  auto hex = [&](int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) out.push_back("0123456789abcdef"[rd() % 16]);
+    return out;
+  };
+  return "slk_" + hex(16) + "_" + hex(64);
+}
+
+int Sh(const std::string& command) { return std::system((command + " 2>/dev/null").c_str()); }
+
+class TlsE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(db_.url().empty());
+    dir_ =
+        std::filesystem::temp_directory_path() / ("stepledger-tls-e2e-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir_);
+    ASSERT_EQ(MakeCa("ca"), 0);
+    ASSERT_EQ(MakeCa("rogue-ca"), 0);
+    ASSERT_EQ(MakeLeaf("server", "ca", "/CN=localhost", "DNS:localhost,IP:127.0.0.1"), 0);
+    ASSERT_EQ(MakeLeaf("client", "ca", "/CN=batch-job", "DNS:batch-job"), 0);
+    ASSERT_EQ(MakeLeaf("rogue", "rogue-ca", "/CN=batch-job", "DNS:batch-job"), 0);
+    admin_token_ = RandomToken();
+    std::ofstream(Path("admin.key")) << admin_token_ << "\n";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
+  int MakeCa(const std::string& name) {
+    return Sh(absl::StrCat("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=", name,
+                           " -keyout ", Path(name + ".key"), " -out ", Path(name + ".pem")));
+  }
+  int MakeLeaf(const std::string& name, const std::string& ca, const std::string& subject,
+               const std::string& san) {
+    std::ofstream(Path(name + ".ext")) << "subjectAltName=" << san << "\n";
+    return Sh(absl::StrCat(
+        "openssl req -newkey rsa:2048 -nodes -subj ", subject, " -keyout ", Path(name + ".key"),
+        " -out ", Path(name + ".csr"), " && openssl x509 -req -days 1 -in ", Path(name + ".csr"),
+        " -CA ", Path(ca + ".pem"), " -CAkey ", Path(ca + ".key"), " -CAcreateserial -extfile ",
+        Path(name + ".ext"), " -out ", Path(name + ".pem")));
+  }
+
+  std::unique_ptr<CollectorProcess> StartTlsCollector() {
+    auto collector = std::make_unique<CollectorProcess>(
+        db_.url(), std::vector<std::string>{
+                       "--insecure=false", "--insecure-no-auth=false",
+                       "--tls-cert=" + Path("server.pem"), "--tls-key=" + Path("server.key"),
+                       "--tls-client-ca=" + Path("ca.pem"), "--tls-reload-interval=1s",
+                       "--bootstrap-admin-key-file=" + Path("admin.key"), "--otlp-http-listen="});
+    EXPECT_TRUE(collector->Start()) << collector->Log();
+    return collector;
+  }
+
+  std::shared_ptr<grpc::Channel> Channel(const CollectorProcess& collector,
+                                         client::ConnectionOptions options) {
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> creds =
+        client::CollectorCredentials(options);
+    EXPECT_TRUE(creds.ok()) << creds.status();
+    return grpc::CreateChannel(collector.target(), *creds);
+  }
+
+  static grpc::StatusCode Check(const std::shared_ptr<grpc::Channel>& channel) {
+    auto stub = v1::Budget::NewStub(channel);
+    v1::CheckBudgetRequest req;
+    v1::Tags* t = req.mutable_tags();
+    t->set_feature("triage");
+    t->set_team("search");
+    t->set_workload_class(v1::WORKLOAD_CLASS_INTERACTIVE);
+    t->set_tenant("acme");
+    t->set_environment(v1::ENVIRONMENT_PRODUCTION);
+    t->set_parent_run_id("r");
+    v1::CheckBudgetResponse out;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return stub->CheckBudget(&ctx, req, &out).error_code();
+  }
+
+  TestDatabase db_;
+  std::filesystem::path dir_;
+  std::string admin_token_;
+};
+
+TEST_F(TlsE2eTest, KeysOverTlsWorkAndPlaintextOrUntrustedClientsAreRefused) {
+  std::unique_ptr<CollectorProcess> collector = StartTlsCollector();
+  EXPECT_THAT(collector->Log(), HasSubstr("mode=tls+mtls"));
+  // TLS and a key.
+  EXPECT_EQ(Check(Channel(*collector, {.ca_cert_path = Path("ca.pem"), .api_key = admin_token_})),
+            grpc::StatusCode::OK);
+  // TLS, no key.
+  EXPECT_EQ(Check(Channel(*collector, {.ca_cert_path = Path("ca.pem")})),
+            grpc::StatusCode::UNAUTHENTICATED);
+  // Plaintext to a TLS listener: no call gets through (gRPC reports the broken connection as
+  // UNAVAILABLE or, when it reads the TLS alert as HTTP/2, INVALID_ARGUMENT).
+  const grpc::StatusCode plaintext = Check(Channel(*collector, {.api_key = admin_token_}));
+  EXPECT_TRUE(plaintext == grpc::StatusCode::UNAVAILABLE ||
+              plaintext == grpc::StatusCode::INVALID_ARGUMENT)
+      << plaintext;
+  // A server certificate from a CA the client does not trust: no connection.
+  EXPECT_EQ(
+      Check(Channel(*collector, {.ca_cert_path = Path("rogue-ca.pem"), .api_key = admin_token_})),
+      grpc::StatusCode::UNAVAILABLE);
+  // A client certificate from an untrusted CA: refused in the handshake.
+  EXPECT_EQ(Check(Channel(*collector, {.ca_cert_path = Path("ca.pem"),
+                                       .client_cert_path = Path("rogue.pem"),
+                                       .client_key_path = Path("rogue.key")})),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(collector->Log().find(admin_token_), std::string::npos);
+}
+
+TEST_F(TlsE2eTest, ClientCertificateSubjectIsACredentialOnceItHasAnIdentity) {
+  std::unique_ptr<CollectorProcess> collector = StartTlsCollector();
+  const client::ConnectionOptions with_cert{.ca_cert_path = Path("ca.pem"),
+                                            .client_cert_path = Path("client.pem"),
+                                            .client_key_path = Path("client.key")};
+  EXPECT_EQ(Check(Channel(*collector, with_cert)), grpc::StatusCode::UNAUTHENTICATED);
+  auto keys = v1::Keys::NewStub(
+      Channel(*collector, {.ca_cert_path = Path("ca.pem"), .api_key = admin_token_}));
+  v1::CreateKeyRequest req;
+  req.set_name("batch job");
+  req.add_roles("check");
+  req.add_scopes("team:search");
+  req.set_cert_subject("CN=batch-job");
+  v1::CreateKeyResponse created;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(keys->CreateKey(&ctx, req, &created).ok());
+  EXPECT_TRUE(created.token().empty());
+  EXPECT_EQ(Check(Channel(*collector, with_cert)), grpc::StatusCode::OK);
+}
+
+TEST_F(TlsE2eTest, RenewedCertificateIsServedWithoutDroppingOpenStreams) {
+  std::unique_ptr<CollectorProcess> collector = StartTlsCollector();
+  auto channel = Channel(*collector, {.ca_cert_path = Path("ca.pem"), .api_key = admin_token_});
+  auto stub = v1::Collector::NewStub(channel);
+  grpc::ClientContext ctx;
+  auto stream = stub->StreamSteps(&ctx);
+  auto send = [&](const std::string& id) {
+    v1::StepBatch batch;
+    batch.set_sequence(id == "a" ? 1 : 2);
+    v1::StepEvent* e = batch.add_events();
+    e->set_event_id(id);
+    e->set_step_id(id);
+    v1::Tags* t = e->mutable_tags();
+    t->set_feature("triage");
+    t->set_team("search");
+    t->set_workload_class(v1::WORKLOAD_CLASS_INTERACTIVE);
+    t->set_tenant("acme");
+    t->set_environment(v1::ENVIRONMENT_PRODUCTION);
+    t->set_parent_run_id("run-" + id);
+    e->set_kind(v1::STEP_KIND_MODEL_CALL);
+    e->set_model("gpt-4o");
+    e->set_cost_nano_usd(1000);
+    e->mutable_started_at()->set_seconds(absl::ToUnixSeconds(absl::Now()) - 1);
+    v1::BatchAck ack;
+    return stream->Write(batch) && stream->Read(&ack) && ack.accepted() == 1;
+  };
+  ASSERT_TRUE(send("a"));
+  // Renew: a new certificate (another subject) moved over the served files.
+  ASSERT_EQ(MakeLeaf("renewed", "ca", "/CN=renewed", "DNS:localhost,IP:127.0.0.1"), 0);
+  std::filesystem::rename(Path("renewed.key"), Path("server.key"));
+  std::filesystem::rename(Path("renewed.pem"), Path("server.pem"));
+  const std::string port = collector->target().substr(collector->target().rfind(':') + 1);
+  const std::string probe =
+      absl::StrCat("echo | openssl s_client -connect 127.0.0.1:", port, " -alpn h2 2>/dev/null | ",
+                   "openssl x509 -noout -subject 2>/dev/null | grep -q renewed");
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (Sh(probe) != 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(Sh(probe), 0) << "new connections get the renewed certificate";
+  EXPECT_TRUE(send("b")) << "the stream opened before the renewal still works";
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+  // And a new channel (new handshake, renewed certificate) works.
+  EXPECT_EQ(Check(Channel(*collector, {.ca_cert_path = Path("ca.pem"), .api_key = admin_token_})),
+            grpc::StatusCode::OK);
+}
+
+TEST_F(TlsE2eTest, PlaintextIsOnlyServedOnLoopbackUnlessTheLouderFlagIsGiven) {
+  CollectorProcess remote(db_.url(),
+                          {"--grpc-listen=0.0.0.0:" + std::to_string(testing::PickFreePort())});
+  EXPECT_FALSE(remote.Start(std::chrono::seconds(10)));
+  EXPECT_THAT(remote.Log(), HasSubstr("is not a loopback address"));
+  CollectorProcess no_choice(db_.url(), {"--insecure=false", "--insecure-no-auth=false"});
+  EXPECT_FALSE(no_choice.Start(std::chrono::seconds(10)));
+  EXPECT_THAT(no_choice.Log(), HasSubstr("gRPC needs TLS"));
+}
+
+}  // namespace
+}  // namespace stepledger
