@@ -83,6 +83,10 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> CollectorCredentials(
     channel = grpc::SslCredentials(ssl);
   }
   if (options.api_key.empty()) return channel;
+  // gRPC refuses call credentials on insecure channel credentials ("Invalid credentials"); local
+  // credentials carry them, and reach only a loopback address, which is where a plaintext
+  // (--insecure) collector listens.
+  if (options.ca_cert_path.empty()) channel = grpc::experimental::LocalCredentials(LOCAL_TCP);
   return grpc::CompositeChannelCredentials(
       channel,
       grpc::experimental::MetadataCredentialsFromPlugin(

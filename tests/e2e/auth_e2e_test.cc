@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "client/lib/credentials.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
@@ -319,6 +320,17 @@ TEST_F(AuthE2eTest, EveryMethodEveryRoleWrongScopeAndNoCredentialGetTheExactStat
   EXPECT_EQ(log.find(admin_token_), std::string::npos);
   for (const auto& [role, token] : all_keys) EXPECT_EQ(log.find(token), std::string::npos);
   for (const auto& [role, token] : search_keys) EXPECT_EQ(log.find(token), std::string::npos);
+}
+
+TEST_F(AuthE2eTest, ClientLibrarySendsItsKeyOverPlaintextLoopback) {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> creds =
+      client::CollectorCredentials({.api_key = admin_token_});
+  ASSERT_TRUE(creds.ok()) << creds.status();
+  auto stub = v1::Budget::NewStub(grpc::CreateChannel(collector_->target(), *creds));
+  v1::ListBudgetsResponse out;
+  grpc::ClientContext ctx;
+  const grpc::Status s = stub->ListBudgets(&ctx, v1::ListBudgetsRequest(), &out);
+  EXPECT_TRUE(s.ok()) << s.error_message();
 }
 
 TEST_F(AuthE2eTest, IngestKeyForOneTenantHasOtherTenantsEventsRejectedOneByOne) {
