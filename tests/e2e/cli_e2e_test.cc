@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/lib/admin_client.h"
+#include "client/lib/step_stream_client.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/collector_process.h"
 #include "tests/fakes/pg_test_db.h"
@@ -60,8 +61,9 @@ class CliE2ETest : public ::testing::Test {
     for (const std::string& a : args) quoted.push_back(Quote(a));
     const std::string command =
         absl::StrCat("cd ", Quote(kRoot),
-                     " && env -i PATH=/usr/bin:/bin STEPLEDGER_TARGET=", collector_->target(), " ",
-                     STEPLEDGER_CLI_BIN, " ", absl::StrJoin(quoted, " "), " 2>&1");
+                     " && env -i PATH=/usr/bin:/bin STEPLEDGER_TARGET=", collector_->target(),
+                     " STEPLEDGER_API_KEY=", testing::TestAdminKey(), " ", STEPLEDGER_CLI_BIN, " ",
+                     absl::StrJoin(quoted, " "), " 2>&1");
     CliResult result;
     FILE* pipe = popen(command.c_str(), "r");
     if (pipe == nullptr) return result;
@@ -165,8 +167,7 @@ TEST_F(CliE2ETest, LongRollupsArePolledOperationsWithProgress) {
       << months.output;
   EXPECT_EQ(db_.Count("SELECT count(*) FROM rollup_days"), 60);
 
-  client::AdminClient admin(
-      grpc::CreateChannel(collector_->target(), grpc::InsecureChannelCredentials()));
+  client::AdminClient admin(client::MakeCollectorChannel(collector_->target()));
   v1::RollUpRequest request;
   request.mutable_range()->set_from("2026-11-28");
   request.mutable_range()->set_to("2026-11-28");
@@ -174,8 +175,7 @@ TEST_F(CliE2ETest, LongRollupsArePolledOperationsWithProgress) {
   ASSERT_TRUE(started.ok()) << started.status();
   EXPECT_EQ(started->units_total(), 1);
   // A second client (another CLI, a dashboard) knows the operation by its id alone.
-  client::AdminClient other(
-      grpc::CreateChannel(collector_->target(), grpc::InsecureChannelCredentials()));
+  client::AdminClient other(client::MakeCollectorChannel(collector_->target()));
   v1::Operation polled;
   polled.set_id(started->id());
   absl::StatusOr<v1::Operation> done = other.Wait(polled, nullptr, absl::Milliseconds(50));

@@ -24,6 +24,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "client/lib/send_all.h"
+#include "client/lib/step_stream_client.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "stepledger/v1/budget.grpc.pb.h"
@@ -129,7 +130,7 @@ class ReportE2ETest : public ::testing::Test {
     ASSERT_TRUE(result.all_acked()) << result.status << "\n" << collector_->Log();
     ASSERT_EQ(result.totals.accepted, static_cast<int64_t>(sent_.events.size()));
 
-    channel_ = grpc::CreateChannel(collector_->target(), grpc::InsecureChannelCredentials());
+    channel_ = client::MakeCollectorChannel(collector_->target());
     // A monthly budget for the first team, small enough that it shows as over budget.
     auto budget = v1::Budget::NewStub(channel_);
     v1::PutBudgetRequest put;

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -23,6 +24,29 @@
 extern char** environ;
 
 namespace stepledger::testing {
+
+// One admin API key per test process (docs/SECURITY.md), exported as STEPLEDGER_API_KEY so
+// that channels made by client/lib and CLI processes started from the test authenticate.
+inline const std::string& TestAdminKey() {
+  static const std::string* const kKey = [] {
+    std::random_device rd;
+    auto hex = [&](int n) {
+      std::string out;
+      for (int i = 0; i < n; ++i) out.push_back("0123456789abcdef"[rd() % 16]);
+      return out;
+    };
+    auto* key = new std::string("slk_" + hex(16) + "_" + hex(64));
+    setenv("STEPLEDGER_API_KEY", key->c_str(), 1);
+    return key;
+  }();
+  return *kKey;
+}
+
+inline std::string AdminKeyFile() {
+  const std::string path = "/tmp/stepledger-e2e-admin-" + std::to_string(getpid()) + ".key";
+  std::ofstream(path) << TestAdminKey() << "\n";
+  return path;
+}
 
 inline int PickFreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -63,9 +87,10 @@ class CollectorProcess {
         "--grpc-listen=127.0.0.1:" + std::to_string(grpc_port_),
         "--metrics-listen=127.0.0.1:" + std::to_string(metrics_port_),
         "--otlp-http-listen=127.0.0.1:" + std::to_string(otlp_http_port_),
-        // Plaintext on loopback without credentials until these tests present keys
-        // (docs/SECURITY.md, "Tests").
-        "--insecure", "--insecure-no-auth"};
+        // Plaintext on loopback, with keys: the test process's admin key is stored at the first
+        // start against a database and sent by every client-library channel and CLI run from
+        // this process (STEPLEDGER_API_KEY). A test opts out with --insecure-no-auth.
+        "--insecure", "--bootstrap-admin-key-file=" + AdminKeyFile()};
     for (const auto& f : extra_flags_) args.push_back(f);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

@@ -226,7 +226,8 @@ void ExpectAgentRun(const std::string& target, const std::string& trace_id) {
 TEST(OtlpE2e, ExportedAgentRunIsStoredAsAPricedTreeAndReExportIsHarmless) {
   TestDatabase db;
   ASSERT_FALSE(db.url().empty());
-  CollectorProcess collector(db.url());
+  // Without keys: the JavaScript SDK exporters here send no credentials (docs/SECURITY.md).
+  CollectorProcess collector(db.url(), {"--insecure-no-auth"});
   ASSERT_TRUE(collector.Start()) << collector.Log();
   auto channel = grpc::CreateChannel(collector.target(), grpc::InsecureChannelCredentials());
   auto stub = otlp::collector::trace::v1::TraceService::NewStub(channel);
@@ -285,7 +286,8 @@ std::string EmitWithJsSdk(const std::string& target, const std::string& protocol
 TEST(OtlpE2e, OpenTelemetryJsSdkAgentRunIsStoredExactlyOverEveryTransport) {
   TestDatabase db;
   ASSERT_FALSE(db.url().empty());
-  CollectorProcess collector(db.url());
+  // Without keys: the JavaScript SDK exporters here send no credentials (docs/SECURITY.md).
+  CollectorProcess collector(db.url(), {"--insecure-no-auth"});
   ASSERT_TRUE(collector.Start()) << collector.Log();
   const std::string http = "127.0.0.1:" + std::to_string(collector.otlp_http_port());
   for (const auto& [protocol, target] : std::vector<std::pair<std::string, std::string>>{
@@ -300,7 +302,8 @@ TEST(OtlpE2e, OpenTelemetryJsSdkAgentRunIsStoredExactlyOverEveryTransport) {
 TEST(OtlpE2e, HealthIsServingOnlyWhileTheDatabaseIsReachable) {
   TestDatabase db;
   ASSERT_FALSE(db.url().empty());
-  CollectorProcess collector(db.url());
+  // Without keys: the JavaScript SDK exporters here send no credentials (docs/SECURITY.md).
+  CollectorProcess collector(db.url(), {"--insecure-no-auth"});
   ASSERT_TRUE(collector.Start()) << collector.Log();
   auto channel = grpc::CreateChannel(collector.target(), grpc::InsecureChannelCredentials());
   EXPECT_TRUE(WaitForHealth(channel, 1)) << "never SERVING";
