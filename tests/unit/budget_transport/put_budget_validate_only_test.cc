@@ -8,7 +8,6 @@
 #include <sstream>
 #include <string>
 
-#include "tests/fakes/no_auth.h"
 #include "client/cli/budget_command.h"
 #include "client/lib/budget_client.h"
 #include "grpcpp/grpcpp.h"
@@ -18,6 +17,7 @@
 #include "server/transport/work_pool.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/memory_budget_repository.h"
+#include "tests/fakes/no_auth.h"
 #include "tests/unit/budget/budget_test_util.h"
 
 namespace stepledger {

@@ -1,6 +1,5 @@
 // Reports.GetShowback without a database: request validation (period, environment, format),
 // the report -> proto conversion, and the service end to end on an in-process server.
-#include "tests/fakes/no_auth.h"
 #include "server/transport/reports_service.h"
 
 #include <grpcpp/grpcpp.h>
@@ -14,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "server/transport/reports_convert.h"
 #include "server/transport/work_pool.h"
+#include "tests/fakes/no_auth.h"
 
 namespace stepledger::transport {
 namespace {
@@ -110,7 +110,8 @@ reports::ShowbackInputs Inputs(absl::CivilDay from, absl::CivilDay to) {
 class ReportsServiceTest : public ::testing::Test {
  protected:
   void Start(ShowbackLoader loader) {
-    service_ = std::make_unique<ReportsService>(std::move(loader), pool_, stepledger::testing::NoAuth());
+    service_ =
+        std::make_unique<ReportsService>(std::move(loader), pool_, stepledger::testing::NoAuth());
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
