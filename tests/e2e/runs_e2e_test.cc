@@ -19,6 +19,7 @@
 #include "client/lib/send_all.h"
 #include "gtest/gtest.h"
 #include "server/domain/step.h"
+#include "server/transport/step_convert.h"
 #include "tests/fakes/collector_process.h"
 #include "tests/fakes/pg_test_db.h"
 #include "tests/fakes/run_generator.h"
@@ -33,54 +34,7 @@ using testing::RunGeneratorOptions;
 using testing::TestDatabase;
 
 // ---- domain::Step (what the generator makes) -> v1::StepEvent (what a gateway sends) ----
-
-v1::WorkloadClass ToProto(domain::WorkloadClass v) {
-  switch (v) {
-    case domain::WorkloadClass::kInteractive:
-      return v1::WORKLOAD_CLASS_INTERACTIVE;
-    case domain::WorkloadClass::kBatch:
-      return v1::WORKLOAD_CLASS_BATCH;
-    case domain::WorkloadClass::kEval:
-      return v1::WORKLOAD_CLASS_EVAL;
-    case domain::WorkloadClass::kBackground:
-      return v1::WORKLOAD_CLASS_BACKGROUND;
-    case domain::WorkloadClass::kUnspecified:
-      break;
-  }
-  return v1::WORKLOAD_CLASS_UNSPECIFIED;
-}
-
-v1::Environment ToProto(domain::Environment v) {
-  switch (v) {
-    case domain::Environment::kProduction:
-      return v1::ENVIRONMENT_PRODUCTION;
-    case domain::Environment::kStaging:
-      return v1::ENVIRONMENT_STAGING;
-    case domain::Environment::kEval:
-      return v1::ENVIRONMENT_EVAL;
-    case domain::Environment::kUnspecified:
-      break;
-  }
-  return v1::ENVIRONMENT_UNSPECIFIED;
-}
-
-v1::StepKind ToProto(domain::StepKind v) {
-  switch (v) {
-    case domain::StepKind::kModelCall:
-      return v1::STEP_KIND_MODEL_CALL;
-    case domain::StepKind::kToolCall:
-      return v1::STEP_KIND_TOOL_CALL;
-    case domain::StepKind::kRetrieval:
-      return v1::STEP_KIND_RETRIEVAL;
-    case domain::StepKind::kEmbedding:
-      return v1::STEP_KIND_EMBEDDING;
-    case domain::StepKind::kRerank:
-      return v1::STEP_KIND_RERANK;
-    case domain::StepKind::kOther:
-      break;
-  }
-  return v1::STEP_KIND_OTHER;
-}
+// Tags and kinds go through the collector's own conversions (transport/step_convert.h).
 
 void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
   const timespec ts = absl::ToTimespec(t);
@@ -91,16 +45,10 @@ void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
 v1::StepEvent ToEvent(const domain::Step& s) {
   v1::StepEvent e;
   e.set_event_id(s.event_id);
-  v1::Tags* t = e.mutable_tags();
-  t->set_feature(s.tags.feature);
-  t->set_team(s.tags.team);
-  t->set_workload_class(ToProto(s.tags.workload_class));
-  t->set_tenant(s.tags.tenant);
-  t->set_environment(ToProto(s.tags.environment));
-  t->set_parent_run_id(s.tags.parent_run_id);
+  transport::ToProto(s.tags, e.mutable_tags());
   e.set_step_id(s.step_id);
   e.set_parent_step_id(s.parent_step_id);
-  e.set_kind(ToProto(s.kind));
+  e.set_kind(transport::ToProto(s.kind));
   e.set_name(s.name);
   e.set_provider(s.provider);
   e.set_model(s.model);
