@@ -10,6 +10,7 @@ DEB_PACKAGES := \
 	libgtest-dev libgmock-dev libbenchmark-dev \
 	postgresql-15 postgresql-client-15 \
 	clang-format python3 curl libcli11-dev \
+	clang libclang-rt-14-dev \
 	python3-grpcio python3-protobuf python3-pytest \
 	python3-venv python3-setuptools python3-wheel \
 	prometheus prometheus-alertmanager chromium nodejs
@@ -22,7 +23,7 @@ CTEST_ARGS ?=
 # Sources that format/format-check/tidy look at.
 FORMAT_DIRS := server client tests bench
 
-.PHONY: all deps build run test bench package format format-check tidy asan clean distclean
+.PHONY: all deps build run test bench package format format-check tidy asan fuzz clean distclean
 
 all: build
 
@@ -56,6 +57,16 @@ asan: deps
 	@if [[ ! -f build/asan/build.ninja ]]; then cmake --preset asan; fi
 	cmake --build --preset asan -j $(JOBS)
 	@CTEST_ARGS="$(CTEST_ARGS)" bash deploy/local/test.sh build/asan
+
+# libFuzzer targets (tests/fuzz; docs/RELIABILITY.md, "Fuzzing") in a clang ASan+UBSan build of
+# their own, each run for FUZZ_SECONDS; fails on any crash, leak, UB, hang or broken property.
+# Longer on demand: `make fuzz FUZZ_SECONDS=600`; some only: FUZZ_TARGETS="jsonl budget_file".
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS ?=
+fuzz: deps
+	@if [[ ! -f build/fuzz/build.ninja ]]; then cmake --preset fuzz; fi
+	cmake --build --preset fuzz -j $(JOBS) --target fuzzers
+	@bash tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # C++ sources under FORMAT_DIRS (generated code lives in build/, so it is never touched).
 format_files = $(shell find $(FORMAT_DIRS) -type f \( -name '*.h' -o -name '*.cc' \) 2>/dev/null | sort)
