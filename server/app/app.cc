@@ -46,6 +46,7 @@
 #include "server/storage/pg_health.h"
 #include "server/storage/pg_key_store.h"
 #include "server/storage/pg_ledger_store.h"
+#include "server/storage/pg_liveness.h"
 #include "server/storage/pg_price_store.h"
 #include "server/storage/pg_run_repository.h"
 #include "server/transport/admin_service.h"
@@ -123,6 +124,14 @@ absl::CivilDay TodayUtc() { return absl::ToCivilDay(absl::Now(), absl::UTCTimeZo
 
 int Run(const config::Config& config) {
   log::Info("starting stepledger-collector", {{"version", STEPLEDGER_VERSION}});
+  // Before anything connects, so that a frozen database server hangs nothing, migrations
+  // included (docs/OPERATING.md, "PostgreSQL failover"). Destroyed last.
+  std::unique_ptr<storage::LivenessWatchdog> liveness;
+  if (config.database_liveness_timeout > absl::ZeroDuration()) {
+    liveness = std::make_unique<storage::LivenessWatchdog>(
+        storage::ConnectionRegistry::Global(),
+        storage::LivenessWatchdog::Options{.timeout = config.database_liveness_timeout});
+  }
   if (config.migrate) {
     if (absl::Status s = MigrateWithRetry(config); !s.ok()) {
       log::Error("migration failed", {{"error", std::string(s.message())}});

@@ -111,6 +111,12 @@ const std::vector<FlagSpec>& Flags() {
        [](Config& c, const std::string& v) {
          return SetDuration(c.startup_db_wait, "startup-db-wait", v);
        }},
+      {"database-liveness-timeout",
+       "cut connections to a PostgreSQL server that leaves a probe unanswered this long "
+       "(default 10s; 0: off)",
+       [](Config& c, const std::string& v) {
+         return SetDuration(c.database_liveness_timeout, "database-liveness-timeout", v);
+       }},
       {"pending-inheritance-wait", "how long a step waits for its run's root (default 15m)",
        [](Config& c, const std::string& v) {
          return SetDuration(c.pending_inheritance_wait, "pending-inheritance-wait", v);

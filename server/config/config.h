@@ -28,6 +28,10 @@ struct Config {
   int max_inflight_batches = 16;   // per stream, before reads pause
   absl::Duration shutdown_grace = absl::Seconds(10);
   absl::Duration startup_db_wait = absl::Seconds(30);
+  // A PostgreSQL server that leaves a probe `SELECT 1` unanswered this long is declared dead
+  // and the collector's connections to it are cut, so they reconnect through the URL's host
+  // list (docs/OPERATING.md, "PostgreSQL failover"). Zero: no watchdog.
+  absl::Duration database_liveness_timeout = absl::Seconds(10);
   // A step waiting for its run's root becomes unattributed (root_never_arrived) after this.
   absl::Duration pending_inheritance_wait = absl::Minutes(15);
   // How often scheduled upkeep runs (pending expiry, run gauges).

@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "server/storage/pg_connection.h"
 #include "server/storage/pg_status.h"
 
 namespace stepledger::storage {
@@ -49,13 +50,14 @@ absl::StatusOr<MigrationReport> ApplyMigrations(const std::string& database_url,
                                                 const std::vector<Migration>& migrations) {
   MigrationReport report;
   try {
-    pqxx::connection conn(database_url);
-    {
-      pqxx::nontransaction lock(conn);
-      lock.exec_params("SELECT pg_advisory_lock($1)", kMigrationLockKey);
-    }
+    PgConnection conn(database_url);
+    // Transaction-scoped locks, one per migration, not one session lock around them all: behind
+    // a transaction-mode pooler (pgbouncer) a session lock stays with whichever server session
+    // took it, and the next start would wait for it forever. Each migration is looked up under
+    // the lock, so replicas starting together still apply each one exactly once.
     {
       pqxx::work txn(conn);
+      txn.exec_params("SELECT pg_advisory_xact_lock($1)", kMigrationLockKey);
       txn.exec(kCreateSchemaMigrations);
       txn.commit();
     }
@@ -64,6 +66,7 @@ absl::StatusOr<MigrationReport> ApplyMigrations(const std::string& database_url,
       if (!version.ok()) return version.status();
       const std::string checksum = Checksum(m.sql);
       pqxx::work txn(conn);
+      txn.exec_params("SELECT pg_advisory_xact_lock($1)", kMigrationLockKey);
       pqxx::result existing = txn.exec_params(kSelectApplied, *version);
       if (!existing.empty()) {
         if (existing[0][0].as<std::string>() != checksum) {
@@ -80,8 +83,6 @@ absl::StatusOr<MigrationReport> ApplyMigrations(const std::string& database_url,
       txn.commit();
       report.applied.push_back(m.name);
     }
-    pqxx::nontransaction unlock(conn);
-    unlock.exec_params("SELECT pg_advisory_unlock($1)", kMigrationLockKey);
   } catch (...) {
     return CurrentExceptionToStatus("migrate");
   }

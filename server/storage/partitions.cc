@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "server/storage/pg_connection.h"
 #include "server/storage/pg_status.h"
 #include "server/storage/pg_time.h"
 
@@ -43,7 +44,7 @@ absl::Status EnsurePartitionsAround(const std::string& database_url, absl::Civil
   std::vector<absl::CivilDay> days;
   for (absl::CivilDay d = today - 1; d <= today + days_ahead; ++d) days.push_back(d);
   try {
-    pqxx::connection conn(database_url);
+    PgConnection conn(database_url);
     return EnsureDailyPartitions(conn, days);
   } catch (...) {
     return CurrentExceptionToStatus("connect for partitions");

@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_join.h"
+#include "server/storage/pg_connection.h"
 #include "server/storage/pg_status.h"
 
 namespace stepledger::storage {
@@ -47,7 +48,7 @@ absl::StatusOr<std::vector<domain::budget::HistoricalStep>> LoadBudgetHistory(
   for (domain::Environment e : environments) env_names.emplace_back(domain::ToString(e));
   const std::string envs = absl::StrJoin(env_names, ",");
   try {
-    pqxx::connection conn(database_url);
+    PgConnection conn(database_url);
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> txn(conn);
     const pqxx::result rows =
         txn.exec_params(kSelectHistory, absl::ToUnixMicros(since), absl::ToUnixMicros(until), envs);

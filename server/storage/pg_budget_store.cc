@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/storage/budget_queries.h"
 #include "server/storage/copy_text.h"
+#include "server/storage/pg_connection.h"
 #include "server/storage/pg_status.h"
 
 namespace stepledger::storage {
@@ -18,8 +19,8 @@ using SnapshotReadTransaction =
     pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only>;
 
 struct PgBudgetStore::Connection {
-  explicit Connection(const std::string& url) : pg(url) {}
-  pqxx::connection pg;
+  explicit Connection(const std::string& url) : pg(url, "budget store") {}
+  PgConnection pg;
 };
 
 absl::StatusOr<domain::budget::Scope> ParseScope(std::string_view s) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/storage/embedded_migrations.h"
+#include "server/storage/pg_connection.h"
 #include "server/storage/pg_status.h"
 
 namespace stepledger::storage {
@@ -20,7 +21,7 @@ absl::Status CheckDatabaseReady(const std::string& database_url) {
     absl::StrAppend(&names, names.empty() ? "" : ",", m.name);
   }
   try {
-    pqxx::connection conn(database_url);
+    PgConnection conn(database_url);
     pqxx::read_transaction tx(conn);
     const int64_t applied = tx.exec_params1(kCountApplied, names)[0].as<int64_t>();
     if (applied < static_cast<int64_t>(EmbeddedMigrations().size())) {

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "server/storage/pg_connection.h"
 #include "server/storage/pg_status.h"
 #include "server/storage/pg_time.h"
 
@@ -106,7 +107,7 @@ bool IsUniqueViolation() {
 }  // namespace
 
 struct PgKeyStore::Reader {
-  pqxx::connection connection;
+  PgConnection connection;
 };
 
 PgKeyStore::PgKeyStore(std::string database_url) : database_url_(std::move(database_url)) {}
@@ -116,7 +117,7 @@ absl::StatusOr<std::vector<domain::auth::KeyRecord>> PgKeyStore::LoadKeys() {
   absl::MutexLock lock(&mu_);
   try {
     if (reader_ == nullptr || !reader_->connection.is_open()) {
-      reader_ = std::unique_ptr<Reader>(new Reader{pqxx::connection(database_url_)});
+      reader_ = std::unique_ptr<Reader>(new Reader{PgConnection(database_url_)});
     }
     pqxx::read_transaction txn(reader_->connection);
     pqxx::result rows = txn.exec(kSelectKeys);
@@ -132,7 +133,7 @@ absl::StatusOr<std::vector<domain::auth::KeyRecord>> PgKeyStore::LoadKeys() {
 
 absl::Status PgKeyStore::CreateKey(const domain::auth::KeyRecord& key, std::string_view actor) {
   try {
-    pqxx::connection conn(database_url_);
+    PgConnection conn(database_url_);
     pqxx::work txn(conn);
     Insert(txn, key);
     txn.exec_params(kInsertAudit, key.id, "create", std::string(actor), key.note);
@@ -150,7 +151,7 @@ absl::StatusOr<domain::auth::KeyRecord> PgKeyStore::RevokeKey(std::string_view i
                                                               std::string_view actor,
                                                               std::string_view note) {
   try {
-    pqxx::connection conn(database_url_);
+    PgConnection conn(database_url_);
     pqxx::work txn(conn);
     pqxx::result exists =
         txn.exec_params(absl::StrCat(kSelectKeys, " WHERE id = $1 FOR UPDATE"), std::string(id));
@@ -175,7 +176,7 @@ absl::Status PgKeyStore::RotateKey(std::string_view old_id, absl::Time old_expir
                                    const domain::auth::KeyRecord& replacement,
                                    std::string_view actor) {
   try {
-    pqxx::connection conn(database_url_);
+    PgConnection conn(database_url_);
     pqxx::work txn(conn);
     pqxx::result changed =
         txn.exec_params(kExpireOld, std::string(old_id), PgTimestamp(old_expires_at));
@@ -199,7 +200,7 @@ absl::Status PgKeyStore::RotateKey(std::string_view old_id, absl::Time old_expir
 
 absl::StatusOr<bool> PgKeyStore::CreateFirstKey(const domain::auth::KeyRecord& key) {
   try {
-    pqxx::connection conn(database_url_);
+    PgConnection conn(database_url_);
     pqxx::work txn(conn);
     txn.exec_params("SELECT pg_advisory_xact_lock($1)", kBootstrapLockKey);
     if (txn.exec("SELECT 1 FROM api_keys LIMIT 1").size() > 0) return false;

@@ -15,6 +15,7 @@
 #include "server/storage/copy_text.h"
 #include "server/storage/ledger_queries.h"
 #include "server/storage/partitions.h"
+#include "server/storage/pg_connection.h"
 #include "server/storage/pg_status.h"
 #include "server/storage/step_json.h"
 
@@ -158,8 +159,8 @@ void ApplyLedgerCharge(const std::string& status, const std::string& feature,
 }  // namespace
 
 struct PgLedgerStore::Connection {
-  explicit Connection(const std::string& url) : pg(url) {}
-  pqxx::connection pg;
+  explicit Connection(const std::string& url) : pg(url, "ledger writer") {}
+  PgConnection pg;
 };
 
 PgLedgerStore::PgLedgerStore(Options options) : options_(std::move(options)) {}
@@ -175,10 +176,7 @@ absl::Status PgLedgerStore::EnsureConnected() {
   }
   last_connect_attempt_ = now;
   try {
-    auto conn = std::make_unique<Connection>(options_.database_url);
-    pqxx::nontransaction setup(conn->pg);
-    setup.exec(queries::kCreateStaging);
-    conn_ = std::move(conn);
+    conn_ = std::make_unique<Connection>(options_.database_url);
     known_partition_days_.clear();
   } catch (...) {
     return CurrentExceptionToStatus("connect");
@@ -224,6 +222,7 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
   std::vector<Outcome> outcomes(items.size(), Outcome::kAccepted);
   try {
     pqxx::work txn(conn_->pg);
+    txn.exec(queries::kEnsureStaging);
 
     // 1-2: stage the valid events.
     bool any_valid = false;

@@ -10,6 +10,7 @@
 #include "server/catalog/tool_price_file.h"
 #include "server/domain/pricing/reprice.h"
 #include "server/storage/copy_text.h"
+#include "server/storage/pg_connection.h"
 #include "server/storage/pg_status.h"
 
 namespace stepledger::storage {
@@ -148,7 +149,7 @@ absl::StatusOr<PriceVersionInfo> PgPriceStore::SaveVersion(const CatalogTexts& t
                         absl::StrCat("catalog not stored: ", parsed.status().message()));
   }
   try {
-    pqxx::connection conn(database_url_);
+    PgConnection conn(database_url_);
     pqxx::work txn(conn);
     txn.exec_params("SELECT pg_advisory_xact_lock($1)", kPriceVersionsLockKey);
     const std::string checksum =
@@ -196,7 +197,7 @@ absl::StatusOr<PriceVersionInfo> PgPriceStore::SaveVersion(const CatalogTexts& t
 absl::StatusOr<pricing::PriceBook> PgPriceStore::LoadBook() {
   pricing::PriceBook book;
   try {
-    pqxx::connection conn(database_url_);
+    PgConnection conn(database_url_);
     pqxx::read_transaction txn(conn);
     pqxx::result rows = txn.exec(kLoadVersions);
     for (const auto& row : rows) {
@@ -225,7 +226,7 @@ absl::StatusOr<pricing::PriceBook> PgPriceStore::LoadBook() {
 
 absl::StatusOr<std::vector<PriceVersionInfo>> PgPriceStore::ListVersions() {
   try {
-    pqxx::connection conn(database_url_);
+    PgConnection conn(database_url_);
     pqxx::read_transaction txn(conn);
     pqxx::result rows = txn.exec(
         absl::StrCat("SELECT ", kVersionColumns, " FROM price_versions ORDER BY effective_from"));
@@ -240,7 +241,7 @@ absl::StatusOr<std::vector<PriceVersionInfo>> PgPriceStore::ListVersions() {
 
 absl::StatusOr<std::string> PgPriceStore::VersionsStamp() {
   try {
-    pqxx::connection conn(database_url_);
+    PgConnection conn(database_url_);
     pqxx::read_transaction txn(conn);
     std::string stamp = txn.exec1(kVersionsStamp)[0].as<std::string>();
     txn.commit();
@@ -253,7 +254,7 @@ absl::StatusOr<std::string> PgPriceStore::VersionsStamp() {
 absl::StatusOr<std::vector<UnpricedGroup>> PgPriceStore::ListUnpriced(absl::Time since,
                                                                       absl::Time until) {
   try {
-    pqxx::connection conn(database_url_);
+    PgConnection conn(database_url_);
     pqxx::read_transaction txn(conn);
     pqxx::result rows = txn.exec_params(kListUnpriced, PgTimestamp(since), PgTimestamp(until));
     std::vector<UnpricedGroup> out;
@@ -281,7 +282,7 @@ absl::StatusOr<RepriceReport> PgPriceStore::Reprice(absl::Time since, absl::Time
   RepriceReport report;
   report.dry_run = dry_run;
   try {
-    pqxx::connection conn(database_url_);
+    PgConnection conn(database_url_);
     pqxx::work txn(conn);
     txn.exec_params("SELECT pg_advisory_xact_lock($1)", kRepriceLockKey);
     pqxx::result rows = txn.exec_params(kRepriceCandidates, PgTimestamp(since), PgTimestamp(until));

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "server/domain/step.h"
+#include "server/storage/pg_connection.h"
 #include "server/storage/pg_status.h"
 
 namespace stepledger::storage {
@@ -148,8 +149,8 @@ StepRecord ToStepRecord(const pqxx::row& row) {
 }  // namespace
 
 struct PgRunRepository::Connection {
-  explicit Connection(const std::string& url) : pg(url) {}
-  pqxx::connection pg;
+  explicit Connection(const std::string& url) : pg(url, "run repository") {}
+  PgConnection pg;
 };
 
 PgRunRepository::PgRunRepository(Options options) : options_(std::move(options)) {}

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "server/storage/pg_connection.h"
 #include "server/storage/pg_status.h"
 #include "server/storage/pg_time.h"
 #include "server/storage/rollup_queries.h"
@@ -48,21 +49,24 @@ absl::StatusOr<RollupRunResult> RollupJob::Run(absl::CivilDay from, absl::CivilD
   if (to < from) return absl::InvalidArgumentError("rollup: --to is before --from");
   RollupRunResult run;
   try {
-    pqxx::connection conn(options_.database_url);
-    {
-      pqxx::nontransaction lock(conn);
-      if (!lock.exec_params1("SELECT pg_try_advisory_lock($1)", kRollupLockKey)[0].as<bool>()) {
-        return run;  // another replica or a backfill is rolling up
-      }
+    // The lock is transaction-scoped, taken in a transaction of a connection of its own that
+    // stays open while `conn` rolls the days up: behind a transaction-mode pooler (pgbouncer)
+    // a session lock would stay with whichever server session took it (docs/OPERATING.md,
+    // "Connection poolers"). It ends with that transaction: at the end, on an exception below,
+    // or when the process dies and its connection closes.
+    PgConnection lock_conn(options_.database_url);
+    pqxx::work lock(lock_conn);
+    if (!lock.exec_params1("SELECT pg_try_advisory_xact_lock($1)", kRollupLockKey)[0]
+             .as<bool>()) {
+      return run;  // another replica or a backfill is rolling up
     }
-    // The session lock is released when the connection closes, also on an exception below.
+    PgConnection conn(options_.database_url);
     if (options_.on_locked) options_.on_locked();
     for (absl::CivilDay day = from; day <= to; ++day) {
       run.days.push_back(RollupOneDay(conn, day));
       if (options_.on_day && !options_.on_day(run.days.back())) break;
     }
-    pqxx::nontransaction unlock(conn);
-    unlock.exec_params("SELECT pg_advisory_unlock($1)", kRollupLockKey);
+    lock.commit();
   } catch (...) {
     return CurrentExceptionToStatus("rollup");
   }

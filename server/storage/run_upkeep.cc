@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "server/storage/copy_text.h"
 #include "server/storage/ledger_queries.h"
+#include "server/storage/pg_connection.h"
 #include "server/storage/pg_status.h"
 
 namespace stepledger::storage {
@@ -18,7 +19,7 @@ constexpr int64_t kRunUpkeepLockKey = 0x5354504c52554e53;  // "STPLRUNS"
 absl::StatusOr<int64_t> ExpirePendingInheritance(const std::string& database_url,
                                                  absl::Time cutoff) {
   try {
-    pqxx::connection conn(database_url);
+    PgConnection conn(database_url);
     pqxx::work txn(conn);
     if (!txn.exec_params1("SELECT pg_try_advisory_xact_lock($1)", kRunUpkeepLockKey)[0]
              .as<bool>()) {
@@ -38,7 +39,7 @@ absl::StatusOr<int64_t> ExpirePendingInheritance(const std::string& database_url
 absl::StatusOr<OpenRunStats> ReadOpenRunStats(const std::string& database_url,
                                               absl::Duration window, absl::Duration orphan_window) {
   try {
-    pqxx::connection conn(database_url);
+    PgConnection conn(database_url);
     pqxx::read_transaction txn(conn);
     pqxx::row row = txn.exec_params1(queries::kOpenRunStats, PgTimestamp(absl::Now() - window));
     pqxx::row orphans =

@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/time/time.h"
+#include "server/storage/pg_connection.h"
 #include "server/storage/pg_status.h"
 #include "server/storage/pg_time.h"
 #include "server/storage/rollup_queries.h"
@@ -40,7 +41,7 @@ absl::StatusOr<ShowbackInputs> LoadShowbackInputs(const std::string& database_ur
   in.environment = environment;
   const std::string f = PgDate(from), t = PgDate(to);
   try {
-    pqxx::connection conn(database_url);
+    PgConnection conn(database_url);
     // One snapshot for every read, so the parts of the report agree with each other.
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> txn(conn);
     for (const auto& r : txn.exec_params(queries::kSelectRollupRows, f, t, environment)) {
@@ -143,7 +144,7 @@ absl::Status ImportInvoice(const std::string& database_url, const std::string& p
                            absl::CivilMonth month, int64_t amount_nano_usd,
                            const std::string& source) {
   try {
-    pqxx::connection conn(database_url);
+    PgConnection conn(database_url);
     pqxx::work txn(conn);
     txn.exec_params(queries::kUpsertInvoice, provider, PgDate(absl::CivilDay(month)),
                     amount_nano_usd, source);
