@@ -19,11 +19,13 @@ SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
 
 
 def api_modules():
-    """Generates and imports the Python messages of proto/stepledger/v1 (steps and collector)."""
+    """Generates and imports the Python messages of proto/stepledger/v1 (steps, collector and
+    budget; tests/faults imports budget_pb2 from the same place)."""
     out = tempfile.mkdtemp(prefix="stepledger-pb2-")
     proto_dir = os.path.join(SOURCE_DIR, "proto")
     subprocess.run(["protoc", f"--proto_path={proto_dir}", f"--python_out={out}",
-                    "stepledger/v1/steps.proto", "stepledger/v1/collector.proto"], check=True)
+                    "stepledger/v1/steps.proto", "stepledger/v1/collector.proto",
+                    "stepledger/v1/budget.proto"], check=True)
     sys.path.insert(0, out)
     from stepledger.v1 import steps_pb2  # noqa: E402  (generated just above)
     return steps_pb2
