@@ -19,16 +19,19 @@
 #include "server/app/admin_backend.h"
 #include "server/app/catalog_pricer.h"
 #include "server/app/commit_log_observer.h"
+#include "server/app/grpc_limits.h"
 #include "server/app/health_monitor.h"
 #include "server/app/ledger_upkeep.h"
 #include "server/app/nightly_rollup.h"
 #include "server/app/periodic_task.h"
 #include "server/app/price_catalog_reloader.h"
+#include "server/app/tls_reloader.h"
 #include "server/common/log.h"
 #include "server/domain/budget/budget_coordinator.h"
 #include "server/domain/budget/engine.h"
 #include "server/domain/clock.h"
 #include "server/domain/ingest/group_committer.h"
+#include "server/domain/ingest/ingest_rate_limiter.h"
 #include "server/domain/ingest/ingest_service.h"
 #include "server/domain/runs/run_query.h"
 #include "server/metrics/budget_metrics.h"
@@ -63,11 +66,8 @@
 namespace stepledger::app {
 namespace {
 
-// Bounds that keep one client's input or pace from costing the others (docs/RELIABILITY.md).
-// A valid batch is at most 1,000 events of a few KiB each; a message is refused above this.
-constexpr int kMaxReceiveMessageBytes = 16 * 1024 * 1024;
-// HTTP/2 streams one connection may hold open; more wait for the client's next stream slot.
-constexpr int kMaxStreamsPerConnection = 100;
+// Bounds that keep one client's input or pace from costing the others (docs/RELIABILITY.md;
+// the configurable ones are in grpc_limits.h).
 // gRPC's own buffers over all connections; past it gRPC shrinks windows and refuses reads.
 constexpr size_t kGrpcMemoryBytes = size_t{128} * 1024 * 1024;
 // What a quarantine row keeps of one event (transport/quarantine_json.h).
@@ -118,6 +118,30 @@ absl::Status BootstrapAdminKey(const config::Config& config, security::KeyAdmin&
   return absl::OkStatus();
 }
 
+// /metrics (docs/SECURITY.md, "Metrics"). Errors name the file, never its content.
+absl::StatusOr<metrics::MetricsEndpoint> MetricsEndpointOf(const config::Config& config) {
+  metrics::MetricsEndpoint endpoint;
+  endpoint.listen = config.metrics_listen;
+  if (!config.metrics_basic_auth_file.empty()) {
+    std::ifstream in(config.metrics_basic_auth_file);
+    std::string line;
+    if (!in || !std::getline(in, line)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--metrics-basic-auth-file=", config.metrics_basic_auth_file, ": cannot read"));
+    }
+    line = std::string(absl::StripTrailingAsciiWhitespace(line));
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == line.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--metrics-basic-auth-file=", config.metrics_basic_auth_file,
+                       ": the first line must be user:password"));
+    }
+    endpoint.basic_auth_user = line.substr(0, colon);
+    endpoint.basic_auth_password = line.substr(colon + 1);
+  }
+  return endpoint;
+}
+
 absl::CivilDay TodayUtc() { return absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()); }
 
 }  // namespace
@@ -146,10 +170,19 @@ int Run(const config::Config& config) {
   }
 
   metrics::MetricsRegistry registry;
-  if (absl::Status s = registry.Serve(config.metrics_listen); !s.ok()) {
+  absl::StatusOr<metrics::MetricsEndpoint> metrics_endpoint = MetricsEndpointOf(config);
+  if (!metrics_endpoint.ok()) {
+    log::Error("cannot serve metrics",
+               {{"error", std::string(metrics_endpoint.status().message())}});
+    return 1;
+  }
+  if (absl::Status s = registry.Serve(*metrics_endpoint); !s.ok()) {
     log::Error("cannot serve metrics", {{"error", std::string(s.message())}});
     return 1;
   }
+  log::Info("metrics endpoint",
+            {{"metrics", config.metrics_listen},
+             {"basic_auth", config.metrics_basic_auth_file.empty() ? "off" : "on"}});
   metrics::RegisterBuildInfo(registry.registry(), STEPLEDGER_VERSION);
   domain::SystemClock clock;
   metrics::LabelGuard label_guard(
@@ -235,30 +268,47 @@ int Run(const config::Config& config) {
   // repository's pool (4 by default), so queries never wait on each other for a connection.
   storage::PgRunRepository run_repository({.database_url = config.database_url});
   domain::runs::RunQuery run_query(run_repository);
+  // One token bucket per credential over StreamSteps, OTLP/gRPC and OTLP/HTTP.
+  const domain::ingest::RateLimit ingest_rate =
+      domain::ingest::DefaultRateLimit(config.ingest_rate_limit, config.ingest_burst);
+  domain::ingest::IngestRateLimiter ingest_rate_limiter(clock, ingest_rate);
+  domain::ingest::IngestRateLimiter* rate_limiter =
+      ingest_rate_limiter.enabled() ? &ingest_rate_limiter : nullptr;
+  log::Info(
+      "ingest rate limit per credential",
+      {{"events_per_second",
+        config.ingest_rate_limit > 0 ? absl::StrCat(config.ingest_rate_limit) : std::string("off")},
+       {"burst", absl::StrCat(ingest_rate.burst)}});
   transport::CollectorService collector(ingest, &run_query, authorizer,
                                         {.max_inflight_batches = config.max_inflight_batches,
                                          .max_quarantine_event_bytes = kMaxQuarantineEventBytes,
-                                         .max_unsent_ack_bytes = kMaxUnsentAckBytes});
+                                         .max_unsent_ack_bytes = kMaxUnsentAckBytes,
+                                         .rate_limiter = rate_limiter});
 
   // OTLP/gRPC trace export into the same write path (docs/OTLP.md).
-  transport::OtlpTraceService otlp_traces(ingest, authorizer,
-                                          {.max_quarantine_event_bytes = kMaxQuarantineEventBytes});
+  transport::OtlpTraceService otlp_traces(
+      ingest, authorizer,
+      {.max_quarantine_event_bytes = kMaxQuarantineEventBytes, .rate_limiter = rate_limiter});
 
   // grpc.health.v1.Health, kept truthful by HealthMonitor below.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int grpc_port = 0;
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  std::unique_ptr<TlsReloader> tls_reloader;  // re-reads the certificate on SIGHUP and a timer
   if (!config.insecure) {
-    const transport::TlsFiles tls{.cert_path = config.tls_cert,
-                                  .key_path = config.tls_key,
-                                  .client_ca_path = config.tls_client_ca,
-                                  .reload_interval = config.tls_reload_interval};
-    if (absl::Status s = transport::CheckTlsFiles(tls); !s.ok()) {
-      log::Error("cannot serve TLS", {{"error", std::string(s.message())}});
+    absl::StatusOr<std::shared_ptr<transport::TlsCertificates>> tls =
+        transport::TlsCertificates::Load({.cert_path = config.tls_cert,
+                                          .key_path = config.tls_key,
+                                          .client_ca_path = config.tls_client_ca});
+    if (!tls.ok()) {
+      log::Error("cannot serve TLS", {{"error", std::string(tls.status().message())}});
       return 1;
     }
-    credentials = transport::TlsServerCredentialsFromFiles(tls);
+    credentials = (*tls)->ServerCredentials();
+    log::Info("TLS certificate loaded",
+              {{"subject", (*tls)->served().subject}, {"not_after", (*tls)->served().not_after}});
+    tls_reloader = std::make_unique<TlsReloader>(*std::move(tls));
   }
   log::Info("gRPC transport",
             {{"mode", config.insecure ? "plaintext (--insecure)"
@@ -304,8 +354,7 @@ int Run(const config::Config& config) {
   builder.RegisterService(&reflection_v1);
   builder.RegisterService(&reflection_v1alpha);
   // Memory bounds against any client's input or pace (docs/RELIABILITY.md, "hostile input").
-  builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxStreamsPerConnection);
+  ApplyGrpcLimits(config, builder);
   // Each stream's window for unread data stays at gRPC's initial 64 KiB: with bandwidth probing
   // on, gRPC grew the windows of streams the collector had stopped reading (clients that never
   // take their acks) and buffered their data, uncounted (docs/RELIABILITY.md).
@@ -319,9 +368,10 @@ int Run(const config::Config& config) {
     return 1;
   }
   // OTLP/HTTP on its own port, into the same write path as OTLP/gRPC.
-  transport::OtlpIngest otlp_http_ingest(ingest, kMaxQuarantineEventBytes);
-  transport::OtlpHttpServer otlp_http(otlp_http_ingest, authorizer,
-                                      {.max_body_bytes = kMaxReceiveMessageBytes});
+  transport::OtlpIngest otlp_http_ingest(ingest, kMaxQuarantineEventBytes, rate_limiter);
+  transport::OtlpHttpServer otlp_http(
+      otlp_http_ingest, authorizer,
+      {.max_body_bytes = static_cast<size_t>(config.max_receive_message_bytes)});
   if (!config.otlp_http_listen.empty()) {
     absl::StatusOr<int> port = otlp_http.Start(config.otlp_http_listen);
     if (!port.ok()) {
@@ -376,6 +426,13 @@ int Run(const config::Config& config) {
       /*run_at_start=*/true);
   PeriodicTask partitions_upkeep(absl::Hours(1), [&ledger_upkeep] { ledger_upkeep.Partitions(); });
 
+  // TLS certificate: new files are picked up within tls_reload_interval even without SIGHUP.
+  std::unique_ptr<PeriodicTask> tls_reload;
+  if (tls_reloader != nullptr && config.tls_reload_interval > absl::ZeroDuration()) {
+    tls_reload = std::make_unique<PeriodicTask>(config.tls_reload_interval,
+                                                [&tls_reloader] { tls_reloader->Reload("timer"); });
+  }
+
   // Nightly rollup: every replica schedules it; the advisory lock lets one of them run it.
   NightlyRollup nightly_rollup(
       clock, {.database_url = config.database_url,
@@ -392,8 +449,9 @@ int Run(const config::Config& config) {
   while (true) {
     sigwait(&signals, &signal_number);
     if (signal_number != SIGHUP) break;
-    log::Info("SIGHUP: reloading the price catalog");
+    log::Info("SIGHUP: reloading the price catalog and the TLS certificate");
     price_reloader.Load(absl::Now()).IgnoreError();  // logged; on failure the prices stay
+    if (tls_reloader != nullptr) tls_reloader->Reload("SIGHUP");
   }
   log::Info("shutting down: no new streams, finishing in-flight batches",
             {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
@@ -407,6 +465,7 @@ int Run(const config::Config& config) {
   runs_upkeep.Stop();
   partitions_upkeep.Stop();
   budget_refresh.Stop();
+  if (tls_reload != nullptr) tls_reload->Stop();
   stop_key_refresh.Notify();
   key_refresh.join();
   nightly_rollup.Stop();

@@ -201,7 +201,9 @@ const std::vector<FlagSpec>& Flags() {
          c.tls_client_ca = v;
          return absl::OkStatus();
        }},
-      {"tls-reload-interval", "how often the TLS files are checked for changes (default 2s)",
+      {"tls-reload-interval",
+       "how often the TLS files are checked for changes, besides SIGHUP; 0 = only on SIGHUP "
+       "(default 2s)",
        [](Config& c, const std::string& v) {
          return SetDuration(c.tls_reload_interval, "tls-reload-interval", v);
        }},
@@ -234,6 +236,65 @@ const std::vector<FlagSpec>& Flags() {
        [](Config& c, const std::string& v) {
          return SetBool(c.allow_remote_metrics, "allow-remote-metrics", v);
        }},
+      {"metrics-basic-auth-file",
+       "file whose first line is user:password: /metrics asks for HTTP basic auth (default: "
+       "none)",
+       [](Config& c, const std::string& v) {
+         c.metrics_basic_auth_file = v;
+         return absl::OkStatus();
+       }},
+      {"max-receive-message-bytes",
+       "largest gRPC message accepted, after decompression (default 16777216)",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.max_receive_message_bytes, "max-receive-message-bytes", v, 1024);
+       }},
+      {"max-concurrent-streams", "gRPC streams one connection may hold open (default 100)",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.max_concurrent_streams, "max-concurrent-streams", v, 1);
+       }},
+      {"keepalive-time", "ping a connection silent for this long (default 1m)",
+       [](Config& c, const std::string& v) {
+         return SetDuration(c.keepalive_time, "keepalive-time", v);
+       }},
+      {"keepalive-timeout", "close a connection whose ping is not answered in this (default 20s)",
+       [](Config& c, const std::string& v) {
+         return SetDuration(c.keepalive_timeout, "keepalive-timeout", v);
+       }},
+      {"keepalive-min-ping-interval",
+       "clients pinging more often are closed (GOAWAY too_many_pings) (default 10s)",
+       [](Config& c, const std::string& v) {
+         return SetDuration(c.keepalive_min_ping_interval, "keepalive-min-ping-interval", v);
+       }},
+      {"keepalive-permit-without-calls",
+       "accept client pings on a connection with no call open (default true)",
+       [](Config& c, const std::string& v) {
+         return SetBool(c.keepalive_permit_without_calls, "keepalive-permit-without-calls", v);
+       }},
+      {"max-connection-idle", "close a connection without a call for this long (default 15m)",
+       [](Config& c, const std::string& v) {
+         return SetDuration(c.max_connection_idle, "max-connection-idle", v);
+       }},
+      {"max-connection-age",
+       "ask connections older than this to reconnect; 0 = no limit (default 0)",
+       [](Config& c, const std::string& v) {
+         return SetDuration(c.max_connection_age, "max-connection-age", v);
+       }},
+      {"max-connection-age-grace",
+       "how long calls of a connection past its age may finish (default 5m)",
+       [](Config& c, const std::string& v) {
+         return SetDuration(c.max_connection_age_grace, "max-connection-age-grace", v);
+       }},
+      {"ingest-rate-limit",
+       "events per second one credential may ingest; more gets RESOURCE_EXHAUSTED with a retry "
+       "delay; 0 = no limit (default 0)",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.ingest_rate_limit, "ingest-rate-limit", v, 0);
+       }},
+      {"ingest-burst",
+       "events one credential may send at once above its rate (default max(2 x rate, 1000))",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.ingest_burst, "ingest-burst", v, 0);
+       }},
   };
   return kFlags;
 }
@@ -241,7 +302,8 @@ const std::vector<FlagSpec>& Flags() {
 // Flags that may stand alone (a boolean set to true, or --no-<flag> set to false).
 bool IsBareFlag(const std::string& name) {
   return name == "migrate" || name == "insecure" || name == "allow-insecure-remote" ||
-         name == "insecure-no-auth" || name == "allow-remote-metrics" || name.rfind("no-", 0) == 0;
+         name == "insecure-no-auth" || name == "allow-remote-metrics" ||
+         name == "keepalive-permit-without-calls" || name.rfind("no-", 0) == 0;
 }
 
 // The transport rules of docs/SECURITY.md: TLS unless --insecure, plaintext only on loopback

@@ -60,7 +60,8 @@ struct Config {
   // Caps with their own per-cap budget series; the rest are summed into one "other" series.
   int metrics_top_caps = 100;
   // Transport security (docs/SECURITY.md). gRPC is served over TLS with these PEM files
-  // (re-read when they change: tls_reload_interval); tls_client_ca also asks clients for a
+  // (re-read on SIGHUP, and when they change: tls_reload_interval, 0 = only on SIGHUP);
+  // tls_client_ca also asks clients for a
   // certificate signed by that CA (mTLS: the certificate's subject can be a credential).
   std::string tls_cert;
   std::string tls_key;
@@ -82,6 +83,32 @@ struct Config {
   absl::Duration key_refresh_interval = absl::Seconds(2);
   // Whether the metrics listener may be a non-loopback address (it shows tenant and cap ids).
   bool allow_remote_metrics = false;
+  // /metrics with HTTP basic auth: a file whose first line is "user:password"; "" = off
+  // (docs/SECURITY.md, "Metrics").
+  std::string metrics_basic_auth_file;
+  // gRPC server limits (docs/OPERATING.md, "gRPC limits"): what one client or connection may
+  // hold. A message is measured after decompression.
+  int max_receive_message_bytes = 16 * 1024 * 1024;
+  int max_concurrent_streams = 100;  // HTTP/2 streams per connection
+  // The collector pings a connection silent for keepalive_time and closes it when the ping is
+  // not answered within keepalive_timeout (a vanished client's streams are freed).
+  absl::Duration keepalive_time = absl::Minutes(1);
+  absl::Duration keepalive_timeout = absl::Seconds(20);
+  // Client pings more often than this (or, unless permitted, without a call open) are a
+  // strike; too many and the connection is closed (GOAWAY too_many_pings).
+  absl::Duration keepalive_min_ping_interval = absl::Seconds(10);
+  bool keepalive_permit_without_calls = true;
+  // A connection without a call for this long is closed gracefully (clients reconnect).
+  absl::Duration max_connection_idle = absl::Minutes(15);
+  // A connection older than this is asked to go away; its calls get max_connection_age_grace
+  // to finish. Zero: no age limit (streams may live as long as their clients).
+  absl::Duration max_connection_age = absl::ZeroDuration();
+  absl::Duration max_connection_age_grace = absl::Minutes(5);
+  // Ingest rate limit per credential (docs/SECURITY.md, "Ingest rate limit"): events per second
+  // over StreamSteps and OTLP, with a burst; 0 = no limit. A burst of 0 means
+  // max(2 x rate, 1000).
+  int ingest_rate_limit = 0;
+  int ingest_burst = 0;
 };
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;

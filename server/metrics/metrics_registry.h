@@ -1,5 +1,11 @@
 // The process's Prometheus registry and its /metrics endpoint.
 //
+// The endpoint is served by prometheus-cpp's civetweb exposer, in plaintext (on a loopback
+// address unless the operator says otherwise, config.h), with HTTP basic auth when asked for,
+// as a Prometheus scrape config can send it (basic_auth). Not over TLS: Debian's civetweb
+// loads OpenSSL at run time by the 1.1 function names and crashes in the first handshake with
+// OpenSSL 3; docs/SECURITY.md, "Metrics", says how to scrape across a network.
+//
 // Thread safety: construct once in app/; the registry is thread-safe (prometheus-cpp).
 #ifndef STEPLEDGER_SERVER_METRICS_METRICS_REGISTRY_H_
 #define STEPLEDGER_SERVER_METRICS_METRICS_REGISTRY_H_
@@ -16,13 +22,22 @@ class Exposer;
 
 namespace stepledger::metrics {
 
+struct MetricsEndpoint {
+  std::string listen;  // "127.0.0.1:9464"; port 0 picks a free port
+  // Basic auth: a scrape must send this user and password; "" = none. The password is kept
+  // only as its SHA-256 and compared in constant time.
+  std::string basic_auth_user;
+  std::string basic_auth_password;
+};
+
 class MetricsRegistry {
  public:
   MetricsRegistry();
   ~MetricsRegistry();
 
-  // Starts serving /metrics on `listen` ("127.0.0.1:9464"). Port 0 picks a free port.
-  absl::Status Serve(const std::string& listen);
+  // Starts serving /metrics. Unavailable when the address cannot be bound (the message names
+  // the address, never the password).
+  absl::Status Serve(const MetricsEndpoint& endpoint);
   // The bound port once serving.
   int port() const { return port_; }
 

@@ -36,7 +36,8 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* CollectorService::S
   return new StepStreamReactor(ingest_, ack_memory_,
                                {.max_inflight_batches = options_.max_inflight_batches,
                                 .max_quarantine_event_bytes = options_.max_quarantine_event_bytes,
-                                .caller = *std::move(caller)});
+                                .caller = *std::move(caller),
+                                .rate_limiter = options_.rate_limiter});
 }
 
 grpc::ServerUnaryReactor* CollectorService::GetRun(grpc::CallbackServerContext* context,

@@ -27,6 +27,7 @@
 
 #include <cstddef>
 
+#include "server/domain/ingest/ingest_rate_limiter.h"
 #include "server/domain/ingest/ingest_service.h"
 #include "server/domain/runs/run_query.h"
 #include "server/transport/ack_memory.h"
@@ -49,6 +50,8 @@ class CollectorService final
     // Threads that run GetRun queries; size the repository's connection pool to match.
     int run_query_threads = 4;
     size_t max_queued_run_queries = 256;
+    // Per-credential ingest rate (null: none). REQUIRES: outlives the service.
+    domain::ingest::IngestRateLimiter* rate_limiter = nullptr;
   };
 
   // REQUIRES: `ingest` and `run_query` outlive the service; `run_query` is not null.

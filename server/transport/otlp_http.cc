@@ -11,6 +11,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/domain/ingest/ingest_rate_limiter.h"
 #include "server/transport/status_convert.h"
 #include "stepledger/internal/rpc_status_wire.pb.h"
 
@@ -170,8 +171,11 @@ OtlpHttpResponse RenderOtlpHttpOutcome(const OtlpExportOutcome& outcome, OtlpEnc
   const absl::Status& s = outcome.status;
   if (absl::IsResourceExhausted(s) || absl::IsUnavailable(s)) {
     OtlpHttpResponse r = OtlpHttpError(absl::IsUnavailable(s) ? 503 : 429, s.message(), encoding);
+    // Retry-After is in whole seconds: the rate limit's wait, rounded up, or the configured one.
+    const absl::Duration wait = domain::ingest::RetryDelayOf(s).value_or(retry_after);
     r.headers.emplace_back("Retry-After",
-                           absl::StrCat(std::max<int64_t>(1, absl::ToInt64Seconds(retry_after))));
+                           absl::StrCat(std::max<int64_t>(
+                               1, absl::ToInt64Seconds(absl::Ceil(wait, absl::Seconds(1))))));
     return r;
   }
   if (!s.ok()) {

@@ -145,7 +145,7 @@ int OtlpHttpServer::Handle(mg_connection* conn) {
           pending->done.Notify();
           return;
         }
-        ingest_.Export(*request, caller->scopes, [this, pending, reply](OtlpExportOutcome outcome) {
+        ingest_.Export(*request, *caller, [this, pending, reply](OtlpExportOutcome outcome) {
           pending->response = RenderOtlpHttpOutcome(outcome, reply, options_.retry_after);
           pending->done.Notify();
         });

@@ -84,17 +84,28 @@ std::string RejectionSummary(const std::vector<domain::ingest::Rejection>& rejec
   return out;
 }
 
-OtlpIngest::OtlpIngest(domain::ingest::IngestService& ingest, size_t max_quarantine_event_bytes)
-    : ingest_(ingest), max_quarantine_event_bytes_(max_quarantine_event_bytes) {}
+OtlpIngest::OtlpIngest(domain::ingest::IngestService& ingest, size_t max_quarantine_event_bytes,
+                       domain::ingest::IngestRateLimiter* rate_limiter)
+    : ingest_(ingest),
+      max_quarantine_event_bytes_(max_quarantine_event_bytes),
+      rate_limiter_(rate_limiter) {}
 
 void OtlpIngest::Export(
     const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest& request,
-    const domain::auth::Scopes& scopes, Done done) {
+    const domain::auth::Principal& caller, Done done) {
   const OtlpRequestView view = FromProto(request);
   domain::otlp::Mapping mapping = domain::otlp::MapSpans(view.resources);
   if (mapping.steps.empty()) {
     std::move(done)(OtlpExportOutcome{});
     return;
+  }
+  if (rate_limiter_ != nullptr) {
+    if (absl::Status s =
+            rate_limiter_->Take(caller.Identity(), static_cast<int64_t>(mapping.steps.size()));
+        !s.ok()) {
+      std::move(done)(OtlpExportOutcome{.status = std::move(s), .rejected_spans = 0, .error_message = {}});
+      return;
+    }
   }
   // Renderers live until every SubmitBatch below returned (as_json is only called inside it).
   std::vector<std::function<std::string()>> renderers;
@@ -113,7 +124,7 @@ void OtlpIngest::Export(
                                       .conversion_error = std::move(mapped.conversion_error),
                                       .as_json = renderers.back()});
   }
-  domain::ingest::RejectOutOfScope(scopes, events);
+  domain::ingest::RejectOutOfScope(caller.scopes, events);
   auto call = std::make_shared<ExportCall>(std::move(done));
   const size_t chunk = std::max<size_t>(1, ingest_.limits().max_events_per_batch);
   for (size_t begin = 0; begin < events.size(); begin += chunk) {

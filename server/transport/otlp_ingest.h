@@ -17,7 +17,8 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
-#include "server/domain/auth/scopes.h"
+#include "server/domain/auth/principal.h"
+#include "server/domain/ingest/ingest_rate_limiter.h"
 #include "server/domain/ingest/ingest_service.h"
 
 namespace stepledger::transport {
@@ -36,16 +37,19 @@ class OtlpIngest {
  public:
   using Done = absl::AnyInvocable<void(OtlpExportOutcome) &&>;
 
-  // REQUIRES: `ingest` outlives this object.
-  OtlpIngest(domain::ingest::IngestService& ingest, size_t max_quarantine_event_bytes);
+  // REQUIRES: `ingest` and `rate_limiter` (null: no limit) outlive this object.
+  OtlpIngest(domain::ingest::IngestService& ingest, size_t max_quarantine_event_bytes,
+             domain::ingest::IngestRateLimiter* rate_limiter = nullptr);
 
-  // Spans outside `scopes` (the caller's) are rejected one by one (domain/ingest/scope_filter.h).
+  // Spans outside the caller's scopes are rejected one by one (domain/ingest/scope_filter.h).
+  // Over the caller's ingest rate, nothing is stored: ResourceExhausted with a retry delay.
   void Export(const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest& request,
-              const domain::auth::Scopes& scopes, Done done);
+              const domain::auth::Principal& caller, Done done);
 
  private:
   domain::ingest::IngestService& ingest_;
   const size_t max_quarantine_event_bytes_;
+  domain::ingest::IngestRateLimiter* const rate_limiter_;
 };
 
 // The partial-success message: how many spans were rejected and why, naming the first

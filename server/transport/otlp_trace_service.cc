@@ -2,8 +2,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/domain/auth/method_policy.h"
+#include "server/domain/ingest/ingest_rate_limiter.h"
 #include "server/transport/status_convert.h"
-#include "stepledger/internal/rpc_status_wire.pb.h"
 
 namespace stepledger::transport {
 namespace {
@@ -12,24 +12,9 @@ namespace collector = opentelemetry::proto::collector::trace::v1;
 
 }  // namespace
 
-grpc::Status RetryableStatus(grpc::StatusCode code, const std::string& message,
-                             absl::Duration delay) {
-  internal::RetryInfoWire retry;
-  const int64_t nanos = absl::ToInt64Nanoseconds(delay);
-  retry.mutable_retry_delay()->set_seconds(nanos / 1'000'000'000);
-  retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
-  internal::RpcStatusWire status;
-  status.set_code(static_cast<int32_t>(code));
-  status.set_message(message);
-  google::protobuf::Any* detail = status.add_details();
-  detail->set_type_url("type.googleapis.com/google.rpc.RetryInfo");
-  detail->set_value(retry.SerializeAsString());
-  return grpc::Status(code, message, status.SerializeAsString());
-}
-
 OtlpTraceService::OtlpTraceService(domain::ingest::IngestService& ingest,
                                    const Authorizer& authorizer, Options options)
-    : ingest_(ingest, options.max_quarantine_event_bytes),
+    : ingest_(ingest, options.max_quarantine_event_bytes, options.rate_limiter),
       authorizer_(authorizer),
       options_(options) {}
 
@@ -44,7 +29,7 @@ grpc::ServerUnaryReactor* OtlpTraceService::Export(
     return reactor;
   }
   // `response` stays valid until Finish(); `done` runs once, after every chunk committed.
-  ingest_.Export(*request, (*caller)->scopes, [this, reactor, response](OtlpExportOutcome outcome) {
+  ingest_.Export(*request, **caller, [this, reactor, response](OtlpExportOutcome outcome) {
     reactor->Finish(ToGrpc(outcome, response));
   });
   return reactor;
@@ -54,8 +39,9 @@ grpc::Status OtlpTraceService::ToGrpc(const OtlpExportOutcome& outcome,
                                       collector::ExportTraceServiceResponse* response) const {
   const absl::Status& s = outcome.status;
   if (absl::IsResourceExhausted(s)) {
+    // The rate limit knows its wait; a full queue gets the configured one.
     return RetryableStatus(grpc::StatusCode::RESOURCE_EXHAUSTED, std::string(s.message()),
-                           options_.retry_delay);
+                           domain::ingest::RetryDelayOf(s).value_or(options_.retry_delay));
   }
   if (absl::IsUnavailable(s)) {
     return RetryableStatus(grpc::StatusCode::UNAVAILABLE, std::string(s.message()),

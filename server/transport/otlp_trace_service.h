@@ -36,6 +36,8 @@ class OtlpTraceService final
   struct Options {
     size_t max_quarantine_event_bytes = 16 * 1024;
     absl::Duration retry_delay = absl::Seconds(1);  // sent in RetryInfo
+    // Per-credential ingest rate (null: none). REQUIRES: outlives the service.
+    domain::ingest::IngestRateLimiter* rate_limiter = nullptr;
   };
 
   // REQUIRES: `ingest` outlives the service.
@@ -56,10 +58,6 @@ class OtlpTraceService final
   const Authorizer& authorizer_;
   const Options options_;
 };
-
-// A gRPC status carrying google.rpc.RetryInfo (retry after `delay`) in its details.
-grpc::Status RetryableStatus(grpc::StatusCode code, const std::string& message,
-                             absl::Duration delay);
 
 }  // namespace stepledger::transport
 

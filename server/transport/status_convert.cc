@@ -4,6 +4,8 @@
 
 #include "server/common/error_ref.h"
 #include "server/common/log.h"
+#include "server/domain/ingest/ingest_rate_limiter.h"
+#include "stepledger/internal/rpc_status_wire.pb.h"
 
 namespace stepledger::transport {
 namespace {
@@ -24,7 +26,26 @@ grpc::Status ToGrpcStatus(const absl::Status& s) {
         s.code(), kInternalError, log::Level::kError, "internal error",
         {{"code", absl::StatusCodeToString(s.code())}, {"detail", std::string(s.message())}});
   }
-  return grpc::Status(static_cast<grpc::StatusCode>(sent.code()), std::string(sent.message()));
+  const auto code = static_cast<grpc::StatusCode>(sent.code());
+  if (std::optional<absl::Duration> delay = domain::ingest::RetryDelayOf(sent); delay.has_value()) {
+    return RetryableStatus(code, std::string(sent.message()), *delay);
+  }
+  return grpc::Status(code, std::string(sent.message()));
+}
+
+grpc::Status RetryableStatus(grpc::StatusCode code, const std::string& message,
+                             absl::Duration delay) {
+  internal::RetryInfoWire retry;
+  const int64_t nanos = absl::ToInt64Nanoseconds(delay);
+  retry.mutable_retry_delay()->set_seconds(nanos / 1'000'000'000);
+  retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+  internal::RpcStatusWire status;
+  status.set_code(static_cast<int32_t>(code));
+  status.set_message(message);
+  google::protobuf::Any* detail = status.add_details();
+  detail->set_type_url("type.googleapis.com/google.rpc.RetryInfo");
+  detail->set_value(retry.SerializeAsString());
+  return grpc::Status(code, message, status.SerializeAsString());
 }
 
 absl::Status ToAbslStatus(const grpc::Status& s) {

@@ -15,14 +15,23 @@
 
 #include <grpcpp/support/status.h>
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace stepledger::transport {
 
 inline constexpr absl::string_view kInternalError = "internal error; see collector log";
 
+// A status carrying a retry delay (domain/ingest/ingest_rate_limiter.h, WithRetryDelay) gets
+// it as google.rpc.RetryInfo in its details, as RetryableStatus.
 grpc::Status ToGrpcStatus(const absl::Status& s);
+
+// A gRPC status carrying google.rpc.RetryInfo (retry after `delay`) in its details.
+grpc::Status RetryableStatus(grpc::StatusCode code, const std::string& message,
+                             absl::Duration delay);
 
 absl::Status ToAbslStatus(const grpc::Status& s);
 

@@ -39,6 +39,13 @@ absl::Status StepStreamReactor::SubmitBatch() {
   absl::StatusOr<StepBatchReader::Batch> batch = reader_.Read(read_buffer_);
   if (!batch.ok()) return batch.status();
   const uint64_t sequence = batch->sequence;
+  if (options_.rate_limiter != nullptr) {
+    if (absl::Status s = options_.rate_limiter->Take(options_.caller->Identity(),
+                                                     static_cast<int64_t>(batch->events.size()));
+        !s.ok()) {
+      return s;
+    }
+  }
   domain::ingest::RejectOutOfScope(options_.caller->scopes, batch->events);
   // The events' as_json refers to reader_, which stays intact until the next read; SubmitBatch
   // only calls it synchronously.

@@ -29,6 +29,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "server/domain/ingest/ingest_rate_limiter.h"
 #include "server/domain/ingest/ingest_service.h"
 #include "server/transport/ack_memory.h"
 #include "server/transport/authorizer.h"
@@ -44,6 +45,9 @@ class StepStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer,
     // The authenticated caller: events outside its scopes are rejected one by one.
     // REQUIRES: not null.
     PrincipalPtr caller;
+    // Over the caller's ingest rate, a batch is not submitted (and not acked) and the stream
+    // ends with RESOURCE_EXHAUSTED carrying the retry delay. Null: no limit.
+    domain::ingest::IngestRateLimiter* rate_limiter = nullptr;
   };
 
   // REQUIRES: `ingest` and `ack_memory` outlive the reactor.

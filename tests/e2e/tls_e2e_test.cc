@@ -69,13 +69,14 @@ class TlsE2eTest : public ::testing::Test {
         Path(name + ".ext"), " -out ", Path(name + ".pem")));
   }
 
-  std::unique_ptr<CollectorProcess> StartTlsCollector() {
+  std::unique_ptr<CollectorProcess> StartTlsCollector(const std::string& reload_interval = "1s") {
     auto collector = std::make_unique<CollectorProcess>(
-        db_.url(), std::vector<std::string>{
-                       "--insecure=false", "--insecure-no-auth=false",
-                       "--tls-cert=" + Path("server.pem"), "--tls-key=" + Path("server.key"),
-                       "--tls-client-ca=" + Path("ca.pem"), "--tls-reload-interval=1s",
-                       "--bootstrap-admin-key-file=" + Path("admin.key"), "--otlp-http-listen="});
+        db_.url(),
+        std::vector<std::string>{
+            "--insecure=false", "--insecure-no-auth=false", "--tls-cert=" + Path("server.pem"),
+            "--tls-key=" + Path("server.key"), "--tls-client-ca=" + Path("ca.pem"),
+            "--tls-reload-interval=" + reload_interval,
+            "--bootstrap-admin-key-file=" + Path("admin.key"), "--otlp-http-listen="});
     EXPECT_TRUE(collector->Start()) << collector->Log();
     return collector;
   }
@@ -154,6 +155,83 @@ TEST_F(TlsE2eTest, ClientCertificateSubjectIsACredentialOnceItHasAnIdentity) {
   ASSERT_TRUE(keys->CreateKey(&ctx, req, &created).ok());
   EXPECT_TRUE(created.token().empty());
   EXPECT_EQ(Check(Channel(*collector, with_cert)), grpc::StatusCode::OK);
+}
+
+// Sends a one-event batch with `sequence` over `stream` and reads its ack.
+bool SendOne(grpc::ClientReaderWriter<v1::StepBatch, v1::BatchAck>& stream, uint64_t sequence) {
+  const std::string id = absl::StrCat("e", sequence);
+  v1::StepBatch batch;
+  batch.set_sequence(sequence);
+  v1::StepEvent* e = batch.add_events();
+  e->set_event_id(id);
+  e->set_step_id(id);
+  v1::Tags* t = e->mutable_tags();
+  t->set_feature("triage");
+  t->set_team("search");
+  t->set_workload_class(v1::WORKLOAD_CLASS_INTERACTIVE);
+  t->set_tenant("acme");
+  t->set_environment(v1::ENVIRONMENT_PRODUCTION);
+  t->set_parent_run_id("run-" + id);
+  e->set_kind(v1::STEP_KIND_MODEL_CALL);
+  e->set_model("gpt-4o");
+  e->set_cost_nano_usd(1000);
+  e->mutable_started_at()->set_seconds(absl::ToUnixSeconds(absl::Now()) - 1);
+  v1::BatchAck ack;
+  return stream.Write(batch) && stream.Read(&ack) && ack.accepted() == 1;
+}
+
+// Whether a new TLS connection to the collector is served a certificate whose subject
+// contains `cn`.
+bool ServesSubject(const CollectorProcess& collector, const std::string& cn) {
+  const std::string port = collector.target().substr(collector.target().rfind(':') + 1);
+  return Sh(absl::StrCat("echo | openssl s_client -connect 127.0.0.1:", port,
+                         " -alpn h2 2>/dev/null | openssl x509 -noout -subject 2>/dev/null | "
+                         "grep -q 'CN *= *",
+                         cn, "$'")) == 0;
+}
+
+TEST_F(TlsE2eTest, SighupServesARotatedCertificateAtOnceAndOpenStreamsKeepWorking) {
+  // No timer: only SIGHUP reloads, so the new certificate is served because of the signal.
+  std::unique_ptr<CollectorProcess> collector = StartTlsCollector("0s");
+  EXPECT_THAT(collector->Log(),
+              HasSubstr("msg=\"TLS certificate loaded\" subject=\"CN=localhost\""));
+  auto channel = Channel(*collector, {.ca_cert_path = Path("ca.pem"), .api_key = admin_token_});
+  auto stub = v1::Collector::NewStub(channel);
+  grpc::ClientContext ctx;
+  auto stream = stub->StreamSteps(&ctx);
+  ASSERT_TRUE(SendOne(*stream, 1));
+  // Rotate: a new key and certificate (another subject) moved over the served files.
+  ASSERT_EQ(MakeLeaf("rotated", "ca", "/CN=rotated", "DNS:localhost,IP:127.0.0.1"), 0);
+  std::filesystem::rename(Path("rotated.key"), Path("server.key"));
+  std::filesystem::rename(Path("rotated.pem"), Path("server.pem"));
+  absl::SleepFor(absl::Seconds(2));
+  EXPECT_TRUE(ServesSubject(*collector, "localhost")) << "nothing reloads before SIGHUP";
+  ASSERT_TRUE(collector->Signal(SIGHUP));
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!ServesSubject(*collector, "rotated") && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(ServesSubject(*collector, "rotated")) << "a new connection sees the new certificate";
+  EXPECT_THAT(collector->Log(),
+              HasSubstr("msg=\"TLS certificate reloaded: new connections get it, open ones keep "
+                        "theirs\" trigger=SIGHUP subject=\"CN=rotated\""));
+  EXPECT_TRUE(SendOne(*stream, 2)) << "the stream opened before the rotation still works";
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+  // A new channel (new handshake, rotated certificate, same CA) works.
+  EXPECT_EQ(Check(Channel(*collector, {.ca_cert_path = Path("ca.pem"), .api_key = admin_token_})),
+            grpc::StatusCode::OK);
+  // A broken replacement is refused on SIGHUP and the rotated pair stays served.
+  std::ofstream(Path("server.pem")) << "not a certificate\n";
+  ASSERT_TRUE(collector->Signal(SIGHUP));
+  const absl::Time logged = absl::Now() + absl::Seconds(10);
+  while (collector->Log().find("TLS certificate not reloaded") == std::string::npos &&
+         absl::Now() < logged) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_THAT(collector->Log(), HasSubstr("not a PEM certificate"));
+  EXPECT_TRUE(ServesSubject(*collector, "rotated"));
+  EXPECT_EQ(collector->Log().find("PRIVATE KEY"), std::string::npos);
 }
 
 TEST_F(TlsE2eTest, RenewedCertificateIsServedWithoutDroppingOpenStreams) {

@@ -134,6 +134,9 @@ class CollectorProcess {
     return WIFSIGNALED(status) ? -WTERMSIG(status) : -1;
   }
 
+  // Sends `signal` (e.g. SIGHUP: reload) to the running collector.
+  bool Signal(int signal) const { return pid_ > 0 && kill(pid_, signal) == 0; }
+
   std::string target() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
   int metrics_port() const { return metrics_port_; }
   int otlp_http_port() const { return otlp_http_port_; }
