@@ -5,6 +5,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "server/domain/auth/method_policy.h"
+#include "server/domain/reports/showback_scope.h"
 #include "server/render/render.h"
 #include "server/transport/reports_convert.h"
 #include "server/transport/status_convert.h"
@@ -22,9 +23,9 @@ grpc::ServerUnaryReactor* ReportsService::GetShowback(grpc::CallbackServerContex
                                                       const v1::ShowbackRequest* request,
                                                       v1::ShowbackReport* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::StatusOr<PrincipalPtr> caller =
-          authorizer_.Authorize(*context, domain::auth::method::kGetShowback);
-      !caller.ok()) {
+  absl::StatusOr<PrincipalPtr> caller =
+      authorizer_.Authorize(*context, domain::auth::method::kGetShowback);
+  if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
@@ -36,10 +37,20 @@ grpc::ServerUnaryReactor* ReportsService::GetShowback(grpc::CallbackServerContex
     return reactor;
   }
   const v1::Environment environment = request->environment();
-  if (!pool_.TrySchedule([this, reactor, response, environment, q = *std::move(query)] {
+  if (!pool_.TrySchedule([this, reactor, response, environment, q = *std::move(query),
+                          caller = *std::move(caller)] {
+        // A scoped key's report is built from its scopes' lines only (showback_scope.h).
+        const ShowbackLoader visible =
+            [this, &caller](
+                absl::CivilDay from, absl::CivilDay to,
+                const std::string& env) -> absl::StatusOr<domain::reports::ShowbackInputs> {
+          absl::StatusOr<domain::reports::ShowbackInputs> inputs = loader_(from, to, env);
+          if (!inputs.ok()) return inputs.status();
+          return domain::reports::VisibleInputs(caller->scopes, *std::move(inputs));
+        };
         const absl::StatusOr<domain::reports::ShowbackReport> report =
             domain::reports::LoadShowbackReport(
-                loader_, roll_up_, {q.from, q.to, q.environment, q.roll_up_missing}, absl::Now());
+                visible, roll_up_, {q.from, q.to, q.environment, q.roll_up_missing}, absl::Now());
         if (!report.ok()) {
           reactor->Finish(ToGrpcStatus(report.status()));
           return;

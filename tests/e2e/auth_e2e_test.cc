@@ -49,7 +49,7 @@ struct Expected {
 const std::vector<Expected> kMatrix = {
     {"/stepledger.v1.Collector/StreamSteps", {"ingest"}, Scoped::kAllowed},
     {"/opentelemetry.proto.collector.trace.v1.TraceService/Export", {"ingest"}, Scoped::kAllowed},
-    {"/stepledger.v1.Collector/GetRun", {"report-read"}, Scoped::kDenied},
+    {"/stepledger.v1.Collector/GetRun", {"report-read"}, Scoped::kAllowed},
     {"/stepledger.v1.Budget/CheckBudget", {"check"}, Scoped::kDenied},
     {"/stepledger.v1.Budget/Acknowledge", {"acknowledge"}, Scoped::kDenied},
     {"/stepledger.v1.Budget/ListAcknowledgements",
@@ -60,7 +60,7 @@ const std::vector<Expected> kMatrix = {
      {"check", "acknowledge", "budget-admin", "report-read"},
      Scoped::kAllowed},
     {"/stepledger.v1.Budget/DeleteBudget", {"budget-admin"}, Scoped::kDenied},
-    {"/stepledger.v1.Reports/GetShowback", {"report-read"}, Scoped::kDenied},
+    {"/stepledger.v1.Reports/GetShowback", {"report-read"}, Scoped::kAllowed},
     {"/stepledger.v1.Admin/RollUp", {}, Scoped::kDenied},
     {"/stepledger.v1.Admin/ImportInvoice", {"price-admin"}, Scoped::kDenied},
     {"/stepledger.v1.Admin/ListUnpriced", {"price-admin", "report-read"}, Scoped::kDenied},

@@ -18,7 +18,7 @@ constexpr RoleSet kPriceAdmin = Bit(Role::kPriceAdmin);
 constexpr MethodRule kTable[] = {
     {method::kStreamSteps, kIngest, ScopeRule::kPerEvent},
     {method::kOtlpExport, kIngest, ScopeRule::kPerEvent},
-    {method::kGetRun, kReportRead | kAdmin, ScopeRule::kAll},
+    {method::kGetRun, kReportRead | kAdmin, ScopeRule::kFiltered},
     {method::kCheckBudget, kCheck | kAdmin, ScopeRule::kRequestTags},
     {method::kAcknowledge, kAck | kAdmin, ScopeRule::kCapKey},
     {method::kListAcknowledgements, kAck | kBudgetAdmin | kReportRead | kAdmin,
@@ -27,7 +27,7 @@ constexpr MethodRule kTable[] = {
     {method::kListBudgets, kCheck | kAck | kBudgetAdmin | kReportRead | kAdmin,
      ScopeRule::kFiltered},
     {method::kDeleteBudget, kBudgetAdmin | kAdmin, ScopeRule::kCapKey},
-    {method::kGetShowback, kReportRead | kAdmin, ScopeRule::kAll},
+    {method::kGetShowback, kReportRead | kAdmin, ScopeRule::kFiltered},
     {method::kRollUp, kAdmin, ScopeRule::kAll},
     {method::kImportInvoice, kPriceAdmin | kAdmin, ScopeRule::kAll},
     {method::kListUnpriced, kPriceAdmin | kReportRead | kAdmin, ScopeRule::kAll},
