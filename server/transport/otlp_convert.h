@@ -35,8 +35,9 @@ std::string HexId(const std::string& bytes);
 std::string OtlpSpanDigest(const opentelemetry::proto::resource::v1::Resource& resource,
                            const opentelemetry::proto::trace::v1::Span& span);
 
-// The span as protobuf's JSON (ids in base64, as protobuf renders bytes), for quarantine; past
-// `max_bytes`, a stub naming the span's ids and full size instead.
+// The span as protobuf's JSON (ids in base64, as protobuf renders bytes), for quarantine's jsonb;
+// a string holding NUL (which jsonb refuses) is rendered escaped, as domain/ingest/text.h's
+// EscapeUnstorable does. Past `max_bytes`, a stub naming the span's ids and full size instead.
 std::string OtlpSpanJson(const opentelemetry::proto::trace::v1::Span& span, size_t max_bytes);
 
 }  // namespace stepledger::transport
