@@ -6,6 +6,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "server/domain/ingest/ingest_rate_limiter.h"
 #include "stepledger/internal/rpc_status_wire.pb.h"
 
 namespace stepledger::transport {
@@ -117,6 +118,20 @@ TEST(RenderOtlpHttpOutcome, BackpressureIs429Or503WithRetryAfter) {
   OtlpExportOutcome down;
   down.status = absl::UnavailableError("database unreachable; retry");
   EXPECT_EQ(RenderOtlpHttpOutcome(down, OtlpEncoding::kJson, absl::Seconds(1)).status, 503);
+}
+
+// The rate limit's own wait (domain/ingest/ingest_rate_limiter.h) wins over the configured one,
+// rounded up to whole seconds.
+TEST(RenderOtlpHttpOutcome, RateLimitIs429WithItsOwnWaitRoundedUp) {
+  OtlpExportOutcome limited;
+  limited.status = domain::ingest::WithRetryDelay(
+      absl::ResourceExhaustedError("ingest rate limit of this credential exceeded"),
+      absl::Milliseconds(2300));
+  OtlpHttpResponse r = RenderOtlpHttpOutcome(limited, OtlpEncoding::kProtobuf, absl::Seconds(1));
+  EXPECT_EQ(r.status, 429);
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0].first, "Retry-After");
+  EXPECT_EQ(r.headers[0].second, "3");
 }
 
 }  // namespace

@@ -12,8 +12,10 @@
 #include "absl/synchronization/notification.h"
 #include "server/domain/clock.h"
 #include "server/domain/ingest/group_committer.h"
+#include "server/domain/ingest/ingest_rate_limiter.h"
 #include "server/domain/ingest/ingest_service.h"
 #include "stepledger/internal/rpc_status_wire.pb.h"
+#include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_ledger_store.h"
 #include "tests/fakes/no_auth.h"
 
@@ -24,7 +26,8 @@ namespace collector = opentelemetry::proto::collector::trace::v1;
 
 class OtlpServer {
  public:
-  explicit OtlpServer(size_t max_queued_events = 1000, size_t max_events_per_batch = 1000) {
+  explicit OtlpServer(size_t max_queued_events = 1000, size_t max_events_per_batch = 1000,
+                      domain::ingest::IngestRateLimiter* rate_limiter = nullptr) {
     auto store = std::make_unique<testing::FakeLedgerStore>();
     store_ = store.get();
     std::vector<std::unique_ptr<domain::ingest::LedgerStore>> stores;
@@ -35,8 +38,9 @@ class OtlpServer {
     domain::ingest::ValidationLimits limits;
     limits.max_events_per_batch = max_events_per_batch;
     ingest_ = std::make_unique<domain::ingest::IngestService>(*committer_, clock_, limits, nullptr);
-    service_ = std::make_unique<OtlpTraceService>(*ingest_, stepledger::testing::NoAuth(),
-                                                  OtlpTraceService::Options{});
+    service_ =
+        std::make_unique<OtlpTraceService>(*ingest_, stepledger::testing::NoAuth(),
+                                           OtlpTraceService::Options{.rate_limiter = rate_limiter});
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(service_.get());
@@ -180,6 +184,21 @@ TEST(RejectionSummary, NamesTheFirstFewAndCountsTheRest) {
   EXPECT_EQ(summary,
             "7 span(s) rejected and quarantined: span span0 tags.team: missing; span span1 "
             "tags.team: missing; and 5 more");
+}
+
+// Over the caller's ingest rate nothing is stored and the answer says when to retry.
+TEST(OtlpTraceService, OverTheIngestRateIsResourceExhaustedWithTheLimitersWait) {
+  testing::FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  domain::ingest::IngestRateLimiter limiter(clock, {.events_per_second = 1, .burst = 5});
+  OtlpServer server(/*max_queued_events=*/1000, /*max_events_per_batch=*/1000, &limiter);
+  collector::ExportTraceServiceResponse response;
+  grpc::ClientContext first;
+  EXPECT_TRUE(server.stub().Export(&first, Chats(5), &response).ok());
+  grpc::ClientContext second;
+  const grpc::Status over = server.stub().Export(&second, Chats(3), &response);
+  EXPECT_EQ(over.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << over.error_message();
+  EXPECT_EQ(RetryDelayOf(over), absl::Seconds(3));  // 3 spans at 1/s
+  EXPECT_EQ(server.store().stored(), 5u);
 }
 
 }  // namespace
