@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <memory>
@@ -39,6 +40,7 @@
 #include "server/metrics/label_guard.h"
 #include "server/metrics/metrics_registry.h"
 #include "server/metrics/pricing_metrics.h"
+#include "server/metrics/retention_metrics.h"
 #include "server/metrics/run_metrics.h"
 #include "server/metrics/spend_metrics.h"
 #include "server/security/key_admin.h"
@@ -262,8 +264,14 @@ int Run(const config::Config& config) {
       {.max_queued_events = static_cast<size_t>(config.max_queued_events),
        .max_group_events = static_cast<size_t>(config.max_group_events)},
       &commit_observer);
-  domain::ingest::IngestService ingest(committer, clock, domain::ingest::ValidationLimits{},
-                                       &ingest_metrics, &pricer);
+  domain::ingest::ValidationLimits validation_limits;
+  if (config.ledger_retention_days > 0) {
+    // An event older than the retention would land in a day that may already be retired.
+    validation_limits.max_age =
+        std::min(validation_limits.max_age, absl::Hours(24) * config.ledger_retention_days);
+  }
+  domain::ingest::IngestService ingest(committer, clock, validation_limits, &ingest_metrics,
+                                       &pricer);
   // GetRun: the service's query threads (4 by default) each take a connection from the
   // repository's pool (4 by default), so queries never wait on each other for a connection.
   storage::PgRunRepository run_repository({.database_url = config.database_url});
@@ -412,19 +420,25 @@ int Run(const config::Config& config) {
   });
 
   // Upkeep (ledger_upkeep.h): queue gauges every second; runs and prices every
-  // upkeep_interval, from the start; partitions every hour.
+  // upkeep_interval, from the start; partitions and retention every hour.
   PeriodicTask queue_gauges(absl::Seconds(1), [&] {
     ingest_metrics.SetQueueDepth(committer.QueuedEvents());
     ingest_metrics.SetUnsentAckBytes(collector.unsent_ack_bytes());
   });
+  metrics::RetentionMetrics retention_metrics(registry.registry());
   LedgerUpkeep ledger_upkeep({.database_url = config.database_url,
                               .pending_inheritance_wait = config.pending_inheritance_wait,
-                              .partition_days_ahead = kPartitionDaysAhead},
-                             run_metrics, price_reloader);
+                              .partition_days_ahead = kPartitionDaysAhead,
+                              .retention_days = config.ledger_retention_days,
+                              .retention_detach = config.ledger_retention_detach},
+                             run_metrics, retention_metrics, price_reloader);
   PeriodicTask runs_upkeep(
       config.upkeep_interval, [&ledger_upkeep] { ledger_upkeep.RunsAndPrices(); },
       /*run_at_start=*/true);
-  PeriodicTask partitions_upkeep(absl::Hours(1), [&ledger_upkeep] { ledger_upkeep.Partitions(); });
+  PeriodicTask partitions_upkeep(absl::Hours(1), [&ledger_upkeep] {
+    ledger_upkeep.Partitions();
+    ledger_upkeep.Retention();
+  });
 
   // TLS certificate: new files are picked up within tls_reload_interval even without SIGHUP.
   std::unique_ptr<PeriodicTask> tls_reload;

@@ -137,6 +137,18 @@ const std::vector<FlagSpec>& Flags() {
        [](Config& c, const std::string& v) {
          return SetDuration(c.upkeep_interval, "upkeep-interval", v);
        }},
+      {"ledger-retention-days",
+       "days of raw ledger kept; older days are retired once rolled up, and older events are "
+       "rejected (default 0: keep every day)",
+       [](Config& c, const std::string& v) {
+         return SetInt(c.ledger_retention_days, "ledger-retention-days", v, 0);
+       }},
+      {"ledger-retention-detach",
+       "keep retired days as tables in schema ledger_archive instead of dropping them "
+       "(default false)",
+       [](Config& c, const std::string& v) {
+         return SetBool(c.ledger_retention_detach, "ledger-retention-detach", v);
+       }},
       {"rollup-schedule", "run the nightly rollup on this replica (default true)",
        [](Config& c, const std::string& v) {
          return SetBool(c.rollup_schedule, "rollup-schedule", v);

@@ -36,6 +36,12 @@ struct Config {
   absl::Duration pending_inheritance_wait = absl::Minutes(15);
   // How often scheduled upkeep runs (pending expiry, run gauges).
   absl::Duration upkeep_interval = absl::Seconds(30);
+  // Ledger retention (docs/OPERATING.md, "Retention"): with ledger_retention_days > 0, the raw
+  // ledger of days older than that is retired once rolled up (rollups are kept), and ingest
+  // rejects events older than it. 0 keeps every day (ingest then takes events up to 400 days
+  // old). ledger_retention_detach keeps retired days as tables in schema ledger_archive.
+  int ledger_retention_days = 0;
+  bool ledger_retention_detach = false;
   // Nightly rollup (docs/REPORTS.md): at rollup_time (UTC) one replica, chosen by an advisory
   // lock, rolls up the last rollup_days_back days; with report_dir set it also writes the
   // month-to-date showback report there in every format.

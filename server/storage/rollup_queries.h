@@ -12,6 +12,15 @@ namespace stepledger::storage::queries {
 inline constexpr char kSelectRollupDay[] =
     "SELECT first_rolled_at FROM rollup_days WHERE day = $1::date FOR UPDATE";
 
+// A retired day (migration 0020) has no raw ledger left to roll up from.
+inline constexpr char kSelectRetiredDay[] = R"sql(
+  SELECT d.source_rows, d.total_cost_nano_usd, d.correction_cost_nano_usd
+  FROM ledger_retired_days r JOIN rollup_days d ON d.day = r.day WHERE r.day = $1::date
+  UNION ALL
+  SELECT 0, 0, 0 FROM ledger_retired_days r
+  WHERE r.day = $1::date AND NOT EXISTS (SELECT 1 FROM rollup_days d WHERE d.day = r.day)
+)sql";
+
 inline constexpr char kDeleteRollupDaily[] = "DELETE FROM rollup_daily WHERE day = $1::date";
 inline constexpr char kDeleteRollupToolOwner[] =
     "DELETE FROM rollup_tool_owner_daily WHERE day = $1::date";

@@ -20,6 +20,14 @@ RollupDayResult RollupOneDay(pqxx::connection& conn, absl::CivilDay day) {
   result.day = day;
   const std::string date = PgDate(day);
   pqxx::work txn(conn);
+  if (pqxx::result retired = txn.exec_params(queries::kSelectRetiredDay, date); !retired.empty()) {
+    // Re-rolling it would replace its rollup with an empty one.
+    result.retired = true;
+    result.source_rows = retired[0][0].as<int64_t>();
+    result.total_cost_nano_usd = retired[0][1].as<int64_t>();
+    result.correction_cost_nano_usd = retired[0][2].as<int64_t>();
+    return result;
+  }
   pqxx::result existing = txn.exec_params(queries::kSelectRollupDay, date);
   result.first_roll = existing.empty();
   std::optional<std::string> first_rolled_at;
@@ -56,8 +64,7 @@ absl::StatusOr<RollupRunResult> RollupJob::Run(absl::CivilDay from, absl::CivilD
     // or when the process dies and its connection closes.
     PgConnection lock_conn(options_.database_url);
     pqxx::work lock(lock_conn);
-    if (!lock.exec_params1("SELECT pg_try_advisory_xact_lock($1)", kRollupLockKey)[0]
-             .as<bool>()) {
+    if (!lock.exec_params1("SELECT pg_try_advisory_xact_lock($1)", kRollupLockKey)[0].as<bool>()) {
       return run;  // another replica or a backfill is rolling up
     }
     PgConnection conn(options_.database_url);

@@ -51,6 +51,7 @@ void ToProto(const domain::reports::RollupRunResult& run, v1::RollUpResponse* ou
     v1::RolledUpDay* day = out->add_days();
     day->set_day(DayText(d.day));
     day->set_first_roll(d.first_roll);
+    day->set_retired(d.retired);
     day->set_source_rows(d.source_rows);
     day->set_total_cost_nano_usd(d.total_cost_nano_usd);
     day->set_correction_cost_nano_usd(d.correction_cost_nano_usd);
