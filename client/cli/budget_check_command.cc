@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/cli/budget_cli.h"
@@ -38,6 +39,18 @@ void PrintCheck(const CliContext& context, const CheckOutcome& outcome) {
   }
   context.out << "\n";
   if (!r.reservation_id().empty()) context.out << "reservation: " << r.reservation_id() << "\n";
+  // How fresh the other replicas' spend behind the answer is (docs/BUDGETS.md, "When the
+  // database is away").
+  if (r.counters_as_of_unix_millis() == 0) {
+    context.out << "counters: never read from the database";
+  } else {
+    context.out << "counters: as of "
+                << absl::FormatTime("%Y-%m-%d %H:%M:%E3SZ",
+                                    absl::FromUnixMillis(r.counters_as_of_unix_millis()),
+                                    absl::UTCTimeZone())
+                << " (" << absl::StrFormat("%.1f", r.counters_age_millis() / 1000.0) << " s old)";
+  }
+  context.out << (r.stale() ? ", STALE: each cap's stale policy applied" : "") << "\n";
   if (r.caps().empty()) {
     context.out << "no cap matches these tags\n";
     return;
@@ -52,7 +65,8 @@ void PrintCheck(const CliContext& context, const CheckOutcome& outcome) {
                         ? UnixSecondsText(s.projected_exhaustion_unix_seconds())
                         : "-",
                     UnixSecondsText(s.period_end_unix_seconds()), s.owner(),
-                    DecisionName(s.decision()) + (s.shadow() ? " (shadow)" : "")});
+                    DecisionName(s.decision()) + (s.shadow() ? " (shadow)" : "") +
+                        (s.stale_policy_applied() ? " (stale policy)" : "")});
   }
   PrintTable(context.out,
              {"CAP", "SCOPE", "KEY", "PERIOD", "LIMIT", "SPENT", "RESERVED", "ACKED", "REMAINING",

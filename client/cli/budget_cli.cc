@@ -25,6 +25,7 @@ const char kUsage[] =
     "  set --id ID --scope feature|team|tenant|org --key K --period daily|monthly\n"
     "      --limit-usd X --owner O [--env production|staging|eval] [--action alert|require_ack]\n"
     "      [--threshold-pct 80] [--signed-off-by S] [--shadow] [--by WHO]\n"
+    "      [--stale-policy answer|alert|require_ack]\n"
     "        create or replace one cap (--by defaults to the owner; it is audited)\n"
     "  list [--json]\n"
     "        every cap; --json prints a cap file that `apply` accepts\n"
@@ -66,8 +67,8 @@ absl::StatusOr<Args> ParseArgs(const std::vector<std::string>& args, size_t star
 }
 
 const std::set<std::string> kCapValueFlags = {
-    "id",  "scope",  "key",           "period", "limit-usd",
-    "env", "action", "threshold-pct", "owner",  "signed-off-by"};
+    "id",     "scope",         "key",   "period",        "limit-usd",   "env",
+    "action", "threshold-pct", "owner", "signed-off-by", "stale-policy"};
 
 absl::StatusOr<Cap> CapFromArgs(const Args& a, bool proposed) {
   Cap cap;
@@ -108,6 +109,14 @@ absl::StatusOr<Cap> CapFromArgs(const Args& a, bool proposed) {
       return absl::InvalidArgumentError(absl::StrCat("--action: ", action.status().message()));
     }
     cap.set_action(*action);
+  }
+  if (a.Has("stale-policy")) {
+    absl::StatusOr<v1::StalePolicy> policy = ParseStalePolicyName(a.Get("stale-policy"));
+    if (!policy.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--stale-policy: ", policy.status().message()));
+    }
+    cap.set_stale_policy(*policy);
   }
   if (a.Has("threshold-pct")) {
     absl::StatusOr<int32_t> bps = ParseThresholdPct(a.Get("threshold-pct"));

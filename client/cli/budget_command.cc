@@ -46,7 +46,8 @@ int RunSet(const CliContext& context, const std::vector<std::string>& args) {
               << PeriodName(stored->period()) << " limit " << Dollars(stored->limit_nano_usd())
               << ", " << ActionName(stored->action()) << " at "
               << FormatThresholdPct(stored->alert_threshold_bps()) << "%, owner " << stored->owner()
-              << (stored->shadow() ? ", shadow" : "") << " (by " << by << ")\n";
+              << (stored->shadow() ? ", shadow" : "") << ", if stale "
+              << StalePolicyName(stored->stale_policy()) << " (by " << by << ")\n";
   return kExitOk;
 }
 
@@ -72,12 +73,12 @@ int RunList(const CliContext& context, const std::vector<std::string>& args) {
     rows.push_back({c.id(), ScopeName(c.scope()), c.key(), CapEnvironmentName(c.environment()),
                     PeriodName(c.period()), Dollars(c.limit_nano_usd()), ActionName(c.action()),
                     FormatThresholdPct(c.alert_threshold_bps()) + "%", c.owner(),
-                    c.shadow() ? "yes" : "no"});
+                    c.shadow() ? "yes" : "no", StalePolicyName(c.stale_policy())});
   }
-  PrintTable(
-      context.out,
-      {"ID", "SCOPE", "KEY", "ENV", "PERIOD", "LIMIT", "ACTION", "THRESHOLD", "OWNER", "SHADOW"},
-      rows, {5, 7});
+  PrintTable(context.out,
+             {"ID", "SCOPE", "KEY", "ENV", "PERIOD", "LIMIT", "ACTION", "THRESHOLD", "OWNER",
+              "SHADOW", "IF STALE"},
+             rows, {5, 7});
   context.out << caps->size() << (caps->size() == 1 ? " cap\n" : " caps\n");
   return kExitOk;
 }

@@ -119,7 +119,8 @@ absl::Status Prefixed(const absl::Status& s, const std::string& field) {
 absl::StatusOr<Cap> CapFromJson(const Json& obj, const std::string& where) {
   static const std::set<std::string> kKnown = {"id",     "scope",         "key",    "environment",
                                                "period", "limit_usd",     "action", "threshold_pct",
-                                               "owner",  "signed_off_by", "shadow", "note"};
+                                               "owner",  "signed_off_by", "shadow", "stale_policy",
+                                               "note"};
   if (!obj.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": must be an object"));
   }
@@ -128,7 +129,8 @@ absl::StatusOr<Cap> CapFromJson(const Json& obj, const std::string& where) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": unknown field \"", name,
                                                      "\" (fields: id, scope, key, environment, "
                                                      "period, limit_usd, action, threshold_pct, "
-                                                     "owner, signed_off_by, shadow, note)"));
+                                                     "owner, signed_off_by, shadow, "
+                                                     "stale_policy, note)"));
     }
   }
   Cap cap;
@@ -168,6 +170,13 @@ absl::StatusOr<Cap> CapFromJson(const Json& obj, const std::string& where) {
     absl::StatusOr<stepledger::v1::CapAction> action = ParseActionName(*s);
     if (!action.ok()) return Prefixed(action.status(), where + ".action");
     cap.set_action(*action);
+  }
+
+  if (s = StringField(obj, "stale_policy", where, false); !s.ok()) return s.status();
+  if (!s->empty()) {
+    absl::StatusOr<stepledger::v1::StalePolicy> policy = ParseStalePolicyName(*s);
+    if (!policy.ok()) return Prefixed(policy.status(), where + ".stale_policy");
+    cap.set_stale_policy(*policy);
   }
 
   if (s = DecimalField(obj, "threshold_pct", where, false); !s.ok()) return s.status();
@@ -284,6 +293,16 @@ absl::StatusOr<stepledger::v1::CapAction> ParseActionName(std::string_view text)
       absl::StrCat("\"", std::string(text), "\" is not alert or require_ack"));
 }
 
+absl::StatusOr<stepledger::v1::StalePolicy> ParseStalePolicyName(std::string_view text) {
+  const std::string t = Lower(text);
+  if (t == "answer") return stepledger::v1::STALE_POLICY_ANSWER;
+  if (t == "alert") return stepledger::v1::STALE_POLICY_ALERT;
+  if (t == "require_ack" || t == "require-ack") return stepledger::v1::STALE_POLICY_REQUIRE_ACK;
+  if (t == "default") return stepledger::v1::STALE_POLICY_UNSPECIFIED;
+  return absl::InvalidArgumentError(
+      absl::StrCat("\"", std::string(text), "\" is not answer, alert or require_ack"));
+}
+
 absl::StatusOr<stepledger::v1::Environment> ParseEnvironmentName(std::string_view text) {
   const std::string t = Lower(text);
   if (t == "production") return stepledger::v1::ENVIRONMENT_PRODUCTION;
@@ -314,6 +333,10 @@ std::string PeriodName(stepledger::v1::Period v) {
 std::string ActionName(stepledger::v1::CapAction v) {
   if (v == stepledger::v1::CAP_ACTION_UNSPECIFIED) return "default";
   return EnumName(stepledger::v1::CapAction_Name(v), "CAP_ACTION_");
+}
+std::string StalePolicyName(stepledger::v1::StalePolicy v) {
+  if (v == stepledger::v1::STALE_POLICY_UNSPECIFIED) return "default";
+  return EnumName(stepledger::v1::StalePolicy_Name(v), "STALE_POLICY_");
 }
 std::string CapEnvironmentName(stepledger::v1::Environment v) {
   if (v == stepledger::v1::ENVIRONMENT_UNSPECIFIED) return "production";
@@ -384,6 +407,7 @@ std::string FormatBudgetFile(const std::vector<Cap>& caps_in) {
     o["owner"] = c.owner();
     o["signed_off_by"] = c.signed_off_by();
     o["shadow"] = c.shadow();
+    o["stale_policy"] = StalePolicyName(c.stale_policy());
     doc["caps"].push_back(std::move(o));
   }
   return doc.dump(2) + "\n";

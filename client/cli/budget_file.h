@@ -36,11 +36,14 @@ absl::StatusOr<absl::Duration> ParseExpiresIn(std::string_view text);
 absl::StatusOr<stepledger::v1::Scope> ParseScopeName(std::string_view text);
 absl::StatusOr<stepledger::v1::Period> ParsePeriodName(std::string_view text);
 absl::StatusOr<stepledger::v1::CapAction> ParseActionName(std::string_view text);
+// answer, alert, require_ack (or "default": the action's default).
+absl::StatusOr<stepledger::v1::StalePolicy> ParseStalePolicyName(std::string_view text);
 absl::StatusOr<stepledger::v1::Environment> ParseEnvironmentName(std::string_view text);
 absl::StatusOr<stepledger::v1::WorkloadClass> ParseWorkloadClassName(std::string_view text);
 std::string ScopeName(stepledger::v1::Scope v);  // "" when unspecified
 std::string PeriodName(stepledger::v1::Period v);
-std::string ActionName(stepledger::v1::CapAction v);  // "default" when unspecified
+std::string ActionName(stepledger::v1::CapAction v);         // "default" when unspecified
+std::string StalePolicyName(stepledger::v1::StalePolicy v);  // "default" when unspecified
 std::string CapEnvironmentName(stepledger::v1::Environment v);
 std::string DecisionName(stepledger::v1::Decision v);  // "ALLOW", "ALERT", "REQUIRE_ACK"
 

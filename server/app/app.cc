@@ -215,7 +215,8 @@ int Run(const config::Config& config) {
   // random instance id per process never collides with another replica or an earlier run.
   const std::string instance_id = absl::StrFormat("%08x", absl::Uniform<uint32_t>(absl::BitGen()));
   storage::PgBudgetStore budget_store(config.database_url);
-  domain::budget::BudgetEngine budget_engine(clock, {.instance_id = instance_id});
+  domain::budget::BudgetEngine budget_engine(
+      clock, {.instance_id = instance_id, .stale_after = config.budget_stale_after});
   metrics::BudgetMetrics budget_metrics(registry.registry(), clock,
                                         {.top_caps = static_cast<size_t>(config.metrics_top_caps)});
   domain::budget::BudgetCoordinator budgets(budget_engine, budget_store, clock, &budget_metrics,

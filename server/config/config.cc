@@ -133,6 +133,12 @@ const std::vector<FlagSpec>& Flags() {
          return SetDuration(c.budget_full_counter_read_interval,
                             "budget-full-counter-read-interval", v);
        }},
+      {"budget-stale-after",
+       "budget counters not read from the database for this long are stale: each cap's "
+       "stale policy answers (default 5s)",
+       [](Config& c, const std::string& v) {
+         return SetDuration(c.budget_stale_after, "budget-stale-after", v);
+       }},
       {"upkeep-interval", "how often scheduled upkeep runs (default 30s)",
        [](Config& c, const std::string& v) {
          return SetDuration(c.upkeep_interval, "upkeep-interval", v);
@@ -439,6 +445,14 @@ absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const En
   }
   if (!config.tool_prices.empty() && config.price_catalog.empty()) {
     return absl::InvalidArgumentError("--tool-prices needs --price-catalog");
+  }
+  // A limit at or under the refresh interval would call counters stale between two healthy
+  // refreshes, and fail hard caps closed for no reason.
+  if (config.budget_stale_after <= config.budget_refresh_interval) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--budget-stale-after (", absl::FormatDuration(config.budget_stale_after),
+                     ") must be longer than --budget-refresh-interval (",
+                     absl::FormatDuration(config.budget_refresh_interval), ")"));
   }
   if (absl::Status s = CheckTransport(config); !s.ok()) return s;
   if (std::optional<std::string> key = env("STEPLEDGER_BOOTSTRAP_ADMIN_KEY"); key.has_value()) {

@@ -54,6 +54,10 @@ struct Config {
   absl::Duration budget_refresh_interval = absl::Seconds(1);
   // Between these, a refresh reads only the counters that changed since the last one.
   absl::Duration budget_full_counter_read_interval = absl::Minutes(1);
+  // Counters not read from the database for longer than this are stale: each cap's stale
+  // policy answers (docs/BUDGETS.md). Longer than the refresh interval; keep it equal on every
+  // replica.
+  absl::Duration budget_stale_after = absl::Seconds(5);
   // Price catalogs (docs/PRICING.md). Empty model path: no catalog is loaded (stored versions
   // still price); steps without a reported cost and no version in force stay unpriced.
   std::string price_catalog;  // LiteLLM JSON model price map

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <limits>
 
 namespace stepledger::metrics {
 namespace {
@@ -24,6 +25,25 @@ std::array<prometheus::Counter*, 2> CounterPair(prometheus::Registry& registry,
                                                 const std::string& name, const std::string& help) {
   auto& family = prometheus::BuildCounter().Name(name).Help(help).Register(registry);
   return {&family.Add({{"read", "changed"}}), &family.Add({{"read", "full"}})};
+}
+
+// The series of stepledger_budget_stale_answers_total, indexed by StalePolicy.
+std::array<prometheus::Counter*, 4> StaleAnswerCounters(prometheus::Registry& registry) {
+  auto& family = prometheus::BuildCounter()
+                     .Name("stepledger_budget_stale_answers_total")
+                     .Help(
+                         "CheckBudget answers given from stale counters, by the strongest "
+                         "stale policy among the check's enforced caps (none: no cap)")
+                     .Register(registry);
+  using domain::budget::StalePolicy;
+  std::array<prometheus::Counter*, 4> out{};
+  for (StalePolicy p : {StalePolicy::kUnspecified, StalePolicy::kAnswer, StalePolicy::kAlert,
+                        StalePolicy::kRequireAck}) {
+    const std::string label =
+        p == StalePolicy::kUnspecified ? "none" : std::string(domain::budget::ToString(p));
+    out[static_cast<size_t>(p)] = &family.Add({{"policy", label}});
+  }
+  return out;
 }
 
 }  // namespace
@@ -97,7 +117,14 @@ BudgetMetrics::BudgetMetrics(prometheus::Registry& registry, const domain::Clock
                       .Help("Caps without their own series, summed into cap_id=\"other\" "
                             "(more caps than --metrics-top-caps)")
                       .Register(registry)
-                      .Add({})) {}
+                      .Add({})),
+      stale_answers_(StaleAnswerCounters(registry)),
+      counters_age_(prometheus::BuildGauge()
+                        .Name("stepledger_budget_counters_age_seconds")
+                        .Help("How old the spend counters behind checks are: seconds since "
+                              "the last complete read from the database (+Inf: never read)")
+                        .Register(registry)
+                        .Add({})) {}
 
 prometheus::Counter& BudgetMetrics::DecisionCounter(domain::budget::Decision decision,
                                                     Scope scope) {
@@ -117,6 +144,18 @@ prometheus::Counter& BudgetMetrics::DecisionCounter(domain::budget::Decision dec
 void BudgetMetrics::OnCheck(const domain::budget::CheckResult& result, absl::Duration latency) {
   DecisionCounter(result.decision, result.deciding_scope).Increment();
   latency_.Observe(absl::ToDoubleSeconds(latency));
+  if (result.stale) {
+    domain::budget::StalePolicy strongest = domain::budget::StalePolicy::kUnspecified;
+    for (const domain::budget::CapStatus& st : result.caps) {
+      if (!st.cap->shadow) strongest = std::max(strongest, st.cap->stale_policy);
+    }
+    stale_answers_[static_cast<size_t>(strongest)]->Increment();
+  }
+}
+
+void BudgetMetrics::OnCountersAge(std::optional<absl::Duration> age) {
+  counters_age_.Set(age.has_value() ? absl::ToDoubleSeconds(*age)
+                                    : std::numeric_limits<double>::infinity());
 }
 
 void BudgetMetrics::OnCheckRejected() { rejected_.Increment(); }

@@ -1,7 +1,8 @@
 // Budget metrics: decisions by decision and deciding scope, check latency, acknowledgements,
 // reservations, and per cap utilisation, limit, alert threshold (a ratio of the limit, so an
 // alert rule can compare utilisation against it), spent and seconds to period end; and the
-// refresh's counter reads (full or changed only) and their rows.
+// refresh's counter reads (full or changed only) and their rows; how old the counters are and
+// how many checks were answered from stale ones, by stale policy.
 // Per-cap gauges are refreshed from the engine on every budget refresh
 // (read from its counters, BudgetEngine::SpendPerCap: no probe checks) and removed when their
 // cap is deleted; a cap whose scope, key, period or owner changed gets fresh labels.
@@ -29,6 +30,7 @@
 #include <array>
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +58,7 @@ class BudgetMetrics final : public domain::budget::BudgetObserver {
   void OnAcknowledgement() override;
   void OnRefresh(domain::budget::BudgetEngine& engine) override;
   void OnCounterRead(bool full, size_t rows) override;
+  void OnCountersAge(std::optional<absl::Duration> age) override;
 
  private:
   struct CapGauges {
@@ -97,6 +100,10 @@ class BudgetMetrics final : public domain::budget::BudgetObserver {
   prometheus::Family<prometheus::Gauge>& spent_;
   prometheus::Family<prometheus::Gauge>& seconds_left_;
   prometheus::Gauge& caps_other_;
+  // Checks answered from stale counters, indexed by StalePolicy: the strongest policy among
+  // the check's enforced caps (kUnspecified: "none", no enforced cap matched).
+  std::array<prometheus::Counter*, 4> stale_answers_;
+  prometheus::Gauge& counters_age_;
 
   // Indexed by Decision, then Scope; null until first used.
   std::array<std::array<std::atomic<prometheus::Counter*>, 5>, 3> decision_counters_{};

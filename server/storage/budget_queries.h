@@ -6,7 +6,7 @@ namespace stepledger::storage::queries {
 
 inline constexpr char kSelectCaps[] = R"sql(
   SELECT id, scope, key, environment, period, limit_nano_usd, action, alert_threshold_bps,
-         owner, signed_off_by, shadow
+         owner, signed_off_by, shadow, coalesce(stale_policy, '')
   FROM budgets ORDER BY id
 )sql";
 
@@ -18,14 +18,14 @@ inline constexpr char kSelectCapJson[] =
 
 inline constexpr char kUpsertCap[] = R"sql(
   INSERT INTO budgets (id, scope, key, environment, period, limit_nano_usd, action,
-                       alert_threshold_bps, owner, signed_off_by, shadow)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                       alert_threshold_bps, owner, signed_off_by, shadow, stale_policy)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
   ON CONFLICT (id) DO UPDATE SET
     scope = EXCLUDED.scope, key = EXCLUDED.key, environment = EXCLUDED.environment,
     period = EXCLUDED.period, limit_nano_usd = EXCLUDED.limit_nano_usd,
     action = EXCLUDED.action, alert_threshold_bps = EXCLUDED.alert_threshold_bps,
     owner = EXCLUDED.owner, signed_off_by = EXCLUDED.signed_off_by, shadow = EXCLUDED.shadow,
-    updated_at = now()
+    stale_policy = EXCLUDED.stale_policy, updated_at = now()
   RETURNING to_jsonb(budgets) - 'created_at' - 'updated_at'
 )sql";
 

@@ -50,6 +50,18 @@ absl::StatusOr<domain::budget::Action> ParseAction(std::string_view s) {
       absl::StrCat("action: \"", std::string(s), "\" is not alert or require_ack"));
 }
 
+// Empty (NULL: a row written without it) is the action's default, as ApplyCapDefaults gives.
+absl::StatusOr<domain::budget::StalePolicy> ParseStalePolicy(std::string_view s,
+                                                             domain::budget::Action action) {
+  using domain::budget::StalePolicy;
+  if (s.empty()) return domain::budget::DefaultStalePolicy(action);
+  if (s == "answer") return StalePolicy::kAnswer;
+  if (s == "alert") return StalePolicy::kAlert;
+  if (s == "require_ack") return StalePolicy::kRequireAck;
+  return absl::InvalidArgumentError(
+      absl::StrCat("stale_policy: \"", std::string(s), "\" is not answer, alert or require_ack"));
+}
+
 absl::StatusOr<domain::Environment> ParseEnvironment(std::string_view s) {
   if (s == "production") return domain::Environment::kProduction;
   if (s == "staging") return domain::Environment::kStaging;
@@ -104,7 +116,11 @@ absl::StatusOr<std::vector<Cap>> PgBudgetStore::LoadCaps(){
                              auto env = ParseEnvironment(row[3].as<std::string>());
                              auto period = ParsePeriod(row[4].as<std::string>());
                              auto action = ParseAction(row[6].as<std::string>());
-                             if (!scope.ok() || !env.ok() || !period.ok() || !action.ok()) {
+                             auto stale_policy = ParseStalePolicy(
+                                 row[11].as<std::string>(),
+                                 action.ok() ? *action : domain::budget::Action::kUnspecified);
+                             if (!scope.ok() || !env.ok() || !period.ok() || !action.ok() ||
+                                 !stale_policy.ok()) {
                                return absl::InternalError(
                                    absl::StrCat("budgets row ", cap.id, " is malformed"));
                              }
@@ -118,6 +134,7 @@ absl::StatusOr<std::vector<Cap>> PgBudgetStore::LoadCaps(){
                              cap.owner = row[8].as<std::string>();
                              cap.signed_off_by = row[9].as<std::string>();
                              cap.shadow = row[10].as<bool>();
+                             cap.stale_policy = *stale_policy;
                              caps.push_back(std::move(cap));
                            }
                            return caps;
@@ -137,7 +154,8 @@ absl::Status PgBudgetStore::PutCap(const Cap& cap, const std::string& changed_by
           txn.exec_params1(queries::kUpsertCap, cap.id, scope, cap.key, env,
                            std::string(domain::budget::ToString(cap.period)), cap.limit_nano_usd,
                            std::string(domain::budget::ToString(cap.action)),
-                           cap.alert_threshold_bps, cap.owner, cap.signed_off_by, cap.shadow);
+                           cap.alert_threshold_bps, cap.owner, cap.signed_off_by, cap.shadow,
+                           std::string(domain::budget::ToString(cap.stale_policy)));
       const bool created = before.empty();
       const std::string before_json = created ? "" : before[0][0].as<std::string>();
       txn.exec_params(queries::kInsertAudit, cap.id, created ? "create" : "update", changed_by,

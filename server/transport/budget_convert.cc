@@ -42,6 +42,20 @@ v1::CapAction ToProto(Action a) {
   return a == Action::kAlert ? v1::CAP_ACTION_ALERT : v1::CAP_ACTION_REQUIRE_ACK;
 }
 
+v1::StalePolicy ToProto(domain::budget::StalePolicy p) {
+  switch (p) {
+    case domain::budget::StalePolicy::kAnswer:
+      return v1::STALE_POLICY_ANSWER;
+    case domain::budget::StalePolicy::kAlert:
+      return v1::STALE_POLICY_ALERT;
+    case domain::budget::StalePolicy::kRequireAck:
+      return v1::STALE_POLICY_REQUIRE_ACK;
+    case domain::budget::StalePolicy::kUnspecified:
+      break;
+  }
+  return v1::STALE_POLICY_UNSPECIFIED;
+}
+
 v1::Decision ToProto(domain::budget::Decision decision) {
   switch (decision) {
     case domain::budget::Decision::kAllow:
@@ -113,6 +127,22 @@ absl::StatusOr<domain::budget::Cap> FromProto(const v1::Cap& in) {
     default:
       return absl::InvalidArgumentError("cap.action: unknown value");
   }
+  switch (in.stale_policy()) {
+    case v1::STALE_POLICY_UNSPECIFIED:
+      cap.stale_policy = domain::budget::StalePolicy::kUnspecified;
+      break;
+    case v1::STALE_POLICY_ANSWER:
+      cap.stale_policy = domain::budget::StalePolicy::kAnswer;
+      break;
+    case v1::STALE_POLICY_ALERT:
+      cap.stale_policy = domain::budget::StalePolicy::kAlert;
+      break;
+    case v1::STALE_POLICY_REQUIRE_ACK:
+      cap.stale_policy = domain::budget::StalePolicy::kRequireAck;
+      break;
+    default:
+      return absl::InvalidArgumentError("cap.stale_policy: unknown value");
+  }
   if (in.alert_threshold_bps() != 0) cap.alert_threshold_bps = in.alert_threshold_bps();
   cap.owner = in.owner();
   cap.signed_off_by = in.signed_off_by();
@@ -136,6 +166,7 @@ void ToProto(const domain::budget::Cap& cap, v1::Cap* out) {
   out->set_owner(cap.owner);
   out->set_signed_off_by(cap.signed_off_by);
   out->set_shadow(cap.shadow);
+  out->set_stale_policy(ToProto(cap.stale_policy));
 }
 
 domain::budget::CheckRequest FromProto(const v1::CheckBudgetRequest& in) {
@@ -178,7 +209,14 @@ void ToProto(const domain::budget::CheckResult& result, v1::CheckBudgetResponse*
       s->set_projected_exhaustion_unix_seconds(absl::ToUnixSeconds(*status.projected_exhaustion));
     }
     s->set_decision(ToProto(status.decision));
+    s->set_stale_policy(ToProto(cap.stale_policy));
+    s->set_stale_policy_applied(status.stale_policy_applied);
   }
+  if (result.counters_as_of.has_value()) {
+    out->set_counters_as_of_unix_millis(absl::ToUnixMillis(*result.counters_as_of));
+    out->set_counters_age_millis(absl::ToInt64Milliseconds(result.counters_age));
+  }
+  out->set_stale(result.stale);
 }
 
 void ToProto(const domain::budget::Acknowledgement& ack, v1::Acknowledgement* out) {

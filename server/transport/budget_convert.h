@@ -23,6 +23,7 @@ v1::Decision ToProto(domain::budget::Decision decision);
 v1::Scope ToProto(domain::budget::Scope scope);
 v1::Period ToProto(domain::budget::Period period);
 v1::CapAction ToProto(domain::budget::Action action);
+v1::StalePolicy ToProto(domain::budget::StalePolicy policy);
 
 }  // namespace stepledger::transport
 

@@ -24,6 +24,9 @@ constexpr uint32_t kDecidingScope = 2;
 constexpr uint32_t kDecidingCapId = 3;
 constexpr uint32_t kReservationId = 4;
 constexpr uint32_t kCaps = 5;
+constexpr uint32_t kCountersAsOf = 6;
+constexpr uint32_t kCountersAge = 7;
+constexpr uint32_t kStale = 8;
 }  // namespace response_field
 
 namespace status_field {
@@ -45,6 +48,8 @@ constexpr uint32_t kShadow = 19;
 constexpr uint32_t kPeriodStart = 20;
 constexpr uint32_t kPeriodEnd = 21;
 constexpr uint32_t kProjectedExhaustion = 22;
+constexpr uint32_t kStalePolicy = 23;
+constexpr uint32_t kStalePolicyApplied = 24;
 }  // namespace status_field
 
 // 1 byte per 7 significant bits, without a data-dependent loop (the counting pass runs for
@@ -155,6 +160,8 @@ void WriteCapStatus(const CapStatus& status, Sink& sink) {
   if (status.projected_exhaustion.has_value()) {
     w.PresentInt64(f::kProjectedExhaustion, absl::ToUnixSeconds(*status.projected_exhaustion));
   }
+  w.Int64(f::kStalePolicy, ToProto(cap.stale_policy));
+  w.Bool(f::kStalePolicyApplied, status.stale_policy_applied);
 }
 
 void WritingSink::EmbeddedCapStatus(const CapStatus& status, size_t /*n*/) {
@@ -182,6 +189,12 @@ void WriteResponse(const CheckResult& result, const absl::InlinedVector<size_t, 
     w.MessageHeader(f::kCaps, cap_sizes[i]);
     sink.EmbeddedCapStatus(result.caps[i], cap_sizes[i]);
   }
+  // As ToProto: a never-read engine reports neither time nor age, only `stale`.
+  if (result.counters_as_of.has_value()) {
+    w.Int64(f::kCountersAsOf, absl::ToUnixMillis(*result.counters_as_of));
+    w.Int64(f::kCountersAge, absl::ToInt64Milliseconds(result.counters_age));
+  }
+  w.Bool(f::kStale, result.stale);
 }
 
 }  // namespace

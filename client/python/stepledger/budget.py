@@ -20,12 +20,18 @@ Unreachable service (UNAVAILABLE, or no answer within the deadline): the per-cal
 Both are counted in stats() and logged as warnings. Any other error (a malformed check is
 INVALID_ARGUMENT naming the field) raises BudgetCheckError: a refused check is never an ALLOW.
 
+Stale counters (the collector could not read its database for longer than its
+--budget-stale-after): the answer is still an answer, checked=True, with stale=True,
+counters_as_of and counters_age_s; each cap's stale policy has already shaped the decision
+(a require_ack cap fails closed by default), so the guard treats it like any other.
+
 Thread safety: a BudgetGuard may be shared by threads; check_async serves asyncio code.
 """
 import asyncio
 import collections
 import contextlib
 import dataclasses
+import datetime
 import logging
 import threading
 
@@ -55,6 +61,13 @@ class BudgetDecision:
     caps: tuple = ()              # stepledger.v1.CapStatus, every matching cap
     deciding_cap_id: str = ""
     reservation_id: str = ""
+    # How fresh the other replicas' spend behind the answer was: counters_as_of is a UTC
+    # datetime (None: never read, or not checked), counters_age_s seconds by the collector's
+    # clock; stale=True: past the collector's --budget-stale-after, and every cap's
+    # stale_policy decided for it (CapStatus.stale_policy_applied says which ones changed).
+    counters_as_of: object = None
+    counters_age_s: float = 0.0
+    stale: bool = False
 
     @property
     def allowed(self):
@@ -64,6 +77,12 @@ class BudgetDecision:
         """The enforced caps that said REQUIRE_ACK: what a human must acknowledge."""
         return [c for c in self.caps
                 if c.decision == budget_pb2.DECISION_REQUIRE_ACK and not c.shadow]
+
+
+def _as_of(unix_millis):
+    if unix_millis <= 0:
+        return None
+    return datetime.datetime.fromtimestamp(unix_millis / 1000, tz=datetime.timezone.utc)
 
 
 class BudgetRequiresAck(Exception):
@@ -157,7 +176,10 @@ class BudgetGuard:
         return BudgetDecision(decision=decision, checked=True, unchecked_reason="",
                               estimate_nano_usd=estimate, caps=tuple(response.caps),
                               deciding_cap_id=response.deciding_cap_id,
-                              reservation_id=response.reservation_id)
+                              reservation_id=response.reservation_id,
+                              counters_as_of=_as_of(response.counters_as_of_unix_millis),
+                              counters_age_s=response.counters_age_millis / 1000,
+                              stale=response.stale)
 
     def require(self, estimate_usd=None, **kwargs):
         """check(), raising BudgetRequiresAck (BudgetUnavailable when not checked) unless the

@@ -14,7 +14,8 @@ bool SameCap(const Cap& a, const Cap& b) {
   return a.id == b.id && a.scope == b.scope && a.key == b.key && a.environment == b.environment &&
          a.period == b.period && a.limit_nano_usd == b.limit_nano_usd && a.action == b.action &&
          a.alert_threshold_bps == b.alert_threshold_bps && a.owner == b.owner &&
-         a.signed_off_by == b.signed_off_by && a.shadow == b.shadow;
+         a.signed_off_by == b.signed_off_by && a.shadow == b.shadow &&
+         a.stale_policy == b.stale_policy;
 }
 
 // Counters of periods that ended less than this long ago are still read and kept: a check
@@ -72,6 +73,16 @@ absl::Status BudgetCoordinator::Refresh() {
   // it, so the caps read after it knows that cap (unless it was deleted since). Read the other
   // way round, an acknowledgement of a cap this replica has not synced yet would be skipped,
   // and an incremental read would never return it again.
+  const absl::Status status = RefreshRound();
+  if (observer_ != nullptr) {
+    const std::optional<absl::Time> as_of = engine_.CountersAsOf();
+    observer_->OnCountersAge(
+        as_of.has_value() ? std::optional<absl::Duration>(clock_.Now() - *as_of) : std::nullopt);
+  }
+  return status;
+}
+
+absl::Status BudgetCoordinator::RefreshRound() {
   absl::StatusOr<AcknowledgementsRead> acks =
       repository_.LoadAcknowledgements(acks_mark_.has_value() ? &*acks_mark_ : nullptr);
   std::vector<CounterSeries> new_series;
@@ -211,6 +222,9 @@ absl::StatusOr<CheckResult> BudgetCoordinator::Check(CheckRequest request) {
       observer_->OnCheck(*result, clock_.Now() - start);
     } else {
       observer_->OnCheckRejected();
+  // Every watched counter now holds all replicas' spend as of `now` (taken before the read):
+  // what a check's staleness is measured from.
+  engine_.MarkCountersCurrent(now);
     }
   }
   return result;

@@ -77,6 +77,24 @@ std::string_view ToString(Action v) {
   return "unspecified";
 }
 
+std::string_view ToString(StalePolicy v) {
+  switch (v) {
+    case StalePolicy::kAnswer:
+      return "answer";
+    case StalePolicy::kAlert:
+      return "alert";
+    case StalePolicy::kRequireAck:
+      return "require_ack";
+    case StalePolicy::kUnspecified:
+      break;
+  }
+  return "unspecified";
+}
+
+StalePolicy DefaultStalePolicy(Action action) {
+  return action == Action::kRequireAck ? StalePolicy::kRequireAck : StalePolicy::kAlert;
+}
+
 Action DefaultAction(Scope scope) {
   switch (scope) {
     case Scope::kTeam:
@@ -93,6 +111,9 @@ Action DefaultAction(Scope scope) {
 Cap ApplyCapDefaults(Cap cap) {
   if (cap.action == Action::kUnspecified && cap.scope != Scope::kUnspecified) {
     cap.action = DefaultAction(cap.scope);
+  }
+  if (cap.stale_policy == StalePolicy::kUnspecified && cap.action != Action::kUnspecified) {
+    cap.stale_policy = DefaultStalePolicy(cap.action);
   }
   return cap;
 }
@@ -136,6 +157,16 @@ absl::Status ValidateCap(const Cap& cap) {
   }
   if (cap.action == Action::kUnspecified) {
     return absl::InvalidArgumentError("action: unresolved; call ApplyCapDefaults first");
+  }
+  if (cap.stale_policy == StalePolicy::kUnspecified) {
+    return absl::InvalidArgumentError("stale_policy: unresolved; call ApplyCapDefaults first");
+  }
+  // An alert-only cap never blocks on its figures; blocking on stale ones would make the
+  // database's absence stricter than the cap itself.
+  if (cap.stale_policy == StalePolicy::kRequireAck && cap.action != Action::kRequireAck) {
+    return absl::InvalidArgumentError(
+        "stale_policy: require_ack needs a require_ack cap (this cap's action is alert); use "
+        "answer or alert");
   }
   if (cap.alert_threshold_bps < 1 || cap.alert_threshold_bps > kBasisPointsPerWhole) {
     return absl::InvalidArgumentError(

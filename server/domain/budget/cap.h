@@ -29,10 +29,18 @@ enum class Scope { kUnspecified, kFeature, kTeam, kTenant, kOrg };
 enum class Period { kUnspecified, kDaily, kMonthly };
 // What a cap does once a check would take spend strictly past its limit.
 enum class Action { kUnspecified, kAlert, kRequireAck };
+// What a cap answers while the counters behind a check are stale (older than the collector's
+// stale limit: the database is away or the refresh keeps failing), so the other replicas'
+// spend since then is unknown. Stored with the cap, so every replica applies the same.
+//   kAnswer     keep deciding from the counters in memory (the answer says they are stale);
+//   kAlert      at least ALERT: the step may go ahead, the cap's owner is told;
+//   kRequireAck REQUIRE_ACK whatever the figures say (fail closed); only a require_ack cap.
+enum class StalePolicy { kUnspecified, kAnswer, kAlert, kRequireAck };
 
 std::string_view ToString(Scope v);
 std::string_view ToString(Period v);
 std::string_view ToString(Action v);
+std::string_view ToString(StalePolicy v);
 
 // The org cap's key: it matches every step of its environment.
 inline constexpr std::string_view kOrgKey = "*";
@@ -53,6 +61,8 @@ struct Cap {
   std::string owner;          // Who is told, and who can acknowledge.
   std::string signed_off_by;  // Who approved the limit; optional only for shadow caps.
   bool shadow = false;        // Evaluated and reported, never changes a decision.
+  // kUnspecified: the action's default, see DefaultStalePolicy().
+  StalePolicy stale_policy = StalePolicy::kUnspecified;
 };
 
 // The finance model's defaults:
@@ -63,7 +73,13 @@ struct Cap {
 //   org     -> kRequireAck the emergency cap.
 Action DefaultAction(Scope scope);
 
-// Fills the fields whose default depends on others (today: action by tier). Idempotent.
+// A hard cap fails closed: a require_ack cap answers REQUIRE_ACK from stale counters (an
+// unknown amount may have been spent past it on other replicas), an alert-only cap ALERT (it
+// never blocks, but nobody can say it is under its threshold).
+StalePolicy DefaultStalePolicy(Action action);
+
+// Fills the fields whose default depends on others (action by tier, then the stale policy by
+// action). Idempotent.
 Cap ApplyCapDefaults(Cap cap);
 
 // OK, or InvalidArgument whose message starts with the offending field's name.

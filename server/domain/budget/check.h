@@ -46,6 +46,8 @@ struct CapStatus {
   absl::Time period_start;
   absl::Time period_end;                 // Exclusive: the counter resets at this instant.
   Decision decision = Decision::kAllow;  // This cap's own decision (even when shadow).
+  // The counters were stale and the cap's stale policy, not its figures, set `decision`.
+  bool stale_policy_applied = false;
 };
 
 struct CheckResult {
@@ -57,6 +59,13 @@ struct CheckResult {
   std::string deciding_cap_id;
   std::string reservation_id;   // Set when a reservation was made.
   std::vector<CapStatus> caps;  // Every matching cap, shadow ones included.
+  // When the engine's counters last took every replica's spend from storage (nullopt: never),
+  // and how old that was at the check's `now`. This replica's own commits are always counted.
+  std::optional<absl::Time> counters_as_of;
+  absl::Duration counters_age;
+  // counters_age is past the engine's stale limit (or the counters were never read): every
+  // cap's decision went through its stale policy (StaleDecision).
+  bool stale = false;
 };
 
 // OK, or InvalidArgument naming the field. In production every one of the six tags is required

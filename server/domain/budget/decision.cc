@@ -48,4 +48,19 @@ NanoUsd PastLimitGrowth(NanoUsd limit, NanoUsd before, NanoUsd after) {
   return std::max<NanoUsd>(0, after - std::max(before, limit));
 }
 
+Decision StaleDecision(StalePolicy policy, Decision from_figures) {
+  switch (policy) {
+    case StalePolicy::kAlert:
+      return std::max(from_figures, Decision::kAlert);
+    case StalePolicy::kRequireAck:
+      return Decision::kRequireAck;
+    case StalePolicy::kAnswer:
+      break;
+    case StalePolicy::kUnspecified:
+      // ValidateCap refuses an unresolved policy; should one get here, fail closed.
+      return Decision::kRequireAck;
+  }
+  return from_figures;
+}
+
 }  // namespace stepledger::domain::budget

@@ -43,6 +43,10 @@ struct AckHeadroom {
 Decision DecideCap(const Cap& cap, NanoUsd spent, NanoUsd reserved, NanoUsd estimate,
                    const AckHeadroom& ack);
 
+// A cap's decision from stale counters: its figures' decision, raised to the policy's floor
+// (kAnswer: none; kAlert: ALERT; kRequireAck: REQUIRE_ACK). Never lower than the figures'.
+Decision StaleDecision(StalePolicy policy, Decision from_figures);
+
 // How much of the growth of a counter from `before` to `after` lies past `limit`: the amount of
 // acknowledged headroom that growth consumes.
 NanoUsd PastLimitGrowth(NanoUsd limit, NanoUsd before, NanoUsd after);

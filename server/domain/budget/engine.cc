@@ -171,3 +171,14 @@ EngineStats BudgetEngine::Stats() const {
 }
 
 }  // namespace stepledger::domain::budget
+void BudgetEngine::MarkCountersCurrent(absl::Time as_of) {
+  absl::MutexLock lock(&mu_);
+  // Refreshes run one at a time, but a slow one must never make the counters look older.
+  if (!counters_as_of_.has_value() || as_of > *counters_as_of_) counters_as_of_ = as_of;
+}
+
+std::optional<absl::Time> BudgetEngine::CountersAsOf() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return counters_as_of_;
+}
+

@@ -93,6 +93,11 @@ struct EngineOptions {
   absl::Duration reservation_ttl = kDefaultReservationTtl;
   // Prefix of reservation and acknowledgement ids; unique per replica lifetime. Empty: random.
   std::string instance_id;
+  // A check whose counters were last read from storage (MarkCountersCurrent) longer ago than
+  // this, or never, is stale: each cap's stale policy applies (cap.h). Infinite: never stale,
+  // for an engine that no storage feeds (what-if, benchmarks); the collector passes
+  // --budget-stale-after.
+  absl::Duration stale_after = absl::InfiniteDuration();
 };
 
 // A counter's totals, exchanged with storage.
@@ -206,6 +211,12 @@ class BudgetEngine {
   struct KeyCaps {
     // A counter of this key remembered in its index entry (see `current`).
     struct CounterSlot {
+  // Records that every watched counter now holds all replicas' spend as of `as_of` (a refresh's
+  // complete read was applied; a read of a few series is not one). Checks report their age
+  // from it and turn stale past options.stale_after. An older as_of than the one recorded is
+  // ignored.
+  void MarkCountersCurrent(absl::Time as_of);
+  std::optional<absl::Time> CountersAsOf() const;
       Counter* counter = nullptr;  // Null: none remembered; look it up in counters_.
       Environment environment = Environment::kUnspecified;
       absl::Time period_start;
@@ -270,3 +281,4 @@ class BudgetEngine {
 }  // namespace stepledger::domain::budget
 
 #endif  // STEPLEDGER_SERVER_DOMAIN_BUDGET_ENGINE_H_
+  std::optional<absl::Time> counters_as_of_ ABSL_GUARDED_BY(mu_);

@@ -79,6 +79,14 @@ absl::StatusOr<CheckResult> BudgetEngine::Check(const CheckRequest& request) {
           {tiers[t].scope, tiers[t].key, request.tags.environment, p, periods.start(p)}, entry));
     }
   }
+  // Other replicas' spend is only as fresh as the last complete read of the counters; past the
+  // stale limit each cap's stale policy decides (below), whatever the figures say.
+  result.counters_as_of = counters_as_of_;
+  result.counters_age = counters_as_of_.has_value()
+                            ? std::max(absl::ZeroDuration(), now - *counters_as_of_)
+                            : absl::InfiniteDuration();
+  result.stale = options_.stale_after != absl::InfiniteDuration() &&
+                 result.counters_age > options_.stale_after;
   const Reservation& r = reservations_.Add(request.step_id, request.estimated_cost_nano_usd, now,
                                            options_.reservation_ttl, std::move(held));
   ++reservations_made_;
@@ -143,6 +151,11 @@ void BudgetEngine::Evaluate(const CheckRequest& request, absl::Time now, CheckRe
         st.spent = c->spent();
         st.reserved = c->reserved();
         st.burn_rate_per_hour = c->burn.LastHour(now);
+      if (result.stale) {
+        const Decision from_figures = st.decision;
+        st.decision = StaleDecision(cap->stale_policy, from_figures);
+        st.stale_policy_applied = st.decision != from_figures;
+      }
       }
       // Acknowledgements only change REQUIRE_ACK caps (an alert-only cap never blocks), so
       // the others skip the lookup and report no acknowledged headroom.

@@ -122,5 +122,29 @@ TEST(BudgetConvertTest, JsonUsesTheDocumentedFieldNames) {
   EXPECT_NE(json.find("\"period_end_unix_seconds\":\"1710460800\""), std::string::npos) << json;
 }
 
+TEST(BudgetConvertTest, AStalePolicyRoundTripsAndAnUnknownOneNamesTheField) {
+  v1::Cap in;
+  in.set_id("team-search");
+  in.set_scope(v1::SCOPE_TEAM);
+  in.set_key("search");
+  in.set_period(v1::PERIOD_DAILY);
+  in.set_stale_policy(v1::STALE_POLICY_ANSWER);
+  absl::StatusOr<domain::budget::Cap> cap = FromProto(in);
+  ASSERT_TRUE(cap.ok()) << cap.status();
+  EXPECT_EQ(cap->stale_policy, domain::budget::StalePolicy::kAnswer);
+  v1::Cap out;
+  ToProto(*cap, &out);
+  EXPECT_EQ(out.stale_policy(), v1::STALE_POLICY_ANSWER);
+
+  in.set_stale_policy(v1::STALE_POLICY_UNSPECIFIED);  // the action's default, filled later
+  ASSERT_TRUE(FromProto(in).ok());
+  EXPECT_EQ(FromProto(in)->stale_policy, domain::budget::StalePolicy::kUnspecified);
+
+  in.set_stale_policy(static_cast<v1::StalePolicy>(42));
+  const absl::Status s = FromProto(in).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_EQ(s.message().rfind("cap.stale_policy:", 0), 0u) << s;
+}
+
 }  // namespace
 }  // namespace stepledger::transport

@@ -27,6 +27,7 @@ using domain::budget::CheckResult;
 using domain::budget::Decision;
 using domain::budget::Period;
 using domain::budget::Scope;
+using domain::budget::StalePolicy;
 using domain::budget::testing::kUsd;
 using domain::budget::testing::MakeCap;
 using domain::budget::testing::Utc;
@@ -76,6 +77,7 @@ TEST(CheckResponseEncodingTest, EveryFieldOfAFullAnswer) {
   team.action = Action::kRequireAck;
   team.alert_threshold_bps = 9000;
   team.shadow = true;
+  team.stale_policy = StalePolicy::kRequireAck;
   CapStatus st = StatusOf(team);
   st.spent = 150 * kUsd;
   st.reserved = 2 * kUsd;
@@ -87,7 +89,8 @@ TEST(CheckResponseEncodingTest, EveryFieldOfAFullAnswer) {
   st.period_end = Utc(2024, 4, 1);
   st.decision = Decision::kRequireAck;
 
-  CapStatus feature = StatusOf(MakeCap("feature-daily", Scope::kFeature, kUsd));
+  CapStatus feature =
+      StatusOf(domain::budget::ApplyCapDefaults(MakeCap("feature-daily", Scope::kFeature, kUsd)));
   feature.spent = 3 * kUsd;
   feature.remaining = -2 * kUsd;  // over: a negative int64 is ten bytes on the wire
   feature.period_start = Utc(2024, 3, 14);
@@ -104,6 +107,26 @@ TEST(CheckResponseEncodingTest, EveryFieldOfAFullAnswer) {
   result.reservation_id = "r-1";
   result.caps = {st, feature, org};
   ExpectSameAsProtobuf(result);
+  // The same answer from stale counters: their age, the flag and the caps' policies.
+  result.caps[0].stale_policy_applied = true;
+  result.counters_as_of = Utc(2024, 3, 14, 11, 59, 47) + absl::Milliseconds(250);
+  result.counters_age = absl::Milliseconds(13'400);
+  result.stale = true;
+  ExpectSameAsProtobuf(result);
+  {
+    v1::CheckBudgetResponse stale;
+    ASSERT_TRUE(stale.ParseFromString(Encoded(result)));
+    EXPECT_TRUE(stale.stale());
+    EXPECT_EQ(stale.counters_age_millis(), 13'400);
+    EXPECT_EQ(stale.counters_as_of_unix_millis() % 1000, 250);
+    EXPECT_TRUE(stale.caps(0).stale_policy_applied());
+    EXPECT_EQ(stale.caps(0).stale_policy(), v1::STALE_POLICY_REQUIRE_ACK);
+    EXPECT_EQ(stale.caps(1).stale_policy(), v1::STALE_POLICY_ALERT);
+  }
+  result.caps[0].stale_policy_applied = false;
+  result.counters_as_of.reset();
+  result.counters_age = absl::ZeroDuration();
+  result.stale = false;
 
   v1::CheckBudgetResponse parsed;
   ASSERT_TRUE(parsed.ParseFromString(Encoded(result)));
@@ -146,12 +169,20 @@ TEST(CheckResponseEncodingTest, RandomAnswersMatchProtobufByteForByte) {
   const Scope scopes[] = {Scope::kUnspecified, Scope::kFeature, Scope::kTeam, Scope::kTenant,
                           Scope::kOrg};
   const Decision decisions[] = {Decision::kAllow, Decision::kAlert, Decision::kRequireAck};
+  const StalePolicy stale_policies[] = {StalePolicy::kUnspecified, StalePolicy::kAnswer,
+                                        StalePolicy::kAlert, StalePolicy::kRequireAck};
   for (int n = 0; n < 2000; ++n) {
     CheckResult result;
     result.decision = decisions[rng() % 3];
     result.deciding_scope = scopes[rng() % 5];
     result.deciding_cap_id = text(20);
     result.reservation_id = text(40);
+    if (rng() % 2 == 0) {
+      result.counters_as_of =
+          absl::FromUnixMillis(maybe(static_cast<int64_t>(rng() % (1LL << 42))));
+      result.counters_age = absl::Milliseconds(maybe(static_cast<int64_t>(rng() % 100'000)));
+    }
+    result.stale = rng() % 2 == 0;
     const int caps = static_cast<int>(rng() % 7);
     for (int i = 0; i < caps; ++i) {
       Cap cap;
@@ -164,7 +195,9 @@ TEST(CheckResponseEncodingTest, RandomAnswersMatchProtobufByteForByte) {
       cap.alert_threshold_bps = static_cast<int32_t>(maybe(static_cast<int64_t>(rng() % 10001)));
       cap.owner = text(30);
       cap.shadow = rng() % 2 == 0;
+      cap.stale_policy = stale_policies[rng() % 4];
       CapStatus st = StatusOf(cap);
+      st.stale_policy_applied = rng() % 2 == 0;
       st.spent = maybe(any_int64());
       st.reserved = maybe(any_int64());
       st.acknowledged_headroom = maybe(any_int64());

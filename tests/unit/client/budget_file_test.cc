@@ -9,6 +9,8 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -142,6 +144,9 @@ TEST(ParseBudgetFileTest, RefusesTheWholeFileNamingTheBadField) {
          "limit_usd": "1", "owner": "o", "signed_off_by": "s", "shadow": "yes"}]})",
        "caps[0].shadow"},
       {R"({"caps": [{"id": "a", "scope": "feature", "key": "f", "period": "daily",
+         "limit_usd": "1", "owner": "o", "signed_off_by": "s", "stale_policy": "allow"}]})",
+       "caps[0].stale_policy"},
+      {R"({"caps": [{"id": "a", "scope": "feature", "key": "f", "period": "daily",
          "limit_usd": "1", "owner": "o", "signed_off_by": "s"},
         {"id": "a", "scope": "team", "key": "t", "period": "daily",
          "limit_usd": "1", "owner": "o", "signed_off_by": "s"}]})",
@@ -162,10 +167,10 @@ TEST(ParseBudgetFileTest, ListJsonOutputIsAFileThatApplyAccepts) {
   absl::StatusOr<std::vector<v1::Cap>> caps = ParseBudgetFile(R"({"caps": [
     {"id": "z", "scope": "tenant", "key": "acme:eu-1", "period": "monthly", "limit_usd": "0.5",
      "threshold_pct": "82.05", "owner": "o", "signed_off_by": "s", "environment": "staging",
-     "action": "alert"},
+     "action": "alert", "stale_policy": "answer"},
     {"id": "a", "scope": "org", "key": "*", "period": "daily", "limit_usd": "2500",
      "owner": "o", "shadow": true, "environment": "production", "action": "require_ack",
-     "threshold_pct": 80}]})");
+     "threshold_pct": 80, "stale_policy": "require_ack"}]})");
   ASSERT_TRUE(caps.ok()) << caps.status();
   const std::string text = FormatBudgetFile(*caps);
   absl::StatusOr<std::vector<v1::Cap>> again = ParseBudgetFile(text);
@@ -174,6 +179,21 @@ TEST(ParseBudgetFileTest, ListJsonOutputIsAFileThatApplyAccepts) {
   EXPECT_EQ((*again)[0].id(), "a");  // sorted by id
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals((*again)[0], (*caps)[1]));
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals((*again)[1], (*caps)[0]));
+}
+
+TEST(ParseBudgetFileTest, AStalePolicyLeftOutIsTheActionsDefaultAndNamedOnesAreKept) {
+  absl::StatusOr<std::vector<v1::Cap>> caps = ParseBudgetFile(kTeamCap);
+  ASSERT_TRUE(caps.ok()) << caps.status();
+  EXPECT_EQ(caps->front().stale_policy(), v1::STALE_POLICY_UNSPECIFIED);  // the service's default
+  for (const auto& [text, policy] : std::vector<std::pair<std::string, v1::StalePolicy>>{
+           {"answer", v1::STALE_POLICY_ANSWER},
+           {"alert", v1::STALE_POLICY_ALERT},
+           {"require_ack", v1::STALE_POLICY_REQUIRE_ACK},
+           {"default", v1::STALE_POLICY_UNSPECIFIED}}) {
+    absl::StatusOr<v1::StalePolicy> parsed = ParseStalePolicyName(text);
+    ASSERT_TRUE(parsed.ok()) << text;
+    EXPECT_EQ(*parsed, policy) << text;
+  }
 }
 
 TEST(ParseBudgetFileTest, TheShippedExampleFileIsValidAndCoversEveryTier) {

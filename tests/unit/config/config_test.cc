@@ -180,3 +180,22 @@ TEST(IsLoopbackListenTest, ClassifiesAddresses) {
 
 }  // namespace
 }  // namespace stepledger::config
+
+namespace stepledger::config {
+namespace {
+
+TEST(ConfigTest, BudgetStaleAfterDefaultsToFiveSecondsAndMustExceedTheRefreshInterval) {
+  auto config = Load({});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->budget_stale_after, absl::Seconds(5));
+  config = Load({"--budget-stale-after=30s", "--budget-refresh-interval=2s"});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->budget_stale_after, absl::Seconds(30));
+  config = Load({"--budget-stale-after=1s"});  // equal to the default refresh interval
+  ASSERT_TRUE(absl::IsInvalidArgument(config.status())) << config.status();
+  EXPECT_THAT(std::string(config.status().message()), HasSubstr("--budget-stale-after"));
+  EXPECT_THAT(std::string(config.status().message()), HasSubstr("--budget-refresh-interval"));
+}
+
+}  // namespace
+}  // namespace stepledger::config

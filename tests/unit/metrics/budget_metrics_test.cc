@@ -5,7 +5,10 @@
 
 #include <prometheus/registry.h>
 
+#include <cmath>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -138,6 +141,41 @@ TEST_F(BudgetMetricsTest, CounterReadsAreCountedByKindWithTheirRows) {
   EXPECT_EQ(Sum(registry_, "stepledger_budget_spend_reads_total", {{"read", "changed"}}), 2);
   EXPECT_EQ(Sum(registry_, "stepledger_budget_spend_rows_read_total", {{"read", "full"}}), 10'000);
   EXPECT_EQ(Sum(registry_, "stepledger_budget_spend_rows_read_total", {{"read", "changed"}}), 3);
+}
+
+TEST_F(BudgetMetricsTest, StaleAnswersAreCountedByTheStrongestPolicyAndTheAgeIsAGauge) {
+  auto status_of = [](Cap cap, bool shadow = false) {
+    cap.shadow = shadow;
+    domain::budget::CapStatus st;
+    st.cap = std::make_shared<const Cap>(domain::budget::ApplyCapDefaults(std::move(cap)));
+    return st;
+  };
+  CheckResult stale;
+  stale.stale = true;
+  stale.caps = {status_of(MakeCap("feature", Scope::kFeature, kUsd)),
+                status_of(MakeCap("team", Scope::kTeam, kUsd))};
+  CheckResult stale_alert_only = stale;
+  stale_alert_only.caps = {status_of(MakeCap("feature", Scope::kFeature, kUsd)),
+                           status_of(MakeCap("team", Scope::kTeam, kUsd), /*shadow=*/true)};
+  CheckResult stale_no_cap;
+  stale_no_cap.stale = true;
+  CheckResult fresh = stale;
+  fresh.stale = false;
+  metrics_.OnCheck(stale, absl::Microseconds(1));
+  metrics_.OnCheck(stale, absl::Microseconds(1));
+  metrics_.OnCheck(stale_alert_only, absl::Microseconds(1));  // a shadow cap does not count
+  metrics_.OnCheck(stale_no_cap, absl::Microseconds(1));
+  metrics_.OnCheck(fresh, absl::Microseconds(1));
+  const std::string name = "stepledger_budget_stale_answers_total";
+  EXPECT_EQ(Sum(registry_, name, {{"policy", "require_ack"}}), 2);
+  EXPECT_EQ(Sum(registry_, name, {{"policy", "alert"}}), 1);
+  EXPECT_EQ(Sum(registry_, name, {{"policy", "none"}}), 1);
+  EXPECT_EQ(Sum(registry_, name, {{"policy", "answer"}}), 0);
+
+  metrics_.OnCountersAge(absl::Milliseconds(13'500));
+  EXPECT_DOUBLE_EQ(Sum(registry_, "stepledger_budget_counters_age_seconds"), 13.5);
+  metrics_.OnCountersAge(std::nullopt);
+  EXPECT_TRUE(std::isinf(Sum(registry_, "stepledger_budget_counters_age_seconds")));
 }
 
 // Per-cap series are bounded: with more caps than top_caps, the largest spenders keep their own

@@ -93,3 +93,30 @@ def test_an_answer_without_a_decision_is_an_error_not_an_allow(budget_target):
                         fail="open")
     with run(), pytest.raises(BudgetCheckError, match="without a decision"):
         guard.check(0.5)
+
+
+def test_a_stale_answer_says_how_old_its_counters_are_and_still_stops(budget_target):
+    fake = FakeBudget(budget_pb2.CheckBudgetResponse(
+        decision=budget_pb2.DECISION_REQUIRE_ACK, deciding_cap_id="t-daily",
+        counters_as_of_unix_millis=1_767_225_600_250, counters_age_millis=13_400, stale=True,
+        caps=[cap(budget_pb2.DECISION_REQUIRE_ACK, stale_policy=budget_pb2.STALE_POLICY_REQUIRE_ACK,
+                  stale_policy_applied=True)]))
+    guard = BudgetGuard(budget_target(fake))
+    with run():
+        decision = guard.check(0.01)
+        with pytest.raises(BudgetRequiresAck):
+            guard.require(0.01)
+    assert decision.checked and decision.stale and not decision.allowed
+    assert decision.counters_age_s == pytest.approx(13.4)
+    assert decision.counters_as_of.isoformat() == "2026-01-01T00:00:00.250000+00:00"
+    assert decision.caps[0].stale_policy_applied
+
+
+def test_a_fresh_answer_is_not_stale(budget_target):
+    fake = FakeBudget(budget_pb2.CheckBudgetResponse(
+        decision=budget_pb2.DECISION_ALLOW, counters_as_of_unix_millis=1_767_225_600_000,
+        counters_age_millis=300))
+    with run():
+        decision = BudgetGuard(budget_target(fake)).check(0.01)
+    assert not decision.stale and decision.counters_age_s == pytest.approx(0.3)
+    assert decision.counters_as_of is not None
