@@ -16,6 +16,7 @@
 #include "client/cli/budget_cli.h"
 #include "client/cli/budget_file.h"
 #include "client/cli/money.h"
+#include "client/cli/operation_progress.h"
 #include "client/lib/admin_client.h"
 #include "client/lib/budget_client.h"
 #include "client/lib/step_stream_client.h"
@@ -304,9 +305,12 @@ int RunWhatIf(const CliContext& context, const std::vector<std::string>& args) {
     if (!cap.ok()) return Usage(context, "whatif", cap.status());
     *request.add_caps() = *std::move(cap);
   }
-  absl::StatusOr<v1::WhatIfBudgetResponse> report =
-      AdminClient(MakeCollectorChannel(context.target)).WhatIfBudget(request);
-  if (!report.ok()) return Fail(context, "whatif", report.status());
+  // A long replay (a year of history) is an operation, polled, with progress on stderr.
+  const AdminClient client(MakeCollectorChannel(context.target));
+  absl::StatusOr<v1::Operation> done =
+      WaitShowingProgress(context, client, "budget whatif", client.StartWhatIf(request));
+  if (!done.ok()) return Fail(context, "whatif", done.status());
+  const v1::WhatIfBudgetResponse* report = &done->what_if();
 
   auto minute = [](const google::protobuf::Timestamp& ts) {
     return absl::FormatTime("%Y-%m-%d %H:%MZ", absl::FromUnixSeconds(ts.seconds()),

@@ -71,6 +71,11 @@ absl::StatusOr<v1::Operation> AdminClient::StartReprice(const v1::RepriceRequest
   return Call(*admin_, &v1::Admin::Stub::StartReprice, request);
 }
 
+absl::StatusOr<v1::Operation> AdminClient::StartWhatIf(
+    const v1::WhatIfBudgetRequest& request) const {
+  return Call(*admin_, &v1::Admin::Stub::StartWhatIf, request);
+}
+
 absl::StatusOr<v1::Operation> AdminClient::GetOperation(const std::string& id) const {
   v1::GetOperationRequest request;
   request.set_id(id);

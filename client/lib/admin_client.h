@@ -5,9 +5,9 @@
 //
 // Each call has a deadline (`timeout`, 10 minutes by default: a rollup of many days or a
 // re-pricing of a month is slow on a large ledger). Errors are the RPC's status as
-// absl::Status, codes one to one. The long operations (rollup, reprice) are better started
-// and polled (StartRollUp / StartReprice, then Wait): no call stays open, and the caller
-// sees the progress.
+// absl::Status, codes one to one. The long operations (rollup, reprice, what-if) are better started
+// and polled (StartRollUp / StartReprice / StartWhatIf, then Wait): no call stays open, and the
+// caller sees the progress.
 //
 // Thread safety: the methods are const and may be called from several threads at once.
 #ifndef STEPLEDGER_CLIENT_LIB_ADMIN_CLIENT_H_
@@ -46,6 +46,7 @@ class AdminClient {
 
   absl::StatusOr<v1::Operation> StartRollUp(const v1::RollUpRequest& request) const;
   absl::StatusOr<v1::Operation> StartReprice(const v1::RepriceRequest& request) const;
+  absl::StatusOr<v1::Operation> StartWhatIf(const v1::WhatIfBudgetRequest& request) const;
   absl::StatusOr<v1::Operation> GetOperation(const std::string& id) const;
   // Polls `started` every `poll` until it is done, calling `on_poll` (may be empty) with each
   // answer. Returns the done operation, or its error as the status (the code the work ended

@@ -18,6 +18,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "server/app/admin_backend.h"
+#include "server/app/admin_operations.h"
 #include "server/app/catalog_pricer.h"
 #include "server/app/commit_log_observer.h"
 #include "server/app/grpc_limits.h"
@@ -342,7 +343,9 @@ int Run(const config::Config& config) {
       });
   builder.RegisterService(&reports_service);
   transport::WorkPool admin_pool(/*threads=*/2, /*max_queued=*/16);
-  transport::AdminService admin_service(admin_backend, authorizer, admin_pool);
+  AdminOperations admin_operations(config.database_url, clock);
+  transport::AdminService admin_service(admin_backend, authorizer, admin_pool,
+                                        admin_operations.registry());
   builder.RegisterService(&admin_service);
   transport::WorkPool keys_pool(/*threads=*/1, /*max_queued=*/16);
   transport::KeysService keys_service(key_admin, authorizer, keys_pool);

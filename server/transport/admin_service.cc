@@ -1,5 +1,7 @@
 #include "server/transport/admin_service.h"
 
+#include <algorithm>
+#include <iterator>
 #include <set>
 #include <utility>
 
@@ -33,6 +35,13 @@ absl::Status CheckReprice(const v1::RepriceRequest& request) {
   return absl::OkStatus();
 }
 
+// The method whose roles may poll an operation of `kind`.
+std::string_view StartMethodOf(std::string_view kind) {
+  if (kind == "rollup") return domain::auth::method::kStartRollUp;
+  if (kind == "whatif") return domain::auth::method::kStartWhatIf;
+  return domain::auth::method::kStartReprice;
+}
+
 // What a client is told: the same sanitised status an RPC would have answered.
 absl::Status AsSent(const absl::Status& status) {
   const grpc::Status sent = ToGrpcStatus(status);
@@ -41,8 +50,9 @@ absl::Status AsSent(const absl::Status& status) {
 
 }  // namespace
 
-AdminService::AdminService(AdminBackend& backend, const Authorizer& authorizer, WorkPool& pool)
-    : backend_(backend), authorizer_(authorizer), pool_(pool) {}
+AdminService::AdminService(AdminBackend& backend, const Authorizer& authorizer, WorkPool& pool,
+                           OperationRegistry& operations)
+    : backend_(backend), authorizer_(authorizer), pool_(pool), operations_(operations) {}
 
 AdminService::~AdminService() {
   stopping_ = true;
@@ -190,33 +200,70 @@ grpc::ServerUnaryReactor* AdminService::QuotePrice(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* AdminService::WhatIfBudget(grpc::CallbackServerContext* context,
                                                      const v1::WhatIfBudgetRequest* request,
                                                      v1::WhatIfBudgetResponse* response) {
-  return OnPool(
-      context, domain::auth::method::kWhatIfBudget, [this, request, response]() -> absl::Status {
-        const int days = request->days() == 0 ? kDefaultWhatIfDays : request->days();
-        if (days < 1 || days > 400) return absl::InvalidArgumentError("days: must be 1..400");
-        absl::StatusOr<std::vector<domain::budget::Cap>> caps = FromProto(*request);
-        if (!caps.ok()) return caps.status();
-        std::set<domain::Environment> environments;
-        for (const domain::budget::Cap& cap : *caps) environments.insert(cap.environment);
-        // From 00:00 UTC `days` days ago, so the first daily counter covers a whole day.
-        const absl::Time until = absl::Now();
-        const absl::Time since = absl::FromCivil(
-            absl::ToCivilDay(until, absl::UTCTimeZone()) - days, absl::UTCTimeZone());
-        absl::StatusOr<std::vector<domain::budget::HistoricalStep>> history =
-            backend_.LoadBudgetHistory(
-                since, until,
-                std::vector<domain::Environment>(environments.begin(), environments.end()));
-        if (!history.ok()) return history.status();
-        absl::StatusOr<domain::budget::WhatIfReport> report =
-            domain::budget::WhatIf(*caps, *history);
-        if (!report.ok()) return report.status();
-        ToProto(since, response->mutable_since());
-        ToProto(until, response->mutable_until());
-        response->set_days(days);
-        response->set_caps(static_cast<int32_t>(caps->size()));
-        ToProto(*report, response);
-        return absl::OkStatus();
-      });
+  return OnPool(context, domain::auth::method::kWhatIfBudget,
+                [this, request, response]() -> absl::Status {
+                  absl::StatusOr<WhatIfPlan> plan = PlanWhatIf(*request, absl::Now());
+                  if (!plan.ok()) return plan.status();
+                  return RunWhatIf(*plan, response, nullptr);
+                });
+}
+
+absl::StatusOr<AdminService::WhatIfPlan> AdminService::PlanWhatIf(
+    const v1::WhatIfBudgetRequest& request, absl::Time now) {
+  const int days = request.days() == 0 ? kDefaultWhatIfDays : request.days();
+  if (days < 1 || days > 400) return absl::InvalidArgumentError("days: must be 1..400");
+  absl::StatusOr<std::vector<domain::budget::Cap>> caps = FromProto(request);
+  if (!caps.ok()) return caps.status();
+  // From 00:00 UTC `days` days ago, so the first daily counter covers a whole day.
+  const absl::CivilDay first = absl::ToCivilDay(now, absl::UTCTimeZone()) - days;
+  return WhatIfPlan{.caps = *std::move(caps), .first_day = first, .days = days, .until = now};
+}
+
+absl::Status AdminService::RunWhatIf(const WhatIfPlan& plan, v1::WhatIfBudgetResponse* response,
+                                     const std::function<bool(absl::CivilDay)>& on_day) {
+  std::set<domain::Environment> environment_set;
+  for (const domain::budget::Cap& cap : plan.caps) environment_set.insert(cap.environment);
+  const std::vector<domain::Environment> environments(environment_set.begin(),
+                                                      environment_set.end());
+  const absl::Time since = absl::FromCivil(plan.first_day, absl::UTCTimeZone());
+  std::vector<domain::budget::HistoricalStep> history;
+  // Read as one range, or, for an operation, one day at a time (each day is one partition of
+  // the ledger), so that progress is the days read: reading is the slow part, the replay is
+  // in memory.
+  const absl::CivilDay last = absl::ToCivilDay(plan.until, absl::UTCTimeZone());
+  for (absl::CivilDay day = plan.first_day; day <= last; ++day) {
+    const absl::Time from = on_day ? absl::FromCivil(day, absl::UTCTimeZone()) : since;
+    const absl::Time to =
+        on_day ? std::min(plan.until, absl::FromCivil(day + 1, absl::UTCTimeZone())) : plan.until;
+    absl::StatusOr<std::vector<domain::budget::HistoricalStep>> part =
+        backend_.LoadBudgetHistory(from, to, environments);
+    if (!part.ok()) return part.status();
+    history.insert(history.end(), std::make_move_iterator(part->begin()),
+                   std::make_move_iterator(part->end()));
+    if (!on_day) break;
+    if (!on_day(day)) {
+      return absl::CancelledError(
+          "the collector is shutting down: the what-if stopped before its end; start it again");
+    }
+  }
+  absl::StatusOr<domain::budget::WhatIfReport> report = domain::budget::WhatIf(plan.caps, history);
+  if (!report.ok()) return report.status();
+  ToProto(since, response->mutable_since());
+  ToProto(plan.until, response->mutable_until());
+  response->set_days(plan.days);
+  response->set_caps(static_cast<int32_t>(plan.caps.size()));
+  ToProto(*report, response);
+  return absl::OkStatus();
+}
+
+void AdminService::BeginTask() {
+  absl::MutexLock lock(&tasks_mu_);
+  ++running_tasks_;
+}
+
+void AdminService::EndTask() {
+  absl::MutexLock lock(&tasks_mu_);
+  --running_tasks_;
 }
 
 grpc::ServerUnaryReactor* AdminService::StartOperation(
@@ -230,28 +277,38 @@ grpc::ServerUnaryReactor* AdminService::StartOperation(
     return reactor;
   }
   const std::string id = op->id();
-  {
-    absl::MutexLock lock(&tasks_mu_);
-    ++running_tasks_;
-  }
-  if (!pool_.TrySchedule([this, id, work = std::move(work)] {
-        v1::Operation result;
-        const absl::Status status = work(id, result);
-        operations_.Finish(id, AsSent(status), result);
-        absl::MutexLock lock(&tasks_mu_);
-        --running_tasks_;
-      })) {
-    operations_.Finish(id, absl::ResourceExhaustedError("not started: admin queue full"), {});
-    {
-      absl::MutexLock lock(&tasks_mu_);
-      --running_tasks_;
+  const grpc::Status queue_full(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                "too many admin calls queued; retry");
+  // Recorded in the store first (on the records pool: it is I/O), so that once the client has
+  // the id every replica can answer for it; then the work goes to the admin pool.
+  auto publish_then_run = [this, reactor, response, id, queue_full, op = *op,
+                           work = std::move(work)]() mutable {
+    if (absl::Status published = operations_.Publish(id); !published.ok()) {
+      operations_.Finish(id, AsSent(published), {});
+      reactor->Finish(ToGrpcStatus(published));
+      EndTask();
+      return;
     }
-    reactor->Finish(
-        grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many admin calls queued; retry"));
-    return reactor;
+    if (!pool_.TrySchedule([this, id, work = std::move(work)] {
+          v1::Operation result;
+          const absl::Status status = work(id, result);
+          operations_.Finish(id, AsSent(status), result);
+          EndTask();
+        })) {
+      operations_.Finish(id, absl::ResourceExhaustedError("not started: admin queue full"), {});
+      reactor->Finish(queue_full);
+      EndTask();
+      return;
+    }
+    *response = std::move(op);
+    reactor->Finish(grpc::Status::OK);
+  };
+  BeginTask();
+  if (!records_.TrySchedule(std::move(publish_then_run))) {
+    operations_.Finish(id, absl::ResourceExhaustedError("not started: admin queue full"), {});
+    EndTask();
+    reactor->Finish(queue_full);
   }
-  *response = *std::move(op);
-  reactor->Finish(grpc::Status::OK);
   return reactor;
 }
 
@@ -315,22 +372,76 @@ grpc::ServerUnaryReactor* AdminService::StartReprice(grpc::CallbackServerContext
       response);
 }
 
+grpc::ServerUnaryReactor* AdminService::StartWhatIf(grpc::CallbackServerContext* context,
+                                                    const v1::WhatIfBudgetRequest* request,
+                                                    v1::Operation* response) {
+  if (absl::StatusOr<PrincipalPtr> caller =
+          authorizer_.Authorize(*context, domain::auth::method::kStartWhatIf);
+      !caller.ok()) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  absl::StatusOr<WhatIfPlan> plan = PlanWhatIf(*request, absl::Now());
+  if (!plan.ok()) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(plan.status()));
+    return reactor;
+  }
+  // Days from the first to today, the partial day included.
+  const int64_t days = plan->days + 1;
+  return StartOperation(
+      context, "whatif", days,
+      [this, plan = *std::move(plan)](const std::string& id, v1::Operation& result) {
+        int64_t done = 0;
+        return RunWhatIf(plan, result.mutable_what_if(), [this, &id, &done](absl::CivilDay day) {
+          operations_.Progress(id, ++done, DayText(day));
+          return !stopping_;
+        });
+      },
+      response);
+}
+
 grpc::ServerUnaryReactor* AdminService::GetOperation(grpc::CallbackServerContext* context,
                                                      const v1::GetOperationRequest* request,
                                                      v1::Operation* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<v1::Operation> op = operations_.Get(request->id());
-  // Whoever may start an operation of that kind may poll it: GetOperation's roles are
-  // StartReprice's, and a rollup needs StartRollUp's (admin) as well.
-  const std::string_view method = op.ok() && op->kind() == "rollup"
-                                      ? domain::auth::method::kStartRollUp
-                                      : domain::auth::method::kGetOperation;
-  if (absl::StatusOr<PrincipalPtr> caller = authorizer_.Authorize(*context, method); !caller.ok()) {
+  if (absl::StatusOr<PrincipalPtr> caller =
+          authorizer_.Authorize(*context, domain::auth::method::kGetOperation);
+      !caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
-  if (op.ok()) *response = *std::move(op);
-  reactor->Finish(ToGrpcStatus(op.status()));
+  // Whoever may start an operation of that kind may poll it (GetOperation's own roles are the
+  // union of the starters').
+  auto answer = [this, context, reactor, response](absl::StatusOr<v1::Operation> op) {
+    if (op.ok()) {
+      if (absl::StatusOr<PrincipalPtr> caller =
+              authorizer_.Authorize(*context, StartMethodOf(op->kind()));
+          !caller.ok()) {
+        reactor->Finish(ToGrpcStatus(caller.status()));
+        return;
+      }
+      *response = *std::move(op);
+    }
+    reactor->Finish(ToGrpcStatus(op.status()));
+  };
+  // This replica's own operations are in memory; another's are read from the store, which is
+  // I/O, on the records pool.
+  absl::StatusOr<v1::Operation> mine = operations_.Get(request->id());
+  if (mine.ok()) {
+    answer(std::move(mine));
+    return reactor;
+  }
+  BeginTask();
+  if (!records_.TrySchedule([this, id = request->id(), answer] {
+        answer(operations_.Lookup(id));
+        EndTask();
+      })) {
+    EndTask();
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many admin calls queued; retry"));
+  }
   return reactor;
 }
 

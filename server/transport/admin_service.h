@@ -3,8 +3,8 @@
 // blocking PostgreSQL work, so every method only schedules onto a WorkPool the collector
 // owns; the task converts, calls the backend and the domain, converts, and finishes the RPC.
 // The long ones (a rollup over a day range, a reprice) can also run as operations
-// (StartRollUp, StartReprice): the RPC answers at once with an id, the pool task reports its
-// progress and result to an OperationRegistry, and GetOperation reads it from there.
+// (StartRollUp, StartReprice, StartWhatIf): the RPC answers at once with an id, the pool task
+// reports its progress and result to an OperationRegistry, and GetOperation reads it from there.
 //
 // The data comes through an AdminBackend (in the collector: app::PgAdminBackend over
 // storage/ and the catalog loaders), which keeps this library free of SQL and lets tests
@@ -79,9 +79,10 @@ class AdminBackend {
 
 class AdminService final : public v1::Admin::CallbackService {
  public:
-  // REQUIRES: `backend` and `pool` outlive the service.
-  // REQUIRES: all outlive the service.
-  AdminService(AdminBackend& backend, const Authorizer& authorizer, WorkPool& pool);
+  // `operations` keeps the long operations' state (with a store in the collector, so that
+  // every replica answers GetOperation). REQUIRES: all outlive the service.
+  AdminService(AdminBackend& backend, const Authorizer& authorizer, WorkPool& pool,
+               OperationRegistry& operations);
   // Stops running rollup operations after their current day and waits for every operation
   // task to end (they use the service); a reprice runs to its end.
   ~AdminService() override;
@@ -117,12 +118,28 @@ class AdminService final : public v1::Admin::CallbackService {
   grpc::ServerUnaryReactor* GetOperation(grpc::CallbackServerContext* context,
                                          const v1::GetOperationRequest* request,
                                          v1::Operation* response) override;
+  grpc::ServerUnaryReactor* StartWhatIf(grpc::CallbackServerContext* context,
+                                        const v1::WhatIfBudgetRequest* request,
+                                        v1::Operation* response) override;
 
  private:
   // What RollUp and StartRollUp run, and what StartRollUp reports progress with.
   absl::Status RunRollUp(const DayInterval& range, v1::RollUpResponse* response,
                          const AdminBackend::DayDone& on_day);
   absl::Status RunReprice(const v1::RepriceRequest& request, v1::RepriceResponse* response);
+  // A what-if request checked and fixed in time (what WhatIfBudget and StartWhatIf run).
+  struct WhatIfPlan {
+    std::vector<domain::budget::Cap> caps;
+    absl::CivilDay first_day;  // History from 00:00 UTC of this day...
+    int days = 0;
+    absl::Time until;  // ...until this time.
+  };
+  static absl::StatusOr<WhatIfPlan> PlanWhatIf(const v1::WhatIfBudgetRequest& request,
+                                               absl::Time now);
+  // Reads the history and replays it. With `on_day`, reads one day at a time and calls it
+  // after each (false: stop, CANCELLED); without, reads the range at once.
+  absl::Status RunWhatIf(const WhatIfPlan& plan, v1::WhatIfBudgetResponse* response,
+                         const std::function<bool(absl::CivilDay)>& on_day);
 
   // Registers an operation of `kind` and runs `work` (returning its status and setting the
   // result in the Operation it is given) on the pool, reporting to the registry; answers the
@@ -137,14 +154,21 @@ class AdminService final : public v1::Admin::CallbackService {
   grpc::ServerUnaryReactor* OnPool(grpc::CallbackServerContext* context, std::string_view method,
                                    std::function<absl::Status()> work);
 
+  // Counts the tasks that use the service, so that the destructor can wait for them.
+  void BeginTask();
+  void EndTask();
+
   AdminBackend& backend_;
   const Authorizer& authorizer_;
   WorkPool& pool_;
-  domain::SystemClock clock_;
-  OperationRegistry operations_{clock_};
+  OperationRegistry& operations_;
   std::atomic<bool> stopping_{false};
   absl::Mutex tasks_mu_;
   int running_tasks_ ABSL_GUARDED_BY(tasks_mu_) = 0;  // Operation tasks scheduled, not ended.
+  // The operations' short store I/O (recording a start, reading another replica's
+  // operation), apart from pool_, whose threads a few long rollups may hold for hours: a
+  // start or a poll never waits behind them. Last, so that it stops first.
+  WorkPool records_{/*threads=*/1, /*max_queued=*/64};
 };
 
 }  // namespace stepledger::transport

@@ -11,6 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "client/lib/admin_client.h"
 #include "client/lib/step_stream_client.h"
 #include "gtest/gtest.h"
@@ -197,6 +199,27 @@ TEST_F(CliE2ETest, LongRollupsArePolledOperationsWithProgress) {
     EXPECT_NE(locked.output.find("ABORTED"), std::string::npos) << locked.output;
     EXPECT_NE(locked.output.find("holds the lock"), std::string::npos) << locked.output;
   }
+}
+
+// Budget what-if as a long operation (Admin.StartWhatIf): the CLI reads the history day by day
+// and shows how far it got, and the report is the replay of every stored step.
+TEST_F(CliE2ETest, WhatIfIsAPolledOperationWithProgress) {
+  Expect({"send", "examples/steps.jsonl"}, {"accepted 9"});
+  const std::string today = absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
+  const CliResult whatif = Cli({"budget", "whatif", "--scope", "team", "--key", "mail-assist",
+                                "--period", "daily", "--limit-usd", "0.0001", "--days", "90"});
+  EXPECT_EQ(whatif.exit_code, 0) << whatif.output;
+  EXPECT_NE(whatif.output.find("budget whatif: 91/91 days done (through " + today + ")"),
+            std::string::npos)
+      << whatif.output;
+  EXPECT_NE(whatif.output.find("what-if: 1 proposed cap"), std::string::npos) << whatif.output;
+  EXPECT_NE(whatif.output.find("(90 days)"), std::string::npos) << whatif.output;
+  EXPECT_NE(whatif.output.find("replayed: 9 steps"), std::string::npos) << whatif.output;
+
+  const CliResult bad = Cli({"budget", "whatif", "--scope", "team", "--key", "mail-assist",
+                             "--period", "daily", "--limit-usd", "1", "--days", "401"});
+  EXPECT_EQ(bad.exit_code, 64) << bad.output;
+  EXPECT_NE(bad.output.find("--days must be 1..400"), std::string::npos) << bad.output;
 }
 
 TEST(VersionE2ETest, BothBinariesPrintTheirVersion) {

@@ -35,11 +35,13 @@ constexpr MethodRule kTable[] = {
     {method::kReprice, kPriceAdmin | kAdmin, ScopeRule::kAll},
     {method::kQuotePrice, kPriceAdmin | kReportRead | kCheck | kAdmin, ScopeRule::kNone},
     {method::kWhatIfBudget, kBudgetAdmin | kReportRead | kAdmin, ScopeRule::kAll},
-    // As RollUp and Reprice. GetOperation on a rollup also needs RollUp's roles (the service
-    // checks it once it knows the operation's kind).
+    // As RollUp, Reprice and WhatIfBudget. GetOperation may be called by any starter; on an
+    // operation it also needs that kind's Start roles (the service checks it once it knows
+    // the operation's kind), so a report reader polls a what-if but never a rollup.
     {method::kStartRollUp, kAdmin, ScopeRule::kAll},
     {method::kStartReprice, kPriceAdmin | kAdmin, ScopeRule::kAll},
-    {method::kGetOperation, kPriceAdmin | kAdmin, ScopeRule::kAll},
+    {method::kStartWhatIf, kBudgetAdmin | kReportRead | kAdmin, ScopeRule::kAll},
+    {method::kGetOperation, kPriceAdmin | kBudgetAdmin | kReportRead | kAdmin, ScopeRule::kAll},
     {method::kCreateKey, kAdmin, ScopeRule::kAll},
     {method::kListKeys, kAdmin, ScopeRule::kAll},
     {method::kRotateKey, kAdmin, ScopeRule::kAll},

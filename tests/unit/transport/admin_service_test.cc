@@ -40,7 +40,11 @@ class FakeBackend : public AdminBackend {
     }
     reports::RollupRunResult run{.ran = true, .days = {}};
     for (absl::CivilDay d = from; d <= to; ++d) {
-      run.days.push_back({d, d == from, 3, 2 * kUsd, d == from ? 0 : kUsd / 2});
+      run.days.push_back({.day = d,
+                          .first_roll = d == from,
+                          .source_rows = 3,
+                          .total_cost_nano_usd = 2 * kUsd,
+                          .correction_cost_nano_usd = d == from ? 0 : kUsd / 2});
       if (on_day && !on_day(run.days.back())) break;
       if (hold != nullptr && d == from) hold->WaitForNotification();
     }
@@ -124,6 +128,14 @@ class FakeBackend : public AdminBackend {
   }
   absl::StatusOr<std::vector<domain::budget::HistoricalStep>> LoadBudgetHistory(
       absl::Time since, absl::Time until, const std::vector<domain::Environment>&) override {
+    absl::Notification* hold = nullptr;
+    {
+      absl::MutexLock lock(&mu);
+      if (++history_calls == 2) hold = hold_history_after_first_read;
+    }
+    if (hold != nullptr) hold->WaitForNotification();
+    // Three $4 steps of one team, minutes before the fake was made: inside any window that
+    // ends now, and in exactly one of a day-by-day read.
     std::vector<domain::budget::HistoricalStep> history;
     for (int i = 0; i < 3; ++i) {
       domain::budget::HistoricalStep step;
@@ -133,8 +145,8 @@ class FakeBackend : public AdminBackend {
       step.tags.environment = domain::Environment::kProduction;
       step.tags.parent_run_id = absl::StrCat("run-", i);
       step.cost_nano_usd = 4 * kUsd;
-      step.occurred_at = until - absl::Minutes(10 - i);
-      history.push_back(step);
+      step.occurred_at = made_at_ - absl::Minutes(10 - i);
+      if (step.occurred_at >= since && step.occurred_at < until) history.push_back(step);
     }
     return history;
   }
@@ -148,6 +160,12 @@ class FakeBackend : public AdminBackend {
   std::vector<reports::Invoice> stored_invoices ABSL_GUARDED_BY(mu);
   std::string invoice_source ABSL_GUARDED_BY(mu);
   absl::Time unpriced_since ABSL_GUARDED_BY(mu), unpriced_until ABSL_GUARDED_BY(mu);
+  int history_calls ABSL_GUARDED_BY(mu) = 0;
+  // When set, the second history read waits for it (a what-if operation half done).
+  absl::Notification* hold_history_after_first_read ABSL_GUARDED_BY(mu) = nullptr;
+
+ private:
+  const absl::Time made_at_ = absl::Now();
 };
 
 class AdminServiceTest : public ::testing::Test {
@@ -172,7 +190,9 @@ class AdminServiceTest : public ::testing::Test {
 
   FakeBackend backend_;
   WorkPool pool_{2, 8};
-  AdminService service_{backend_, stepledger::testing::NoAuth(), pool_};
+  domain::SystemClock clock_;
+  OperationRegistry operations_{clock_};
+  AdminService service_{backend_, stepledger::testing::NoAuth(), pool_, operations_};
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::Admin::Stub> stub_;
 };
@@ -462,6 +482,70 @@ TEST_F(AdminServiceTest, StartRepriceEndsWithTheCorrections) {
   EXPECT_EQ(status.error_message(), "since: required");
 }
 
+v1::WhatIfBudgetRequest SearchCapWhatIf() {
+  v1::WhatIfBudgetRequest request;
+  v1::Cap* cap = request.add_caps();
+  cap->set_scope(v1::SCOPE_TEAM);
+  cap->set_key("search");
+  cap->set_period(v1::PERIOD_DAILY);
+  cap->set_limit_nano_usd(10 * kUsd);  // the third $4 step goes past $10
+  return request;
+}
+
+TEST_F(AdminServiceTest, StartWhatIfReadsTheHistoryDayByDayAndEndsWithTheReplay) {
+  absl::Notification release;
+  {
+    absl::MutexLock lock(&backend_.mu);
+    backend_.hold_history_after_first_read = &release;
+  }
+  v1::WhatIfBudgetRequest request = SearchCapWhatIf();
+  request.set_days(6);
+  v1::Operation started;
+  ASSERT_TRUE(stub_->StartWhatIf(Context().get(), request, &started).ok());
+  EXPECT_EQ(started.kind(), "whatif");
+  EXPECT_EQ(started.units_total(), 7);  // six whole days and today so far
+  EXPECT_FALSE(started.done());
+
+  v1::Operation half =
+      PollUntil(*stub_, started.id(), [](const v1::Operation& op) { return op.units_done() > 0; });
+  EXPECT_EQ(half.units_done(), 1);
+  EXPECT_EQ(half.last_unit(), DayText(absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()) - 6));
+  EXPECT_FALSE(half.done());
+
+  release.Notify();
+  v1::Operation done =
+      PollUntil(*stub_, started.id(), [](const v1::Operation& op) { return op.done(); });
+  EXPECT_EQ(done.error_code(), 0) << done.error_message();
+  EXPECT_EQ(done.units_done(), 7);
+  EXPECT_EQ(done.last_unit(), DayText(absl::ToCivilDay(absl::Now(), absl::UTCTimeZone())));
+  // The same replay as WhatIfBudget's: each step read once.
+  const v1::WhatIfBudgetResponse& report = done.what_if();
+  EXPECT_EQ(report.days(), 6);
+  EXPECT_EQ(report.replayed().steps(), 3);
+  EXPECT_EQ(report.replayed().cost_nano_usd(), 12 * kUsd);
+  EXPECT_EQ(report.total().require_ack().steps(), 1);
+  EXPECT_EQ(report.total().alert().steps(), 1);
+  absl::MutexLock lock(&backend_.mu);
+  EXPECT_EQ(backend_.history_calls, 7);
+  backend_.hold_history_after_first_read = nullptr;
+}
+
+TEST_F(AdminServiceTest, StartWhatIfWithBadDaysOrNoCapFailsAtOnceNamingTheField) {
+  v1::WhatIfBudgetRequest request = SearchCapWhatIf();
+  request.set_days(401);
+  v1::Operation started;
+  grpc::Status status = stub_->StartWhatIf(Context().get(), request, &started);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "days: must be 1..400");
+  request.set_days(0);
+  request.clear_caps();
+  status = stub_->StartWhatIf(Context().get(), request, &started);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "caps: at least one cap");
+  absl::MutexLock lock(&backend_.mu);
+  EXPECT_EQ(backend_.history_calls, 0);
+}
+
 TEST_F(AdminServiceTest, GetOperationOfAnUnknownIdIsNotFoundNamingIt) {
   v1::GetOperationRequest request;
   request.set_id("0123456789abcdef");
@@ -479,7 +563,10 @@ TEST(AdminServiceShutdownTest, AServiceGoingAwayEndsARunningRollupAfterItsCurren
     backend.hold_after_first_day = &release;
   }
   WorkPool pool(2, 8);
-  auto service = std::make_unique<AdminService>(backend, stepledger::testing::NoAuth(), pool);
+  domain::SystemClock clock;
+  OperationRegistry operations(clock);
+  auto service =
+      std::make_unique<AdminService>(backend, stepledger::testing::NoAuth(), pool, operations);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
