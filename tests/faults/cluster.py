@@ -7,7 +7,6 @@ from tests/e2e/python/collector_harness.py (the same process wrapper the e2e tes
 """
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -53,7 +52,8 @@ class PgCluster:
                        capture_output=True, text=True)
 
     def running(self):
-        return subprocess.run(["bash", PG_SH, "status", self.dir], capture_output=True).returncode == 0
+        status = subprocess.run(["bash", PG_SH, "status", self.dir], capture_output=True)
+        return status.returncode == 0
 
     def log_text(self):
         try:
@@ -127,12 +127,3 @@ class Collector:
     def open_fds(self):
         return len(os.listdir(f"/proc/{self.pid}/fd"))
 
-
-def wait_listening(port, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return True
-        time.sleep(0.1)
-    return False

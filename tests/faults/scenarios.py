@@ -4,7 +4,6 @@ Every body gets a scenario.Run (database, collector, load generator) and returns
 figures; the ledger is compared with the journal afterwards by scenario.run_scenario.
 """
 import random
-import subprocess
 import time
 
 import grpc
@@ -226,6 +225,3 @@ def check_conflicts_reported(line, oracle_conflicts, expected):
             f"acks reported {oracle_conflicts} conflicts for {expected} mutated versions")
     return line
 
-
-def run_cmd(*args):
-    return subprocess.run(list(args), check=True, capture_output=True, text=True).stdout
