@@ -12,9 +12,9 @@ row of spend_counters, counted exactly (the table writers update in place: bloat
 there first; its heap alone is printed beside it).
 The ledger itself grows by design; its size is printed, not judged.
 
-Flat, as judged here: the first third of the run is warm-up (at least 2 minutes). Over the
-rest (the first half of a run shorter than 4 minutes), the least-squares slope of each judged series times the length of that window (the
-growth a trend line explains) must stay under a limit: max(an absolute floor, a share of the
+Flat, as judged here: the first third of the run is warm-up (at least 2 minutes; the first
+half of a run shorter than 4 minutes). Over the rest, the least-squares slope of each judged
+series times the length of that window (the growth a trend line explains) must stay under a limit: max(an absolute floor, a share of the
 series' median); see LIMITS. Dead tuples are judged as a share of all tuples: autovacuum
 lets a table carry dead tuples up to a fraction of its size (20% by default), so on growing
 tables their count grows by design while the share must not; it is a sawtooth, hence a wide
@@ -184,8 +184,8 @@ def main():
         samples = []
         while True:
             t = time.monotonic() - t0
-            conns, dead, live, csize, cheap, crows, dbsize = map(int, cluster.query(db_url, SAMPLE_SQL)
-                                                    .split("|"))
+            row = cluster.query(db_url, SAMPLE_SQL).split("|")
+            conns, dead, live, csize, cheap, crows, dbsize = map(int, row)
             s = {"t": round(t), "rss_mb": round(collector.rss_bytes() / 2**20, 1),
                  "open_fds": collector.open_fds(), "pg_connections": conns,
                  "dead_tuples": dead, "dead_tuple_ratio": round(dead / max(1, dead + live), 4),
