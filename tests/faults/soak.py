@@ -14,12 +14,12 @@ The ledger itself grows by design; its size is printed, not judged.
 
 Flat, as judged here: the first third of the run is warm-up (at least 2 minutes; the first
 half of a run shorter than 4 minutes). Over the rest, the least-squares slope of each judged
-series times the length of that window (the growth a trend line explains) must stay under a limit: max(an absolute floor, a share of the
-series' median); see LIMITS. Dead tuples are judged as a share of all tuples: autovacuum
-lets a table carry dead tuples up to a fraction of its size (20% by default), so on growing
-tables their count grows by design while the share must not; it is a sawtooth, hence a wide
-limit. Then the ledger is compared with the journal as in the
-fault suite. Prints every sample, a verdict per series, and exits 1 if anything is not flat or
+series times the length of that window (the growth a trend line explains) must stay under a
+limit: max(an absolute floor, a share of the series' median); see LIMITS. Dead tuples are
+judged as a share of all tuples: autovacuum lets a table carry dead tuples up to a fraction
+of its size (20% by default), so on growing tables their count grows by design while the
+share must not; it is a sawtooth, hence a wide limit. Then the ledger is compared with the
+journal as in the fault suite. Prints every sample, a verdict per series, and exits 1 if anything is not flat or
 the ledger disagrees.
 """
 import argparse
