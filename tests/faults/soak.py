@@ -19,8 +19,8 @@ limit: max(an absolute floor, a share of the series' median); see LIMITS. Dead t
 judged as a share of all tuples: autovacuum lets a table carry dead tuples up to a fraction
 of its size (20% by default), so on growing tables their count grows by design while the
 share must not; it is a sawtooth, hence a wide limit. Then the ledger is compared with the
-journal as in the fault suite. Prints every sample, a verdict per series, and exits 1 if anything is not flat or
-the ledger disagrees.
+journal as in the fault suite. Prints every sample, a verdict per series, and exits 1 if
+anything is not flat or the ledger disagrees.
 """
 import argparse
 import json
