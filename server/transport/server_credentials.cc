@@ -149,10 +149,12 @@ grpc_ssl_certificate_config_reload_status TlsCertificates::Fetch(
   if (self->served_generation_ == self->generation_) {
     return GRPC_SSL_CERTIFICATE_CONFIG_RELOAD_UNCHANGED;
   }
-  // gRPC copies the strings.
+  // gRPC copies the strings. It asserts that a fetched config has root certificates even when no
+  // client certificate is asked for; without a client CA the server's own chain stands in, and
+  // is never used (GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE).
   const grpc_ssl_pem_key_cert_pair pair{self->pem_.key.c_str(), self->pem_.cert.c_str()};
-  *config = grpc_ssl_server_certificate_config_create(
-      self->pem_.client_ca.empty() ? nullptr : self->pem_.client_ca.c_str(), &pair, 1);
+  const std::string& roots = self->pem_.client_ca.empty() ? self->pem_.cert : self->pem_.client_ca;
+  *config = grpc_ssl_server_certificate_config_create(roots.c_str(), &pair, 1);
   self->served_generation_ = self->generation_;
   return GRPC_SSL_CERTIFICATE_CONFIG_RELOAD_NEW;
 }

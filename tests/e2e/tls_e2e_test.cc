@@ -69,14 +69,15 @@ class TlsE2eTest : public ::testing::Test {
         Path(name + ".ext"), " -out ", Path(name + ".pem")));
   }
 
-  std::unique_ptr<CollectorProcess> StartTlsCollector(const std::string& reload_interval = "1s") {
+  std::unique_ptr<CollectorProcess> StartTlsCollector(const std::string& reload_interval = "1s",
+                                                      bool client_ca = true) {
     auto collector = std::make_unique<CollectorProcess>(
-        db_.url(),
-        std::vector<std::string>{
-            "--insecure=false", "--insecure-no-auth=false", "--tls-cert=" + Path("server.pem"),
-            "--tls-key=" + Path("server.key"), "--tls-client-ca=" + Path("ca.pem"),
-            "--tls-reload-interval=" + reload_interval,
-            "--bootstrap-admin-key-file=" + Path("admin.key"), "--otlp-http-listen="});
+        db_.url(), std::vector<std::string>{
+                       "--insecure=false", "--insecure-no-auth=false",
+                       "--tls-cert=" + Path("server.pem"), "--tls-key=" + Path("server.key"),
+                       client_ca ? "--tls-client-ca=" + Path("ca.pem") : "--tls-client-ca=",
+                       "--tls-reload-interval=" + reload_interval,
+                       "--bootstrap-admin-key-file=" + Path("admin.key"), "--otlp-http-listen="});
     EXPECT_TRUE(collector->Start()) << collector->Log();
     return collector;
   }
@@ -135,6 +136,22 @@ TEST_F(TlsE2eTest, KeysOverTlsWorkAndPlaintextOrUntrustedClientsAreRefused) {
                                        .client_key_path = Path("rogue.key")})),
             grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(collector->Log().find(admin_token_), std::string::npos);
+}
+
+TEST_F(TlsE2eTest, TlsWithoutAClientCaServesKeysAndReloadsOnSighup) {
+  std::unique_ptr<CollectorProcess> collector = StartTlsCollector("0s", /*client_ca=*/false);
+  EXPECT_THAT(collector->Log(), HasSubstr("mode=tls\n"));
+  EXPECT_EQ(Check(Channel(*collector, {.ca_cert_path = Path("ca.pem"), .api_key = admin_token_})),
+            grpc::StatusCode::OK);
+  ASSERT_TRUE(collector->Signal(SIGHUP));
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (collector->Log().find("TLS certificate unchanged") == std::string::npos &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_THAT(collector->Log(), HasSubstr("TLS certificate unchanged"));
+  EXPECT_EQ(Check(Channel(*collector, {.ca_cert_path = Path("ca.pem"), .api_key = admin_token_})),
+            grpc::StatusCode::OK);
 }
 
 TEST_F(TlsE2eTest, ClientCertificateSubjectIsACredentialOnceItHasAnIdentity) {
