@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "buildinfo/build_info.h"
 #include "server/app/app.h"
 #include "server/common/log.h"
 #include "server/config/config.h"
@@ -28,7 +29,7 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.size() == 1 && args[0] == "--version") {
-    std::printf("stepledger-collector %s\n", STEPLEDGER_VERSION);
+    std::printf("stepledger-collector %s\n", stepledger::build_info::VersionText().c_str());
     return 0;
   }
   auto config = stepledger::config::LoadConfig(args, [](const std::string& name) {

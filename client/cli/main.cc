@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "buildinfo/build_info.h"
 #include "client/cli/budget_command.h"
 #include "client/cli/cli_context.h"
 #include "client/cli/dispatcher.h"
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
                                          ? env_target
                                          : stepledger::client::kDefaultTarget;
   const std::vector<std::string> args(argv + 1, argv + argc);
-  return stepledger::client::Dispatch(kCommands, args, default_target, STEPLEDGER_VERSION, std::cin,
-                                      std::cout, std::cerr);
+  return stepledger::client::Dispatch(kCommands, args, default_target,
+                                      stepledger::build_info::VersionText(), std::cin, std::cout,
+                                      std::cerr);
 }

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <pqxx/pqxx>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -222,7 +223,7 @@ TEST_F(CliE2ETest, WhatIfIsAPolledOperationWithProgress) {
   EXPECT_NE(bad.output.find("--days must be 1..400"), std::string::npos) << bad.output;
 }
 
-TEST(VersionE2ETest, BothBinariesPrintTheirVersion) {
+TEST(VersionE2ETest, BothBinariesPrintTheirVersionAndGitRevision) {
   for (const std::string binary : {STEPLEDGER_CLI_BIN, STEPLEDGER_COLLECTOR_BIN}) {
     FILE* pipe = popen((binary + " --version 2>&1").c_str(), "r");
     ASSERT_NE(pipe, nullptr);
@@ -232,6 +233,9 @@ TEST(VersionE2ETest, BothBinariesPrintTheirVersion) {
     EXPECT_EQ(WEXITSTATUS(status), 0) << binary;
     const std::string out(buffer, n);
     EXPECT_NE(out.find(" 0."), std::string::npos) << binary << ": " << out;
+    // The revision the build embedded: this test runs in the git checkout it was built from.
+    EXPECT_TRUE(std::regex_search(out, std::regex(R"( \(git [0-9a-f]{7,}\)\n$)")))
+        << binary << ": " << out;
     EXPECT_EQ(out.find("usage"), std::string::npos) << binary << ": " << out;
   }
 }

@@ -2,7 +2,7 @@
 # The Debian package (issue 21 item 4), built by CPack from a build directory, unpacked into a
 # scratch root with dpkg -x / dpkg -e (nothing is installed on this machine) and checked:
 #   - the files, their modes and owners, the conffile and the maintainer scripts;
-#   - the package version equals what both packaged binaries print with --version;
+#   - both packaged binaries print the package version and a git revision with --version;
 #   - the systemd unit passes `systemd-analyze verify` in offline mode against the scratch root
 #     (its directives parse, ExecStart/ExecReload exist and are executable there, the units it
 #     names resolve), and `systemd-analyze security` rates its hardening at exposure <= 2.0.
@@ -72,10 +72,14 @@ VERSION=$(field Version)
 check "package name stepledger" test "$(field Package)" = stepledger
 check "file name stepledger_${VERSION}_$(field Architecture).deb" \
   test "${DEB##*/}" = "stepledger_${VERSION}_$(field Architecture).deb"
-check "the collector's --version is the package version ($VERSION)" \
-  test "$("$PKGROOT/usr/bin/stepledger-collector" --version)" = "stepledger-collector $VERSION"
-check "the CLI's --version is the package version ($VERSION)" \
-  test "$("$PKGROOT/usr/bin/stepledger" --version)" = "stepledger $VERSION"
+# "NAME VERSION (git REV)": REV is the short revision when built from a git checkout, else
+# "unknown" (not compared with HEAD: a commit may land between the build and this test).
+check "the collector's --version is the package version ($VERSION) and a revision" \
+  grep -Eqx "stepledger-collector $VERSION \(git ([0-9a-f]{7,}|unknown)\)" \
+  <<<"$("$PKGROOT/usr/bin/stepledger-collector" --version)"
+check "the CLI's --version is the package version ($VERSION) and a revision" \
+  grep -Eqx "stepledger $VERSION \(git ([0-9a-f]{7,}|unknown)\)" \
+  <<<"$("$PKGROOT/usr/bin/stepledger" --version)"
 depends=$(field Depends)
 check "Depends has adduser and the shared libraries (dpkg-shlibdeps): $depends" \
   grep -q "adduser" <<<"$depends"
