@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/match.h"
+#include "client/cli/flags.h"
 
 namespace stepledger::client {
 
@@ -35,43 +36,45 @@ void PrintUsage(absl::Span<const Command> commands, std::ostream& out) {
 int Dispatch(absl::Span<const Command> commands, const std::vector<std::string>& args,
              const std::string& default_target, std::string_view version, std::istream& in,
              std::ostream& out, std::ostream& err) {
+  // The global flags on CLI11, as every command's own flags (flags.h): the first word that is
+  // not a global flag is the command, and it and everything after it are the command's.
+  CLI::App app("stepledger", "stepledger");
   std::string target = default_target;
-  size_t i = 0;
-  // Global flags stop at the first word that is not one: that word is the command.
-  for (; i < args.size() && absl::StartsWith(args[i], "-"); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "--help" || arg == "-h") {
-      PrintUsage(commands, out);
-      return kExitOk;
-    }
-    if (arg == "--version") {
-      out << "stepledger " << version << "\n";
-      return kExitOk;
-    }
-    if (arg == "--target") {
-      if (i + 1 == args.size()) {
-        err << "stepledger: --target needs a value (HOST:PORT)\n";
-        return kExitUsage;
-      }
-      target = args[++i];
-    } else if (absl::StartsWith(arg, "--target=")) {
-      target = arg.substr(sizeof("--target=") - 1);
-    } else {
-      err << "stepledger: unknown flag " << arg << "\n\n";
-      PrintUsage(commands, err);
-      return kExitUsage;
-    }
+  bool show_version = false;
+  app.add_option("--target", target, "collector address HOST:PORT");
+  app.add_flag("--version", show_version, "print the version and exit");
+  app.prefix_command();
+  absl::StatusOr<bool> help = ParseArgsInto(app, args);
+  if (!help.ok()) {
+    err << "stepledger: " << help.status().message() << "\n\n";
+    PrintUsage(commands, err);
+    return kExitUsage;
+  }
+  if (*help) {
+    PrintUsage(commands, out);
+    return kExitOk;
+  }
+  if (show_version) {
+    out << "stepledger " << version << "\n";
+    return kExitOk;
+  }
+  const std::vector<std::string> rest = app.remaining();
+  // A prefix command hands on the first word it does not know, flags included.
+  if (!rest.empty() && absl::StartsWith(rest[0], "-")) {
+    err << "stepledger: unknown flag " << rest[0] << "\n\n";
+    PrintUsage(commands, err);
+    return kExitUsage;
   }
   if (target.empty()) {
     err << "stepledger: the target must not be empty\n";
     return kExitUsage;
   }
-  if (i == args.size()) {
+  if (rest.empty()) {
     err << "stepledger: no command given\n\n";
     PrintUsage(commands, err);
     return kExitUsage;
   }
-  const std::string& name = args[i];
+  const std::string& name = rest[0];
   if (name == "help") {
     PrintUsage(commands, out);
     return kExitOk;
@@ -83,7 +86,7 @@ int Dispatch(absl::Span<const Command> commands, const std::vector<std::string>&
     PrintUsage(commands, err);
     return kExitUsage;
   }
-  const std::vector<std::string> command_args(args.begin() + i + 1, args.end());
+  const std::vector<std::string> command_args(rest.begin() + 1, rest.end());
   return command->run(CliContext{target, in, out, err}, command_args);
 }
 

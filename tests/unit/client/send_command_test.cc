@@ -125,5 +125,22 @@ TEST(DispatcherTest, HelpListsCommandsAndUnknownCommandIsUsageError) {
   EXPECT_EQ(Dispatch(commands, {"--target"}, "d:1", "9.9.9", in, out, err), kExitUsage);
 }
 
+TEST(DispatcherTest, GlobalFlagsAreParsedByTheFlagLibraryAndStopAtTheCommand) {
+  const Command commands[] = {{"fake", "a fake", &FakeCommand}};
+  std::istringstream in;
+  std::ostringstream out, err;
+  EXPECT_EQ(Dispatch(commands, {"--bogus", "fake"}, "d:1", "9.9.9", in, out, err), kExitUsage);
+  EXPECT_THAT(err.str(), HasSubstr("stepledger: unknown flag --bogus"));
+  // Both spellings of --target; flags after the command are the command's, even --target.
+  EXPECT_EQ(Dispatch(commands, {"--target", "h:1", "fake", "--target", "x", "--help"}, "d:1",
+                     "9.9.9", in, out, err),
+            7);
+  EXPECT_EQ(out.str(), "h:1 3");
+  out.str("");
+  EXPECT_EQ(Dispatch(commands, {"--version"}, "d:1", "9.9.9 (git abc1234)", in, out, err), kExitOk);
+  EXPECT_EQ(out.str(), "stepledger 9.9.9 (git abc1234)\n");
+  EXPECT_EQ(Dispatch(commands, {"--target="}, "d:1", "9.9.9", in, out, err), kExitUsage);
+}
+
 }  // namespace
 }  // namespace stepledger::client
