@@ -69,10 +69,6 @@ absl::Status BudgetCoordinator::Start() { return Refresh(); }
 
 absl::Status BudgetCoordinator::Refresh() {
   absl::MutexLock lock(&refresh_mu_);
-  // Acknowledgements are read before the caps. An acknowledgement names a cap stored before
-  // it, so the caps read after it knows that cap (unless it was deleted since). Read the other
-  // way round, an acknowledgement of a cap this replica has not synced yet would be skipped,
-  // and an incremental read would never return it again.
   const absl::Status status = RefreshRound();
   if (observer_ != nullptr) {
     const std::optional<absl::Time> as_of = engine_.CountersAsOf();
@@ -83,6 +79,10 @@ absl::Status BudgetCoordinator::Refresh() {
 }
 
 absl::Status BudgetCoordinator::RefreshRound() {
+  // Acknowledgements are read before the caps. An acknowledgement names a cap stored before
+  // it, so the caps read after it knows that cap (unless it was deleted since). Read the other
+  // way round, an acknowledgement of a cap this replica has not synced yet would be skipped,
+  // and an incremental read would never return it again.
   absl::StatusOr<AcknowledgementsRead> acks =
       repository_.LoadAcknowledgements(acks_mark_.has_value() ? &*acks_mark_ : nullptr);
   std::vector<CounterSeries> new_series;
@@ -204,6 +204,9 @@ absl::Status BudgetCoordinator::SyncCounters(bool read_in_full,
       !s.ok()) {
     return s;
   }
+  // Every watched counter now holds all replicas' spend as of `now` (taken before the read):
+  // what a check's staleness is measured from.
+  engine_.MarkCountersCurrent(now);
   counters_mark_ = read->next_mark;
   counters_baseline_ = std::move(baseline);
   if (read_in_full) next_full_counter_read_ = now + full_counter_read_interval_;
@@ -222,9 +225,6 @@ absl::StatusOr<CheckResult> BudgetCoordinator::Check(CheckRequest request) {
       observer_->OnCheck(*result, clock_.Now() - start);
     } else {
       observer_->OnCheckRejected();
-  // Every watched counter now holds all replicas' spend as of `now` (taken before the read):
-  // what a check's staleness is measured from.
-  engine_.MarkCountersCurrent(now);
     }
   }
   return result;

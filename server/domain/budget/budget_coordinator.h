@@ -52,13 +52,13 @@ class BudgetObserver {
   virtual void OnRefresh(BudgetEngine& engine) = 0;
   // A counter read applied by a refresh: in full or only the changed counters, and its rows.
   virtual void OnCounterRead(bool full, size_t rows) = 0;
+  // After every refresh round, failed or not: how old the counters are (nullopt: never read),
+  // so a gauge keeps growing while the database is away.
+  virtual void OnCountersAge(std::optional<absl::Duration> age) {}
 };
 
 // A safety net, not the mechanism: incremental reads miss nothing written by stepledger, but a
 // counter row edited by hand (without moving its change mark) is picked up by the next full read.
-  // After every refresh round, failed or not: how old the counters are (nullopt: never read),
-  // so a gauge keeps growing while the database is away.
-  virtual void OnCountersAge(std::optional<absl::Duration> age) {}
 inline constexpr absl::Duration kDefaultFullCounterReadInterval = absl::Minutes(1);
 
 class BudgetCoordinator final : public ingest::CommitObserver {
@@ -97,13 +97,13 @@ class BudgetCoordinator final : public ingest::CommitObserver {
   static std::string ReservationKey(std::string_view run_id, std::string_view step_id);
 
  private:
+  absl::Status RefreshRound() ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
   // Appends to new_series the series of the caps it added or changed in the engine.
   absl::Status SyncCaps(std::vector<CounterSeries>& new_series)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
   // Loads into the engine the stored acknowledgements it does not know yet.
   void ApplyAcknowledgements(std::vector<Acknowledgement> stored)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
-  absl::Status RefreshRound() ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);
   // new_series: series to read in full (ignored when the whole read is).
   absl::Status SyncCounters(bool read_in_full, std::vector<CounterSeries> new_series)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(refresh_mu_);

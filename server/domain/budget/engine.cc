@@ -170,7 +170,6 @@ EngineStats BudgetEngine::Stats() const {
   return s;
 }
 
-}  // namespace stepledger::domain::budget
 void BudgetEngine::MarkCountersCurrent(absl::Time as_of) {
   absl::MutexLock lock(&mu_);
   // Refreshes run one at a time, but a slow one must never make the counters look older.
@@ -182,3 +181,4 @@ std::optional<absl::Time> BudgetEngine::CountersAsOf() const {
   return counters_as_of_;
 }
 
+}  // namespace stepledger::domain::budget

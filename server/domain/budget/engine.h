@@ -196,6 +196,12 @@ class BudgetEngine {
   absl::Status ApplyFullSnapshot(const SharedSnapshot& totals,
                                  absl::Span<const CounterTotals> local_baseline)
       ABSL_LOCKS_EXCLUDED(mu_, apply_mu_);
+  // Records that every watched counter now holds all replicas' spend as of `as_of` (a refresh's
+  // complete read was applied; a read of a few series is not one). Checks report their age
+  // from it and turn stale past options.stale_after. An older as_of than the one recorded is
+  // ignored.
+  void MarkCountersCurrent(absl::Time as_of);
+  std::optional<absl::Time> CountersAsOf() const;
   // This replica's own non-zero totals (the baseline of ApplyFullSnapshot): one per counter of
   // a watched key, so its size is bounded by the caps.
   std::vector<CounterTotals> ExportLocalCounters() const;
@@ -211,12 +217,6 @@ class BudgetEngine {
   struct KeyCaps {
     // A counter of this key remembered in its index entry (see `current`).
     struct CounterSlot {
-  // Records that every watched counter now holds all replicas' spend as of `as_of` (a refresh's
-  // complete read was applied; a read of a few series is not one). Checks report their age
-  // from it and turn stale past options.stale_after. An older as_of than the one recorded is
-  // ignored.
-  void MarkCountersCurrent(absl::Time as_of);
-  std::optional<absl::Time> CountersAsOf() const;
       Counter* counter = nullptr;  // Null: none remembered; look it up in counters_.
       Environment environment = Environment::kUnspecified;
       absl::Time period_start;
@@ -272,6 +272,7 @@ class BudgetEngine {
   ReservationBook reservations_ ABSL_GUARDED_BY(mu_);
   AcknowledgementBook acks_ ABSL_GUARDED_BY(mu_);
   std::optional<absl::Time> last_snapshot_as_of_ ABSL_GUARDED_BY(mu_);
+  std::optional<absl::Time> counters_as_of_ ABSL_GUARDED_BY(mu_);
   int64_t reservations_made_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t reservations_settled_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t reservations_expired_ ABSL_GUARDED_BY(mu_) = 0;
@@ -281,4 +282,3 @@ class BudgetEngine {
 }  // namespace stepledger::domain::budget
 
 #endif  // STEPLEDGER_SERVER_DOMAIN_BUDGET_ENGINE_H_
-  std::optional<absl::Time> counters_as_of_ ABSL_GUARDED_BY(mu_);

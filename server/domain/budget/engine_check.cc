@@ -79,14 +79,6 @@ absl::StatusOr<CheckResult> BudgetEngine::Check(const CheckRequest& request) {
           {tiers[t].scope, tiers[t].key, request.tags.environment, p, periods.start(p)}, entry));
     }
   }
-  // Other replicas' spend is only as fresh as the last complete read of the counters; past the
-  // stale limit each cap's stale policy decides (below), whatever the figures say.
-  result.counters_as_of = counters_as_of_;
-  result.counters_age = counters_as_of_.has_value()
-                            ? std::max(absl::ZeroDuration(), now - *counters_as_of_)
-                            : absl::InfiniteDuration();
-  result.stale = options_.stale_after != absl::InfiniteDuration() &&
-                 result.counters_age > options_.stale_after;
   const Reservation& r = reservations_.Add(request.step_id, request.estimated_cost_nano_usd, now,
                                            options_.reservation_ttl, std::move(held));
   ++reservations_made_;
@@ -100,6 +92,14 @@ void BudgetEngine::Evaluate(const CheckRequest& request, absl::Time now, CheckRe
   const NanoUsd estimate = request.estimated_cost_nano_usd;
   const Periods periods(now);
   const std::array<TierKey, 4> tiers = TierKeys(request.tags);
+  // Other replicas' spend is only as fresh as the last complete read of the counters; past the
+  // stale limit each cap's stale policy decides (below), whatever the figures say.
+  result.counters_as_of = counters_as_of_;
+  result.counters_age = counters_as_of_.has_value()
+                            ? std::max(absl::ZeroDuration(), now - *counters_as_of_)
+                            : absl::InfiniteDuration();
+  result.stale = options_.stale_after != absl::InfiniteDuration() &&
+                 result.counters_age > options_.stale_after;
 
   // With thousands of caps nearly every pointer below is a cache miss. The lookups run in
   // stages, each issuing the next stage's loads for all tiers before using any of them, so the
@@ -151,11 +151,6 @@ void BudgetEngine::Evaluate(const CheckRequest& request, absl::Time now, CheckRe
         st.spent = c->spent();
         st.reserved = c->reserved();
         st.burn_rate_per_hour = c->burn.LastHour(now);
-      if (result.stale) {
-        const Decision from_figures = st.decision;
-        st.decision = StaleDecision(cap->stale_policy, from_figures);
-        st.stale_policy_applied = st.decision != from_figures;
-      }
       }
       // Acknowledgements only change REQUIRE_ACK caps (an alert-only cap never blocks), so
       // the others skip the lookup and report no acknowledged headroom.
@@ -169,6 +164,11 @@ void BudgetEngine::Evaluate(const CheckRequest& request, absl::Time now, CheckRe
       st.projected_exhaustion =
           ProjectExhaustion(st.remaining, st.burn_rate_per_hour, now, st.period_end);
       st.decision = DecideCap(*cap, st.spent, st.reserved, estimate, ack);
+      if (result.stale) {
+        const Decision from_figures = st.decision;
+        st.decision = StaleDecision(cap->stale_policy, from_figures);
+        st.stale_policy_applied = st.decision != from_figures;
+      }
     }
   }
 
