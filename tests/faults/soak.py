@@ -26,6 +26,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -231,6 +232,10 @@ def main():
         ok = not not_flat and not problems
         print(f"soak: {'PASS' if ok else 'FAIL'}" +
               ("" if ok else f" (not flat: {not_flat}; problems: {problems})"), flush=True)
+        if ok:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print(f"soak: journal kept in {workdir}", flush=True)
         return 0 if ok else 1
     finally:
         if collector is not None:
