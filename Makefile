@@ -24,7 +24,8 @@ CTEST_ARGS ?=
 # Sources that format/format-check/tidy look at.
 FORMAT_DIRS := server client tests bench
 
-.PHONY: all deps build run test bench package format format-check tidy asan fuzz clean distclean
+.PHONY: all deps build run test bench package format format-check tidy asan fuzz faults soak clean \
+  distclean
 
 all: build
 
@@ -68,6 +69,24 @@ fuzz: deps
 	@if [[ ! -f build/fuzz/build.ninja ]]; then cmake --preset fuzz; fi
 	cmake --build --preset fuzz -j $(JOBS) --target fuzzers
 	@bash tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The fault suite's full tier (tests/faults; docs/RELIABILITY.md, "Fault suite"): collector
+# kill -9, PostgreSQL crashes, killed backends, links cut at COMMIT, mutated retries, a full WAL
+# disk (as root), each checked against the load's journal; then every fuzzer for 30 s. About
+# 15 minutes. FAULTS_ARGS, e.g. "--only commit_cut --seed 7" to repeat one scenario.
+FAULTS_ARGS ?=
+faults: build
+	/usr/bin/python3 tests/faults/run_faults.py --tier full \
+	  --collector build/release/server/stepledger-collector $(FAULTS_ARGS)
+	$(MAKE) fuzz FUZZ_SECONDS=30
+
+# Ingest and budget checks for SOAK_MINUTES with a slow random walk of tenants; collector RSS,
+# open files, PostgreSQL connections and table bloat sampled and judged flat after warm-up
+# (tests/faults/soak.py; docs/RELIABILITY.md, "Soak").
+SOAK_MINUTES ?= 30
+soak: build
+	/usr/bin/python3 tests/faults/soak.py --minutes $(SOAK_MINUTES) \
+	  --collector build/release/server/stepledger-collector
 
 # C++ sources under FORMAT_DIRS (generated code lives in build/, so it is never touched).
 format_files = $(shell find $(FORMAT_DIRS) -type f \( -name '*.h' -o -name '*.cc' \) 2>/dev/null | sort)
