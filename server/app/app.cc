@@ -54,6 +54,7 @@
 #include "server/storage/pg_ledger_store.h"
 #include "server/storage/pg_liveness.h"
 #include "server/storage/pg_price_store.h"
+#include "server/storage/pg_reservation_store.h"
 #include "server/storage/pg_run_repository.h"
 #include "server/transport/admin_service.h"
 #include "server/transport/authorizer.h"
@@ -220,8 +221,14 @@ int Run(const config::Config& config) {
       clock, {.instance_id = instance_id, .stale_after = config.budget_stale_after});
   metrics::BudgetMetrics budget_metrics(registry.registry(), clock,
                                         {.top_caps = static_cast<size_t>(config.metrics_top_caps)});
+  // Reservations are shared through PostgreSQL, so that a step stored on any replica settles
+  // its reservation everywhere (docs/BUDGETS.md, "Several replicas"): written every 50 ms off
+  // the check's path (reservation_flush below), read by every refresh.
+  storage::PgReservationStore reservation_store(config.database_url);
+  domain::budget::ReservationSharing reservation_sharing(budget_engine, reservation_store, clock);
   domain::budget::BudgetCoordinator budgets(budget_engine, budget_store, clock, &budget_metrics,
-                                            config.budget_full_counter_read_interval);
+                                            config.budget_full_counter_read_interval,
+                                            &reservation_sharing);
   if (absl::Status s = budgets.Start(); !s.ok()) {
     log::Error("cannot load budgets", {{"error", std::string(s.message())}});
     return 1;
@@ -412,6 +419,21 @@ int Run(const config::Config& config) {
     }
   });
 
+  bool reservation_flush_failing = false;  // logged when it starts and stops failing
+  PeriodicTask reservation_flush(
+      domain::budget::kReservationFlushInterval,
+      [&reservation_sharing, &reservation_flush_failing] {
+        const absl::Status s = reservation_sharing.Flush();
+        if (s.ok() == !reservation_flush_failing) return;
+        reservation_flush_failing = !s.ok();
+        if (!s.ok()) {
+          log::Warn("cannot share budget reservations; other replicas do not see them yet",
+                    {{"error", std::string(s.message())}});
+        } else {
+          log::Info("budget reservations are shared again");
+        }
+      });
+
   // Keys: revocations and new keys made on other replicas.
   absl::Notification stop_key_refresh;
   std::thread key_refresh([&] {
@@ -483,6 +505,7 @@ int Run(const config::Config& config) {
   runs_upkeep.Stop();
   partitions_upkeep.Stop();
   budget_refresh.Stop();
+  reservation_flush.Stop();
   if (tls_reload != nullptr) tls_reload->Stop();
   stop_key_refresh.Notify();
   key_refresh.join();

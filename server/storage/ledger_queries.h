@@ -206,9 +206,19 @@ inline constexpr char kClaimAndInsert[] = R"sql(
       spent_nano_usd = c.spent_nano_usd + EXCLUDED.spent_nano_usd, updated_at = now(),
       changed_xid = pg_current_xact_id()  -- what the incremental counter read watches (0011)
     RETURNING 1
+  ), settled AS (
+    -- A stored step settles its budget reservation, whichever replica made it (migration
+    -- 0016); every replica reads the change on its next refresh. SKIP LOCKED: a row a retried
+    -- check is rewriting is left to its owner's re-check against the ledger, so this never waits.
+    UPDATE budget_reservations r SET settled_at = now(), changed_xid = pg_current_xact_id()
+    FROM (SELECT x.parent_run_id, x.step_id FROM budget_reservations x
+          JOIN ins USING (parent_run_id, step_id)
+          WHERE x.settled_at IS NULL ORDER BY 1, 2 FOR UPDATE OF x SKIP LOCKED) h
+    WHERE r.parent_run_id = h.parent_run_id AND r.step_id = h.step_id
+    RETURNING 1
   )
-  -- run_delta and counter_delta run to completion although they are not read (PostgreSQL's
-  -- rule for data-modifying WITH clauses).
+  -- run_delta, counter_delta and settled run to completion although they are not read
+  -- (PostgreSQL's rule for data-modifying WITH clauses).
   -- had_earlier_steps: the run already had stored steps before this group (its step count
   -- now exceeds what this group added), so a root arriving now may have to re-charge them.
   SELECT i.event_id, i.parent_step_id = '' AS is_root, i.parent_run_id, i.attribution_status,

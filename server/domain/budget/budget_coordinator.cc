@@ -1,5 +1,7 @@
 #include "server/domain/budget/budget_coordinator.h"
 
+#include <utility>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/random/random.h"
@@ -54,11 +56,13 @@ std::vector<CounterKey> MovedLocalCounters(absl::Span<const CounterTotals> befor
 
 BudgetCoordinator::BudgetCoordinator(BudgetEngine& engine, BudgetRepository& repository,
                                      const Clock& clock, BudgetObserver* observer,
-                                     absl::Duration full_counter_read_interval)
+                                     absl::Duration full_counter_read_interval,
+                                     ReservationSharing* sharing)
     : engine_(engine),
       repository_(repository),
       clock_(clock),
       observer_(observer),
+      sharing_(sharing),
       full_counter_read_interval_(full_counter_read_interval) {}
 
 std::string BudgetCoordinator::ReservationKey(std::string_view run_id, std::string_view step_id) {
@@ -96,12 +100,26 @@ absl::Status BudgetCoordinator::RefreshRound() {
   }
   ApplyAcknowledgements(std::move(acks->acks));
   acks_mark_ = std::move(acks->next_mark);
+  // Shared reservations are read before the counters and applied after them: a row settled by
+  // a step stored elsewhere was committed before this read, so the counters read next count
+  // that step, and its hold goes only once they do (over-counting in between, never under).
+  std::vector<SharedReservation> reservations;
+  if (sharing_ != nullptr) {
+    absl::StatusOr<std::vector<SharedReservation>> read = sharing_->Read();
+    if (!read.ok()) return read.status();
+    reservations = *std::move(read);
+  }
   // Counters of a newly watched series may have rows of any age (writers count every key), so
   // the read takes those series in full; nothing else about a cap change concerns counters.
   if (absl::Status s = SyncCounters(/*read_in_full=*/false, std::move(new_series)); !s.ok()) {
+    if (sharing_ != nullptr) sharing_->ResetMark();  // the rows read were not applied
     return s;
   }
   const absl::Time now = clock_.Now();
+  if (sharing_ != nullptr) {
+    sharing_->Apply(reservations);
+    sharing_->Upkeep(now);
+  }
   engine_.ExpireReservations(now);
   PruneClosedPeriods(now);
   if (observer_ != nullptr) observer_->OnRefresh(engine_);
@@ -216,10 +234,15 @@ absl::Status BudgetCoordinator::SyncCounters(bool read_in_full,
 
 absl::StatusOr<CheckResult> BudgetCoordinator::Check(CheckRequest request) {
   const absl::Time start = clock_.Now();
+  std::string step_id;
   if (request.reserve && !request.step_id.empty()) {
-    request.step_id = ReservationKey(request.tags.parent_run_id, request.step_id);
+    step_id =
+        std::exchange(request.step_id, ReservationKey(request.tags.parent_run_id, request.step_id));
   }
   absl::StatusOr<CheckResult> result = engine_.Check(request);
+  if (sharing_ != nullptr && result.ok() && !result->reservation_id.empty()) {
+    sharing_->OnReserved(request.tags, step_id, request.step_id, result->reservation_id);
+  }
   if (observer_ != nullptr) {
     if (result.ok()) {
       observer_->OnCheck(*result, clock_.Now() - start);

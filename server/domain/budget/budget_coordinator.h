@@ -21,7 +21,10 @@
 //     those stored since the last read, and always before the caps (see Refresh).
 //
 // Reservations are keyed by "<parent_run_id>/<step_id>", on both the check and the settle
-// side, because step ids are only unique within a run.
+// side, because step ids are only unique within a run. With a ReservationSharing, every
+// reservation is shared with the other replicas (reservation_sharing.h) and each refresh reads
+// theirs: the rows first, then the counters, and the rows are applied after the counters, so a
+// hold settled by a step stored elsewhere is released only with that step's spend counted.
 //
 // Thread safety: all methods are thread-safe (the engine and the repository are).
 #ifndef STEPLEDGER_SERVER_DOMAIN_BUDGET_BUDGET_COORDINATOR_H_
@@ -37,6 +40,7 @@
 #include "absl/time/time.h"
 #include "server/domain/budget/budget_repository.h"
 #include "server/domain/budget/engine.h"
+#include "server/domain/budget/reservation_sharing.h"
 #include "server/domain/clock.h"
 #include "server/domain/ingest/group_committer.h"
 
@@ -63,10 +67,12 @@ inline constexpr absl::Duration kDefaultFullCounterReadInterval = absl::Minutes(
 
 class BudgetCoordinator final : public ingest::CommitObserver {
  public:
-  // REQUIRES: all references outlive this object; observer may be null.
+  // REQUIRES: all references outlive this object; observer and sharing may be null (without
+  // sharing, reservations stay on this replica: one replica, or tests).
   BudgetCoordinator(BudgetEngine& engine, BudgetRepository& repository, const Clock& clock,
                     BudgetObserver* observer,
-                    absl::Duration full_counter_read_interval = kDefaultFullCounterReadInterval);
+                    absl::Duration full_counter_read_interval = kDefaultFullCounterReadInterval,
+                    ReservationSharing* sharing = nullptr);
 
   // Loads caps, acknowledgements and counters. Call once before serving.
   absl::Status Start();
@@ -117,6 +123,7 @@ class BudgetCoordinator final : public ingest::CommitObserver {
   BudgetRepository& repository_;
   const Clock& clock_;
   BudgetObserver* const observer_;
+  ReservationSharing* const sharing_;
   std::atomic<int64_t> invalid_caps_skipped_{0};
   const absl::Duration full_counter_read_interval_;
   // Refreshes run one at a time; the caps version of the last cap sync (-1: none yet).

@@ -77,11 +77,14 @@ struct Counter {
   NanoUsd others_spent = 0;     // Committed by other replicas, as of the last snapshot.
   NanoUsd local_reserved = 0;   // Held by this replica's open reservations.
   NanoUsd others_reserved = 0;  // Held by other replicas, as of the last snapshot.
-  int32_t open_reservations = 0;
+  // Held by other replicas' reservations read from the shared reservations table (remote holds
+  // in reservations.h; a snapshot's rows never carry them, so a snapshot leaves this alone).
+  NanoUsd remote_reserved = 0;
+  int32_t open_reservations = 0;  // Own and remote holds.
   BurnRing burn;
 
   NanoUsd spent() const { return local_spent + others_spent; }
-  NanoUsd reserved() const { return local_reserved + others_reserved; }
+  NanoUsd reserved() const { return local_reserved + others_reserved + remote_reserved; }
 };
 
 class CounterTable {

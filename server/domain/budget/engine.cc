@@ -167,6 +167,7 @@ EngineStats BudgetEngine::Stats() const {
   s.reservations_expired = reservations_expired_;
   s.duplicate_settles = duplicate_settles_;
   s.acknowledgements = acks_.size();
+  s.remote_reservations = reservations_.remote_count();
   return s;
 }
 

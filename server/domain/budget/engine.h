@@ -129,6 +129,7 @@ struct EngineStats {
   int64_t reservations_expired = 0;
   int64_t duplicate_settles = 0;
   size_t acknowledgements = 0;
+  size_t remote_reservations = 0;  // Other replicas' holds on this replica's counters.
 };
 
 // One cap's committed spend in its current period, read from its counter (no check is
@@ -176,6 +177,20 @@ class BudgetEngine {
 
   // Releases reservations whose TTL has passed; returns how many (also in Stats()).
   int ExpireReservations(absl::Time now);
+
+  // --- Reservations shared between replicas (engine_reservations.cc) ---
+  // This replica's open reservation of `key` with id `id`, as a row to share (tags left empty:
+  // the caller knows them); nullopt when it is no longer open (settled, expired, replaced).
+  std::optional<SharedReservation> OwnOpenReservation(std::string_view key,
+                                                      std::string_view id) const;
+  // Applies rows read from the shared table (any replica's). A settled row settles the key's
+  // open hold, own or remote, and keeps a tombstone (a reserving check for it is then
+  // ALREADY_EXISTS here too). An open row of another replica, unexpired, replaces the key's
+  // hold with a remote one on the watched counters of its tags (unless this replica holds a
+  // newer reservation of its own for the key). Rows of this replica are otherwise ignored: its
+  // memory is ahead of the table.
+  void ApplySharedReservations(absl::Span<const SharedReservation> rows);
+  const std::string& instance_id() const { return instance_id_; }
 
   // --- Acknowledgements (made and validated by BudgetCoordinator::Acknowledge) ---
   // A new acknowledgement, or one read back from storage; replaces one with the same id.
@@ -257,6 +272,11 @@ class BudgetEngine {
   bool Watched(Scope scope, std::string_view key) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Removes the counters of a key that lost its last cap (those no reservation holds).
   void DropCountersOf(Scope scope, std::string_view key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The counters a reservation for `tags` made at `at` holds: both periods of each watched
+  // tier key and of the org. `entries`: the tiers' index entries when the caller has them.
+  HeldCounters HeldCountersFor(const Tags& tags, absl::Time at,
+                               const std::array<const KeyCaps*, 4>* entries = nullptr)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Clock& clock_;
   const EngineOptions options_;

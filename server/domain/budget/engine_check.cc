@@ -65,22 +65,9 @@ absl::StatusOr<CheckResult> BudgetEngine::Check(const CheckRequest& request) {
   // acknowledgement reserves then.
   if (result.decision == Decision::kRequireAck) return result;
 
-  const Periods periods(now);
-  HeldCounters held;
-  const std::array<TierKey, 4> tiers = TierKeys(request.tags);
-  for (size_t t = 0; t < tiers.size(); ++t) {
-    // Evaluate already found the tier's index entry; the exclusive lock is held, so writing
-    // to it (the remembered counters) is allowed. A key no cap watches holds nothing: it has
-    // no counter (a cap added for it later reads its spend from storage).
-    KeyCaps* entry = const_cast<KeyCaps*>(entries[t]);
-    if (tiers[t].key.empty() || (entry == nullptr && tiers[t].scope != Scope::kOrg)) continue;
-    for (Period p : kPeriods) {
-      held.push_back(&CounterFor(
-          {tiers[t].scope, tiers[t].key, request.tags.environment, p, periods.start(p)}, entry));
-    }
-  }
-  const Reservation& r = reservations_.Add(request.step_id, request.estimated_cost_nano_usd, now,
-                                           options_.reservation_ttl, std::move(held));
+  const Reservation& r =
+      reservations_.Add(request.step_id, request.estimated_cost_nano_usd, now,
+                        options_.reservation_ttl, HeldCountersFor(request.tags, now, &entries));
   ++reservations_made_;
   result.reservation_id = r.id;
   return result;
