@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_join.h"
+#include "server/storage/pg_connection.h"
 #include "server/storage/pg_status.h"
 
 namespace stepledger::storage {
@@ -70,7 +71,7 @@ auto InTransaction(ConnectionPtr& conn, const std::string& url, const char* what
     -> decltype(body(std::declval<pqxx::work&>())) {
   try {
     if (conn == nullptr || !conn->connection.is_open()) {
-      conn.reset(new typename ConnectionPtr::element_type{pqxx::connection(url)});
+      conn.reset(new typename ConnectionPtr::element_type{PgConnection(url)});
     }
     pqxx::work txn(conn->connection);
     return body(txn);
@@ -83,7 +84,7 @@ auto InTransaction(ConnectionPtr& conn, const std::string& url, const char* what
 }  // namespace
 
 struct PgOperationStore::Connection {
-  pqxx::connection connection;
+  PgConnection connection;
 };
 
 PgOperationStore::PgOperationStore(std::string database_url)
