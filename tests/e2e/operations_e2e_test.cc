@@ -1,6 +1,7 @@
 // Long Admin operations across replicas: two collectors on one database; an operation started
 // on one is polled on the other (admin_operations, migration 0019), through its progress to
 // its result, and an unknown id is NOT_FOUND on both.
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,39 @@ TEST(OperationsE2eTest, AnOperationStartedOnOneReplicaIsPolledOnAnother) {
 
   EXPECT_EQ(on_b.GetOperation("00000000000000ff").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(on_a.GetOperation("00000000000000ff").status().code(), absl::StatusCode::kNotFound);
+}
+
+// A replica that died mid-operation leaves a running row nobody heartbeats: past the 30 s
+// lease (by the database's clock) every replica answers it done, ABORTED, "abandoned".
+TEST(OperationsE2eTest, ARunningOperationOfADeadReplicaIsReportedAbandonedAfterTheLease) {
+  TestDatabase db;
+  ASSERT_FALSE(db.url().empty());
+  CollectorProcess b(db.url(), {"--rollup-schedule=false"});
+  ASSERT_TRUE(b.Start()) << b.Log();
+  {
+    pqxx::connection conn(db.url());
+    pqxx::work txn(conn);
+    txn.exec(
+        "INSERT INTO admin_operations (id, kind, state, units_done, units_total, last_unit, "
+        "owner, started_at, heartbeat_at) VALUES "
+        "('00000000000000aa', 'rollup', 'running', 7, 60, '2026-10-07', 'gone-host:42', "
+        "now() - interval '5 minutes', now() - interval '31 seconds'), "
+        "('00000000000000bb', 'rollup', 'running', 3, 60, '2026-10-03', 'live-host:43', "
+        "now() - interval '5 minutes', now() - interval '2 seconds')");
+    txn.commit();
+  }
+  client::AdminClient on_b(client::MakeCollectorChannel(b.target()));
+  absl::StatusOr<v1::Operation> dead = on_b.GetOperation("00000000000000aa");
+  ASSERT_TRUE(dead.ok()) << dead.status();
+  EXPECT_TRUE(dead->done());
+  EXPECT_EQ(dead->error_code(), static_cast<int>(absl::StatusCode::kAborted));
+  EXPECT_NE(dead->error_message().find("abandoned: collector gone-host:42"), std::string::npos)
+      << dead->error_message();
+  EXPECT_EQ(dead->units_done(), 7);
+  absl::StatusOr<v1::Operation> live = on_b.GetOperation("00000000000000bb");
+  ASSERT_TRUE(live.ok()) << live.status();
+  EXPECT_FALSE(live->done());
+  EXPECT_EQ(live->units_done(), 3);
 }
 
 }  // namespace
