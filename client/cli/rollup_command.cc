@@ -39,8 +39,8 @@ int RunRollupCommand(const CliContext& context, const std::vector<std::string>& 
   if (!done.ok()) return RpcFailure(context, "stepledger rollup", done.status());
   for (const v1::RolledUpDay& d : done->roll_up().days()) {
     context.out << absl::StrFormat("%s  %s  steps %d  spend %s USD", d.day(),
-                                   d.retired()      ? "retired  "
-                                   : d.first_roll() ? "rolled   "
+                                   d.retired()      ? "retired "
+                                   : d.first_roll() ? "rolled  "
                                                     : "re-rolled",
                                    d.source_rows(), FormatNanoUsd(d.total_cost_nano_usd()));
     if (d.correction_cost_nano_usd() != 0) {

@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "server/storage/pg_connection.h"
 #include "server/storage/pg_status.h"
 #include "server/storage/pg_time.h"
 #include "server/storage/rollup_store.h"
@@ -43,14 +44,15 @@ absl::StatusOr<RetentionRun> RetireExpiredLedgerDays(const RetentionOptions& opt
   const absl::CivilDay last = LastRetiredDay(options);
   const char* mode = options.mode == RetentionMode::kDetach ? "detach" : "drop";
   try {
-    pqxx::connection conn(options.database_url);
-    {
-      pqxx::nontransaction lock(conn);
-      if (!lock.exec_params1("SELECT pg_try_advisory_lock($1)", kRollupLockKey)[0].as<bool>()) {
-        return run;  // a rollup, or another replica's retention, is running
-      }
+    // The rollup's lock, taken as RollupJob::Run takes it: transaction-scoped, in a transaction
+    // of a connection of its own kept open while `conn` works (a session lock would stay with
+    // a pooled server session behind pgbouncer; docs/OPERATING.md, "Connection poolers").
+    PgConnection lock_conn(options.database_url);
+    pqxx::work lock(lock_conn);
+    if (!lock.exec_params1("SELECT pg_try_advisory_xact_lock($1)", kRollupLockKey)[0].as<bool>()) {
+      return run;  // a rollup, or another replica's retention, is running
     }
-    // The session lock is released when the connection closes, also on an exception below.
+    PgConnection conn(options.database_url);
     run.ran = true;
     std::vector<absl::CivilDay> due;
     {
@@ -75,8 +77,7 @@ absl::StatusOr<RetentionRun> RetireExpiredLedgerDays(const RetentionOptions& opt
         break;
       }
     }
-    pqxx::nontransaction unlock(conn);
-    unlock.exec_params("SELECT pg_advisory_unlock($1)", kRollupLockKey);
+    lock.commit();
   } catch (...) {
     return CurrentExceptionToStatus("ledger retention");
   }
