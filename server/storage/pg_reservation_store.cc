@@ -6,6 +6,7 @@
 #include "server/domain/budget/budget_coordinator.h"
 #include "server/storage/copy_text.h"
 #include "server/storage/pg_budget_store.h"
+#include "server/storage/pg_connection.h"
 #include "server/storage/pg_status.h"
 #include "server/storage/reservation_queries.h"
 
@@ -29,8 +30,8 @@ double Seconds(absl::Duration d) { return absl::ToDoubleSeconds(d); }
 }  // namespace
 
 struct PgReservationStore::Connection {
-  explicit Connection(const std::string& url) : pg(url) {}
-  pqxx::connection pg;
+  explicit Connection(const std::string& url) : pg(url, "budget reservations") {}
+  PgConnection pg;
 };
 
 PgReservationStore::PgReservationStore(std::string database_url)
