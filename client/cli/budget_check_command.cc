@@ -39,7 +39,6 @@ void PrintCheck(const CliContext& context, const CheckOutcome& outcome) {
                 << r.deciding_cap_id() << ")";
   }
   context.out << "\n";
-  if (!r.reservation_id().empty()) context.out << "reservation: " << r.reservation_id() << "\n";
   // How fresh the other replicas' spend behind the answer is (docs/BUDGETS.md, "When the
   // database is away").
   if (r.counters_as_of_unix_millis() == 0) {
@@ -52,6 +51,7 @@ void PrintCheck(const CliContext& context, const CheckOutcome& outcome) {
                 << " (" << absl::StrFormat("%.1f", r.counters_age_millis() / 1000.0) << " s old)";
   }
   context.out << (r.stale() ? ", STALE: each cap's stale policy applied" : "") << "\n";
+  if (!r.reservation_id().empty()) context.out << "reservation: " << r.reservation_id() << "\n";
   if (r.caps().empty()) {
     context.out << "no cap matches these tags\n";
     return;
