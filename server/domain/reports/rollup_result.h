@@ -13,12 +13,12 @@ namespace stepledger::domain::reports {
 struct RollupDayResult {
   absl::CivilDay day;
   bool first_roll = false;
-  // The day's raw ledger was retired (docs/OPERATING.md, "Retention"): its rollup is final
-  // and was left as it was; the totals below are the stored ones.
-  bool retired = false;
   int64_t source_rows = 0;  // ledger steps of the day
   int64_t total_cost_nano_usd = 0;
   int64_t correction_cost_nano_usd = 0;
+  // The day's raw ledger was retired (docs/OPERATING.md, "Retention"): its rollup is final
+  // and was left as it was; the totals above are the stored ones.
+  bool retired = false;
 };
 
 struct RollupRunResult {
