@@ -104,41 +104,39 @@ absl::StatusOr<int64_t> PgBudgetStore::CapsVersion(){
                            return txn.exec1(queries::kSelectCapsVersion)[0].as<int64_t>();
                          })}
 
-absl::StatusOr<std::vector<Cap>> PgBudgetStore::LoadCaps(){
-    STEPLEDGER_WITH_CONN("load caps",
-                         {
-                           pqxx::read_transaction txn((*conn)->pg);
-                           std::vector<Cap> caps;
-                           for (const auto& row : txn.exec(queries::kSelectCaps)) {
-                             Cap cap;
-                             cap.id = row[0].as<std::string>();
-                             auto scope = ParseScope(row[1].as<std::string>());
-                             auto env = ParseEnvironment(row[3].as<std::string>());
-                             auto period = ParsePeriod(row[4].as<std::string>());
-                             auto action = ParseAction(row[6].as<std::string>());
-                             auto stale_policy = ParseStalePolicy(
-                                 row[11].as<std::string>(),
-                                 action.ok() ? *action : domain::budget::Action::kUnspecified);
-                             if (!scope.ok() || !env.ok() || !period.ok() || !action.ok() ||
-                                 !stale_policy.ok()) {
-                               return absl::InternalError(
-                                   absl::StrCat("budgets row ", cap.id, " is malformed"));
-                             }
-                             cap.scope = *scope;
-                             cap.key = row[2].as<std::string>();
-                             cap.environment = *env;
-                             cap.period = *period;
-                             cap.limit_nano_usd = row[5].as<int64_t>();
-                             cap.action = *action;
-                             cap.alert_threshold_bps = row[7].as<int32_t>();
-                             cap.owner = row[8].as<std::string>();
-                             cap.signed_off_by = row[9].as<std::string>();
-                             cap.shadow = row[10].as<bool>();
-                             cap.stale_policy = *stale_policy;
-                             caps.push_back(std::move(cap));
-                           }
-                           return caps;
-                         })}
+absl::StatusOr<std::vector<Cap>> PgBudgetStore::LoadCaps(){STEPLEDGER_WITH_CONN(
+    "load caps",
+    {
+      pqxx::read_transaction txn((*conn)->pg);
+      std::vector<Cap> caps;
+      for (const auto& row : txn.exec(queries::kSelectCaps)) {
+        Cap cap;
+        cap.id = row[0].as<std::string>();
+        auto scope = ParseScope(row[1].as<std::string>());
+        auto env = ParseEnvironment(row[3].as<std::string>());
+        auto period = ParsePeriod(row[4].as<std::string>());
+        auto action = ParseAction(row[6].as<std::string>());
+        auto stale_policy =
+            ParseStalePolicy(row[11].as<std::string>(),
+                             action.ok() ? *action : domain::budget::Action::kUnspecified);
+        if (!scope.ok() || !env.ok() || !period.ok() || !action.ok() || !stale_policy.ok()) {
+          return absl::InternalError(absl::StrCat("budgets row ", cap.id, " is malformed"));
+        }
+        cap.scope = *scope;
+        cap.key = row[2].as<std::string>();
+        cap.environment = *env;
+        cap.period = *period;
+        cap.limit_nano_usd = row[5].as<int64_t>();
+        cap.action = *action;
+        cap.alert_threshold_bps = row[7].as<int32_t>();
+        cap.owner = row[8].as<std::string>();
+        cap.signed_off_by = row[9].as<std::string>();
+        cap.shadow = row[10].as<bool>();
+        cap.stale_policy = *stale_policy;
+        caps.push_back(std::move(cap));
+      }
+      return caps;
+    })}
 
 absl::Status PgBudgetStore::PutCap(const Cap& cap, const std::string& changed_by,
                                    absl::Time /*now*/){STEPLEDGER_WITH_CONN(
@@ -150,12 +148,11 @@ absl::Status PgBudgetStore::PutCap(const Cap& cap, const std::string& changed_by
       pqxx::result before = txn.exec_params(queries::kSelectCapJson, cap.id);
       const std::string scope(domain::budget::ToString(cap.scope));
       const std::string env(domain::ToString(cap.environment));
-      pqxx::row after =
-          txn.exec_params1(queries::kUpsertCap, cap.id, scope, cap.key, env,
-                           std::string(domain::budget::ToString(cap.period)), cap.limit_nano_usd,
-                           std::string(domain::budget::ToString(cap.action)),
-                           cap.alert_threshold_bps, cap.owner, cap.signed_off_by, cap.shadow,
-                           std::string(domain::budget::ToString(cap.stale_policy)));
+      pqxx::row after = txn.exec_params1(
+          queries::kUpsertCap, cap.id, scope, cap.key, env,
+          std::string(domain::budget::ToString(cap.period)), cap.limit_nano_usd,
+          std::string(domain::budget::ToString(cap.action)), cap.alert_threshold_bps, cap.owner,
+          cap.signed_off_by, cap.shadow, std::string(domain::budget::ToString(cap.stale_policy)));
       const bool created = before.empty();
       const std::string before_json = created ? "" : before[0][0].as<std::string>();
       txn.exec_params(queries::kInsertAudit, cap.id, created ? "create" : "update", changed_by,

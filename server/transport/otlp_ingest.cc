@@ -103,7 +103,8 @@ void OtlpIngest::Export(
     if (absl::Status s =
             rate_limiter_->Take(caller.Identity(), static_cast<int64_t>(mapping.steps.size()));
         !s.ok()) {
-      std::move(done)(OtlpExportOutcome{.status = std::move(s), .rejected_spans = 0, .error_message = {}});
+      std::move(done)(
+          OtlpExportOutcome{.status = std::move(s), .rejected_spans = 0, .error_message = {}});
       return;
     }
   }
