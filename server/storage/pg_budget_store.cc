@@ -148,11 +148,17 @@ absl::Status PgBudgetStore::PutCap(const Cap& cap, const std::string& changed_by
       pqxx::result before = txn.exec_params(queries::kSelectCapJson, cap.id);
       const std::string scope(domain::budget::ToString(cap.scope));
       const std::string env(domain::ToString(cap.environment));
+      // A cap put without ApplyCapDefaults (tests, tools) is stored with its action's default,
+      // as a row written without the column reads (migration 0017).
+      const domain::budget::StalePolicy stale_policy =
+          cap.stale_policy == domain::budget::StalePolicy::kUnspecified
+              ? domain::budget::DefaultStalePolicy(cap.action)
+              : cap.stale_policy;
       pqxx::row after = txn.exec_params1(
           queries::kUpsertCap, cap.id, scope, cap.key, env,
           std::string(domain::budget::ToString(cap.period)), cap.limit_nano_usd,
           std::string(domain::budget::ToString(cap.action)), cap.alert_threshold_bps, cap.owner,
-          cap.signed_off_by, cap.shadow, std::string(domain::budget::ToString(cap.stale_policy)));
+          cap.signed_off_by, cap.shadow, std::string(domain::budget::ToString(stale_policy)));
       const bool created = before.empty();
       const std::string before_json = created ? "" : before[0][0].as<std::string>();
       txn.exec_params(queries::kInsertAudit, cap.id, created ? "create" : "update", changed_by,
