@@ -4,13 +4,13 @@ namespace stepledger::metrics {
 
 RetentionMetrics::RetentionMetrics(prometheus::Registry& registry)
     : retired_(prometheus::BuildCounter()
-                   .Name("stepledger_ledger_retired_days_total")
-                   .Help("Days whose raw ledger was retired by this replica (rollups kept)")
+                   .Name("stepledger_ledger_retirements_total")
+                   .Help("Ledger days retired by this replica (raw ledger gone, rollups kept)")
                    .Register(registry)
                    .Add({})),
       blocked_(prometheus::BuildGauge()
-                   .Name("stepledger_ledger_retention_blocked_days")
-                   .Help("Days past the retention that the last run could not retire (not "
+                   .Name("stepledger_ledger_retention_held_back")
+                   .Help("Ledger days past the retention that the last run held back (not "
                          "rolled up, or the rollup differs from the ledger)")
                    .Register(registry)
                    .Add({})),
