@@ -18,6 +18,20 @@
 //       from other processes falls on all kinds alike). Prints one line per (kind,
 //       concurrency) and the ratios check/floor (the target), canned/floor and check/canned,
 //       the first two with a 95% bootstrap interval over the rounds of slices.
+//   budget_check_load paced CHECK_TARGET FLOOR_TARGET RATE SECONDS
+//       Open loop: CheckBudget on CHECK_TARGET and the empty Echo on FLOOR_TARGET, each at RATE
+//       calls/s for SECONDS, in alternating 1 s slices, every call sent at its scheduled time
+//       whatever the calls before it are doing (gRPC's callback client API, no limit on the
+//       calls in flight, 4 connections). A call's latency runs from its scheduled
+//       send time to its answer, so a sender that falls behind counts against the latency
+//       instead of slowing the load (no coordinated omission). Prints the offered and achieved
+//       rate and p50/p99/p99.9 per kind. run.sh runs it at half the saturating rate (the
+//       closed-loop check rate at the highest concurrency of the same run).
+//
+// Channels (both modes) take their credentials from the environment as every client of
+// client/lib does (client/lib/credentials.h): plaintext by default; with STEPLEDGER_CA_CERT, TLS,
+// and with STEPLEDGER_API_KEY[_FILE], the key on every call of every kind (the floor's server
+// ignores it, so the floor is "the same client, no key check, no work").
 //
 // Requests: a uniformly random feature (and its team, feature i belongs to team i % 200) and a
 // uniformly random tenant, interactive, production, a random run id and an estimate of
@@ -31,6 +45,8 @@
 // kind and concurrency, the CPU microseconds per call of the load client, of the server serving
 // that kind and of everything else on the machine, and how idle the machine was (cpu_meter.h):
 // with client and servers on the same cores, this says which side a gap between kinds is on.
+#include <sys/prctl.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -51,6 +67,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "client/lib/credentials.h"
 #include "cpu_meter.h"
 #include "echo.grpc.pb.h"
 #include "google/protobuf/arena.h"
@@ -100,7 +117,8 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& target, int index) 
   // Distinct arguments and a local subchannel pool: each channel gets its own connection.
   args.SetInt("stepledger.bench.channel", index);
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(target,
+                                   stepledger::client::CollectorCredentialsFromEnvironment(), args);
 }
 
 int WaitCaps(const std::string& target, int want, int timeout_seconds) {
@@ -398,8 +416,8 @@ int Run(const std::string& check_target, const std::string& floor_target, double
     cpu_lines.push_back(std::move(samples));
   }
   std::printf(
-      "\nratio checks/s / floor/s (target >= 0.80); canned/floor: what the messages "
-      "alone cost\n");
+      "\nratio checks/s / floor/s (target >= 0.90; with TLS and keys >= 0.80); canned/floor: "
+      "what the messages alone cost\n");
   for (size_t i = 0; i < concurrencies.size(); ++i) {
     const Rates& r = rates[i];
     std::printf(
@@ -413,6 +431,121 @@ int Run(const std::string& check_target, const std::string& floor_target, double
       "  (CI: percentile bootstrap over the rounds of slices; it covers slice-to-slice noise "
       "within this run, not differences between runs)\n");
   PrintCpu(concurrencies, cpu_lines);
+  return failed ? 1 : 0;
+}
+
+// The `paced` mode: open-loop load on gRPC's callback client API. One sender thread schedules
+// call i of a slice at start + i / rate and sends it then (sleeping in between with a 1 ns timer
+// slack, so the schedule is kept to the kernel's wake-up latency); each answer's callback
+// records the time from the schedule, so a late sender shows as latency, never as less load.
+struct PacedSamples {
+  absl::Mutex mu;
+  std::vector<int64_t> latencies_ns ABSL_GUARDED_BY(mu);
+  int64_t errors ABSL_GUARDED_BY(mu) = 0;
+  double seconds = 0;  // Measured time (warm-up excluded); sender thread only.
+};
+
+// Sends one call at `scheduled` (counted unless `warm_up`); `done` runs on a gRPC thread.
+using SendCall = std::function<void(int64_t i, std::function<void(bool ok)> done)>;
+
+void RunPacedSlice(double rate, double seconds, const SendCall& send, PacedSamples& into) {
+  std::atomic<int64_t> in_flight{0};
+  const absl::Time start = absl::Now();
+  const absl::Time measure_from = start + absl::Seconds(seconds * 0.1);
+  const int64_t calls = static_cast<int64_t>(rate * seconds);
+  for (int64_t i = 0; i < calls; ++i) {
+    const absl::Time scheduled = start + absl::Seconds(static_cast<double>(i) / rate);
+    const absl::Time now = absl::Now();
+    if (scheduled > now) absl::SleepFor(scheduled - now);
+    const bool counted = scheduled >= measure_from;
+    in_flight.fetch_add(1, std::memory_order_relaxed);
+    send(i, [&into, &in_flight, scheduled, counted](bool ok) {
+      const int64_t ns = absl::ToInt64Nanoseconds(absl::Now() - scheduled);
+      if (counted) {
+        absl::MutexLock lock(&into.mu);
+        if (ok) {
+          into.latencies_ns.push_back(ns);
+        } else {
+          ++into.errors;
+        }
+      }
+      in_flight.fetch_sub(1, std::memory_order_release);
+    });
+  }
+  // Every call has a 10 s deadline, so this ends.
+  while (in_flight.load(std::memory_order_acquire) > 0) absl::SleepFor(absl::Milliseconds(1));
+  into.seconds += seconds * 0.9;
+}
+
+int RunPaced(const std::string& check_target, const std::string& floor_target, double rate,
+             double seconds) {
+  prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);  // The sender's sleeps end on time.
+  constexpr int kChannels = 4;
+  std::vector<std::unique_ptr<stepledger::v1::Budget::Stub>> budget;
+  std::vector<std::unique_ptr<stepledger::bench::Echo::Stub>> echo;
+  for (int i = 0; i < kChannels; ++i) {
+    budget.push_back(stepledger::v1::Budget::NewStub(NewChannel(check_target, i)));
+    echo.push_back(stepledger::bench::Echo::NewStub(NewChannel(floor_target, i)));
+  }
+  std::vector<stepledger::v1::CheckBudgetRequest> requests;
+  {
+    absl::BitGen rng;
+    for (int i = 0; i < kRequestsPerThread; ++i) requests.push_back(MakeCheck(rng, 0, i));
+  }
+  const SendCall check = [&](int64_t i, std::function<void(bool)> done) {
+    struct Call {
+      grpc::ClientContext context;
+      stepledger::v1::CheckBudgetResponse response;
+    };
+    auto* call = new Call;
+    call->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    budget[i % kChannels]->async()->CheckBudget(
+        &call->context, &requests[i % requests.size()], &call->response,
+        [call, done = std::move(done)](grpc::Status status) {
+          const bool ok = status.ok() && call->response.caps_size() >= 4;
+          delete call;
+          done(ok);
+        });
+  };
+  const stepledger::bench::EchoRequest echo_request;
+  const SendCall floor = [&](int64_t i, std::function<void(bool)> done) {
+    struct Call {
+      grpc::ClientContext context;
+      stepledger::bench::EchoResponse response;
+    };
+    auto* call = new Call;
+    call->context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    echo[i % kChannels]->async()->Echo(&call->context, &echo_request, &call->response,
+                                       [call, done = std::move(done)](grpc::Status status) {
+                                         delete call;
+                                         done(status.ok());
+                                       });
+  };
+  std::array<PacedSamples, 2> samples;
+  const std::array<const SendCall*, 2> kinds = {&check, &floor};
+  const int rounds = std::max(1, static_cast<int>(std::lround(seconds)));
+  for (int r = 0; r < rounds; ++r) {
+    for (int k = 0; k < 2; ++k) {
+      const int kind = (r + k) % 2;
+      RunPacedSlice(rate, seconds / rounds, *kinds[kind], samples[kind]);
+    }
+  }
+  std::printf(
+      "open loop, %.0f calls/s offered per kind, %d slices of %.2fs per kind, alternating\n", rate,
+      rounds, seconds / rounds);
+  std::printf("%-6s %10s %10s %10s %10s %10s %8s\n", "kind", "offered/s", "answered/s", "p50_us",
+              "p99_us", "p99.9_us", "errors");
+  const char* const names[] = {"check", "floor"};
+  bool failed = false;
+  for (int k = 0; k < 2; ++k) {
+    PacedSamples& s = samples[k];
+    absl::MutexLock lock(&s.mu);
+    const double answered = s.seconds > 0 ? s.latencies_ns.size() / s.seconds : 0;
+    std::printf("%-6s %10.0f %10.0f %10.1f %10.1f %10.1f %8lld\n", names[k], rate, answered,
+                Percentile(s.latencies_ns, 0.50), Percentile(s.latencies_ns, 0.99),
+                Percentile(s.latencies_ns, 0.999), static_cast<long long>(s.errors));
+    failed = failed || s.errors > 0 || s.latencies_ns.empty();
+  }
   return failed ? 1 : 0;
 }
 
@@ -458,10 +591,23 @@ int main(int argc, char** argv) {
     return Run(argv[2], argv[3], seconds, slice_seconds, concurrencies,
                stepledger::bench::CpuMeter(server_pids));
   }
+  if (mode == "paced" && argc == 6) {
+    double rate = 0, seconds = 0;
+    if (!absl::SimpleAtod(argv[4], &rate) || rate <= 0 || rate > 1e6) {
+      std::fprintf(stderr, "bad RATE '%s'\n", argv[4]);
+      return 64;
+    }
+    if (!absl::SimpleAtod(argv[5], &seconds) || seconds <= 0) {
+      std::fprintf(stderr, "bad SECONDS '%s'\n", argv[5]);
+      return 64;
+    }
+    return RunPaced(argv[2], argv[3], rate, seconds);
+  }
   std::fprintf(stderr,
                "usage: budget_check_load caps\n"
                "       budget_check_load wait-caps TARGET N [TIMEOUT_SECONDS]\n"
                "       budget_check_load run CHECK_TARGET FLOOR_TARGET SECONDS C1,C2,... "
-               "[SLICE_SECONDS=1]\n");
+               "[SLICE_SECONDS=1]\n"
+               "       budget_check_load paced CHECK_TARGET FLOOR_TARGET RATE SECONDS\n");
   return 64;
 }

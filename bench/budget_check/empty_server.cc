@@ -9,7 +9,11 @@
 //          answer's bytes directly instead (server/transport/check_response_encoding.h), so
 //          check/canned also shows what that saves
 //
-//   empty_server [ADDRESS=127.0.0.1:0]
+//   empty_server [ADDRESS=127.0.0.1:0 [CERT_PEM KEY_PEM]]
+//
+// With CERT_PEM and KEY_PEM it serves TLS with the collector's own credentials code
+// (transport::TlsCertificates, as --tls-cert/--tls-key): the TLS floor. It reads no API key; a
+// client may send one (the load client sends the same metadata to every kind).
 //
 // Prints "ready port=N" on stdout once listening; stops on SIGTERM or SIGINT.
 #include <signal.h>
@@ -22,6 +26,7 @@
 #include "arena_message_allocator.h"
 #include "echo.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "server/transport/server_credentials.h"
 
 namespace {
 
@@ -110,10 +115,24 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   const std::string address = argc > 1 ? argv[1] : "127.0.0.1:0";
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  std::shared_ptr<stepledger::transport::TlsCertificates> tls;
+  if (argc == 4) {
+    auto loaded = stepledger::transport::TlsCertificates::Load({argv[2], argv[3], ""});
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "empty_server: %s\n", loaded.status().ToString().c_str());
+      return 1;
+    }
+    tls = *std::move(loaded);
+    credentials = tls->ServerCredentials();
+  } else if (argc > 2) {
+    std::fprintf(stderr, "usage: empty_server [ADDRESS [CERT_PEM KEY_PEM]]\n");
+    return 64;
+  }
   EchoService service;
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(address, credentials, &port);
   builder.RegisterService(&service);
   builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);  // as the collector
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
