@@ -18,11 +18,6 @@ using domain::budget::CounterTotals;
 using SnapshotReadTransaction =
     pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only>;
 
-struct PgBudgetStore::Connection {
-  explicit Connection(const std::string& url) : pg(url, "budget store") {}
-  PgConnection pg;
-};
-
 absl::StatusOr<domain::budget::Scope> ParseScope(std::string_view s) {
   using domain::budget::Scope;
   if (s == "feature") return Scope::kFeature;
@@ -70,154 +65,129 @@ absl::StatusOr<domain::Environment> ParseEnvironment(std::string_view s) {
       absl::StrCat("environment: \"", std::string(s), "\" is not production, staging or eval"));
 }
 
-PgBudgetStore::PgBudgetStore(std::string database_url) : database_url_(std::move(database_url)) {}
+PgBudgetStore::PgBudgetStore(std::string database_url)
+    : db_(std::move(database_url), "budget store") {}
 PgBudgetStore::~PgBudgetStore() = default;
 
-absl::StatusOr<PgBudgetStore::Connection*> PgBudgetStore::Conn() {
-  if (conn_ != nullptr && conn_->pg.is_open()) return conn_.get();
-  try {
-    conn_ = std::make_unique<Connection>(database_url_);
-  } catch (...) {
-    conn_.reset();
-    return CurrentExceptionToStatus("connect (budgets)");
-  }
-  return conn_.get();
+absl::StatusOr<int64_t> PgBudgetStore::CapsVersion() {
+  return db_.Run("read caps version", [&](PgConnection& pg) -> absl::StatusOr<int64_t> {
+    pqxx::read_transaction txn(pg);
+    return txn.exec1(queries::kSelectCapsVersion)[0].as<int64_t>();
+  });
 }
 
-// Runs `fn` in a transaction on the store's connection; maps exceptions; drops the connection
-// after a failure so the next call reconnects.
-#define STEPLEDGER_WITH_CONN(context, body)   \
-  absl::MutexLock lock(&mu_);                 \
-  absl::StatusOr<Connection*> conn = Conn();  \
-  if (!conn.ok()) return conn.status();       \
-  try {                                       \
-    body                                      \
-  } catch (...) {                             \
-    conn_.reset();                            \
-    return CurrentExceptionToStatus(context); \
-  }
-
-absl::StatusOr<int64_t> PgBudgetStore::CapsVersion(){
-    STEPLEDGER_WITH_CONN("read caps version",
-                         {
-                           pqxx::read_transaction txn((*conn)->pg);
-                           return txn.exec1(queries::kSelectCapsVersion)[0].as<int64_t>();
-                         })}
-
-absl::StatusOr<std::vector<Cap>> PgBudgetStore::LoadCaps(){STEPLEDGER_WITH_CONN(
-    "load caps",
-    {
-      pqxx::read_transaction txn((*conn)->pg);
-      std::vector<Cap> caps;
-      for (const auto& row : txn.exec(queries::kSelectCaps)) {
-        Cap cap;
-        cap.id = row[0].as<std::string>();
-        auto scope = ParseScope(row[1].as<std::string>());
-        auto env = ParseEnvironment(row[3].as<std::string>());
-        auto period = ParsePeriod(row[4].as<std::string>());
-        auto action = ParseAction(row[6].as<std::string>());
-        auto stale_policy =
-            ParseStalePolicy(row[11].as<std::string>(),
-                             action.ok() ? *action : domain::budget::Action::kUnspecified);
-        if (!scope.ok() || !env.ok() || !period.ok() || !action.ok() || !stale_policy.ok()) {
-          return absl::InternalError(absl::StrCat("budgets row ", cap.id, " is malformed"));
-        }
-        cap.scope = *scope;
-        cap.key = row[2].as<std::string>();
-        cap.environment = *env;
-        cap.period = *period;
-        cap.limit_nano_usd = row[5].as<int64_t>();
-        cap.action = *action;
-        cap.alert_threshold_bps = row[7].as<int32_t>();
-        cap.owner = row[8].as<std::string>();
-        cap.signed_off_by = row[9].as<std::string>();
-        cap.shadow = row[10].as<bool>();
-        cap.stale_policy = *stale_policy;
-        caps.push_back(std::move(cap));
+absl::StatusOr<std::vector<Cap>> PgBudgetStore::LoadCaps() {
+  return db_.Run("load caps", [&](PgConnection& pg) -> absl::StatusOr<std::vector<Cap>> {
+    pqxx::read_transaction txn(pg);
+    std::vector<Cap> caps;
+    for (const auto& row : txn.exec(queries::kSelectCaps)) {
+      Cap cap;
+      cap.id = row[0].as<std::string>();
+      auto scope = ParseScope(row[1].as<std::string>());
+      auto env = ParseEnvironment(row[3].as<std::string>());
+      auto period = ParsePeriod(row[4].as<std::string>());
+      auto action = ParseAction(row[6].as<std::string>());
+      auto stale_policy = ParseStalePolicy(
+          row[11].as<std::string>(), action.ok() ? *action : domain::budget::Action::kUnspecified);
+      if (!scope.ok() || !env.ok() || !period.ok() || !action.ok() || !stale_policy.ok()) {
+        return absl::InternalError(absl::StrCat("budgets row ", cap.id, " is malformed"));
       }
-      return caps;
-    })}
+      cap.scope = *scope;
+      cap.key = row[2].as<std::string>();
+      cap.environment = *env;
+      cap.period = *period;
+      cap.limit_nano_usd = row[5].as<int64_t>();
+      cap.action = *action;
+      cap.alert_threshold_bps = row[7].as<int32_t>();
+      cap.owner = row[8].as<std::string>();
+      cap.signed_off_by = row[9].as<std::string>();
+      cap.shadow = row[10].as<bool>();
+      cap.stale_policy = *stale_policy;
+      caps.push_back(std::move(cap));
+    }
+    return caps;
+  });
+}
 
 absl::Status PgBudgetStore::PutCap(const Cap& cap, const std::string& changed_by,
-                                   absl::Time /*now*/){STEPLEDGER_WITH_CONN(
-    "put budget",
-    {
-      // No table lock and no recount of the ledger: writers count every key (migration 0013), so
-      // the cap's counters exist whether or not a cap watched them before. A few row writes.
-      pqxx::work txn((*conn)->pg);
-      pqxx::result before = txn.exec_params(queries::kSelectCapJson, cap.id);
-      const std::string scope(domain::budget::ToString(cap.scope));
-      const std::string env(domain::ToString(cap.environment));
-      // A cap put without ApplyCapDefaults (tests, tools) is stored with its action's default,
-      // as a row written without the column reads (migration 0017).
-      const domain::budget::StalePolicy stale_policy =
-          cap.stale_policy == domain::budget::StalePolicy::kUnspecified
-              ? domain::budget::DefaultStalePolicy(cap.action)
-              : cap.stale_policy;
-      pqxx::row after = txn.exec_params1(
-          queries::kUpsertCap, cap.id, scope, cap.key, env,
-          std::string(domain::budget::ToString(cap.period)), cap.limit_nano_usd,
-          std::string(domain::budget::ToString(cap.action)), cap.alert_threshold_bps, cap.owner,
-          cap.signed_off_by, cap.shadow, std::string(domain::budget::ToString(stale_policy)));
-      const bool created = before.empty();
-      const std::string before_json = created ? "" : before[0][0].as<std::string>();
-      txn.exec_params(queries::kInsertAudit, cap.id, created ? "create" : "update", changed_by,
-                      created ? nullptr : before_json.c_str(), after[0].as<std::string>());
-      txn.commit();
-      return absl::OkStatus();
-    })}
+                                   absl::Time /*now*/) {
+  return db_.Run("put budget", [&](PgConnection& pg) -> absl::Status {
+    // No table lock and no recount of the ledger: writers count every key (migration 0013), so
+    // the cap's counters exist whether or not a cap watched them before. A few row writes.
+    pqxx::work txn(pg);
+    pqxx::result before = txn.exec_params(queries::kSelectCapJson, cap.id);
+    const std::string scope(domain::budget::ToString(cap.scope));
+    const std::string env(domain::ToString(cap.environment));
+    // A cap put without ApplyCapDefaults (tests, tools) is stored with its action's default,
+    // as a row written without the column reads (migration 0017).
+    const domain::budget::StalePolicy stale_policy =
+        cap.stale_policy == domain::budget::StalePolicy::kUnspecified
+            ? domain::budget::DefaultStalePolicy(cap.action)
+            : cap.stale_policy;
+    pqxx::row after = txn.exec_params1(
+        queries::kUpsertCap, cap.id, scope, cap.key, env,
+        std::string(domain::budget::ToString(cap.period)), cap.limit_nano_usd,
+        std::string(domain::budget::ToString(cap.action)), cap.alert_threshold_bps, cap.owner,
+        cap.signed_off_by, cap.shadow, std::string(domain::budget::ToString(stale_policy)));
+    const bool created = before.empty();
+    const std::string before_json = created ? "" : before[0][0].as<std::string>();
+    txn.exec_params(queries::kInsertAudit, cap.id, created ? "create" : "update", changed_by,
+                    created ? nullptr : before_json.c_str(), after[0].as<std::string>());
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
 
-absl::Status PgBudgetStore::DeleteCap(const std::string& cap_id, const std::string& changed_by){
-    STEPLEDGER_WITH_CONN("delete budget",
-                         {
-                           // The key's counters stay: writers keep counting it, and a cap added
-                           // later reads them.
-                           pqxx::work txn((*conn)->pg);
-                           pqxx::result before = txn.exec_params(queries::kSelectCapJson, cap_id);
-                           if (before.empty())
-                             return absl::NotFoundError(
-                                 absl::StrCat("cap_id: no cap \"", cap_id, "\""));
-                           txn.exec_params1(queries::kDeleteCap, cap_id);
-                           txn.exec_params(queries::kInsertAudit, cap_id, "delete", changed_by,
-                                           before[0][0].as<std::string>(), nullptr);
-                           txn.commit();
-                           return absl::OkStatus();
-                         })}
+absl::Status PgBudgetStore::DeleteCap(const std::string& cap_id, const std::string& changed_by) {
+  return db_.Run("delete budget", [&](PgConnection& pg) -> absl::Status {
+    // The key's counters stay: writers keep counting it, and a cap added
+    // later reads them.
+    pqxx::work txn(pg);
+    pqxx::result before = txn.exec_params(queries::kSelectCapJson, cap_id);
+    if (before.empty()) return absl::NotFoundError(absl::StrCat("cap_id: no cap \"", cap_id, "\""));
+    txn.exec_params1(queries::kDeleteCap, cap_id);
+    txn.exec_params(queries::kInsertAudit, cap_id, "delete", changed_by,
+                    before[0][0].as<std::string>(), nullptr);
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
 
-absl::Status PgBudgetStore::InsertAcknowledgement(const Acknowledgement& ack){
-    STEPLEDGER_WITH_CONN("acknowledge",
-                         {
-                           pqxx::work txn((*conn)->pg);
-                           txn.exec_params(queries::kInsertAcknowledgement, ack.id, ack.cap_id,
-                                           ack.principal, ack.reason, ack.extra_headroom,
-                                           PgTimestamp(ack.created_at),
-                                           PgTimestamp(ack.expires_at));
-                           txn.commit();
-                           return absl::OkStatus();
-                         })}
+absl::Status PgBudgetStore::InsertAcknowledgement(const Acknowledgement& ack) {
+  return db_.Run("acknowledge", [&](PgConnection& pg) -> absl::Status {
+    pqxx::work txn(pg);
+    txn.exec_params(queries::kInsertAcknowledgement, ack.id, ack.cap_id, ack.principal, ack.reason,
+                    ack.extra_headroom, PgTimestamp(ack.created_at), PgTimestamp(ack.expires_at));
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
 
 absl::StatusOr<domain::budget::AcknowledgementsRead> PgBudgetStore::LoadAcknowledgements(
     const std::string* since_mark) {
-  STEPLEDGER_WITH_CONN("load acknowledgements", {
-    SnapshotReadTransaction txn((*conn)->pg);
-    domain::budget::AcknowledgementsRead read;
-    read.next_mark = txn.exec1(queries::kReadSnapshot)[0].as<std::string>();
-    const pqxx::result result =
-        since_mark == nullptr ? txn.exec(queries::kSelectAcknowledgements)
-                              : txn.exec_params(queries::kSelectNewAcknowledgements, *since_mark);
-    for (const auto& row : result) {
-      Acknowledgement ack;
-      ack.id = row[0].as<std::string>();
-      ack.cap_id = row[1].as<std::string>();
-      ack.principal = row[2].as<std::string>();
-      ack.reason = row[3].as<std::string>();
-      ack.extra_headroom = row[4].as<int64_t>();
-      ack.created_at = absl::FromUnixMicros(static_cast<int64_t>(row[5].as<double>() * 1e6));
-      ack.expires_at = absl::FromUnixMicros(static_cast<int64_t>(row[6].as<double>() * 1e6));
-      read.acks.push_back(std::move(ack));
-    }
-    return read;
-  })
+  return db_.Run(
+      "load acknowledgements",
+      [&](PgConnection& pg) -> absl::StatusOr<domain::budget::AcknowledgementsRead> {
+        SnapshotReadTransaction txn(pg);
+        domain::budget::AcknowledgementsRead read;
+        read.next_mark = txn.exec1(queries::kReadSnapshot)[0].as<std::string>();
+        const pqxx::result result =
+            since_mark == nullptr
+                ? txn.exec(queries::kSelectAcknowledgements)
+                : txn.exec_params(queries::kSelectNewAcknowledgements, *since_mark);
+        for (const auto& row : result) {
+          Acknowledgement ack;
+          ack.id = row[0].as<std::string>();
+          ack.cap_id = row[1].as<std::string>();
+          ack.principal = row[2].as<std::string>();
+          ack.reason = row[3].as<std::string>();
+          ack.extra_headroom = row[4].as<int64_t>();
+          ack.created_at = absl::FromUnixMicros(static_cast<int64_t>(row[5].as<double>() * 1e6));
+          ack.expires_at = absl::FromUnixMicros(static_cast<int64_t>(row[6].as<double>() * 1e6));
+          read.acks.push_back(std::move(ack));
+        }
+        return read;
+      });
 }
 
 namespace {
@@ -277,19 +247,19 @@ std::vector<CounterTotals> CounterRows(const pqxx::result& result) {
 }  // namespace
 
 absl::StatusOr<domain::budget::CounterTotalsRead> PgBudgetStore::ReadCounterTotals(
-    absl::Time since, const domain::budget::ChangedCounters* changed){
-    STEPLEDGER_WITH_CONN("read counters",
-                         {
-                           SnapshotReadTransaction txn((*conn)->pg);
-                           domain::budget::CounterTotalsRead read;
-                           read.next_mark = txn.exec1(queries::kReadSnapshot)[0].as<std::string>();
-                           const pqxx::result result =
-                               changed == nullptr
-                                   ? txn.exec_params(queries::kCounterTotals, PgTimestamp(since))
-                                   : ReadChangedCounterTotals(txn, since, *changed);
-                           read.rows = CounterRows(result);
-                           return read;
-                         })}
+    absl::Time since, const domain::budget::ChangedCounters* changed) {
+  return db_.Run(
+      "read counters", [&](PgConnection& pg) -> absl::StatusOr<domain::budget::CounterTotalsRead> {
+        SnapshotReadTransaction txn(pg);
+        domain::budget::CounterTotalsRead read;
+        read.next_mark = txn.exec1(queries::kReadSnapshot)[0].as<std::string>();
+        const pqxx::result result =
+            changed == nullptr ? txn.exec_params(queries::kCounterTotals, PgTimestamp(since))
+                               : ReadChangedCounterTotals(txn, since, *changed);
+        read.rows = CounterRows(result);
+        return read;
+      });
+}
 
 absl::StatusOr<std::vector<CounterTotals>> PgBudgetStore::ReadSeriesTotals(
     absl::Time since, const std::vector<domain::budget::CounterSeries>& series) {
@@ -303,26 +273,25 @@ absl::StatusOr<std::vector<CounterTotals>> PgBudgetStore::ReadSeriesTotals(
     environments.emplace_back(domain::ToString(n.environment));
     periods.emplace_back(domain::budget::ToString(n.period));
   }
-  STEPLEDGER_WITH_CONN("read counters of new caps", {
-    pqxx::read_transaction txn((*conn)->pg);
-    const pqxx::result result =
-        txn.exec_params(queries::kSeriesTotals, PgTimestamp(since), PgTextArray(scopes),
-                        PgTextArray(keys), PgTextArray(environments), PgTextArray(periods));
-    return CounterRows(result);
-  })
+  return db_.Run("read counters of new caps",
+                 [&](PgConnection& pg) -> absl::StatusOr<std::vector<CounterTotals>> {
+                   pqxx::read_transaction txn(pg);
+                   const pqxx::result result = txn.exec_params(
+                       queries::kSeriesTotals, PgTimestamp(since), PgTextArray(scopes),
+                       PgTextArray(keys), PgTextArray(environments), PgTextArray(periods));
+                   return CounterRows(result);
+                 });
 }
 
 absl::StatusOr<int64_t> PgBudgetStore::PruneCounters(absl::Time daily_before,
                                                      absl::Time monthly_before, int64_t limit) {
-  STEPLEDGER_WITH_CONN("prune counters", {
-    pqxx::work txn((*conn)->pg);
+  return db_.Run("prune counters", [&](PgConnection& pg) -> absl::StatusOr<int64_t> {
+    pqxx::work txn(pg);
     const pqxx::result deleted = txn.exec_params(queries::kPruneCounters, PgTimestamp(daily_before),
                                                  PgTimestamp(monthly_before), limit);
     txn.commit();
     return static_cast<int64_t>(deleted.affected_rows());
-  })
+  });
 }
-
-#undef STEPLEDGER_WITH_CONN
 
 }  // namespace stepledger::storage

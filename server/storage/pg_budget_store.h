@@ -7,17 +7,15 @@
 #ifndef STEPLEDGER_SERVER_STORAGE_PG_BUDGET_STORE_H_
 #define STEPLEDGER_SERVER_STORAGE_PG_BUDGET_STORE_H_
 
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "server/domain/budget/acknowledgements.h"
 #include "server/domain/budget/budget_repository.h"
 #include "server/domain/budget/cap.h"
 #include "server/domain/budget/engine.h"
+#include "server/storage/lazy_pg_connection.h"
 
 namespace stepledger::storage {
 
@@ -54,12 +52,7 @@ class PgBudgetStore final : public domain::budget::BudgetRepository {
                                         int64_t limit) override;
 
  private:
-  struct Connection;
-  absl::StatusOr<Connection*> Conn() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-
-  const std::string database_url_;
-  absl::Mutex mu_;
-  std::unique_ptr<Connection> conn_ ABSL_GUARDED_BY(mu_);
+  LazyPgConnection db_;
 };
 
 // String forms used in the database (and the CLI): "feature", "daily", "require_ack", ...

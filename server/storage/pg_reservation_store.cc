@@ -29,38 +29,9 @@ double Seconds(absl::Duration d) { return absl::ToDoubleSeconds(d); }
 
 }  // namespace
 
-struct PgReservationStore::Connection {
-  explicit Connection(const std::string& url) : pg(url, "budget reservations") {}
-  PgConnection pg;
-};
-
 PgReservationStore::PgReservationStore(std::string database_url)
-    : database_url_(std::move(database_url)) {}
+    : db_(std::move(database_url), "budget reservations") {}
 PgReservationStore::~PgReservationStore() = default;
-
-absl::StatusOr<PgReservationStore::Connection*> PgReservationStore::Conn() {
-  if (conn_ != nullptr && conn_->pg.is_open()) return conn_.get();
-  try {
-    conn_ = std::make_unique<Connection>(database_url_);
-  } catch (...) {
-    conn_.reset();
-    return CurrentExceptionToStatus("connect (reservations)");
-  }
-  return conn_.get();
-}
-
-// Runs `body` on the store's connection; maps exceptions; drops the connection after a failure
-// so the next call reconnects.
-#define STEPLEDGER_WITH_CONN(context, body)   \
-  absl::MutexLock lock(&mu_);                 \
-  absl::StatusOr<Connection*> conn = Conn();  \
-  if (!conn.ok()) return conn.status();       \
-  try {                                       \
-    body                                      \
-  } catch (...) {                             \
-    conn_.reset();                            \
-    return CurrentExceptionToStatus(context); \
-  }
 
 absl::Status PgReservationStore::Write(const std::vector<SharedReservation>& rows) {
   if (rows.empty()) return absl::OkStatus();
@@ -79,8 +50,8 @@ absl::Status PgReservationStore::Write(const std::vector<SharedReservation>& row
     created.push_back(absl::StrCat(absl::ToUnixMicros(r.created_at)));
     expires.push_back(absl::StrCat(absl::ToUnixMicros(r.expires_at)));
   }
-  STEPLEDGER_WITH_CONN("write reservations", {
-    pqxx::work txn((*conn)->pg);
+  return db_.Run("write reservations", [&](PgConnection& pg) -> absl::Status {
+    pqxx::work txn(pg);
     txn.exec(kAsyncCommit);
     txn.exec_params(queries::kWriteReservations, PgTextArray(run), PgTextArray(step),
                     PgTextArray(id), PgTextArray(owner), PgTextArray(amount), PgTextArray(env),
@@ -91,56 +62,58 @@ absl::Status PgReservationStore::Write(const std::vector<SharedReservation>& row
     txn.exec_params(queries::kSettleStoredReservations, rows.front().owner, 0.0);
     txn.commit();
     return absl::OkStatus();
-  })
+  });
 }
 
-absl::Status PgReservationStore::SettleStored(const std::string& owner, absl::Duration window){
-    STEPLEDGER_WITH_CONN("settle stored reservations",
-                         {
-                           pqxx::work txn((*conn)->pg);
-                           txn.exec(kAsyncCommit);
-                           txn.exec_params(queries::kSettleStoredReservations, owner,
-                                           Seconds(window));
-                           txn.commit();
-                           return absl::OkStatus();
-                         })}
+absl::Status PgReservationStore::SettleStored(const std::string& owner, absl::Duration window) {
+  return db_.Run("settle stored reservations", [&](PgConnection& pg) -> absl::Status {
+    pqxx::work txn(pg);
+    txn.exec(kAsyncCommit);
+    txn.exec_params(queries::kSettleStoredReservations, owner, Seconds(window));
+    txn.commit();
+    return absl::OkStatus();
+  });
+}
 
 absl::StatusOr<domain::budget::SharedReservationsRead> PgReservationStore::Read(
-    const std::string* since_mark){STEPLEDGER_WITH_CONN(
-    "read reservations",
-    {
-      SnapshotReadTransaction txn((*conn)->pg);
-      domain::budget::SharedReservationsRead read;
-      read.next_mark = txn.exec1("SELECT pg_current_snapshot()::text")[0].as<std::string>();
-      const pqxx::result result =
-          since_mark == nullptr ? txn.exec(queries::kSelectReservations)
-                                : txn.exec_params(queries::kSelectChangedReservations, *since_mark);
-      read.rows.reserve(result.size());
-      for (const auto& row : result) {
-        absl::StatusOr<domain::Environment> env = ParseEnvironment(row[5].as<std::string>());
-        if (!env.ok()) continue;  // not a row this version wrote
-        SharedReservation& r = read.rows.emplace_back();
-        r.parent_run_id = row[0].as<std::string>();
-        r.step_id = row[1].as<std::string>();
-        r.key = domain::budget::BudgetCoordinator::ReservationKey(r.parent_run_id, r.step_id);
-        r.id = row[2].as<std::string>();
-        r.owner = row[3].as<std::string>();
-        r.amount = row[4].as<int64_t>();
-        r.tags.environment = *env;
-        r.tags.feature = row[6].as<std::string>();
-        r.tags.team = row[7].as<std::string>();
-        r.tags.tenant = row[8].as<std::string>();
-        r.tags.parent_run_id = r.parent_run_id;
-        r.created_at = absl::FromUnixMicros(row[9].as<int64_t>());
-        r.expires_at = absl::FromUnixMicros(row[10].as<int64_t>());
-        r.settled = row[11].as<bool>();
-      }
-      return read;
-    })}
+    const std::string* since_mark) {
+  return db_.Run(
+      "read reservations",
+      [&](PgConnection& pg) -> absl::StatusOr<domain::budget::SharedReservationsRead> {
+        SnapshotReadTransaction txn(pg);
+        domain::budget::SharedReservationsRead read;
+        read.next_mark = txn.exec1("SELECT pg_current_snapshot()::text")[0].as<std::string>();
+        const pqxx::result result =
+            since_mark == nullptr
+                ? txn.exec(queries::kSelectReservations)
+                : txn.exec_params(queries::kSelectChangedReservations, *since_mark);
+        read.rows.reserve(result.size());
+        for (const auto& row : result) {
+          absl::StatusOr<domain::Environment> env = ParseEnvironment(row[5].as<std::string>());
+          if (!env.ok()) continue;  // not a row this version wrote
+          SharedReservation& r = read.rows.emplace_back();
+          r.parent_run_id = row[0].as<std::string>();
+          r.step_id = row[1].as<std::string>();
+          r.key = domain::budget::BudgetCoordinator::ReservationKey(r.parent_run_id, r.step_id);
+          r.id = row[2].as<std::string>();
+          r.owner = row[3].as<std::string>();
+          r.amount = row[4].as<int64_t>();
+          r.tags.environment = *env;
+          r.tags.feature = row[6].as<std::string>();
+          r.tags.team = row[7].as<std::string>();
+          r.tags.tenant = row[8].as<std::string>();
+          r.tags.parent_run_id = r.parent_run_id;
+          r.created_at = absl::FromUnixMicros(row[9].as<int64_t>());
+          r.expires_at = absl::FromUnixMicros(row[10].as<int64_t>());
+          r.settled = row[11].as<bool>();
+        }
+        return read;
+      });
+}
 
 absl::StatusOr<int64_t> PgReservationStore::DeleteFinished(absl::Duration grace) {
-  STEPLEDGER_WITH_CONN("delete finished reservations", {
-    pqxx::work txn((*conn)->pg);
+  return db_.Run("delete finished reservations", [&](PgConnection& pg) -> absl::StatusOr<int64_t> {
+    pqxx::work txn(pg);
     if (!txn.exec_params1(queries::kTryReservationUpkeepLock, kReservationUpkeepLockKey)[0]
              .as<bool>()) {
       return int64_t{0};  // another replica is at it
@@ -149,9 +122,7 @@ absl::StatusOr<int64_t> PgReservationStore::DeleteFinished(absl::Duration grace)
         txn.exec_params(queries::kDeleteFinishedReservations, Seconds(grace));
     txn.commit();
     return static_cast<int64_t>(deleted.affected_rows());
-  })
+  });
 }
-
-#undef STEPLEDGER_WITH_CONN
 
 }  // namespace stepledger::storage

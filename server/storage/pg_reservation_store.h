@@ -8,13 +8,11 @@
 #ifndef STEPLEDGER_SERVER_STORAGE_PG_RESERVATION_STORE_H_
 #define STEPLEDGER_SERVER_STORAGE_PG_RESERVATION_STORE_H_
 
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "server/domain/budget/reservation_repository.h"
+#include "server/storage/lazy_pg_connection.h"
 
 namespace stepledger::storage {
 
@@ -32,12 +30,7 @@ class PgReservationStore final : public domain::budget::ReservationRepository {
   absl::StatusOr<int64_t> DeleteFinished(absl::Duration grace) override;
 
  private:
-  struct Connection;
-  absl::StatusOr<Connection*> Conn() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-
-  const std::string database_url_;
-  absl::Mutex mu_;
-  std::unique_ptr<Connection> conn_ ABSL_GUARDED_BY(mu_);
+  LazyPgConnection db_;
 };
 
 }  // namespace stepledger::storage
