@@ -6,6 +6,9 @@
 // BM_CheckHandler adds what the collector does around the decision (request parsing, conversion,
 // the response's bytes), without gRPC.
 //
+// BM_KeyCheck is what an API key adds to every call with keys on (parse, hash, look up, compare,
+// the role x method table), to set against the TLS ratio in bench/budget_check.
+//
 // BM_CheckLatency times each call separately over three passes of 1e6 calls and reports the
 // median pass's p50/p99/p99.9 (ns) as counters, and prints every pass; the other benchmarks
 // report mean time per call.
@@ -22,9 +25,13 @@
 #include "absl/time/civil_time.h"
 #include "benchmark/benchmark.h"
 #include "google/protobuf/arena.h"
+#include "server/domain/auth/key_repository.h"
+#include "server/domain/auth/method_policy.h"
 #include "server/domain/budget/engine.h"
 #include "server/domain/budget/period.h"
 #include "server/domain/clock.h"
+#include "server/security/api_key.h"
+#include "server/security/key_ring.h"
 #include "server/transport/budget_convert.h"
 #include "server/transport/check_response_encoding.h"
 
@@ -323,6 +330,62 @@ void BM_CheckHandler(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_CheckHandler)->ArgName("answer")->Arg(0)->Arg(1)->Arg(2);
+
+// Keys as LoadKeys returns them; nothing is ever written.
+class StoredKeys final : public auth::KeyRepository {
+ public:
+  explicit StoredKeys(std::vector<auth::KeyRecord> keys) : keys_(std::move(keys)) {}
+  absl::StatusOr<std::vector<auth::KeyRecord>> LoadKeys() override { return keys_; }
+  absl::Status CreateKey(const auth::KeyRecord&, std::string_view) override { return Unused(); }
+  absl::StatusOr<auth::KeyRecord> RevokeKey(std::string_view, std::string_view,
+                                            std::string_view) override {
+    return Unused();
+  }
+  absl::Status RotateKey(std::string_view, absl::Time, const auth::KeyRecord&,
+                         std::string_view) override {
+    return Unused();
+  }
+  absl::StatusOr<bool> CreateFirstKey(const auth::KeyRecord&) override { return Unused(); }
+
+ private:
+  static absl::Status Unused() { return absl::UnimplementedError("read-only"); }
+  std::vector<auth::KeyRecord> keys_;
+};
+
+// One check key's call: KeyRing::Authenticate (parse the token, SHA-256 of the secret, look-up,
+// constant-time compare, expiry) and the role x method table, with 100 active keys.
+void BM_KeyCheck(benchmark::State& state) {
+  std::vector<auth::KeyRecord> records;
+  std::vector<std::string> tokens;
+  for (int i = 0; i < 100; ++i) {
+    security::KeyToken key = security::GenerateKey();
+    records.push_back({.id = key.id,
+                       .name = absl::StrCat("bench-", i),
+                       .secret_sha256 = security::HashSecret(key.secret),
+                       .roles = {"check"},
+                       .scopes = {"*"}});
+    tokens.push_back(key.token);
+  }
+  StoredKeys repository(std::move(records));
+  SystemClock clock;
+  security::KeyRing ring(repository, clock);
+  if (!ring.Refresh().ok()) {
+    state.SkipWithError("KeyRing::Refresh failed");
+    return;
+  }
+  size_t i = 0;
+  for (auto _ : state) {
+    absl::StatusOr<security::PrincipalPtr> who = ring.Authenticate(tokens[i++ % tokens.size()]);
+    absl::Status allowed =
+        who.ok() ? auth::Permit(**who, auth::method::kCheckBudget) : who.status();
+    if (!allowed.ok()) {
+      state.SkipWithError("a valid check key was refused");
+      break;
+    }
+    benchmark::DoNotOptimize(allowed);
+  }
+}
+BENCHMARK(BM_KeyCheck);
 
 }  // namespace
 }  // namespace stepledger::domain::budget
