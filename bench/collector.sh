@@ -88,5 +88,7 @@ stop_bench_collector() {
   fi
   if [[ -n $COLLECTOR_LOG ]]; then rm -f "$COLLECTOR_LOG"; fi
   if [[ -n $BENCH_SECURITY_DIR ]]; then rm -rf "$BENCH_SECURITY_DIR"; fi
-  COLLECTOR_PID= COLLECTOR_LOG= BENCH_SECURITY_DIR=
+  COLLECTOR_PID=''
+  COLLECTOR_LOG=''
+  BENCH_SECURITY_DIR=''
 }
