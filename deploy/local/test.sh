@@ -11,6 +11,9 @@
 #   STEPLEDGER_PG_SH              absolute path of pg.sh, to run private clusters (e2e faults)
 #   STEPLEDGER_SOURCE_DIR         the repository root
 #   STEPLEDGER_BUILD_DIR          the absolute build directory
+#   STEPLEDGER_TEST_SECURITY_DIR  a test CA, a server certificate for 127.0.0.1/localhost and an
+#                                 admin key (deploy/local/security.sh), made once per run: every
+#                                 e2e collector serves TLS with keys (docs/SECURITY.md, "Tests")
 # Exits with ctest's status; fails as well if ctest found no tests at all.
 set -euo pipefail
 # shellcheck source=deploy/local/lib.sh
@@ -24,10 +27,12 @@ BUILD_DIR=$(realpath -m "${1:-build/release}")
 }
 
 PG_DIR=$(mktemp -d /tmp/stepledger-test.XXXXXX)
+SEC_DIR=$(mktemp -d /tmp/stepledger-test-security.XXXXXX)
 # shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
   local rc=$?
   bash "$PG_SH" destroy "$PG_DIR" || echo "test.sh: could not remove $PG_DIR" >&2
+  rm -rf "$SEC_DIR"
   exit "$rc"
 }
 trap cleanup EXIT
@@ -41,6 +46,10 @@ STEPLEDGER_TEST_DATABASE_URL=$(bash "$PG_SH" url "$PG_DIR" "$PG_PORT")
 export STEPLEDGER_PG_SH="$PG_SH"
 export STEPLEDGER_SOURCE_DIR="$STEPLEDGER_ROOT"
 export STEPLEDGER_BUILD_DIR="$BUILD_DIR"
+# shellcheck source=deploy/local/security.sh
+source "$STEPLEDGER_ROOT/deploy/local/security.sh"
+security_init "$SEC_DIR"
+export STEPLEDGER_TEST_SECURITY_DIR="$SEC_DIR"
 # Sanitizer builds: make UBSan findings fail the test instead of only printing.
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 

@@ -11,38 +11,18 @@
 #include "gtest/gtest.h"
 #include "stepledger/v1/budget.grpc.pb.h"
 #include "tests/fakes/collector_process.h"
+#include "tests/fakes/e2e_steps.h"
 #include "tests/fakes/pg_test_db.h"
 
 namespace stepledger {
 namespace {
 
 using testing::CollectorProcess;
+using testing::ResearchAgentStep;
+using testing::ResearchAgentTags;
 using testing::TestDatabase;
 
 constexpr int64_t kUsd = 1'000'000'000;
-
-v1::Tags AgentTags(const std::string& run) {
-  v1::Tags t;
-  t.set_feature("research-agent");
-  t.set_team("deep-research");
-  t.set_workload_class(v1::WORKLOAD_CLASS_BACKGROUND);
-  t.set_tenant("acme");
-  t.set_environment(v1::ENVIRONMENT_PRODUCTION);
-  t.set_parent_run_id(run);
-  return t;
-}
-
-v1::StepEvent Step(const std::string& run, const std::string& step, int64_t cost) {
-  v1::StepEvent e;
-  e.set_event_id(run + "/" + step);
-  *e.mutable_tags() = AgentTags(run);
-  e.set_step_id(step);
-  e.set_kind(v1::STEP_KIND_MODEL_CALL);
-  e.set_model("gpt-4o");
-  e.set_cost_nano_usd(cost);
-  e.mutable_started_at()->set_seconds(absl::ToUnixSeconds(absl::Now()) - 1);
-  return e;
-}
 
 std::unique_ptr<v1::Budget::Stub> BudgetStub(const std::string& target) {
   return v1::Budget::NewStub(client::MakeCollectorChannel(target));
@@ -69,7 +49,7 @@ void PutTeamCap(v1::Budget::Stub& stub, int64_t limit) {
 v1::CheckBudgetResponse Check(v1::Budget::Stub& stub, const std::string& run, int64_t estimate,
                               const std::string& reserve_step = "") {
   v1::CheckBudgetRequest req;
-  *req.mutable_tags() = AgentTags(run);
+  *req.mutable_tags() = ResearchAgentTags(run);
   req.set_estimated_cost_nano_usd(estimate);
   if (!reserve_step.empty()) {
     req.set_reserve(true);
@@ -124,7 +104,7 @@ TEST(BudgetE2ETest, FortyParallelAgentsReservingCannotOvershootATeamCap) {
         }
         EXPECT_FALSE(r.reservation_id().empty());
         ++admitted;
-        stream.Add(Step(run, id, kEstimate));
+        stream.Add(ResearchAgentStep(run, id, kEstimate));
       }
       client::StreamResult result = stream.Finish();
       EXPECT_TRUE(result.all_acked()) << result.status;
@@ -175,7 +155,8 @@ TEST(BudgetE2ETest, SpendSentToOneReplicaIsSeenByAnotherWithinTheStalenessBound)
 
   constexpr int64_t kSpent = 3 * kUsd;
   std::vector<v1::StepEvent> events;
-  for (int i = 0; i < 30; ++i) events.push_back(Step("run-x", absl::StrCat("s", i), kSpent / 30));
+  for (int i = 0; i < 30; ++i)
+    events.push_back(ResearchAgentStep("run-x", absl::StrCat("s", i), kSpent / 30));
   client::SendOptions send;
   send.streams = 1;
   client::StreamResult sent = client::SendAll(a.target(), events, send);
@@ -205,7 +186,7 @@ TEST(BudgetE2ETest, ProductionCheckWithoutTagsIsAnErrorNeverAllow) {
   ASSERT_TRUE(collector.Start()) << collector.Log();
   auto stub = BudgetStub(collector.target());
   v1::CheckBudgetRequest req;
-  *req.mutable_tags() = AgentTags("r");
+  *req.mutable_tags() = ResearchAgentTags("r");
   req.mutable_tags()->clear_team();
   req.set_estimated_cost_nano_usd(1);
   v1::CheckBudgetResponse resp;

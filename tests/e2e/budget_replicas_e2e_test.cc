@@ -18,12 +18,15 @@
 #include "gtest/gtest.h"
 #include "stepledger/v1/budget.grpc.pb.h"
 #include "tests/fakes/collector_process.h"
+#include "tests/fakes/e2e_steps.h"
 #include "tests/fakes/pg_test_db.h"
 
 namespace stepledger {
 namespace {
 
 using testing::CollectorProcess;
+using testing::ResearchAgentStep;
+using testing::ResearchAgentTags;
 using testing::TestDatabase;
 
 constexpr int64_t kUsd = 1'000'000'000;
@@ -39,29 +42,6 @@ const absl::Duration kHoldOutlivesStep = 2 * kRefresh + absl::Milliseconds(1000)
 //   refresh round trip.
 const absl::Duration kVisibleElsewhere = kRefresh + absl::Milliseconds(1000);
 
-v1::Tags AgentTags(const std::string& run) {
-  v1::Tags t;
-  t.set_feature("research-agent");
-  t.set_team("deep-research");
-  t.set_workload_class(v1::WORKLOAD_CLASS_BACKGROUND);
-  t.set_tenant("acme");
-  t.set_environment(v1::ENVIRONMENT_PRODUCTION);
-  t.set_parent_run_id(run);
-  return t;
-}
-
-v1::StepEvent Step(const std::string& run, const std::string& step, int64_t cost) {
-  v1::StepEvent e;
-  e.set_event_id(run + "/" + step);
-  *e.mutable_tags() = AgentTags(run);
-  e.set_step_id(step);
-  e.set_kind(v1::STEP_KIND_MODEL_CALL);
-  e.set_model("gpt-4o");
-  e.set_cost_nano_usd(cost);
-  e.mutable_started_at()->set_seconds(absl::ToUnixSeconds(absl::Now()) - 1);
-  return e;
-}
-
 // One channel over the three replicas, picking the next one for every call (and every stream).
 std::shared_ptr<grpc::Channel> RoundRobinChannel(const std::vector<CollectorProcess*>& replicas) {
   std::string target = "ipv4:";
@@ -76,7 +56,7 @@ std::shared_ptr<grpc::Channel> RoundRobinChannel(const std::vector<CollectorProc
 grpc::Status Check(v1::Budget::Stub& stub, const std::string& run, int64_t estimate,
                    const std::string& reserve_step, v1::CheckBudgetResponse* resp) {
   v1::CheckBudgetRequest req;
-  *req.mutable_tags() = AgentTags(run);
+  *req.mutable_tags() = ResearchAgentTags(run);
   req.set_estimated_cost_nano_usd(estimate);
   if (!reserve_step.empty()) {
     req.set_reserve(true);
@@ -212,7 +192,7 @@ TEST(BudgetReplicasE2ETest, ReservationsOnThreeReplicasAreSettledByTheirStepsWhe
         client::StreamOptions options;
         options.batch_size = 1;
         client::StepStreamClient stream(spread, options);
-        stream.Add(Step(run, id, kEstimate));
+        stream.Add(ResearchAgentStep(run, id, kEstimate));
         client::StreamResult result = stream.Finish();
         ASSERT_TRUE(result.all_acked()) << result.status;
         absl::MutexLock lock(&mu);

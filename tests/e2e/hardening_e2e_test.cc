@@ -23,6 +23,7 @@
 #include "stepledger/v1/collector.grpc.pb.h"
 #include "stepledger/v1/keys.grpc.pb.h"
 #include "tests/fakes/collector_process.h"
+#include "tests/fakes/e2e_steps.h"
 #include "tests/fakes/pg_test_db.h"
 
 namespace stepledger {
@@ -56,29 +57,11 @@ void Authorize(grpc::ClientContext& ctx, const std::string& token) {
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
 }
 
-v1::StepEvent Event(const std::string& id) {
-  v1::StepEvent e;
-  e.set_event_id(id);
-  e.set_step_id(id);
-  v1::Tags* t = e.mutable_tags();
-  t->set_feature("triage");
-  t->set_team("search");
-  t->set_workload_class(v1::WORKLOAD_CLASS_INTERACTIVE);
-  t->set_tenant("acme");
-  t->set_environment(v1::ENVIRONMENT_PRODUCTION);
-  t->set_parent_run_id("run-" + id);
-  e.set_kind(v1::STEP_KIND_MODEL_CALL);
-  e.set_model("gpt-4o");
-  e.set_cost_nano_usd(1000);
-  e.mutable_started_at()->set_seconds(absl::ToUnixSeconds(absl::Now()) - 1);
-  return e;
-}
-
 v1::StepBatch Batch(const std::string& prefix, uint64_t sequence, int events) {
   v1::StepBatch batch;
   batch.set_sequence(sequence);
   for (int i = 0; i < events; ++i) {
-    *batch.add_events() = Event(absl::StrCat(prefix, "-", sequence, "-", i));
+    *batch.add_events() = testing::SearchStep(absl::StrCat(prefix, "-", sequence, "-", i));
   }
   return batch;
 }
@@ -133,7 +116,7 @@ class HardeningE2eTest : public ::testing::Test {
   std::string Path(const std::string& name) const { return (dir_ / name).string(); }
 
   static std::shared_ptr<grpc::Channel> Channel(const CollectorProcess& collector) {
-    return grpc::CreateChannel(collector.target(), grpc::InsecureChannelCredentials());
+    return testing::ChannelWithoutKey(collector.target());
   }
 
   // Creates a key with the admin key; returns the whole response (token included).
@@ -156,13 +139,7 @@ class HardeningE2eTest : public ::testing::Test {
                                   const std::string& feature, bool gzip = false) {
     auto stub = v1::Budget::NewStub(Channel(collector));
     v1::CheckBudgetRequest req;
-    v1::Tags* t = req.mutable_tags();
-    t->set_feature(feature);
-    t->set_team("search");
-    t->set_workload_class(v1::WORKLOAD_CLASS_INTERACTIVE);
-    t->set_tenant("acme");
-    t->set_environment(v1::ENVIRONMENT_PRODUCTION);
-    t->set_parent_run_id("r");
+    *req.mutable_tags() = testing::SearchTags("r", feature);
     v1::CheckBudgetResponse out;
     grpc::ClientContext ctx;
     Authorize(ctx, token);

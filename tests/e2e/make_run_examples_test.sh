@@ -3,11 +3,15 @@
 # PostgreSQL and a real collector. Into an empty database the example caps are applied and the
 # example run is sent re-dated to today, so its spend counts in the current budget periods
 # (`budget check` shows it spent); a second load leaves the database alone and says so; the
-# shipped catalogs stay "shipped" until another catalog is loaded.
-#   tests/e2e/make_run_examples_test.sh COLLECTOR_BIN CLI_BIN   (run by ctest)
+# shipped catalogs stay "shipped" until another catalog is loaded. Then the README tour's
+# commands, as written there, against this TLS collector with make run's keys, including its
+# Python step (examples/python/agent.py) with the client installed as the README installs it.
+#   tests/e2e/make_run_examples_test.sh COLLECTOR_BIN CLI_BIN VENV_PYTHON   (run by ctest;
+#   VENV_PYTHON: the python of a venv holding client/python, made by pyclient_install)
 set -euo pipefail
 COLLECTOR=$1
 CLIENT=$2
+PYTHON=$3
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 # shellcheck source=deploy/local/lib.sh
@@ -115,11 +119,43 @@ examples_psql "$URL" "UPDATE price_versions SET model_source = '/elsewhere/catal
 check "a catalog loaded since is not replaced at the next start" \
   test "$(examples_price_source "$URL" "$SHIPPED")" = /elsewhere/catalog.json
 
+# The README tour (terminal 2), with the CA and admin key exported as above and as make run
+# prints; the tour's .var/examples/steps-today.jsonl is this test's copy.
+export STEPLEDGER_TARGET="127.0.0.1:$GRPC"
+tour() {  # tour NAME COMMAND...: the command exits 0; its output goes to $WORK/tour.log
+  check "tour: $1" "${@:2}" >>"$WORK/tour.log" 2>&1
+}
+tour "send is harmless again" bash -c "'$CLIENT' send '$WORK/steps-today.jsonl' |
+  grep -q 'accepted 0, duplicates 9, rejected 0'"
+tour "the Python agent records its run over TLS with the key" bash -c \
+  "'$PYTHON' examples/python/agent.py >'$WORK/agent.log' 2>&1 &&
+   grep -q 'budget: ALLOW' '$WORK/agent.log' &&
+   grep -q 'recorded 6: accepted 6, duplicates 0, rejected 0, unacked 0' '$WORK/agent.log'"
+agent_run=$(awk '$1 == "run" { print $2 }' "$WORK/agent.log" 2>/dev/null || true)
+tour "run show prints the agent's run" bash -c "'$CLIENT' run show '${agent_run:-none}' |
+  grep -q synthesize"
+tour "run show prints the example run" "$CLIENT" run show run-inbox-triage-7f3a
+tour "budget list" "$CLIENT" budget list
+# Exit 0 for ALLOW or ALERT, 2 for REQUIRE_ACK (the README says so); anything else fails.
+tour "budget check" bash -c "'$CLIENT' budget check --feature inbox-triage --team mail-assist \
+  --tenant northwind-traders --workload-class interactive --env production \
+  --run run-inbox-triage-7f3a --estimate-usd 0.50; ((\$? == 0 || \$? == 2))"
+tour "budget pending: the example caps await a second key's sign-off" bash -c \
+  "'$CLIENT' budget pending | grep -q 'cap team-mail-assist-monthly revision 1 in force, awaiting'"
+tour "the example budget-admin key signs a cap off" bash -c \
+  "STEPLEDGER_API_KEY_FILE='$WORK/security/budget-admin.key' '$CLIENT' budget approve \
+     --id team-mail-assist-monthly --reason 'FY27 budget line' | grep -q 'signed off by key:'"
+tour "rollup" "$CLIENT" rollup --day "$(date -u +%F)"
+tour "report showback" "$CLIENT" report showback
+tour "report showback as HTML" "$CLIENT" report showback --format html --out "$WORK/showback.html"
+
 if ((failed > 0)); then
   echo "--- first load" >&2
   cat "$WORK/first.log" >&2
   echo "--- budget check" >&2
   cat "$WORK/check.log" >&2
+  echo "--- tour" >&2
+  cat "$WORK/tour.log" "$WORK/agent.log" >&2 2>/dev/null || true
 fi
 echo "$passed passed, $failed failed"
 ((failed == 0))

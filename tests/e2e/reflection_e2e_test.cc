@@ -28,7 +28,7 @@ template <typename Api, typename Request, typename Response>
 class ReflectionClient {
  public:
   explicit ReflectionClient(const std::string& target)
-      : stub_(Api::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()))),
+      : stub_(Api::NewStub(testing::ChannelWithoutKey(target))),
         stream_(stub_->ServerReflectionInfo(&context_)) {}
 
   Response Ask(const Request& request) {

@@ -108,13 +108,11 @@ class ScopedReadE2eTest : public ::testing::Test {
     return out.token();
   }
 
-  // A plaintext channel that carries `token` and nothing else (not the harness's admin key).
+  // A channel that carries `token` and nothing else (not the harness's admin key).
   static void Authorize(grpc::ClientContext& ctx, const std::string& token) {
     ctx.AddMetadata("authorization", "Bearer " + token);
   }
-  std::shared_ptr<grpc::Channel> Bare() {
-    return grpc::CreateChannel(collector_->target(), grpc::InsecureChannelCredentials());
-  }
+  std::shared_ptr<grpc::Channel> Bare() { return testing::ChannelWithoutKey(collector_->target()); }
 
   grpc::Status Showback(const std::string& token, v1::ReportFormat format,
                         v1::ShowbackReport* report) {

@@ -5,7 +5,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -16,6 +15,7 @@
 #include "stepledger/v1/collector.grpc.pb.h"
 #include "stepledger/v1/keys.grpc.pb.h"
 #include "tests/fakes/collector_process.h"
+#include "tests/fakes/e2e_steps.h"
 #include "tests/fakes/pg_test_db.h"
 
 namespace stepledger {
@@ -24,16 +24,6 @@ namespace {
 using testing::CollectorProcess;
 using ::testing::HasSubstr;
 using testing::TestDatabase;
-
-std::string RandomToken() {
-  std::random_device rd;
-  auto hex = [&](int n) {
-    std::string out;
-    for (int i = 0; i < n; ++i) out.push_back("0123456789abcdef"[rd() % 16]);
-    return out;
-  };
-  return "slk_" + hex(16) + "_" + hex(64);
-}
 
 int Sh(const std::string& command) { return std::system((command + " 2>/dev/null").c_str()); }
 
@@ -49,35 +39,33 @@ class TlsE2eTest : public ::testing::Test {
     ASSERT_EQ(MakeLeaf("server", "ca", "/CN=localhost", "DNS:localhost,IP:127.0.0.1"), 0);
     ASSERT_EQ(MakeLeaf("client", "ca", "/CN=batch-job", "DNS:batch-job"), 0);
     ASSERT_EQ(MakeLeaf("rogue", "rogue-ca", "/CN=batch-job", "DNS:batch-job"), 0);
-    admin_token_ = RandomToken();
-    std::ofstream(Path("admin.key")) << admin_token_ << "\n";
+    admin_token_ = testing::TestAdminKey();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::string Path(const std::string& name) const { return (dir_ / name).string(); }
+  // Certificates as make run and the harness make theirs (deploy/local/security.sh), valid for
+  // a day, in this test's own folder (it replaces the served files).
+  int Security(const std::string& function_and_args) {
+    return Sh(absl::StrCat("bash -c 'source " STEPLEDGER_SOURCE_DIR "/deploy/local/security.sh && ",
+                           function_and_args, "'"));
+  }
   int MakeCa(const std::string& name) {
-    return Sh(absl::StrCat("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=", name,
-                           " -keyout ", Path(name + ".key"), " -out ", Path(name + ".pem")));
+    return Security(absl::StrCat("security_ca ", dir_.string(), " ", name, " /CN=", name, " 1"));
   }
   int MakeLeaf(const std::string& name, const std::string& ca, const std::string& subject,
                const std::string& san) {
-    std::ofstream(Path(name + ".ext")) << "subjectAltName=" << san << "\n";
-    return Sh(absl::StrCat(
-        "openssl req -newkey rsa:2048 -nodes -subj ", subject, " -keyout ", Path(name + ".key"),
-        " -out ", Path(name + ".csr"), " && openssl x509 -req -days 1 -in ", Path(name + ".csr"),
-        " -CA ", Path(ca + ".pem"), " -CAkey ", Path(ca + ".key"), " -CAcreateserial -extfile ",
-        Path(name + ".ext"), " -out ", Path(name + ".pem")));
+    return Security(absl::StrCat("security_leaf ", dir_.string(), " ", name, " ", ca, " ", subject,
+                                 " ", san, " 1"));
   }
 
   std::unique_ptr<CollectorProcess> StartTlsCollector(const std::string& reload_interval = "1s",
                                                       bool client_ca = true) {
     auto collector = std::make_unique<CollectorProcess>(
         db_.url(), std::vector<std::string>{
-                       "--insecure=false", "--insecure-no-auth=false",
                        "--tls-cert=" + Path("server.pem"), "--tls-key=" + Path("server.key"),
                        client_ca ? "--tls-client-ca=" + Path("ca.pem") : "--tls-client-ca=",
-                       "--tls-reload-interval=" + reload_interval,
-                       "--bootstrap-admin-key-file=" + Path("admin.key"), "--otlp-http-listen="});
+                       "--tls-reload-interval=" + reload_interval, "--otlp-http-listen="});
     EXPECT_TRUE(collector->Start()) << collector->Log();
     return collector;
   }
@@ -93,13 +81,7 @@ class TlsE2eTest : public ::testing::Test {
   static grpc::StatusCode Check(const std::shared_ptr<grpc::Channel>& channel) {
     auto stub = v1::Budget::NewStub(channel);
     v1::CheckBudgetRequest req;
-    v1::Tags* t = req.mutable_tags();
-    t->set_feature("triage");
-    t->set_team("search");
-    t->set_workload_class(v1::WORKLOAD_CLASS_INTERACTIVE);
-    t->set_tenant("acme");
-    t->set_environment(v1::ENVIRONMENT_PRODUCTION);
-    t->set_parent_run_id("r");
+    *req.mutable_tags() = testing::SearchTags("r");
     v1::CheckBudgetResponse out;
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
@@ -176,23 +158,9 @@ TEST_F(TlsE2eTest, ClientCertificateSubjectIsACredentialOnceItHasAnIdentity) {
 
 // Sends a one-event batch with `sequence` over `stream` and reads its ack.
 bool SendOne(grpc::ClientReaderWriter<v1::StepBatch, v1::BatchAck>& stream, uint64_t sequence) {
-  const std::string id = absl::StrCat("e", sequence);
   v1::StepBatch batch;
   batch.set_sequence(sequence);
-  v1::StepEvent* e = batch.add_events();
-  e->set_event_id(id);
-  e->set_step_id(id);
-  v1::Tags* t = e->mutable_tags();
-  t->set_feature("triage");
-  t->set_team("search");
-  t->set_workload_class(v1::WORKLOAD_CLASS_INTERACTIVE);
-  t->set_tenant("acme");
-  t->set_environment(v1::ENVIRONMENT_PRODUCTION);
-  t->set_parent_run_id("run-" + id);
-  e->set_kind(v1::STEP_KIND_MODEL_CALL);
-  e->set_model("gpt-4o");
-  e->set_cost_nano_usd(1000);
-  e->mutable_started_at()->set_seconds(absl::ToUnixSeconds(absl::Now()) - 1);
+  *batch.add_events() = testing::SearchStep(absl::StrCat("e", sequence));
   v1::BatchAck ack;
   return stream.Write(batch) && stream.Read(&ack) && ack.accepted() == 1;
 }
@@ -257,39 +225,18 @@ TEST_F(TlsE2eTest, RenewedCertificateIsServedWithoutDroppingOpenStreams) {
   auto stub = v1::Collector::NewStub(channel);
   grpc::ClientContext ctx;
   auto stream = stub->StreamSteps(&ctx);
-  auto send = [&](const std::string& id) {
-    v1::StepBatch batch;
-    batch.set_sequence(id == "a" ? 1 : 2);
-    v1::StepEvent* e = batch.add_events();
-    e->set_event_id(id);
-    e->set_step_id(id);
-    v1::Tags* t = e->mutable_tags();
-    t->set_feature("triage");
-    t->set_team("search");
-    t->set_workload_class(v1::WORKLOAD_CLASS_INTERACTIVE);
-    t->set_tenant("acme");
-    t->set_environment(v1::ENVIRONMENT_PRODUCTION);
-    t->set_parent_run_id("run-" + id);
-    e->set_kind(v1::STEP_KIND_MODEL_CALL);
-    e->set_model("gpt-4o");
-    e->set_cost_nano_usd(1000);
-    e->mutable_started_at()->set_seconds(absl::ToUnixSeconds(absl::Now()) - 1);
-    v1::BatchAck ack;
-    return stream->Write(batch) && stream->Read(&ack) && ack.accepted() == 1;
-  };
-  ASSERT_TRUE(send("a"));
+  ASSERT_TRUE(SendOne(*stream, 1));
   // Renew: a new certificate (another subject) moved over the served files.
   ASSERT_EQ(MakeLeaf("renewed", "ca", "/CN=renewed", "DNS:localhost,IP:127.0.0.1"), 0);
   std::filesystem::rename(Path("renewed.key"), Path("server.key"));
   std::filesystem::rename(Path("renewed.pem"), Path("server.pem"));
-  const std::string port = collector->target().substr(collector->target().rfind(':') + 1);
-  const std::string probe =
-      absl::StrCat("echo | openssl s_client -connect 127.0.0.1:", port, " -alpn h2 2>/dev/null | ",
-                   "openssl x509 -noout -subject 2>/dev/null | grep -q renewed");
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (Sh(probe) != 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(200));
-  EXPECT_EQ(Sh(probe), 0) << "new connections get the renewed certificate";
-  EXPECT_TRUE(send("b")) << "the stream opened before the renewal still works";
+  while (!ServesSubject(*collector, "renewed") && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_TRUE(ServesSubject(*collector, "renewed"))
+      << "new connections get the renewed certificate";
+  EXPECT_TRUE(SendOne(*stream, 2)) << "the stream opened before the renewal still works";
   stream->WritesDone();
   EXPECT_TRUE(stream->Finish().ok());
   // And a new channel (new handshake, renewed certificate) works.
@@ -298,11 +245,13 @@ TEST_F(TlsE2eTest, RenewedCertificateIsServedWithoutDroppingOpenStreams) {
 }
 
 TEST_F(TlsE2eTest, PlaintextIsOnlyServedOnLoopbackUnlessTheLouderFlagIsGiven) {
-  CollectorProcess remote(db_.url(),
-                          {"--grpc-listen=0.0.0.0:" + std::to_string(testing::PickFreePort())});
+  // The one collector of the e2e tests asked for plaintext (every other serves TLS with keys).
+  std::vector<std::string> remote_flags = testing::PlaintextFlags();
+  remote_flags.push_back("--grpc-listen=0.0.0.0:" + std::to_string(testing::PickFreePort()));
+  CollectorProcess remote(db_.url(), remote_flags);
   EXPECT_FALSE(remote.Start(std::chrono::seconds(10)));
   EXPECT_THAT(remote.Log(), HasSubstr("is not a loopback address"));
-  CollectorProcess no_choice(db_.url(), {"--insecure=false", "--insecure-no-auth=false"});
+  CollectorProcess no_choice(db_.url(), {"--tls-cert=", "--tls-key="});
   EXPECT_FALSE(no_choice.Start(std::chrono::seconds(10)));
   EXPECT_THAT(no_choice.Log(), HasSubstr("gRPC needs TLS"));
 }

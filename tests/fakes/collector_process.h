@@ -15,37 +15,69 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "client/lib/credentials.h"
+#include "gtest/gtest.h"
+
 extern char** environ;
 
 namespace stepledger::testing {
 
-// One admin API key per test process (docs/SECURITY.md), exported as STEPLEDGER_API_KEY so
-// that channels made by client/lib and CLI processes started from the test authenticate.
-inline const std::string& TestAdminKey() {
-  static const std::string* const kKey = [] {
-    std::random_device rd;
-    auto hex = [&](int n) {
-      std::string out;
-      for (int i = 0; i < n; ++i) out.push_back("0123456789abcdef"[rd() % 16]);
-      return out;
-    };
-    auto* key = new std::string("slk_" + hex(16) + "_" + hex(64));
-    setenv("STEPLEDGER_API_KEY", key->c_str(), 1);
-    return key;
-  }();
-  return *kKey;
+inline std::string ReadFirstLine(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
 }
 
-inline std::string AdminKeyFile() {
-  const std::string path = "/tmp/stepledger-e2e-admin-" + std::to_string(getpid()) + ".key";
-  std::ofstream(path) << TestAdminKey() << "\n";
-  return path;
+// The TLS files and admin key of every collector the e2e tests start (docs/SECURITY.md,
+// "Tests"): a test CA (ca.pem), a server certificate for 127.0.0.1 and localhost
+// (server.pem, server.key) and an admin key (admin.key), made once per ctest run by
+// deploy/local/test.sh with deploy/local/security.sh. The first call exports
+// STEPLEDGER_CA_CERT and STEPLEDGER_API_KEY, so that every client-library channel and every
+// CLI run from the test process uses TLS and the admin key. Without the directory (tests not
+// run through test.sh) it fails the test, as a missing database does.
+inline const std::string& TestSecurityDir() {
+  static const std::string* const kDir = [] {
+    const char* env = std::getenv("STEPLEDGER_TEST_SECURITY_DIR");
+    auto* dir = new std::string(env == nullptr ? "" : env);
+    if (dir->empty() || ReadFirstLine(*dir + "/admin.key").empty()) {
+      ADD_FAILURE() << "STEPLEDGER_TEST_SECURITY_DIR does not name the test CA, certificate and"
+                       " admin key: run the tests through `make test` (deploy/local/test.sh)";
+      return dir;
+    }
+    setenv("STEPLEDGER_CA_CERT", (*dir + "/ca.pem").c_str(), 1);
+    setenv("STEPLEDGER_API_KEY", ReadFirstLine(*dir + "/admin.key").c_str(), 1);
+    return dir;
+  }();
+  return *kDir;
+}
+
+// The admin key: bootstrapped into each test database at the collector's first start.
+inline std::string TestAdminKey() { return ReadFirstLine(TestSecurityDir() + "/admin.key"); }
+inline std::string AdminKeyFile() { return TestSecurityDir() + "/admin.key"; }
+// The CA that signed the collectors' certificate.
+inline std::string TestCaCert() { return TestSecurityDir() + "/ca.pem"; }
+
+// A TLS channel to `target` that trusts the test CA and sends no key: for calls that carry a
+// key the test chose per call (or none).
+inline std::shared_ptr<grpc::Channel> ChannelWithoutKey(const std::string& target) {
+  client::ConnectionOptions options;
+  options.ca_cert_path = TestCaCert();
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> creds =
+      client::CollectorCredentials(options);
+  EXPECT_TRUE(creds.ok()) << creds.status();
+  return grpc::CreateChannel(target, creds.ok() ? *creds : grpc::InsecureChannelCredentials());
+}
+
+// Flags (after the harness's own, so they win) for a collector serving plaintext on loopback:
+// only for the test of the insecure mode's restrictions (TlsE2eTest).
+inline std::vector<std::string> PlaintextFlags() {
+  return {"--tls-cert=", "--tls-key=", "--insecure"};
 }
 
 inline int PickFreePort() {
@@ -66,6 +98,7 @@ class CollectorProcess {
  public:
   CollectorProcess(std::string database_url, std::vector<std::string> extra_flags = {})
       : database_url_(std::move(database_url)), extra_flags_(std::move(extra_flags)) {
+    TestSecurityDir();  // exports the client environment before the test makes channels
     grpc_port_ = PickFreePort();
     metrics_port_ = PickFreePort();
     otlp_http_port_ = PickFreePort();
@@ -79,18 +112,19 @@ class CollectorProcess {
     }
   }
 
-  // Starts the process and waits until its gRPC port accepts TCP connections (a plaintext
-  // gRPC channel would never become ready against a TLS listener).
+  // Starts the process and waits until its gRPC port accepts TCP connections (a channel with
+  // the wrong security would never become ready).
   bool Start(std::chrono::seconds timeout = std::chrono::seconds(60)) {
     std::vector<std::string> args = {
         STEPLEDGER_COLLECTOR_BIN, "--database-url=" + database_url_,
         "--grpc-listen=127.0.0.1:" + std::to_string(grpc_port_),
         "--metrics-listen=127.0.0.1:" + std::to_string(metrics_port_),
         "--otlp-http-listen=127.0.0.1:" + std::to_string(otlp_http_port_),
-        // Plaintext on loopback, with keys: the test process's admin key is stored at the first
-        // start against a database and sent by every client-library channel and CLI run from
-        // this process (STEPLEDGER_API_KEY). A test opts out with --insecure-no-auth.
-        "--insecure", "--bootstrap-admin-key-file=" + AdminKeyFile()};
+        // TLS with keys, as in production: the admin key is stored at the first start against
+        // a database and sent by every client-library channel and CLI run from this process.
+        "--tls-cert=" + TestSecurityDir() + "/server.pem",
+        "--tls-key=" + TestSecurityDir() + "/server.key",
+        "--bootstrap-admin-key-file=" + AdminKeyFile()};
     for (const auto& f : extra_flags_) args.push_back(f);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

@@ -20,6 +20,7 @@ import time
 import grpc
 
 import cluster
+import collector_harness as harness
 
 # Every charged key's ledger sum, as the write path counts it (server/storage/ledger_queries.h).
 COUNTERS_MINUS_LEDGER = """
@@ -64,7 +65,7 @@ def put_org_cap(pb_budget, target):
                         period=pb_budget.PERIOD_DAILY, limit_nano_usd=10**15,
                         action=pb_budget.CAP_ACTION_ALERT, owner="faults",
                         signed_off_by="faults")
-    with grpc.insecure_channel(target) as ch:
+    with harness.channel(target) as ch:
         call = ch.unary_unary("/stepledger.v1.Budget/PutBudget",
                               request_serializer=pb_budget.PutBudgetRequest.SerializeToString,
                               response_deserializer=pb_budget.Cap.FromString)
@@ -77,7 +78,7 @@ def engine_org_spent(pb, pb_budget, target):
     req.tags.workload_class = pb.WORKLOAD_CLASS_INTERACTIVE
     req.tags.environment = pb.ENVIRONMENT_PRODUCTION
     req.tags.parent_run_id = "faults-check"
-    with grpc.insecure_channel(target) as ch:
+    with harness.channel(target) as ch:
         call = ch.unary_unary(
             "/stepledger.v1.Budget/CheckBudget",
             request_serializer=pb_budget.CheckBudgetRequest.SerializeToString,

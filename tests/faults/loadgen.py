@@ -11,9 +11,12 @@ import time
 
 import grpc
 
+import collector_harness as harness
+
 METHOD = "/stepledger.v1.Collector/StreamSteps"
+# Not grpc.min_reconnect_backoff_ms: it is also how long one connection attempt (TCP and the
+# TLS handshake) may take (client/python/stepledger/config.py).
 CHANNEL_OPTIONS = [("grpc.initial_reconnect_backoff_ms", 100),
-                   ("grpc.min_reconnect_backoff_ms", 100),
                    ("grpc.max_reconnect_backoff_ms", 1000)]
 # A stream with batches in flight and no ack for this long is cancelled and its batches re-sent.
 STALL_SECONDS = 30
@@ -141,7 +144,7 @@ class LoadGenerator:
                     time.sleep(self.pause)
 
         self.sessions += 1
-        with grpc.insecure_channel(self.target(), options=CHANNEL_OPTIONS) as channel:
+        with harness.channel(self.target(), options=CHANNEL_OPTIONS) as channel:
             stub = channel.stream_stream(METHOD,
                                          request_serializer=self.pb.StepBatch.SerializeToString,
                                          response_deserializer=self.pb.BatchAck.FromString)

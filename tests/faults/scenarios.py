@@ -9,6 +9,7 @@ import time
 import grpc
 
 import cluster
+import collector_harness as harness
 from journal import EventSource, event_digest, mutated
 from loadgen import METHOD
 
@@ -129,7 +130,7 @@ def check_commit_cut(line):
 def _send(run, batches):
     """One stream, every batch sent, every ack journaled; returns the acks."""
     pb = run.pb
-    with grpc.insecure_channel(run.collector.target) as ch:
+    with harness.channel(run.collector.target) as ch:
         stub = ch.stream_stream(METHOD, request_serializer=pb.StepBatch.SerializeToString,
                                 response_deserializer=pb.BatchAck.FromString)
         acks = list(stub(iter(batches), timeout=60))
@@ -184,7 +185,7 @@ def mutated_retry(cycles):
             seq += 1
             run.journal.sent(seq, muts2, mutated=True)
             try:
-                with grpc.insecure_channel(run.collector.target) as ch:
+                with harness.channel(run.collector.target) as ch:
                     stub = ch.stream_stream(METHOD,
                                             request_serializer=pb.StepBatch.SerializeToString,
                                             response_deserializer=pb.BatchAck.FromString)

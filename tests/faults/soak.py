@@ -79,7 +79,7 @@ class TenantWalk:
 
 def checks(pb, pb_budget, target, walk, stop, stats, per_second=20):
     rng = random.Random(7)
-    with grpc.insecure_channel(target) as ch:
+    with harness.channel(target) as ch:
         call = ch.unary_unary("/stepledger.v1.Budget/CheckBudget",
                               request_serializer=pb_budget.CheckBudgetRequest.SerializeToString,
                               response_deserializer=pb_budget.CheckBudgetResponse.FromString)
@@ -101,7 +101,7 @@ def checks(pb, pb_budget, target, walk, stop, stats, per_second=20):
 
 
 def put_caps(pb_budget, target, tenants):
-    with grpc.insecure_channel(target) as ch:
+    with harness.channel(target) as ch:
         put = ch.unary_unary("/stepledger.v1.Budget/PutBudget",
                              request_serializer=pb_budget.PutBudgetRequest.SerializeToString,
                              response_deserializer=pb_budget.Cap.FromString)

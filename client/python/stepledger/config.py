@@ -71,9 +71,11 @@ def make_channel(target_address=None, credentials=None, reconnect_max_s=2.0):
     are given or STEPLEDGER_CA_CERT names the CA file, plaintext otherwise. Reconnect backoff
     is capped at `reconnect_max_s`, so a restarted collector is found again within seconds
     (gRPC's own default grows to 120 s)."""
+    # Not grpc.min_reconnect_backoff_ms: gRPC uses it as the time one connection attempt (TCP
+    # and the TLS handshake) may take, and a short one makes every TLS handshake on a loaded
+    # machine time out, so the channel never connects; its default (20 s) stays.
     options = [
         ("grpc.initial_reconnect_backoff_ms", 100),
-        ("grpc.min_reconnect_backoff_ms", 100),
         ("grpc.max_reconnect_backoff_ms", int(reconnect_max_s * 1000)),
         # The collector accepts messages up to 64 MiB; a full batch stays far below that.
         ("grpc.max_send_message_length", 64 * 1024 * 1024),

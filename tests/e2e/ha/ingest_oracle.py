@@ -65,7 +65,7 @@ class Sender(threading.Thread):
                     self.problems.append(f"batch {pending[0]} never acked")
                     return
             requests = queue.Queue()
-            channel = grpc.insecure_channel(self.target)
+            channel = harness.channel(self.target)
             call = channel.stream_stream(
                 METHOD, request_serializer=pb.StepBatch.SerializeToString,
                 response_deserializer=pb.BatchAck.FromString)(iter(requests.get, None),

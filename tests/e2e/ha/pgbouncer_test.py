@@ -101,7 +101,9 @@ def pooled():
 
 
 def cli(collector, *args, ok=(0,)):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STEPLEDGER_API_KEY")}
+    # The harness's CA and admin key, never a key of the caller's own environment.
+    env = harness.client_env(
+        {k: v for k, v in os.environ.items() if not k.startswith("STEPLEDGER_API_KEY")})
     r = subprocess.run([CLI, "--target", collector.target, *args], capture_output=True,
                        text=True, timeout=120, env=env)
     assert r.returncode in ok, f"stepledger {' '.join(args)}: exit {r.returncode}\n{r.stderr}"

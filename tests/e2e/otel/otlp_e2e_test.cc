@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
 #include "client/lib/run_client.h"
+#include "client/lib/step_stream_client.h"
 #include "gtest/gtest.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "tests/fakes/collector_process.h"
@@ -226,10 +227,9 @@ void ExpectAgentRun(const std::string& target, const std::string& trace_id) {
 TEST(OtlpE2e, ExportedAgentRunIsStoredAsAPricedTreeAndReExportIsHarmless) {
   TestDatabase db;
   ASSERT_FALSE(db.url().empty());
-  // Without keys: the JavaScript SDK exporters here send no credentials (docs/SECURITY.md).
-  CollectorProcess collector(db.url(), {"--insecure-no-auth"});
+  CollectorProcess collector(db.url());
   ASSERT_TRUE(collector.Start()) << collector.Log();
-  auto channel = grpc::CreateChannel(collector.target(), grpc::InsecureChannelCredentials());
+  auto channel = client::MakeCollectorChannel(collector.target());
   auto stub = otlp::collector::trace::v1::TraceService::NewStub(channel);
 
   // The same request twice, as an exporter retrying after a lost response would send it.
@@ -262,6 +262,12 @@ std::string EmitWithJsSdk(const std::string& target, const std::string& protocol
   EXPECT_TRUE(std::ifstream(js_dir + "/node_modules/@opentelemetry/sdk-trace-base/package.json"))
       << "the OpenTelemetry JS SDK is not installed in " << js_dir << ": run `make deps`";
   const std::string log = "/tmp/stepledger-e2e-otel-js-" + std::to_string(getpid()) + ".log";
+  // The exporters' standard settings: TLS trusting the test CA (OTLP/gRPC; OTLP/HTTP is
+  // plaintext on loopback, docs/SECURITY.md) and the harness's admin key on every export, in
+  // the environment rather than on a command line that every local user can read.
+  setenv("OTEL_EXPORTER_OTLP_CERTIFICATE", testing::TestCaCert().c_str(), 1);
+  setenv("OTEL_EXPORTER_OTLP_HEADERS",
+         ("authorization=Bearer%20" + testing::TestAdminKey()).c_str(), 1);
   const std::string command = "STEPLEDGER_OTEL_JS_DIR='" + js_dir + "' node '" +
                               STEPLEDGER_SOURCE_DIR "/tests/e2e/otel/js/emit_agent_run.mjs' " +
                               target + " " + protocol + " 2>" + log;
@@ -286,8 +292,7 @@ std::string EmitWithJsSdk(const std::string& target, const std::string& protocol
 TEST(OtlpE2e, OpenTelemetryJsSdkAgentRunIsStoredExactlyOverEveryTransport) {
   TestDatabase db;
   ASSERT_FALSE(db.url().empty());
-  // Without keys: the JavaScript SDK exporters here send no credentials (docs/SECURITY.md).
-  CollectorProcess collector(db.url(), {"--insecure-no-auth"});
+  CollectorProcess collector(db.url());
   ASSERT_TRUE(collector.Start()) << collector.Log();
   const std::string http = "127.0.0.1:" + std::to_string(collector.otlp_http_port());
   for (const auto& [protocol, target] : std::vector<std::pair<std::string, std::string>>{
@@ -302,10 +307,9 @@ TEST(OtlpE2e, OpenTelemetryJsSdkAgentRunIsStoredExactlyOverEveryTransport) {
 TEST(OtlpE2e, HealthIsServingOnlyWhileTheDatabaseIsReachable) {
   TestDatabase db;
   ASSERT_FALSE(db.url().empty());
-  // Without keys: the JavaScript SDK exporters here send no credentials (docs/SECURITY.md).
-  CollectorProcess collector(db.url(), {"--insecure-no-auth"});
+  CollectorProcess collector(db.url());
   ASSERT_TRUE(collector.Start()) << collector.Log();
-  auto channel = grpc::CreateChannel(collector.target(), grpc::InsecureChannelCredentials());
+  auto channel = client::MakeCollectorChannel(collector.target());
   EXPECT_TRUE(WaitForHealth(channel, 1)) << "never SERVING";
 
   // The collector's database goes away: health must say so.

@@ -50,7 +50,7 @@ def patch(data, placeholder, prefix):
 
 def stream(target, requests, timeout=60):
     """Sends `requests` (bytes) on one StreamSteps call; returns (acks, final status code)."""
-    with grpc.insecure_channel(target) as channel:
+    with harness.channel(target) as channel:
         call = channel.stream_stream(METHOD)(iter(requests), timeout=timeout)
         acks = []
         try:
@@ -161,7 +161,7 @@ def run_normal_client(target, seconds, batch_size=200, inflight=4):
 
     latencies, acked, errors = [], 0, 0
     start = time.monotonic()
-    with grpc.insecure_channel(target) as channel:
+    with harness.channel(target) as channel:
         call = channel.stream_stream(METHOD)(requests(), timeout=seconds + 60)
         try:
             for raw in call:
@@ -249,7 +249,7 @@ def test_non_reading_streams_keep_memory_bounded_and_cost_a_normal_client_nothin
 
     async def open_streams():
         for c in range(NON_READING_STREAMS // 100):  # 100 streams per connection at most
-            channels.append(grpc.aio.insecure_channel(
+            channels.append(harness.aio_channel(
                 collector.target, options=[("grpc.use_local_subchannel_pool", 1)]))
         for i in range(NON_READING_STREAMS):
             call = channels[i % len(channels)].stream_stream(METHOD)()

@@ -44,10 +44,10 @@ class CapturingRecorder:
 
 
 def child_env(collector):
-    """The environment for a client in a child process: the API key, if any."""
+    """The environment for a client in a child process: the collector's CA and API key."""
     env = dict(os.environ)
-    if collector.client_options.get("api_key"):
-        env["STEPLEDGER_API_KEY"] = collector.client_options["api_key"]
+    env["STEPLEDGER_CA_CERT"] = collector.ca_cert_path
+    env["STEPLEDGER_API_KEY"] = collector.client_options["api_key"]
     return env
 
 

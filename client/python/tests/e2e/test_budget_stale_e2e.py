@@ -99,7 +99,8 @@ def test_a_collector_cut_off_from_its_database_fails_the_hard_cap_closed_then_re
         netloc=f"{userinfo + '@' if userinfo else ''}127.0.0.1:{link.port}"))
     collector = harness.Collector(via_link)
     try:
-        options = {"target": collector.target}
+        options = {"target": collector.target, "credentials": collector.credentials,
+                   "api_key": collector.api_key}
         put_cap(options, 1_000_000_000)  # $1 a day, require_ack: stale policy by default too
         guard = BudgetGuard(**options, timeout=5)
         with RunContext(**TAGS):

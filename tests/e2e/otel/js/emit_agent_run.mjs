@@ -3,6 +3,9 @@
 // then prints {"traceId": "..."} on stdout. argv[3] picks the exporter: grpc (OTLP/gRPC, the
 // default), http-proto (OTLP/HTTP binary protobuf, gzip) or http-json (OTLP/HTTP JSON).
 // Exit status 0 only when the exporter reported success for every export.
+// Credentials come from the exporters' standard environment: OTEL_EXPORTER_OTLP_HEADERS (the
+// API key, `authorization=Bearer%20<key>`) on every transport, and OTEL_EXPORTER_OTLP_CERTIFICATE
+// (the CA file) for TLS on OTLP/gRPC; the collector's OTLP/HTTP listener is plaintext loopback.
 //
 // The run: an invoke_agent root (INTERNAL) reporting its children's usage sum; a chat call with
 // cache-read and reasoning tokens and a cost; an HTTP span under it (no gen_ai.*); an
@@ -33,7 +36,8 @@ const protocol = process.argv[3] ?? 'grpc';
 let inner;
 if (protocol === 'grpc') {
   const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-grpc');
-  inner = new OTLPTraceExporter({ url: `http://${target}` });
+  const scheme = process.env.OTEL_EXPORTER_OTLP_CERTIFICATE ? 'https' : 'http';
+  inner = new OTLPTraceExporter({ url: `${scheme}://${target}` });
 } else if (protocol === 'http-proto') {
   const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto');
   inner = new OTLPTraceExporter({ url: `http://${target}/v1/traces`, compression: 'gzip' });
