@@ -1,5 +1,5 @@
-// Authorization end to end (docs/SECURITY.md): a real collector with keys on (plaintext on
-// loopback), a real PostgreSQL. The matrix calls every method with no credential, an invalid
+// Authorization end to end (docs/SECURITY.md): a real collector with keys on over TLS, a real
+// PostgreSQL. The matrix calls every method with no credential, an invalid
 // key, a key of every role (with the "*" scope) and a key of every role scoped to another team,
 // and asserts the exact status: UNAUTHENTICATED without a valid credential, PERMISSION_DENIED
 // for a valid one without the role or scope, anything else when allowed. The expected table is
@@ -153,11 +153,10 @@ class AuthE2eTest : public ::testing::Test {
     key_file_ = "/tmp/stepledger-auth-e2e-" + std::to_string(getpid()) + ".key";
     std::ofstream(key_file_) << admin_token_ << "\n";
     collector_ = std::make_unique<CollectorProcess>(
-        db_.url(), std::vector<std::string>{"--insecure-no-auth=false",
-                                            "--bootstrap-admin-key-file=" + key_file_,
+        db_.url(), std::vector<std::string>{"--bootstrap-admin-key-file=" + key_file_,
                                             "--key-refresh-interval=200ms"});
     ASSERT_TRUE(collector_->Start()) << collector_->Log();
-    channel_ = grpc::CreateChannel(collector_->target(), grpc::InsecureChannelCredentials());
+    channel_ = testing::ChannelWithoutKey(collector_->target());
   }
   void TearDown() override { std::remove(key_file_.c_str()); }
 
@@ -325,9 +324,9 @@ TEST_F(AuthE2eTest, EveryMethodEveryRoleWrongScopeAndNoCredentialGetTheExactStat
   for (const auto& [role, token] : search_keys) EXPECT_EQ(log.find(token), std::string::npos);
 }
 
-TEST_F(AuthE2eTest, ClientLibrarySendsItsKeyOverPlaintextLoopback) {
-  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> creds =
-      client::CollectorCredentials({.api_key = admin_token_});
+TEST_F(AuthE2eTest, ClientLibrarySendsItsKeyOverTls) {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> creds = client::CollectorCredentials(
+      {.ca_cert_path = testing::TestCaCert(), .api_key = admin_token_});
   ASSERT_TRUE(creds.ok()) << creds.status();
   auto stub = v1::Budget::NewStub(grpc::CreateChannel(collector_->target(), *creds));
   v1::ListBudgetsResponse out;
@@ -370,9 +369,9 @@ TEST_F(AuthE2eTest, AuditRecordsTheCredentialAndTheTypedNameOnlyAsANote) {
 }
 
 TEST_F(AuthE2eTest, RevokedKeyIsRefusedOnEveryReplicaWithinTheRefreshInterval) {
-  CollectorProcess replica(db_.url(), {"--insecure-no-auth=false", "--key-refresh-interval=200ms"});
+  CollectorProcess replica(db_.url(), {"--key-refresh-interval=200ms"});
   ASSERT_TRUE(replica.Start()) << replica.Log();
-  auto replica_channel = grpc::CreateChannel(replica.target(), grpc::InsecureChannelCredentials());
+  auto replica_channel = testing::ChannelWithoutKey(replica.target());
   const v1::CreateKeyResponse created = CreateKey("checker", "check", "*");
   auto check_on_replica = [&] {
     auto stub = v1::Budget::NewStub(replica_channel);

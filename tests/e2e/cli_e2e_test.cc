@@ -58,15 +58,16 @@ class CliE2ETest : public ::testing::Test {
     ASSERT_TRUE(collector_->Start()) << collector_->Log();
   }
 
-  // Runs the CLI binary with `args` in an empty environment but for STEPLEDGER_TARGET.
+  // Runs the CLI binary with `args` in an empty environment but for the target, key and CA.
   CliResult Cli(const std::vector<std::string>& args) {
     std::vector<std::string> quoted;
     for (const std::string& a : args) quoted.push_back(Quote(a));
     const std::string command =
         absl::StrCat("cd ", Quote(kRoot),
                      " && env -i PATH=/usr/bin:/bin STEPLEDGER_TARGET=", collector_->target(),
-                     " STEPLEDGER_API_KEY=", testing::TestAdminKey(), " ", STEPLEDGER_CLI_BIN, " ",
-                     absl::StrJoin(quoted, " "), " 2>&1");
+                     " STEPLEDGER_API_KEY=", testing::TestAdminKey(),
+                     " STEPLEDGER_CA_CERT=", Quote(testing::TestCaCert()), " ", STEPLEDGER_CLI_BIN,
+                     " ", absl::StrJoin(quoted, " "), " 2>&1");
     CliResult result;
     FILE* pipe = popen(command.c_str(), "r");
     if (pipe == nullptr) return result;
