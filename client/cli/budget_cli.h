@@ -79,6 +79,14 @@ int RunCheck(const CliContext& context, const std::vector<std::string>& args);
 int RunAck(const CliContext& context, const std::vector<std::string>& args);
 int RunAcks(const CliContext& context, const std::vector<std::string>& args);
 int RunWhatIf(const CliContext& context, const std::vector<std::string>& args);
+int RunApprove(const CliContext& context, const std::vector<std::string>& args);
+int RunPending(const CliContext& context, const std::vector<std::string>& args);
+
+// Whether two caps have the same settings: what `apply` compares. The sign-off and the
+// revision are the collector's, never the file's, so they are left out.
+bool SameSettings(const stepledger::v1::Cap& a, const stepledger::v1::Cap& b);
+// ", signed off by X" / ", awaiting sign-off by a second credential" for a stored cap.
+std::string SignOffText(const stepledger::v1::Cap& cap);
 
 }  // namespace stepledger::client::budget_cli
 

@@ -1,7 +1,6 @@
 #include "client/cli/budget_command.h"
 
 #include <google/protobuf/util/json_util.h>
-#include <google/protobuf/util/message_differencer.h>
 
 #include <map>
 #include <set>
@@ -41,13 +40,21 @@ int RunSet(const CliContext& context, const std::vector<std::string>& args) {
   const std::string by = a->Get("by", cap->owner());
   absl::StatusOr<Cap> stored = MakeClient(context).Put(*cap, by);
   if (!stored.ok()) return Fail(context, "set", stored.status());
+  if (stored->proposal_id() != 0) {
+    context.out << "proposed cap " << stored->id() << " as proposal " << stored->proposal_id()
+                << ": it loosens an enforced cap, so the cap in force stays until a second "
+                   "credential approves it (stepledger budget approve "
+                << stored->id() << ")\n";
+    return kExitOk;
+  }
   context.out << "stored cap " << stored->id() << ": " << ScopeName(stored->scope()) << " "
               << stored->key() << " (" << CapEnvironmentName(stored->environment()) << "), "
               << PeriodName(stored->period()) << " limit " << Dollars(stored->limit_nano_usd())
               << ", " << ActionName(stored->action()) << " at "
               << FormatThresholdPct(stored->alert_threshold_bps()) << "%, owner " << stored->owner()
               << (stored->shadow() ? ", shadow" : "") << ", if stale "
-              << StalePolicyName(stored->stale_policy()) << " (by " << by << ")\n";
+              << StalePolicyName(stored->stale_policy()) << " (by " << by << ")"
+              << SignOffText(*stored) << "\n";
   return kExitOk;
 }
 
@@ -97,8 +104,14 @@ int RunDelete(const CliContext& context, const std::vector<std::string>& args) {
     return Usage(context, "delete", absl::InvalidArgumentError("--by WHO is required (audited)"));
   }
   const std::string& id = a->positional.front();
-  if (absl::Status s = MakeClient(context).Delete(id, a->Get("by")); !s.ok()) {
-    return Fail(context, "delete", s);
+  absl::StatusOr<v1::DeleteBudgetResponse> deleted = MakeClient(context).Delete(id, a->Get("by"));
+  if (!deleted.ok()) return Fail(context, "delete", deleted.status());
+  if (deleted->proposal_id() != 0) {
+    context.out << "delete of cap " << id << " proposed as proposal " << deleted->proposal_id()
+                << ": the cap is enforced, so it stays in force until a second credential "
+                   "approves (stepledger budget approve "
+                << id << ")\n";
+    return kExitOk;
   }
   context.out << "deleted cap " << id << " (by " << a->Get("by") << ")\n";
   return kExitOk;
@@ -153,42 +166,61 @@ int RunApply(const CliContext& context, const std::vector<std::string>& args) {
 
   const bool dry = a->On("dry-run");
   const char* verb_prefix = dry ? "would be " : "";
-  int created = 0, updated = 0, unchanged = 0, deleted = 0;
+  int created = 0, updated = 0, unchanged = 0, deleted = 0, pending = 0;
   auto summary = [&] {
     context.out << (dry ? "dry run: " : "") << "created " << created << ", updated " << updated
-                << ", unchanged " << unchanged << ", deleted " << deleted << "\n";
+                << ", unchanged " << unchanged << ", deleted " << deleted;
+    if (pending > 0) {
+      context.out << "; " << pending << " pending a second credential's approval (stepledger "
+                  << "budget pending)";
+    }
+    context.out << "\n";
   };
   std::set<std::string> in_file;
   for (const Cap& cap : normalized) {
     in_file.insert(cap.id());
     auto it = existing.find(cap.id());
-    if (it != existing.end() &&
-        google::protobuf::util::MessageDifferencer::Equals(it->second, cap)) {
+    if (it != existing.end() && SameSettings(it->second, cap)) {
       ++unchanged;
       continue;
     }
     const bool is_new = it == existing.end();
+    std::string note;
     if (!dry) {
       absl::StatusOr<Cap> stored = client.Put(cap, by);
       if (!stored.ok()) {
         summary();
         return Fail(context, absl::StrCat("apply (cap ", cap.id(), ")"), stored.status());
       }
+      if (stored->proposal_id() != 0) {
+        ++pending;
+        note = absl::StrCat(" (loosens: pending approval as proposal ", stored->proposal_id(),
+                            "; the cap in force is unchanged)");
+      } else {
+        note = SignOffText(*stored);
+      }
     }
     ++(is_new ? created : updated);
-    context.out << verb_prefix << (is_new ? "created " : "updated ") << cap.id() << "\n";
+    context.out << verb_prefix << (is_new ? "created " : "updated ") << cap.id() << note << "\n";
   }
   if (a->On("prune")) {
     for (const auto& [id, cap] : existing) {
       if (in_file.count(id) > 0) continue;
+      std::string note;
       if (!dry) {
-        if (absl::Status s = client.Delete(id, by); !s.ok() && !absl::IsNotFound(s)) {
+        absl::StatusOr<v1::DeleteBudgetResponse> d = client.Delete(id, by);
+        if (!d.ok() && !absl::IsNotFound(d.status())) {
           summary();
-          return Fail(context, absl::StrCat("apply (delete ", id, ")"), s);
+          return Fail(context, absl::StrCat("apply (delete ", id, ")"), d.status());
+        }
+        if (d.ok() && d->proposal_id() != 0) {
+          ++pending;
+          note = absl::StrCat(" (pending approval as proposal ", d->proposal_id(),
+                              "; the cap stays in force)");
         }
       }
       ++deleted;
-      context.out << verb_prefix << "deleted " << id << "\n";
+      context.out << verb_prefix << "deleted " << id << note << "\n";
     }
   }
   summary();
@@ -215,6 +247,8 @@ int RunBudgetCommand(const CliContext& context, const std::vector<std::string>& 
   if (sub == "ack") return budget_cli::RunAck(context, args);
   if (sub == "acks") return budget_cli::RunAcks(context, args);
   if (sub == "whatif" || sub == "what-if") return budget_cli::RunWhatIf(context, args);
+  if (sub == "approve") return budget_cli::RunApprove(context, args);
+  if (sub == "pending") return budget_cli::RunPending(context, args);
   context.err << "stepledger budget: unknown subcommand '" << sub << "'\n" << budget_cli::kUsage;
   return kExitUsage;
 }

@@ -4,6 +4,8 @@
 //   stepledger budget list [--json]
 //   stepledger budget delete ID --by WHO
 //   stepledger budget apply FILE --by WHO [--prune] [--dry-run]
+//   stepledger budget pending [CAP_ID] [--json]
+//   stepledger budget approve --id CAP_ID [--proposal N | --revision R] [--reason TEXT]
 //   stepledger budget check --feature F --team T --tenant X --workload-class C --env E --run R
 //                           --estimate-usd X [--reserve --step S] [--on-unavailable closed|open]
 //   stepledger budget ack CAP_ID --by WHO --reason TEXT --extra-usd X --expires-in 24h

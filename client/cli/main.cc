@@ -39,7 +39,8 @@ constexpr stepledger::client::Command kCommands[] = {
     {"keys", "API keys: keys create|list|rotate|revoke (see keys --help)",
      &stepledger::client::RunKeysCommand},
     {"budget",
-     "budget caps: budget set|list|delete|apply FILE|check|ack|acks|whatif (see budget --help)",
+     "budget caps: budget set|list|delete|apply FILE|pending|approve|check|ack|acks|whatif "
+     "(see budget --help)",
      &stepledger::client::RunBudgetCommand},
 };
 

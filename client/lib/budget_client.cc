@@ -83,14 +83,39 @@ absl::StatusOr<std::vector<stepledger::v1::Cap>> BudgetClient::List() const {
   return std::vector<stepledger::v1::Cap>(response.caps().begin(), response.caps().end());
 }
 
-absl::Status BudgetClient::Delete(const std::string& cap_id, const std::string& changed_by) const {
+absl::StatusOr<stepledger::v1::DeleteBudgetResponse> BudgetClient::Delete(
+    const std::string& cap_id, const std::string& changed_by) const {
   grpc::ClientContext context;
   SetDeadline(context, options_.admin_timeout);
   stepledger::v1::DeleteBudgetRequest request;
   request.set_cap_id(cap_id);
   request.set_changed_by(changed_by);
   stepledger::v1::DeleteBudgetResponse response;
-  return FromGrpcStatus(stub_->DeleteBudget(&context, request, &response));
+  const grpc::Status status = stub_->DeleteBudget(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<stepledger::v1::ApproveBudgetResponse> BudgetClient::Approve(
+    const stepledger::v1::ApproveBudgetRequest& request) const {
+  grpc::ClientContext context;
+  SetDeadline(context, options_.admin_timeout);
+  stepledger::v1::ApproveBudgetResponse response;
+  const grpc::Status status = stub_->ApproveBudget(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<stepledger::v1::ListBudgetProposalsResponse> BudgetClient::ListProposals(
+    const std::string& cap_id) const {
+  grpc::ClientContext context;
+  SetDeadline(context, options_.admin_timeout);
+  stepledger::v1::ListBudgetProposalsRequest request;
+  request.set_cap_id(cap_id);
+  stepledger::v1::ListBudgetProposalsResponse response;
+  const grpc::Status status = stub_->ListBudgetProposals(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
 }
 
 absl::StatusOr<stepledger::v1::Acknowledgement> BudgetClient::Acknowledge(

@@ -83,8 +83,18 @@ class BudgetClient {
   // service: the client never applies defaults or validates a cap itself.
   absl::StatusOr<stepledger::v1::Cap> Validate(const stepledger::v1::Cap& cap) const;
   absl::StatusOr<std::vector<stepledger::v1::Cap>> List() const;
-  // NOT_FOUND when there is no such cap.
-  absl::Status Delete(const std::string& cap_id, const std::string& changed_by) const;
+  // NOT_FOUND when there is no such cap. The answer's proposal_id is non-zero when the cap is
+  // enforced: the delete then waits for a second credential's approval (docs/BUDGETS.md).
+  absl::StatusOr<stepledger::v1::DeleteBudgetResponse> Delete(const std::string& cap_id,
+                                                              const std::string& changed_by) const;
+  // ApproveBudget: as a second credential, applies a loosening proposal or signs off a cap's
+  // revision in force.
+  absl::StatusOr<stepledger::v1::ApproveBudgetResponse> Approve(
+      const stepledger::v1::ApproveBudgetRequest& request) const;
+  // ListBudgetProposals: open loosening proposals and caps awaiting sign-off (of `cap_id`, or
+  // of every cap when empty).
+  absl::StatusOr<stepledger::v1::ListBudgetProposalsResponse> ListProposals(
+      const std::string& cap_id = "") const;
 
   absl::StatusOr<stepledger::v1::Acknowledgement> Acknowledge(
       const stepledger::v1::AcknowledgeRequest& request) const;

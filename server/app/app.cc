@@ -30,6 +30,7 @@
 #include "server/app/tls_reloader.h"
 #include "server/common/log.h"
 #include "server/domain/budget/budget_coordinator.h"
+#include "server/domain/budget/cap_governance.h"
 #include "server/domain/budget/engine.h"
 #include "server/domain/clock.h"
 #include "server/domain/ingest/group_committer.h"
@@ -49,6 +50,7 @@
 #include "server/storage/migrator.h"
 #include "server/storage/partitions.h"
 #include "server/storage/pg_budget_store.h"
+#include "server/storage/pg_cap_change_store.h"
 #include "server/storage/pg_health.h"
 #include "server/storage/pg_key_store.h"
 #include "server/storage/pg_ledger_store.h"
@@ -233,6 +235,10 @@ int Run(const config::Config& config) {
     log::Error("cannot load budgets", {{"error", std::string(s.message())}});
     return 1;
   }
+  // Cap changes: safe ones at once, loosening ones only with a second credential's approval
+  // (docs/BUDGETS.md, "Sign-off"); proposals and sign-offs are in PostgreSQL for every replica.
+  storage::PgCapChangeStore cap_change_store(config.database_url);
+  domain::budget::CapGovernance cap_governance(budgets, cap_change_store, clock);
 
   // API keys (docs/SECURITY.md): every call is authorized against the key ring, which every
   // replica re-reads each key_refresh_interval (the bound on how long a revoked key works).
@@ -334,7 +340,7 @@ int Run(const config::Config& config) {
   builder.RegisterService(&collector);
   builder.RegisterService(&otlp_traces);
   transport::WorkPool budget_pool(/*threads=*/2, /*max_queued=*/256);
-  transport::BudgetService budget_service(budgets, authorizer, budget_pool);
+  transport::BudgetService budget_service(budgets, authorizer, budget_pool, &cap_governance);
   builder.RegisterService(&budget_service);
   // Admin (rollups, invoices, prices, what-if) and Reports: slow PostgreSQL work, each on its
   // own small pool, through one backend.

@@ -4,9 +4,10 @@
 
 namespace stepledger::storage::queries {
 
+// The columns in CapFromRow's order (cap_row.h).
 inline constexpr char kSelectCaps[] = R"sql(
   SELECT id, scope, key, environment, period, limit_nano_usd, action, alert_threshold_bps,
-         owner, signed_off_by, shadow, coalesce(stale_policy, '')
+         owner, signed_off_by, shadow, coalesce(stale_policy, ''), revision, changed_by
   FROM budgets ORDER BY id
 )sql";
 

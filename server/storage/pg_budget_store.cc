@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/storage/budget_queries.h"
+#include "server/storage/cap_row.h"
 #include "server/storage/copy_text.h"
 #include "server/storage/pg_connection.h"
 #include "server/storage/pg_status.h"
@@ -81,29 +82,9 @@ absl::StatusOr<std::vector<Cap>> PgBudgetStore::LoadCaps() {
     pqxx::read_transaction txn(pg);
     std::vector<Cap> caps;
     for (const auto& row : txn.exec(queries::kSelectCaps)) {
-      Cap cap;
-      cap.id = row[0].as<std::string>();
-      auto scope = ParseScope(row[1].as<std::string>());
-      auto env = ParseEnvironment(row[3].as<std::string>());
-      auto period = ParsePeriod(row[4].as<std::string>());
-      auto action = ParseAction(row[6].as<std::string>());
-      auto stale_policy = ParseStalePolicy(
-          row[11].as<std::string>(), action.ok() ? *action : domain::budget::Action::kUnspecified);
-      if (!scope.ok() || !env.ok() || !period.ok() || !action.ok() || !stale_policy.ok()) {
-        return absl::InternalError(absl::StrCat("budgets row ", cap.id, " is malformed"));
-      }
-      cap.scope = *scope;
-      cap.key = row[2].as<std::string>();
-      cap.environment = *env;
-      cap.period = *period;
-      cap.limit_nano_usd = row[5].as<int64_t>();
-      cap.action = *action;
-      cap.alert_threshold_bps = row[7].as<int32_t>();
-      cap.owner = row[8].as<std::string>();
-      cap.signed_off_by = row[9].as<std::string>();
-      cap.shadow = row[10].as<bool>();
-      cap.stale_policy = *stale_policy;
-      caps.push_back(std::move(cap));
+      absl::StatusOr<Cap> cap = CapFromRow(row);
+      if (!cap.ok()) return cap.status();
+      caps.push_back(*std::move(cap));
     }
     return caps;
   });

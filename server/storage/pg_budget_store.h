@@ -60,6 +60,9 @@ absl::StatusOr<domain::budget::Scope> ParseScope(std::string_view s);
 absl::StatusOr<domain::budget::Period> ParsePeriod(std::string_view s);
 absl::StatusOr<domain::budget::Action> ParseAction(std::string_view s);
 absl::StatusOr<domain::Environment> ParseEnvironment(std::string_view s);
+// Empty (NULL: a row written without it) is `action`'s default, as ApplyCapDefaults gives.
+absl::StatusOr<domain::budget::StalePolicy> ParseStalePolicy(std::string_view s,
+                                                             domain::budget::Action action);
 
 }  // namespace stepledger::storage
 

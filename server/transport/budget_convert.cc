@@ -167,6 +167,19 @@ void ToProto(const domain::budget::Cap& cap, v1::Cap* out) {
   out->set_signed_off_by(cap.signed_off_by);
   out->set_shadow(cap.shadow);
   out->set_stale_policy(ToProto(cap.stale_policy));
+  out->set_revision(cap.revision);
+}
+
+void ToProto(const domain::budget::CapProposal& p, v1::BudgetProposal* out) {
+  out->set_id(p.id);
+  out->set_cap_id(p.cap_id);
+  out->set_deletes(!p.cap.has_value());
+  if (p.cap.has_value()) ToProto(*p.cap, out->mutable_cap());
+  out->set_base_revision(p.base_revision);
+  out->set_changes(p.changes);
+  out->set_proposed_by(domain::budget::Actor{p.proposed_by, p.proposed_note}.Audited());
+  *out->mutable_created_at() = ToTimestamp(p.created_at);
+  *out->mutable_expires_at() = ToTimestamp(p.expires_at);
 }
 
 domain::budget::CheckRequest FromProto(const v1::CheckBudgetRequest& in) {

@@ -5,6 +5,7 @@
 #include "absl/status/statusor.h"
 #include "server/domain/budget/acknowledgements.h"
 #include "server/domain/budget/cap.h"
+#include "server/domain/budget/cap_governance.h"
 #include "server/domain/budget/check.h"
 #include "stepledger/v1/budget.pb.h"
 
@@ -19,6 +20,7 @@ domain::budget::CheckRequest FromProto(const v1::CheckBudgetRequest& request);
 // tests hold its output byte-equal to this message serialized. A new answer field goes in both.
 void ToProto(const domain::budget::CheckResult& result, v1::CheckBudgetResponse* out);
 void ToProto(const domain::budget::Acknowledgement& ack, v1::Acknowledgement* out);
+void ToProto(const domain::budget::CapProposal& proposal, v1::BudgetProposal* out);
 v1::Decision ToProto(domain::budget::Decision decision);
 v1::Scope ToProto(domain::budget::Scope scope);
 v1::Period ToProto(domain::budget::Period period);

@@ -30,16 +30,27 @@ absl::Status CapDenied(const domain::budget::Cap& cap) {
 
 // The audited name: always the credential's identity; what the caller typed is a note.
 std::string Audited(const domain::auth::Principal& caller, const std::string& typed) {
-  const std::string identity = caller.Identity();
-  if (typed.empty() || typed == identity) return identity;
-  return absl::StrCat(identity, " (note: ", typed, ")");
+  return domain::budget::Actor{caller.Identity(), typed}.Audited();
+}
+
+// The scope rule of cap changes: the credential must cover the cap (as stored and as it will
+// be: CapGovernance asks for both).
+domain::budget::CapAccess AccessOf(const domain::auth::Principal& caller) {
+  return [&caller](const domain::budget::Cap& cap) {
+    return Covers(caller.scopes, cap) ? absl::OkStatus() : CapDenied(cap);
+  };
+}
+
+absl::Status NoGovernance() {
+  return absl::UnimplementedError("cap changes need the collector's sign-off store");
 }
 
 }  // namespace
 
 BudgetService::BudgetService(domain::budget::BudgetCoordinator& budgets,
-                             const Authorizer& authorizer, WorkPool& pool)
-    : budgets_(budgets), authorizer_(authorizer), pool_(pool) {}
+                             const Authorizer& authorizer, WorkPool& pool,
+                             domain::budget::CapGovernance* governance)
+    : budgets_(budgets), authorizer_(authorizer), pool_(pool), governance_(governance) {}
 
 grpc::ServerUnaryReactor* BudgetService::OnPool(
     grpc::CallbackServerContext* context, std::string_view method,
@@ -173,15 +184,28 @@ grpc::ServerUnaryReactor* BudgetService::PutBudget(grpc::CallbackServerContext* 
         if (!Covers(caller.scopes, *cap)) return CapDenied(*cap);
         if (absl::Status s = CheckCapAccess(caller, cap->id); !s.ok()) return s;
         if (request->validate_only()) {  // The cap as PutCap would store it; nothing changes.
-          const domain::budget::Cap checked = domain::budget::ApplyCapDefaults(*std::move(cap));
+          domain::budget::Cap checked = domain::budget::ApplyCapDefaults(*std::move(cap));
           if (absl::Status s = domain::budget::ValidateCap(checked); !s.ok()) return s;
+          checked.signed_off_by.clear();  // only a second credential's approval signs off
           ToProto(checked, response);
           return absl::OkStatus();
         }
-        absl::StatusOr<domain::budget::Cap> stored =
-            budgets_.PutCap(std::move(*cap), Audited(caller, request->changed_by()));
-        if (stored.ok()) ToProto(*stored, response);
-        return stored.status();
+        if (governance_ == nullptr) return NoGovernance();
+        // A typed signed_off_by never signs a cap off; the audit row keeps it as its reason.
+        domain::budget::Actor actor{caller.Identity(), request->changed_by()};
+        if (!request->cap().signed_off_by().empty()) {
+          actor.remark = absl::StrCat("signed_off_by as typed: ", request->cap().signed_off_by());
+        }
+        absl::StatusOr<domain::budget::CapChangeOutcome> outcome =
+            governance_->Put(*std::move(cap), actor, AccessOf(caller));
+        if (!outcome.ok()) return outcome.status();
+        if (outcome->proposal.has_value() && outcome->proposal->cap.has_value()) {
+          ToProto(*outcome->proposal->cap, response);  // the cap as proposed, not in force
+          response->set_proposal_id(outcome->proposal->id);
+        } else if (outcome->in_force.has_value()) {
+          ToProto(*outcome->in_force, response);
+        }
+        return absl::OkStatus();
       });
 }
 
@@ -207,12 +231,75 @@ grpc::ServerUnaryReactor* BudgetService::DeleteBudget(grpc::CallbackServerContex
                                                       const v1::DeleteBudgetRequest* request,
                                                       v1::DeleteBudgetResponse* response) {
   return OnPool(context, method::kDeleteBudget,
-                [this, request](const domain::auth::Principal& caller) -> absl::Status {
-                  if (absl::Status s = CheckCapAccess(caller, request->cap_id()); !s.ok()) {
-                    return s;
+                [this, request, response](const domain::auth::Principal& caller) -> absl::Status {
+                  if (governance_ == nullptr) return NoGovernance();
+                  absl::StatusOr<domain::budget::CapChangeOutcome> outcome = governance_->Delete(
+                      request->cap_id(), {caller.Identity(), request->changed_by()},
+                      AccessOf(caller));
+                  if (!outcome.ok()) return outcome.status();
+                  if (outcome->proposal.has_value()) {
+                    response->set_proposal_id(outcome->proposal->id);
                   }
-                  return budgets_.DeleteCap(request->cap_id(),
-                                            Audited(caller, request->changed_by()));
+                  return absl::OkStatus();
+                });
+}
+
+grpc::ServerUnaryReactor* BudgetService::ApproveBudget(grpc::CallbackServerContext* context,
+                                                       const v1::ApproveBudgetRequest* request,
+                                                       v1::ApproveBudgetResponse* response) {
+  return OnPool(
+      context, method::kApproveBudget,
+      [this, request, response](const domain::auth::Principal& caller) -> absl::Status {
+        if (governance_ == nullptr) return NoGovernance();
+        if (request->cap_id().empty()) {
+          return absl::InvalidArgumentError("cap_id: required");
+        }
+        absl::StatusOr<domain::budget::CapChangeOutcome> outcome = governance_->Approve(
+            {request->cap_id(), request->proposal_id(), request->revision(), request->reason()},
+            {caller.Identity(), ""}, AccessOf(caller));
+        if (!outcome.ok()) return outcome.status();
+        if (outcome->in_force.has_value()) {
+          ToProto(*outcome->in_force, response->mutable_cap());
+        } else {
+          response->set_deleted(true);
+        }
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* BudgetService::ListBudgetProposals(
+    grpc::CallbackServerContext* context, const v1::ListBudgetProposalsRequest* request,
+    v1::ListBudgetProposalsResponse* response) {
+  return OnPool(context, method::kListBudgetProposals,
+                [this, request, response](const domain::auth::Principal& caller) -> absl::Status {
+                  if (governance_ == nullptr) return NoGovernance();
+                  const auto visible = [&caller](const domain::budget::Cap& cap) {
+                    return caller.scopes.Mentions(domain::budget::ToString(cap.scope), cap.key);
+                  };
+                  // A proposal is visible with its cap in force (a delete has no other) or as
+                  // proposed.
+                  absl::flat_hash_set<std::string> visible_caps;
+                  for (const domain::budget::Cap& cap : budgets_.ListCaps()) {
+                    if (visible(cap)) visible_caps.insert(cap.id);
+                  }
+                  absl::StatusOr<std::vector<domain::budget::CapProposal>> proposals =
+                      governance_->OpenProposals(request->cap_id());
+                  if (!proposals.ok()) return proposals.status();
+                  for (const auto& p : *proposals) {
+                    if (visible_caps.contains(p.cap_id) || (p.cap.has_value() && visible(*p.cap))) {
+                      ToProto(p, response->add_proposals());
+                    }
+                  }
+                  absl::StatusOr<std::vector<domain::budget::Cap>> awaiting =
+                      governance_->AwaitingSignOff(request->cap_id());
+                  if (!awaiting.ok()) return awaiting.status();
+                  for (const auto& cap : *awaiting) {
+                    if (!visible(cap)) continue;
+                    v1::CapAwaitingSignOff* a = response->add_awaiting_sign_off();
+                    ToProto(cap, a->mutable_cap());
+                    a->set_changed_by(cap.changed_by);
+                  }
+                  return absl::OkStatus();
                 });
 }
 

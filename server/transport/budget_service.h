@@ -10,6 +10,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "server/domain/budget/budget_coordinator.h"
+#include "server/domain/budget/cap_governance.h"
 #include "server/transport/authorizer.h"
 #include "server/transport/work_pool.h"
 #include "stepledger/v1/budget.grpc.pb.h"
@@ -19,9 +20,10 @@ namespace stepledger::transport {
 class BudgetService final
     : public v1::Budget::WithRawCallbackMethod_CheckBudget<v1::Budget::CallbackService> {
  public:
-  // REQUIRES: all outlive the service.
+  // REQUIRES: all outlive the service. Without `governance` cap changes (PutBudget without
+  // validate_only, DeleteBudget, ApproveBudget, ListBudgetProposals) answer UNIMPLEMENTED.
   BudgetService(domain::budget::BudgetCoordinator& budgets, const Authorizer& authorizer,
-                WorkPool& pool);
+                WorkPool& pool, domain::budget::CapGovernance* governance = nullptr);
 
   // The wire form of CheckBudget(CheckBudgetRequest) returns (CheckBudgetResponse).
   grpc::ServerUnaryReactor* CheckBudget(grpc::CallbackServerContext* context,
@@ -42,6 +44,12 @@ class BudgetService final
   grpc::ServerUnaryReactor* DeleteBudget(grpc::CallbackServerContext* context,
                                          const v1::DeleteBudgetRequest* request,
                                          v1::DeleteBudgetResponse* response) override;
+  grpc::ServerUnaryReactor* ApproveBudget(grpc::CallbackServerContext* context,
+                                          const v1::ApproveBudgetRequest* request,
+                                          v1::ApproveBudgetResponse* response) override;
+  grpc::ServerUnaryReactor* ListBudgetProposals(grpc::CallbackServerContext* context,
+                                                const v1::ListBudgetProposalsRequest* request,
+                                                v1::ListBudgetProposalsResponse* response) override;
 
  private:
   // Authorizes `method`, then runs `work` (returning the RPC status) on the pool and finishes
@@ -60,6 +68,7 @@ class BudgetService final
   domain::budget::BudgetCoordinator& budgets_;
   const Authorizer& authorizer_;
   WorkPool& pool_;
+  domain::budget::CapGovernance* const governance_;
 };
 
 }  // namespace stepledger::transport

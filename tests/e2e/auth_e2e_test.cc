@@ -60,6 +60,10 @@ const std::vector<Expected> kMatrix = {
      {"check", "acknowledge", "budget-admin", "report-read"},
      Scoped::kAllowed},
     {"/stepledger.v1.Budget/DeleteBudget", {"budget-admin"}, Scoped::kDenied},
+    {"/stepledger.v1.Budget/ApproveBudget", {"budget-admin"}, Scoped::kDenied},
+    {"/stepledger.v1.Budget/ListBudgetProposals",
+     {"budget-admin", "report-read"},
+     Scoped::kAllowed},
     {"/stepledger.v1.Reports/GetShowback", {"report-read"}, Scoped::kAllowed},
     {"/stepledger.v1.Admin/RollUp", {}, Scoped::kDenied},
     {"/stepledger.v1.Admin/ImportInvoice", {"price-admin"}, Scoped::kDenied},
@@ -132,6 +136,12 @@ std::string RequestFor(const std::string& method) {
   if (method.ends_with("/DeleteBudget")) {
     v1::DeleteBudgetRequest r;
     r.set_cap_id("billing-daily");  // Call() puts it back before each delete
+    return r.SerializeAsString();
+  }
+  if (method.ends_with("/ApproveBudget")) {
+    v1::ApproveBudgetRequest r;
+    r.set_cap_id("billing-daily");  // signs off its revision in force (made by the bootstrap
+                                    // admin): allowed once, then FAILED_PRECONDITION
     return r.SerializeAsString();
   }
   if (method.ends_with("/Acknowledge")) {
@@ -237,7 +247,9 @@ class AuthE2eTest : public ::testing::Test {
 
   grpc::Status Call(const std::string& method, const std::string& token) {
     if (method.ends_with("/StreamSteps")) return Stream(token).first;
-    if (method.ends_with("/DeleteBudget")) PutBillingCap();
+    // A delete of the enforced cap is only a proposal, and an approval signs it off: the cap
+    // is there (unchanged when it is) for every call.
+    if (method.ends_with("/DeleteBudget") || method.ends_with("/ApproveBudget")) PutBillingCap();
     return Unary(method, token);
   }
 

@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "tests/fakes/collector_process.h"
 #include "tests/fakes/pg_test_db.h"
+#include "tests/fakes/test_keys.h"
 
 namespace stepledger {
 namespace {
@@ -152,7 +153,17 @@ TEST_F(CliE2ETest, EveryCommandWorksWithTheCollectorsAddressAlone) {
           "--extra-usd", "5", "--expires-in", "1h"},
          {"acknowledged team-mail-assist-monthly"});
   Expect({"budget", "acks"}, {"team-mail-assist-monthly"});
-  Expect({"budget", "delete", "team-mail-assist-monthly", "--by", "e2e"}, {"deleted cap"});
+  // Deleting an enforced cap loosens it: only a proposal, which its maker may not approve
+  // (exit 3, PERMISSION_DENIED) and a second key does (docs/BUDGETS.md, "Sign-off").
+  Expect({"budget", "delete", "team-mail-assist-monthly", "--by", "e2e"},
+         {"delete of cap team-mail-assist-monthly proposed as proposal"});
+  Expect({"budget", "pending"}, {"for cap team-mail-assist-monthly (revision 1): delete"});
+  Expect({"budget", "approve", "--id", "team-mail-assist-monthly"},
+         {"approving proposal", "PERMISSION_DENIED", "second credential"}, 3);
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM budgets WHERE id = 'team-mail-assist-monthly'"), 1);
+  const testing::TestKey approver = testing::CreateApproverKey(collector_->target());
+  ASSERT_TRUE(testing::ApproveAllAs(approver, "team-mail-assist-monthly").ok());
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM budgets WHERE id = 'team-mail-assist-monthly'"), 0);
   Expect({"--version"}, {"stepledger "});
   Expect({"rollup", "--day", "2026-11-28", "--database-url", "postgresql://x"},
          {"unknown flag --database-url"}, 64);

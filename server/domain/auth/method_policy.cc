@@ -27,6 +27,10 @@ constexpr MethodRule kTable[] = {
     {method::kListBudgets, kCheck | kAck | kBudgetAdmin | kReportRead | kAdmin,
      ScopeRule::kFiltered},
     {method::kDeleteBudget, kBudgetAdmin | kAdmin, ScopeRule::kCapKey},
+    // The second principal of a cap change: the same role and scope as making one (never the
+    // same credential, which CapGovernance refuses).
+    {method::kApproveBudget, kBudgetAdmin | kAdmin, ScopeRule::kCapKey},
+    {method::kListBudgetProposals, kBudgetAdmin | kReportRead | kAdmin, ScopeRule::kFiltered},
     {method::kGetShowback, kReportRead | kAdmin, ScopeRule::kFiltered},
     {method::kRollUp, kAdmin, ScopeRule::kAll},
     {method::kImportInvoice, kPriceAdmin | kAdmin, ScopeRule::kAll},

@@ -50,6 +50,9 @@ inline constexpr std::string_view kListAcknowledgements =
 inline constexpr std::string_view kPutBudget = "/stepledger.v1.Budget/PutBudget";
 inline constexpr std::string_view kListBudgets = "/stepledger.v1.Budget/ListBudgets";
 inline constexpr std::string_view kDeleteBudget = "/stepledger.v1.Budget/DeleteBudget";
+inline constexpr std::string_view kApproveBudget = "/stepledger.v1.Budget/ApproveBudget";
+inline constexpr std::string_view kListBudgetProposals =
+    "/stepledger.v1.Budget/ListBudgetProposals";
 inline constexpr std::string_view kGetShowback = "/stepledger.v1.Reports/GetShowback";
 inline constexpr std::string_view kRollUp = "/stepledger.v1.Admin/RollUp";
 inline constexpr std::string_view kImportInvoice = "/stepledger.v1.Admin/ImportInvoice";

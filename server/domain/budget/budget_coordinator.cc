@@ -13,11 +13,8 @@ namespace stepledger::domain::budget {
 namespace {
 
 bool SameCap(const Cap& a, const Cap& b) {
-  return a.id == b.id && a.scope == b.scope && a.key == b.key && a.environment == b.environment &&
-         a.period == b.period && a.limit_nano_usd == b.limit_nano_usd && a.action == b.action &&
-         a.alert_threshold_bps == b.alert_threshold_bps && a.owner == b.owner &&
-         a.signed_off_by == b.signed_off_by && a.shadow == b.shadow &&
-         a.stale_policy == b.stale_policy;
+  return SameSettings(a, b) && a.signed_off_by == b.signed_off_by && a.revision == b.revision &&
+         a.changed_by == b.changed_by;
 }
 
 // Counters of periods that ended less than this long ago are still read and kept: a check
@@ -258,7 +255,11 @@ absl::StatusOr<Cap> BudgetCoordinator::PutCap(Cap cap, const std::string& change
   cap = ApplyCapDefaults(std::move(cap));
   if (absl::Status s = ValidateCap(cap); !s.ok()) return s;
   if (absl::Status s = repository_.PutCap(cap, changed_by, clock_.Now()); !s.ok()) return s;
-  absl::StatusOr<Cap> stored = engine_.UpsertCap(cap);
+  return AdoptStoredCap(std::move(cap));
+}
+
+absl::StatusOr<Cap> BudgetCoordinator::AdoptStoredCap(Cap cap) {
+  absl::StatusOr<Cap> stored = engine_.UpsertCap(std::move(cap));
   if (!stored.ok()) return stored;
   // The cap's counters are in storage already (writers count every key); read them now, so a
   // check right after PutBudget sees the period's spend.
@@ -289,6 +290,10 @@ absl::Status BudgetCoordinator::DeleteCap(const std::string& cap_id,
                                           const std::string& changed_by) {
   if (changed_by.empty()) return absl::InvalidArgumentError("changed_by: required (audit)");
   if (absl::Status s = repository_.DeleteCap(cap_id, changed_by); !s.ok()) return s;
+  return ForgetCap(cap_id);
+}
+
+absl::Status BudgetCoordinator::ForgetCap(const std::string& cap_id) {
   absl::Status s = engine_.DeleteCap(cap_id);
   return absl::IsNotFound(s) ? absl::OkStatus() : s;
 }

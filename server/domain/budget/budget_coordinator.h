@@ -39,6 +39,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/domain/budget/budget_repository.h"
+#include "server/domain/budget/cap_change.h"
 #include "server/domain/budget/engine.h"
 #include "server/domain/budget/reservation_sharing.h"
 #include "server/domain/clock.h"
@@ -81,8 +82,15 @@ class BudgetCoordinator final : public ingest::CommitObserver {
 
   absl::StatusOr<CheckResult> Check(CheckRequest request);
 
+  // Stores (trusted: no sign-off flow) and enforces. Production changes go through
+  // CapGovernance, which stores them itself and calls AdoptStoredCap / ForgetCap.
   absl::StatusOr<Cap> PutCap(Cap cap, const std::string& changed_by);
   absl::Status DeleteCap(const std::string& cap_id, const std::string& changed_by);
+  // Enforces `cap` as it is stored now and reads its counters at once, so a check right after
+  // the change sees the period's spend (other replicas follow within one refresh).
+  absl::StatusOr<Cap> AdoptStoredCap(Cap cap);
+  // Stops enforcing a cap deleted from storage (OK when the engine did not have it).
+  absl::Status ForgetCap(const std::string& cap_id);
   std::vector<Cap> ListCaps() const { return engine_.ListCaps(); }
 
   absl::StatusOr<Acknowledgement> Acknowledge(const std::string& cap_id,

@@ -58,11 +58,17 @@ struct Cap {
   NanoUsd limit_nano_usd = 0;
   Action action = Action::kUnspecified;  // kUnspecified: the tier default, see DefaultAction().
   int32_t alert_threshold_bps = kDefaultAlertThresholdBps;
-  std::string owner;          // Who is told, and who can acknowledge.
-  std::string signed_off_by;  // Who approved the limit; optional only for shadow caps.
-  bool shadow = false;        // Evaluated and reported, never changes a decision.
+  std::string owner;  // Who is told, and who can acknowledge.
+  // The credential identity of the second principal who approved the revision in force
+  // (cap_governance.h); empty while the revision awaits sign-off. Never what a caller typed.
+  std::string signed_off_by;
+  bool shadow = false;  // Evaluated and reported, never changes a decision.
   // kUnspecified: the action's default, see DefaultStalePolicy().
   StalePolicy stale_policy = StalePolicy::kUnspecified;
+  // Bumped by every stored change that takes effect (0: not read from storage).
+  int64_t revision = 0;
+  // The credential identity that made the revision in force (it cannot sign it off).
+  std::string changed_by;
 };
 
 // The finance model's defaults:

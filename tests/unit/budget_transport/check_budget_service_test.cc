@@ -20,6 +20,7 @@
 #include "server/transport/work_pool.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/memory_budget_repository.h"
+#include "tests/fakes/memory_cap_change_store.h"
 #include "tests/fakes/no_auth.h"
 #include "tests/unit/budget/budget_test_util.h"
 
@@ -88,7 +89,10 @@ class CheckBudgetServiceTest : public ::testing::Test {
   stepledger::testing::MemoryBudgetRepository repository_;
   domain::budget::BudgetCoordinator coordinator_{engine_, repository_, clock_, nullptr};
   transport::WorkPool pool_{1, 16};
-  transport::BudgetService service_{coordinator_, stepledger::testing::NoAuth(), pool_};
+  stepledger::testing::MemoryCapChangeStore changes_{&repository_};
+  domain::budget::CapGovernance governance_{coordinator_, changes_, clock_};
+  transport::BudgetService service_{coordinator_, stepledger::testing::NoAuth(), pool_,
+                                    &governance_};
   int port_ = 0;
   std::unique_ptr<grpc::Server> server_;
 };

@@ -115,7 +115,7 @@ TEST_F(BudgetClientTest, AdministrativeCallsKeepTheGrpcCode) {
   absl::StatusOr<v1::Cap> stored = client.Put(cap, "me");
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_EQ(stored->alert_threshold_bps(), 8000);
-  absl::Status deleted = client.Delete("nope", "me");
+  absl::Status deleted = client.Delete("nope", "me").status();
   EXPECT_EQ(deleted.code(), absl::StatusCode::kNotFound);
   // Unimplemented in the fake: the code comes through as is.
   EXPECT_EQ(client.List().status().code(), absl::StatusCode::kUnimplemented);
