@@ -7,7 +7,9 @@
 #       RUNS times: a fresh durable cluster, the 10,000 caps of bench/budget_check (load_caps.sh),
 #       then bench/ingest/run.sh as `make bench` runs it (500,000 events unless
 #       INGEST_BENCH_EVENTS says otherwise). Prints each run's row, with the load average at its
-#       start, then the median and the spread of the ratio ingest/COPY.
+#       start, then the median and the spread of the ratio ingest/COPY. SERIES_SCRIPT names
+#       another benchmark printing a "ratio ...: R" line to run the same way instead (for
+#       example bench/otlp/run.sh: OTLP/gRPC ingest against the same ceiling, with the caps).
 #   bench/ingest/series.sh BUILD_DIR curves [writers] [streams] [batch] [ledger]
 #       one durable cluster with the 10,000 caps; for each point a fresh collector, the ledger
 #       emptied (except on the ledger curve), CURVE_EVENTS events (default 200,000) streamed by
@@ -81,7 +83,7 @@ BUILD_DIR=$BUILD_DIR_SAVED
 
 # The 10,000 caps through a collector of their own (it migrates the database first).
 load_caps() {
-  start_bench_collector series-caps
+  start_bench_collector series-caps >&2
   load_bench_caps "$URL" "$LOAD_CAPS_BIN" "127.0.0.1:$GRPC_PORT" >/dev/null
   stop_bench_collector
   COLLECTOR_PID=
@@ -96,16 +98,16 @@ median_mode() {
     new_cluster
     load_caps
     echo "run $i of $runs: load average $(loadavg) at start"
-    out=$(bash "$ROOT/bench/ingest/run.sh")
+    out=$(bash "$ROOT/${SERIES_SCRIPT:-bench/ingest/run.sh}")
     echo "$out" | sed 's/^/  /'
-    ratio=$(sed -nE 's/.*ratio ingest\/COPY: ([0-9.]+).*/\1/p' <<<"$out")
+    ratio=$(sed -nE 's/.*ratio [A-Za-z ]*ingest\/COPY: ([0-9.]+).*/\1/p' <<<"$out")
     ratios+=("$ratio")
     destroy_cluster
   done
   python3 - "${ratios[@]}" <<'PY'
 import statistics, sys
 r = sorted(float(x) for x in sys.argv[1:])
-print(f"median ratio ingest/COPY over {len(r)} runs: {statistics.median(r):.2f} "
+print(f"median ratio over {len(r)} runs: {statistics.median(r):.2f} "
       f"(spread {r[0]:.2f} to {r[-1]:.2f}; runs: {', '.join(f'{x:.2f}' for x in r)})")
 PY
 }
@@ -115,10 +117,12 @@ PY
 point() {
   local x=$1 writers=$2 streams=$3 batch=$4 events=$5 empty=$6 load1 out rate rss
   load1=$(cut -d' ' -f1 /proc/loadavg)
-  start_bench_collector series --writers="$writers"
+  # Emptied before the collector starts: a TRUNCATE during its start-up work can deadlock.
   if [[ $empty == yes ]]; then
     psql -qAt "$URL" -c "TRUNCATE steps, event_keys, quarantine, runs, spend_counters" >/dev/null
   fi
+  # To stderr: the collector's stdout must not hold the caller's pipe (tee) open if this fails.
+  start_bench_collector series --writers="$writers" >&2
   psql -qAt "$URL" -c "ANALYZE budgets" >/dev/null
   out=$("$INGEST_LOAD" "127.0.0.1:$GRPC_PORT" "$events" "$streams" "$batch")
   rate=$(sed -E 's/.*events_per_second=([0-9]+).*/\1/' <<<"$out")
@@ -259,10 +263,9 @@ cpu_ticks() {
 }
 
 profile_mode() {
-  local events=${PROFILE_EVENTS:-300000} perf_pid= perf_data pg_pids before_c before_pg out
+  local events=${PROFILE_EVENTS:-300000} perf_pid= perf_data before_c before_pg out
   new_cluster
   psql -qAt "$URL" -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
-  psql -qAt "$URL" -c "ALTER SYSTEM SET pg_stat_statements.track = 'all'" >/dev/null
   bash "$PG_SH" stop "$PG_DIR"
   bash "$PG_SH" start "$PG_DIR" "$PG_PORT"
   load_caps
@@ -271,9 +274,11 @@ profile_mode() {
   psql -qAt "$URL" -c "ANALYZE budgets" >/dev/null
   psql -qAt "$URL" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
   psql -qAt "$URL" -c "SELECT pg_stat_statements_reset()" >/dev/null
-  pg_pids=$(pgrep -P "$(sed -n 1p "$PG_DIR/data/postmaster.pid")" | tr '\n' ' ')
-  # shellcheck disable=SC2086  # a list of ids
-  before_pg=$(cpu_ticks $pg_pids)
+  # Per process, since the writers' backends may start after this (they connect on first use).
+  local pm pid
+  pm=$(sed -n 1p "$PG_DIR/data/postmaster.pid")
+  declare -A pg_before=()
+  for pid in $(pgrep -P "$pm"); do pg_before[$pid]=$(cpu_ticks "$pid"); done
   before_c=$(cpu_ticks "$COLLECTOR_PID")
   if command -v perf >/dev/null; then
     perf_data=$(mktemp /tmp/stepledger-bench-perf.XXXXXX.data)
@@ -287,8 +292,11 @@ profile_mode() {
   local hz after_c after_pg client
   hz=$(getconf CLK_TCK)
   after_c=$(cpu_ticks "$COLLECTOR_PID")
-  # shellcheck disable=SC2086
-  after_pg=$(cpu_ticks $pg_pids)
+  after_pg=0
+  for pid in $(pgrep -P "$pm"); do
+    after_pg=$((after_pg + $(cpu_ticks "$pid") - ${pg_before[$pid]:-0}))
+  done
+  before_pg=0
   client=$(sed -nE 's/.*client_cpu_s=([0-9.]+)\+([0-9.]+).*/\1 + \2/p' <<<"$out")
   python3 -c "e=$events; print(f'  CPU per event: collector {($after_c-$before_c)/$hz/e*1e6:.1f} us, PostgreSQL {($after_pg-$before_pg)/$hz/e*1e6:.1f} us, load client {($client)/e*1e6:.1f} us')"
   echo "  wall time inside PostgreSQL per event, by statement (both writers summed):"
@@ -302,17 +310,23 @@ SQL
   if [[ -n $perf_pid ]]; then
     echo "  collector, perf: hottest symbols (self time)"
     perf report -i "$perf_data" --no-children --sort symbol --stdio 2>/dev/null |
-      grep -E '^ +[0-9.]+%' | head -25 | sed 's/^/   /'
+      grep -E '^ +[0-9.]+%' | head -25 | cut -c1-150 | sed 's/ *$//; s/^/   /' || true
     echo "  collector, perf: by library (self time)"
     perf report -i "$perf_data" --no-children --sort dso --stdio 2>/dev/null |
-      grep -E '^ +[0-9.]+%' | head -10 | sed 's/^/   /'
+      grep -E '^ +[0-9.]+%' | head -10 | cut -c1-150 | sed 's/ *$//; s/^/   /' || true
     rm -f "$perf_data"
   fi
 }
 
-case $MODE in
-  median) median_mode "$@" ;;
-  curves) curves_mode "$@" ;;
-  profile) profile_mode ;;
-  *) echo "usage: series.sh BUILD_DIR median [RUNS] | curves [writers|streams|batch|ledger ...]" >&2; exit 2 ;;
-esac
+# The whole dispatch is one compound command ending in exit, so that editing this file while a
+# long series runs cannot make bash read past the end of what it parsed.
+{
+  case $MODE in
+    median) median_mode "$@" ;;
+    curves) curves_mode "$@" ;;
+    profile) profile_mode ;;
+    *) echo "usage: series.sh BUILD_DIR median [RUNS] | curves [writers|streams|batch|ledger ...]" \
+         "| profile" >&2; exit 2 ;;
+  esac
+  exit
+}
