@@ -75,16 +75,18 @@ int RunInvoiceCommand(const CliContext& context, const std::vector<std::string>&
     const bool help = !args.empty() && (args[0] == "--help" || args[0] == "-h");
     (help ? context.out : context.err)
         << "usage: stepledger invoice import --provider P (--period YYYY-MM --amount USD | "
-           "--csv FILE)\n       (stepledger invoice import --help)\n";
+           "--csv FILE) [--reason TEXT]\n       (stepledger invoice import --help)\n";
     return help ? kExitOk : kExitUsage;
   }
   CLI::App app(kDescription, "stepledger invoice import");
-  std::string provider, period, amount_text, csv_path;
+  std::string provider, period, amount_text, csv_path, reason;
   app.add_option("--provider", provider, "the provider, as on the steps (openai, ...)")->required();
   CLI::Option* period_flag = app.add_option("--period", period, "the month invoiced, YYYY-MM");
   CLI::Option* amount_flag =
       app.add_option("--amount", amount_text, "what was invoiced, USD (1234.56, $1,234.56)");
   CLI::Option* csv_flag = app.add_option("--csv", csv_path, "daily totals, YYYY-MM-DD,USD");
+  app.add_option("--reason", reason,
+                 "why, kept with the audit row (which names your key: stepledger prices audit)");
   period_flag->needs(amount_flag);
   amount_flag->needs(period_flag);
   csv_flag->excludes(period_flag)->excludes(amount_flag);
@@ -94,6 +96,7 @@ int RunInvoiceCommand(const CliContext& context, const std::vector<std::string>&
   }
   v1::ImportInvoiceRequest request;
   request.set_provider(provider);
+  request.set_reason(reason);
   if (!csv_path.empty()) {
     std::ifstream in(csv_path);
     if (!in) {

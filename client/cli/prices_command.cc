@@ -33,6 +33,9 @@ constexpr char kDescription[] =
     "  load     stores the catalog files as a new price version taking effect now (unless\n"
     "           they equal the newest version); every collector prices with it within its\n"
     "           --upkeep-interval, without a restart or SIGHUP\n"
+    "  audit    who changed prices and invoices, newest first: every new price version,\n"
+    "           reprice (not dry runs) and invoice import, with the credential that made it\n"
+    "           and the --reason given (reprice, load and invoice import take --reason)\n"
     "Times T: 2026-05-01, 2026-05-01T12:00:00Z (RFC 3339), or an age such as 24h, 30m, 7d.\n"
     "Exit status: 0 done, 3 collector unreachable or failed, 4 model not in the catalog,\n"
     "64 usage error, 65 catalog malformed, 66 catalog not readable.";
@@ -203,8 +206,9 @@ int Unpriced(const CliContext& ctx, const AdminClient& client, absl::Time since,
 }
 
 int Reprice(const CliContext& ctx, const AdminClient& client, absl::Time since,
-            std::optional<absl::Time> until, bool dry_run) {
+            std::optional<absl::Time> until, bool dry_run, const std::string& reason) {
   v1::RepriceRequest request;
+  request.set_reason(reason);
   request.mutable_since()->set_seconds(absl::ToUnixSeconds(since));
   if (until) request.mutable_until()->set_seconds(absl::ToUnixSeconds(*until));
   request.set_dry_run(dry_run);
@@ -233,8 +237,9 @@ int Reprice(const CliContext& ctx, const AdminClient& client, absl::Time since,
 }
 
 int Load(const CliContext& ctx, const AdminClient& client, const std::string& catalog,
-         const std::string& tool_prices) {
+         const std::string& tool_prices, const std::string& reason) {
   v1::LoadPriceCatalogRequest request;
+  request.set_reason(reason);
   absl::StatusOr<std::string> models = ReadFile(catalog);
   if (!models.ok()) {
     ctx.err << "stepledger prices load: " << models.status().message() << "\n";
@@ -266,6 +271,21 @@ int Load(const CliContext& ctx, const AdminClient& client, const std::string& ca
   return kExitOk;
 }
 
+int Audit(const CliContext& ctx, const AdminClient& client, int limit) {
+  v1::ListAdminAuditRequest request;
+  request.set_limit(limit);
+  absl::StatusOr<v1::ListAdminAuditResponse> response = client.ListAdminAudit(request);
+  if (!response.ok()) return RpcFailure(ctx, "stepledger prices audit", response.status());
+  if (response->entries().empty()) ctx.out << "no price or invoice changes recorded\n";
+  for (const v1::AdminAuditEntry& e : response->entries()) {
+    ctx.out << TimeText(absl::FromUnixSeconds(e.changed_at().seconds())) << "  "
+            << absl::StrFormat("%-18s", e.action()) << "  by " << e.actor()
+            << (e.note().empty() ? "" : absl::StrCat(" (reason: ", e.note(), ")")) << "  "
+            << e.detail_json() << "\n";
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunPrices(const CliContext& ctx, const std::vector<std::string>& args,
@@ -275,6 +295,8 @@ int RunPrices(const CliContext& ctx, const std::vector<std::string>& args,
   std::string model, provider, catalog = env.price_catalog, tool_prices, since_text, until_text;
   QuoteFlags quote;
   bool dry_run = false;
+  std::string reason;
+  int limit = 20;
 
   CLI::App* show = app.add_subcommand("show", "a model's rates");
   show->add_option("MODEL", model, "the model, as on the steps")->required();
@@ -306,12 +328,19 @@ int RunPrices(const CliContext& ctx, const std::vector<std::string>& args,
   CLI::App* load = app.add_subcommand("load", "store catalog files as a new price version");
   load->add_option("--catalog", catalog, "the LiteLLM JSON catalog")->required();
   load->add_option("--tool-prices", tool_prices, "the tool price file");
+  for (CLI::App* sub : {reprice, load}) {
+    sub->add_option("--reason", reason, "why, kept with the audit row (which names your key)");
+  }
+  CLI::App* audit = app.add_subcommand("audit", "who changed prices and invoices");
+  audit->add_option("--limit", limit, "rows, newest first (1..1000, default 20)")
+      ->check(CLI::Range(1, 1000));
   if (std::optional<int> exit = ParseFlags(app, args, ctx)) return *exit;
 
   const AdminClient client(MakeCollectorChannel(ctx.target));
   if (show->parsed()) return Show(ctx, client, model, provider, catalog);
   if (quote_cmd->parsed()) return Quote(ctx, client, model, provider, catalog, quote);
-  if (load->parsed()) return Load(ctx, client, catalog, tool_prices);
+  if (load->parsed()) return Load(ctx, client, catalog, tool_prices, reason);
+  if (audit->parsed()) return Audit(ctx, client, limit);
   absl::StatusOr<absl::Time> since =
       ParseTimeArg("--since", since_text.empty() ? "24h" : since_text, env.now);
   absl::StatusOr<std::optional<absl::Time>> until = std::optional<absl::Time>();
@@ -327,7 +356,7 @@ int RunPrices(const CliContext& ctx, const std::vector<std::string>& args,
     }
   }
   return unpriced->parsed() ? Unpriced(ctx, client, *since, *until)
-                            : Reprice(ctx, client, *since, *until, dry_run);
+                            : Reprice(ctx, client, *since, *until, dry_run, reason);
 }
 
 int RunPricesCommand(const CliContext& context, const std::vector<std::string>& args) {

@@ -34,6 +34,11 @@ absl::StatusOr<v1::ImportInvoiceResponse> AdminClient::ImportInvoice(
   return Call(*admin_, &v1::Admin::Stub::ImportInvoice, request);
 }
 
+absl::StatusOr<v1::ListAdminAuditResponse> AdminClient::ListAdminAudit(
+    const v1::ListAdminAuditRequest& request) const {
+  return Call(*admin_, &v1::Admin::Stub::ListAdminAudit, request);
+}
+
 absl::StatusOr<v1::ListUnpricedResponse> AdminClient::ListUnpriced(
     const v1::ListUnpricedRequest& request) const {
   return Call(*admin_, &v1::Admin::Stub::ListUnpriced, request);

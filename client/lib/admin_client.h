@@ -39,6 +39,8 @@ class AdminClient {
   absl::StatusOr<v1::PriceVersionInfo> LoadPriceCatalog(
       const v1::LoadPriceCatalogRequest& request) const;
   absl::StatusOr<v1::RepriceResponse> Reprice(const v1::RepriceRequest& request) const;
+  absl::StatusOr<v1::ListAdminAuditResponse> ListAdminAudit(
+      const v1::ListAdminAuditRequest& request) const;
   absl::StatusOr<v1::QuotePriceResponse> QuotePrice(const v1::QuotePriceRequest& request) const;
   absl::StatusOr<v1::WhatIfBudgetResponse> WhatIfBudget(
       const v1::WhatIfBudgetRequest& request) const;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/catalog/litellm_price_map.h"
+#include "server/storage/admin_audit.h"
 #include "server/storage/pg_budget_history.h"
 #include "server/storage/rollup_store.h"
 #include "server/storage/showback_source.h"
@@ -21,15 +22,9 @@ absl::StatusOr<domain::reports::RollupRunResult> PgAdminBackend::RollUp(absl::Ci
 }
 
 absl::Status PgAdminBackend::ImportInvoices(const std::vector<domain::reports::Invoice>& invoices,
-                                            const std::string& source) {
-  for (const domain::reports::Invoice& invoice : invoices) {
-    if (absl::Status s = storage::ImportInvoice(database_url_, invoice.provider, invoice.month,
-                                                invoice.amount_nano_usd, source);
-        !s.ok()) {
-      return s;
-    }
-  }
-  return absl::OkStatus();
+                                            const std::string& source,
+                                            const domain::auth::AuditActor& actor) {
+  return storage::ImportInvoices(database_url_, invoices, source, actor);
 }
 
 absl::StatusOr<domain::reports::ShowbackInputs> PgAdminBackend::LoadShowback(
@@ -43,14 +38,19 @@ absl::StatusOr<std::vector<domain::pricing::UnpricedGroup>> PgAdminBackend::List
 }
 
 absl::StatusOr<domain::pricing::PriceVersionInfo> PgAdminBackend::SavePriceVersion(
-    const domain::pricing::CatalogTexts& texts, absl::Time now) {
-  return price_store_.SaveVersion(texts, now, now);
+    const domain::pricing::CatalogTexts& texts, absl::Time now,
+    const domain::auth::AuditActor& actor) {
+  return price_store_.SaveVersion(texts, now, now, actor);
 }
 
-absl::StatusOr<domain::pricing::RepriceReport> PgAdminBackend::Reprice(absl::Time since,
-                                                                       absl::Time until,
-                                                                       bool dry_run) {
-  return price_store_.Reprice(since, until, dry_run);
+absl::StatusOr<domain::pricing::RepriceReport> PgAdminBackend::Reprice(
+    absl::Time since, absl::Time until, bool dry_run, const domain::auth::AuditActor& actor) {
+  return price_store_.Reprice(since, until, dry_run, actor);
+}
+
+absl::StatusOr<std::vector<domain::auth::AdminAuditRecord>> PgAdminBackend::ListAdminAudit(
+    int limit) {
+  return storage::ListAdminAudit(database_url_, limit);
 }
 
 absl::StatusOr<std::shared_ptr<const domain::pricing::PriceVersion>>

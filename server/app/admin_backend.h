@@ -27,15 +27,19 @@ class PgAdminBackend final : public transport::AdminBackend {
   absl::StatusOr<domain::reports::RollupRunResult> RollUp(absl::CivilDay from, absl::CivilDay to,
                                                           const DayDone& on_day) override;
   absl::Status ImportInvoices(const std::vector<domain::reports::Invoice>& invoices,
-                              const std::string& source) override;
+                              const std::string& source,
+                              const domain::auth::AuditActor& actor) override;
   absl::StatusOr<domain::reports::ShowbackInputs> LoadShowback(
       absl::CivilDay from, absl::CivilDay to, const std::string& environment) override;
   absl::StatusOr<std::vector<domain::pricing::UnpricedGroup>> ListUnpriced(
       absl::Time since, absl::Time until) override;
   absl::StatusOr<domain::pricing::PriceVersionInfo> SavePriceVersion(
-      const domain::pricing::CatalogTexts& texts, absl::Time now) override;
-  absl::StatusOr<domain::pricing::RepriceReport> Reprice(absl::Time since, absl::Time until,
-                                                         bool dry_run) override;
+      const domain::pricing::CatalogTexts& texts, absl::Time now,
+      const domain::auth::AuditActor& actor) override;
+  absl::StatusOr<domain::pricing::RepriceReport> Reprice(
+      absl::Time since, absl::Time until, bool dry_run,
+      const domain::auth::AuditActor& actor) override;
+  absl::StatusOr<std::vector<domain::auth::AdminAuditRecord>> ListAdminAudit(int limit) override;
   absl::StatusOr<std::shared_ptr<const domain::pricing::PriceVersion>> PriceVersionFor(
       const std::string& catalog_text, const std::string& catalog_source, absl::Time now) override;
   absl::StatusOr<std::vector<domain::budget::HistoricalStep>> LoadBudgetHistory(

@@ -36,7 +36,9 @@ absl::Status PriceCatalogReloader::Load(absl::Time now) {
     } else {
       texts.model_text = std::move(*models);
       texts.tool_text = std::move(*tools);
-      saved = store_.SaveVersion(texts, now, now);
+      // No credential: the collector itself stores the files it was started with.
+      saved = store_.SaveVersion(texts, now, now,
+                                 domain::auth::AuditActor::Collector("--price-catalog"));
     }
     if (!saved.ok()) {
       if (metrics_ != nullptr) metrics_->OnCatalogReload(ReloadResult::kError);

@@ -9,9 +9,11 @@
 #include "server/catalog/litellm_price_map.h"
 #include "server/catalog/tool_price_file.h"
 #include "server/domain/pricing/reprice.h"
+#include "server/storage/admin_audit.h"
 #include "server/storage/copy_text.h"
 #include "server/storage/pg_connection.h"
 #include "server/storage/pg_status.h"
+#include "server/storage/pg_time.h"
 
 namespace stepledger::storage {
 namespace {
@@ -142,7 +144,8 @@ PgPriceStore::PgPriceStore(std::string database_url) : database_url_(std::move(d
 
 absl::StatusOr<PriceVersionInfo> PgPriceStore::SaveVersion(const CatalogTexts& texts,
                                                            absl::Time effective_from,
-                                                           absl::Time loaded_at) {
+                                                           absl::Time loaded_at,
+                                                           const domain::auth::AuditActor& actor) {
   absl::StatusOr<ParsedCatalogs> parsed = ParseCatalogs(texts.model_text, texts.tool_text);
   if (!parsed.ok()) {
     return absl::Status(parsed.status().code(),
@@ -187,6 +190,13 @@ absl::StatusOr<PriceVersionInfo> PgPriceStore::SaveVersion(const CatalogTexts& t
     txn.exec_params(kInsertVersion, info.id, PgTimestamp(info.effective_from),
                     PgTimestamp(info.loaded_at), info.model_source, info.tool_source, info.checksum,
                     texts.model_text, texts.tool_text, info.model_count, info.tool_count);
+    RecordAdminAudit(txn, "load_price_catalog", actor,
+                     {{"version", info.id},
+                      {"model_source", info.model_source},
+                      {"tool_source", info.tool_source},
+                      {"checksum", info.checksum},
+                      {"models", info.model_count},
+                      {"tools", info.tool_count}});
     txn.commit();
     return info;
   } catch (...) {
@@ -276,7 +286,8 @@ absl::StatusOr<std::vector<UnpricedGroup>> PgPriceStore::ListUnpriced(absl::Time
 }
 
 absl::StatusOr<RepriceReport> PgPriceStore::Reprice(absl::Time since, absl::Time until,
-                                                    bool dry_run) {
+                                                    bool dry_run,
+                                                    const domain::auth::AuditActor& actor) {
   absl::StatusOr<pricing::PriceBook> book = LoadBook();
   if (!book.ok()) return book.status();
   RepriceReport report;
@@ -333,6 +344,14 @@ absl::StatusOr<RepriceReport> PgPriceStore::Reprice(absl::Time since, absl::Time
       }
       report.total_delta_nano_usd += c.delta_nano_usd;
       report.corrections.push_back(std::move(c));
+    }
+    if (!dry_run) {
+      RecordAdminAudit(txn, "reprice", actor,
+                       {{"since", Rfc3339Utc(since)},
+                        {"until", until == absl::InfiniteFuture() ? "" : Rfc3339Utc(until)},
+                        {"examined", report.examined},
+                        {"corrections", report.corrections.size()},
+                        {"total_delta_nano_usd", report.total_delta_nano_usd}});
     }
     txn.commit();
   } catch (...) {

@@ -20,6 +20,9 @@
 // key (parent_run_id, event_id, price_version) makes a second run with the same versions
 // insert nothing.
 //
+// Audit: a stored version and a reprice that corrects (not a dry run) each write their
+// admin_audit row (admin_audit.h) naming `actor` in the same transaction.
+//
 // Connections: one short-lived connection per call; these are start-up, reload and admin
 // operations, not the write path.
 // Thread safety: every method may be called from any thread (no shared mutable state).
@@ -34,6 +37,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/domain/auth/audit.h"
 #include "server/domain/pricing/price_admin.h"
 #include "server/domain/pricing/price_book.h"
 #include "server/domain/step.h"
@@ -53,10 +57,11 @@ class PgPriceStore {
   // Validates both texts with the catalog loaders (a catalog that does not load is never
   // stored), then stores them as a new version taking effect at `effective_from` (moved to
   // just after the newest version when not later than it; the Unix epoch for the first
-  // version), unless the newest version has the same checksum.
-  // Errors: InvalidArgument (catalog does not load), Unavailable, Internal.
+  // version), unless the newest version has the same checksum (then nothing is written, not
+  // even an audit row). Errors: InvalidArgument (catalog does not load), Unavailable, Internal.
   absl::StatusOr<PriceVersionInfo> SaveVersion(const CatalogTexts& texts, absl::Time effective_from,
-                                               absl::Time loaded_at);
+                                               absl::Time loaded_at,
+                                               const domain::auth::AuditActor& actor);
 
   // Every stored version, rebuilt from its stored text. An empty book when none is stored.
   absl::StatusOr<domain::pricing::PriceBook> LoadBook();
@@ -73,8 +78,10 @@ class PgPriceStore {
 
   // Re-prices steps that occurred in [since, until) and have no reported cost, with the book
   // rebuilt from the stored versions, inserting corrections (unless dry_run) in one
-  // transaction. Errors: Unavailable, Aborted (concurrent change; safe to retry), Internal.
-  absl::StatusOr<RepriceReport> Reprice(absl::Time since, absl::Time until, bool dry_run);
+  // transaction with its audit row. Errors: Unavailable, Aborted (concurrent change; safe to
+  // retry), Internal.
+  absl::StatusOr<RepriceReport> Reprice(absl::Time since, absl::Time until, bool dry_run,
+                                        const domain::auth::AuditActor& actor);
 
  private:
   const std::string database_url_;

@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/time/time.h"
+#include "server/storage/admin_audit.h"
 #include "server/storage/pg_connection.h"
 #include "server/storage/pg_status.h"
 #include "server/storage/pg_time.h"
@@ -140,14 +141,23 @@ absl::StatusOr<ShowbackInputs> LoadShowbackInputs(const std::string& database_ur
   return in;
 }
 
-absl::Status ImportInvoice(const std::string& database_url, const std::string& provider,
-                           absl::CivilMonth month, int64_t amount_nano_usd,
-                           const std::string& source) {
+absl::Status ImportInvoices(const std::string& database_url,
+                            const std::vector<domain::reports::Invoice>& invoices,
+                            const std::string& source, const domain::auth::AuditActor& actor) {
   try {
     PgConnection conn(database_url);
     pqxx::work txn(conn);
-    txn.exec_params(queries::kUpsertInvoice, provider, PgDate(absl::CivilDay(month)),
-                    amount_nano_usd, source);
+    nlohmann::json months = nlohmann::json::array();
+    std::string provider;
+    for (const domain::reports::Invoice& invoice : invoices) {
+      txn.exec_params(queries::kUpsertInvoice, invoice.provider,
+                      PgDate(absl::CivilDay(invoice.month)), invoice.amount_nano_usd, source);
+      provider = invoice.provider;
+      months.push_back({{"month", PgDate(absl::CivilDay(invoice.month)).substr(0, 7)},
+                        {"amount_nano_usd", invoice.amount_nano_usd}});
+    }
+    RecordAdminAudit(txn, "import_invoice", actor,
+                     {{"provider", provider}, {"source", source}, {"months", months}});
     txn.commit();
   } catch (...) {
     return CurrentExceptionToStatus("import invoice");

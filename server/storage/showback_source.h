@@ -1,6 +1,6 @@
 // Reads what a showback report needs from PostgreSQL: rollup rows, tool-owner and quarantine
 // rollups, cost per run from `runs`, budgets (when the budgets table exists) and invoices.
-// Also imports invoices.
+// Also imports invoices (audited).
 //
 // Thread safety: stateless; every call opens its own connection and read-only transaction.
 #ifndef STEPLEDGER_SERVER_STORAGE_SHOWBACK_SOURCE_H_
@@ -8,10 +8,12 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
+#include "server/domain/auth/audit.h"
 #include "server/domain/reports/showback.h"
 
 namespace stepledger::storage {
@@ -22,10 +24,11 @@ absl::StatusOr<domain::reports::ShowbackInputs> LoadShowbackInputs(const std::st
                                                                    absl::CivilDay to,
                                                                    const std::string& environment);
 
-// Sets (or replaces) a provider's invoiced total for a month.
-absl::Status ImportInvoice(const std::string& database_url, const std::string& provider,
-                           absl::CivilMonth month, int64_t amount_nano_usd,
-                           const std::string& source);
+// Sets (or replaces) each invoice's monthly total, all in one transaction with the admin_audit
+// row (admin_audit.h) naming `actor`: every month is stored and audited, or none.
+absl::Status ImportInvoices(const std::string& database_url,
+                            const std::vector<domain::reports::Invoice>& invoices,
+                            const std::string& source, const domain::auth::AuditActor& actor);
 
 }  // namespace stepledger::storage
 

@@ -220,4 +220,21 @@ void ToProto(const domain::budget::WhatIfReport& report, v1::WhatIfBudgetRespons
   for (const auto& [name, row] : report.by_cap) RowToProto(name, row, out->add_by_cap());
 }
 
+absl::Status CheckReason(const std::string& reason) {
+  if (reason.size() > kMaxReasonBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("reason: at most ", kMaxReasonBytes, " bytes (got ", reason.size(), ")"));
+  }
+  return absl::OkStatus();
+}
+
+void ToProto(const domain::auth::AdminAuditRecord& record, v1::AdminAuditEntry* out) {
+  out->set_id(record.id);
+  out->set_action(record.action);
+  out->set_actor(record.actor.identity);
+  out->set_note(record.actor.note);
+  out->set_detail_json(record.detail_json);
+  ToProto(record.changed_at, out->mutable_changed_at());
+}
+
 }  // namespace stepledger::transport

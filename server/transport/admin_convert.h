@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/domain/auth/audit.h"
 #include "server/domain/budget/cap.h"
 #include "server/domain/budget/what_if.h"
 #include "server/domain/pricing/model_price.h"
@@ -54,6 +55,11 @@ void ToProto(const domain::pricing::CallQuote& quote, const domain::pricing::Pri
 // id becomes "proposed-<i>", a missing owner or signed_off_by "whatif": a proposal needs none.
 absl::StatusOr<std::vector<domain::budget::Cap>> FromProto(const v1::WhatIfBudgetRequest& request);
 void ToProto(const domain::budget::WhatIfReport& report, v1::WhatIfBudgetResponse* out);
+
+// A request's free-text `reason` (kept as the audit row's note): at most kMaxReasonBytes.
+inline constexpr size_t kMaxReasonBytes = 1000;
+absl::Status CheckReason(const std::string& reason);
+void ToProto(const domain::auth::AdminAuditRecord& record, v1::AdminAuditEntry* out);
 
 }  // namespace stepledger::transport
 

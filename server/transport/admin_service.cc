@@ -17,6 +17,10 @@ namespace stepledger::transport {
 namespace {
 
 namespace pricing = domain::pricing;
+using domain::auth::AuditActor;
+
+constexpr int kDefaultAuditLimit = 100;
+constexpr int kMaxAuditLimit = 1000;
 
 constexpr int kDefaultWhatIfDays = 30;
 
@@ -32,7 +36,7 @@ absl::StatusOr<DayInterval> RollUpRange(const v1::RollUpRequest& request) {
 
 absl::Status CheckReprice(const v1::RepriceRequest& request) {
   if (!request.has_since()) return absl::InvalidArgumentError("since: required");
-  return absl::OkStatus();
+  return CheckReason(request.reason());
 }
 
 // The method whose roles may poll an operation of `kind`.
@@ -61,16 +65,18 @@ AdminService::~AdminService() {
       +[](int* running) { return *running == 0; }, &running_tasks_));
 }
 
-grpc::ServerUnaryReactor* AdminService::OnPool(grpc::CallbackServerContext* context,
-                                               std::string_view method,
-                                               std::function<absl::Status()> work) {
+grpc::ServerUnaryReactor* AdminService::OnPool(
+    grpc::CallbackServerContext* context, std::string_view method,
+    std::function<absl::Status(const domain::auth::Principal& caller)> work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::StatusOr<PrincipalPtr> caller = authorizer_.Authorize(*context, method); !caller.ok()) {
+  absl::StatusOr<PrincipalPtr> caller = authorizer_.Authorize(*context, method);
+  if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
-  if (!pool_.TrySchedule(
-          [reactor, work = std::move(work)] { reactor->Finish(ToGrpcStatus(work())); })) {
+  if (!pool_.TrySchedule([reactor, work = std::move(work), caller = *std::move(caller)] {
+        reactor->Finish(ToGrpcStatus(work(*caller)));
+      })) {
     reactor->Finish(
         grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many admin calls queued; retry"));
   }
@@ -81,7 +87,7 @@ grpc::ServerUnaryReactor* AdminService::RollUp(grpc::CallbackServerContext* cont
                                                const v1::RollUpRequest* request,
                                                v1::RollUpResponse* response) {
   return OnPool(context, domain::auth::method::kRollUp,
-                [this, request, response]() -> absl::Status {
+                [this, request, response](const domain::auth::Principal&) -> absl::Status {
                   absl::StatusOr<DayInterval> range = RollUpRange(*request);
                   if (!range.ok()) return range.status();
                   return RunRollUp(*range, response, nullptr);
@@ -105,51 +111,57 @@ absl::Status AdminService::RunRollUp(const DayInterval& range, v1::RollUpRespons
 grpc::ServerUnaryReactor* AdminService::ImportInvoice(grpc::CallbackServerContext* context,
                                                       const v1::ImportInvoiceRequest* request,
                                                       v1::ImportInvoiceResponse* response) {
-  return OnPool(
-      context, domain::auth::method::kImportInvoice, [this, request, response]() -> absl::Status {
-        absl::StatusOr<std::vector<domain::reports::Invoice>> invoices = FromProto(*request);
-        if (!invoices.ok()) return invoices.status();
-        if (absl::Status s = backend_.ImportInvoices(*invoices, request->source()); !s.ok())
-          return s;
-        const auto [from, to] = domain::reports::InvoicedDays(*invoices);
-        absl::StatusOr<domain::reports::ShowbackInputs> inputs =
-            backend_.LoadShowback(from, to, "");
-        if (!inputs.ok()) return inputs.status();
-        for (const auto& line : domain::reports::ReconcileImported(*inputs, *invoices)) {
-          ToProto(line, response->add_reconciliation());
-        }
-        return absl::OkStatus();
-      });
+  return OnPool(context, domain::auth::method::kImportInvoice,
+                [this, request, response](const domain::auth::Principal& caller) -> absl::Status {
+                  absl::StatusOr<std::vector<domain::reports::Invoice>> invoices =
+                      FromProto(*request);
+                  if (!invoices.ok()) return invoices.status();
+                  if (absl::Status s = CheckReason(request->reason()); !s.ok()) return s;
+                  if (absl::Status s = backend_.ImportInvoices(
+                          *invoices, request->source(), AuditActor::Of(caller, request->reason()));
+                      !s.ok())
+                    return s;
+                  const auto [from, to] = domain::reports::InvoicedDays(*invoices);
+                  absl::StatusOr<domain::reports::ShowbackInputs> inputs =
+                      backend_.LoadShowback(from, to, "");
+                  if (!inputs.ok()) return inputs.status();
+                  for (const auto& line : domain::reports::ReconcileImported(*inputs, *invoices)) {
+                    ToProto(line, response->add_reconciliation());
+                  }
+                  return absl::OkStatus();
+                });
 }
 
 grpc::ServerUnaryReactor* AdminService::ListUnpriced(grpc::CallbackServerContext* context,
                                                      const v1::ListUnpricedRequest* request,
                                                      v1::ListUnpricedResponse* response) {
-  return OnPool(
-      context, domain::auth::method::kListUnpriced, [this, request, response]() -> absl::Status {
-        const absl::Time since =
-            request->has_since() ? FromProto(request->since()) : absl::Now() - absl::Hours(24);
-        const absl::Time until =
-            request->has_until() ? FromProto(request->until()) : absl::InfiniteFuture();
-        absl::StatusOr<std::vector<pricing::UnpricedGroup>> groups =
-            backend_.ListUnpriced(since, until);
-        if (!groups.ok()) return groups.status();
-        ToProto(since, response->mutable_since());
-        if (request->has_until()) *response->mutable_until() = request->until();
-        for (const pricing::UnpricedGroup& g : *groups) ToProto(g, response->add_groups());
-        return absl::OkStatus();
-      });
+  return OnPool(context, domain::auth::method::kListUnpriced,
+                [this, request, response](const domain::auth::Principal&) -> absl::Status {
+                  const absl::Time since = request->has_since() ? FromProto(request->since())
+                                                                : absl::Now() - absl::Hours(24);
+                  const absl::Time until =
+                      request->has_until() ? FromProto(request->until()) : absl::InfiniteFuture();
+                  absl::StatusOr<std::vector<pricing::UnpricedGroup>> groups =
+                      backend_.ListUnpriced(since, until);
+                  if (!groups.ok()) return groups.status();
+                  ToProto(since, response->mutable_since());
+                  if (request->has_until()) *response->mutable_until() = request->until();
+                  for (const pricing::UnpricedGroup& g : *groups)
+                    ToProto(g, response->add_groups());
+                  return absl::OkStatus();
+                });
 }
 
 grpc::ServerUnaryReactor* AdminService::LoadPriceCatalog(grpc::CallbackServerContext* context,
                                                          const v1::LoadPriceCatalogRequest* request,
                                                          v1::PriceVersionInfo* response) {
   return OnPool(context, domain::auth::method::kLoadPriceCatalog,
-                [this, request, response]() -> absl::Status {
+                [this, request, response](const domain::auth::Principal& caller) -> absl::Status {
                   absl::StatusOr<pricing::CatalogTexts> texts = FromProto(*request);
                   if (!texts.ok()) return texts.status();
-                  absl::StatusOr<pricing::PriceVersionInfo> info =
-                      backend_.SavePriceVersion(*texts, absl::Now());
+                  if (absl::Status s = CheckReason(request->reason()); !s.ok()) return s;
+                  absl::StatusOr<pricing::PriceVersionInfo> info = backend_.SavePriceVersion(
+                      *texts, absl::Now(), AuditActor::Of(caller, request->reason()));
                   if (!info.ok()) return info.status();
                   ToProto(*info, response);
                   return absl::OkStatus();
@@ -160,18 +172,18 @@ grpc::ServerUnaryReactor* AdminService::Reprice(grpc::CallbackServerContext* con
                                                 const v1::RepriceRequest* request,
                                                 v1::RepriceResponse* response) {
   return OnPool(context, domain::auth::method::kReprice,
-                [this, request, response]() -> absl::Status {
+                [this, request, response](const domain::auth::Principal& caller) -> absl::Status {
                   if (absl::Status s = CheckReprice(*request); !s.ok()) return s;
-                  return RunReprice(*request, response);
+                  return RunReprice(*request, AuditActor::Of(caller, request->reason()), response);
                 });
 }
 
-absl::Status AdminService::RunReprice(const v1::RepriceRequest& request,
+absl::Status AdminService::RunReprice(const v1::RepriceRequest& request, const AuditActor& actor,
                                       v1::RepriceResponse* response) {
   const absl::Time until =
       request.has_until() ? FromProto(request.until()) : absl::InfiniteFuture();
   absl::StatusOr<pricing::RepriceReport> report =
-      backend_.Reprice(FromProto(request.since()), until, request.dry_run());
+      backend_.Reprice(FromProto(request.since()), until, request.dry_run(), actor);
   if (!report.ok()) return report.status();
   ToProto(*report, response);
   return absl::OkStatus();
@@ -180,32 +192,52 @@ absl::Status AdminService::RunReprice(const v1::RepriceRequest& request,
 grpc::ServerUnaryReactor* AdminService::QuotePrice(grpc::CallbackServerContext* context,
                                                    const v1::QuotePriceRequest* request,
                                                    v1::QuotePriceResponse* response) {
-  return OnPool(
-      context, domain::auth::method::kQuotePrice, [this, request, response]() -> absl::Status {
-        absl::StatusOr<std::shared_ptr<const pricing::PriceVersion>> version =
-            backend_.PriceVersionFor(request->catalog_text(), request->catalog_source(),
-                                     absl::Now());
-        if (!version.ok()) return version.status();
-        absl::StatusOr<pricing::CallQuote> quote = pricing::QuoteCall(
-            **version, request->provider(), request->model(),
-            request->has_usage() ? std::optional<domain::Usage>(FromProto(request->usage()))
-                                 : std::nullopt,
-            request->tier());
-        if (!quote.ok()) return quote.status();
-        ToProto(*quote, **version, response);
-        return absl::OkStatus();
-      });
+  return OnPool(context, domain::auth::method::kQuotePrice,
+                [this, request, response](const domain::auth::Principal&) -> absl::Status {
+                  absl::StatusOr<std::shared_ptr<const pricing::PriceVersion>> version =
+                      backend_.PriceVersionFor(request->catalog_text(), request->catalog_source(),
+                                               absl::Now());
+                  if (!version.ok()) return version.status();
+                  absl::StatusOr<pricing::CallQuote> quote = pricing::QuoteCall(
+                      **version, request->provider(), request->model(),
+                      request->has_usage()
+                          ? std::optional<domain::Usage>(FromProto(request->usage()))
+                          : std::nullopt,
+                      request->tier());
+                  if (!quote.ok()) return quote.status();
+                  ToProto(*quote, **version, response);
+                  return absl::OkStatus();
+                });
 }
 
 grpc::ServerUnaryReactor* AdminService::WhatIfBudget(grpc::CallbackServerContext* context,
                                                      const v1::WhatIfBudgetRequest* request,
                                                      v1::WhatIfBudgetResponse* response) {
   return OnPool(context, domain::auth::method::kWhatIfBudget,
-                [this, request, response]() -> absl::Status {
+                [this, request, response](const domain::auth::Principal&) -> absl::Status {
                   absl::StatusOr<WhatIfPlan> plan = PlanWhatIf(*request, absl::Now());
                   if (!plan.ok()) return plan.status();
                   return RunWhatIf(*plan, response, nullptr);
                 });
+}
+
+grpc::ServerUnaryReactor* AdminService::ListAdminAudit(grpc::CallbackServerContext* context,
+                                                       const v1::ListAdminAuditRequest* request,
+                                                       v1::ListAdminAuditResponse* response) {
+  return OnPool(
+      context, domain::auth::method::kListAdminAudit,
+      [this, request, response](const domain::auth::Principal&) -> absl::Status {
+        const int limit = request->limit() == 0 ? kDefaultAuditLimit : request->limit();
+        if (limit < 1 || limit > kMaxAuditLimit) {
+          return absl::InvalidArgumentError(absl::StrCat("limit: must be 1..", kMaxAuditLimit,
+                                                         " (0 means ", kDefaultAuditLimit, ")"));
+        }
+        absl::StatusOr<std::vector<domain::auth::AdminAuditRecord>> rows =
+            backend_.ListAdminAudit(limit);
+        if (!rows.ok()) return rows.status();
+        for (const auto& row : *rows) ToProto(row, response->add_entries());
+        return absl::OkStatus();
+      });
 }
 
 absl::StatusOr<AdminService::WhatIfPlan> AdminService::PlanWhatIf(
@@ -352,9 +384,9 @@ grpc::ServerUnaryReactor* AdminService::StartRollUp(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* AdminService::StartReprice(grpc::CallbackServerContext* context,
                                                      const v1::RepriceRequest* request,
                                                      v1::Operation* response) {
-  if (absl::StatusOr<PrincipalPtr> caller =
-          authorizer_.Authorize(*context, domain::auth::method::kStartReprice);
-      !caller.ok()) {
+  absl::StatusOr<PrincipalPtr> caller =
+      authorizer_.Authorize(*context, domain::auth::method::kStartReprice);
+  if (!caller.ok()) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
@@ -366,8 +398,9 @@ grpc::ServerUnaryReactor* AdminService::StartReprice(grpc::CallbackServerContext
   }
   return StartOperation(
       context, "reprice", /*units_total=*/0,
-      [this, request = *request](const std::string&, v1::Operation& result) {
-        return RunReprice(request, result.mutable_reprice());
+      [this, request = *request, actor = AuditActor::Of(**caller, request->reason())](
+          const std::string&, v1::Operation& result) {
+        return RunReprice(request, actor, result.mutable_reprice());
       },
       response);
 }

@@ -28,6 +28,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "server/domain/auth/audit.h"
 #include "server/domain/budget/what_if.h"
 #include "server/domain/clock.h"
 #include "server/domain/pricing/price_admin.h"
@@ -55,19 +56,25 @@ class AdminBackend {
   virtual absl::StatusOr<domain::reports::RollupRunResult> RollUp(absl::CivilDay from,
                                                                   absl::CivilDay to,
                                                                   const DayDone& on_day) = 0;
-  // Stores (replaces) each month's invoiced total.
+  // Stores (replaces) each month's invoiced total, audited as `actor`, all or nothing.
   virtual absl::Status ImportInvoices(const std::vector<domain::reports::Invoice>& invoices,
-                                      const std::string& source) = 0;
+                                      const std::string& source,
+                                      const domain::auth::AuditActor& actor) = 0;
   // The showback inputs of [from, to] ("" = all environments). REQUIRES: from <= to.
   virtual absl::StatusOr<domain::reports::ShowbackInputs> LoadShowback(
       absl::CivilDay from, absl::CivilDay to, const std::string& environment) = 0;
   virtual absl::StatusOr<std::vector<domain::pricing::UnpricedGroup>> ListUnpriced(
       absl::Time since, absl::Time until) = 0;
-  // Stores the texts as a price version in force from `now` (unless unchanged).
+  // Stores the texts as a price version in force from `now` (unless unchanged), audited as
+  // `actor` in the same transaction.
   virtual absl::StatusOr<domain::pricing::PriceVersionInfo> SavePriceVersion(
-      const domain::pricing::CatalogTexts& texts, absl::Time now) = 0;
-  virtual absl::StatusOr<domain::pricing::RepriceReport> Reprice(absl::Time since, absl::Time until,
-                                                                 bool dry_run) = 0;
+      const domain::pricing::CatalogTexts& texts, absl::Time now,
+      const domain::auth::AuditActor& actor) = 0;
+  // Unless dry_run, the corrections and their audit row (`actor`) commit together.
+  virtual absl::StatusOr<domain::pricing::RepriceReport> Reprice(
+      absl::Time since, absl::Time until, bool dry_run, const domain::auth::AuditActor& actor) = 0;
+  // The newest `limit` admin audit rows, newest first. REQUIRES: limit > 0.
+  virtual absl::StatusOr<std::vector<domain::auth::AdminAuditRecord>> ListAdminAudit(int limit) = 0;
   // The price version in force at `now`, or, when `catalog_text` is not empty, a version
   // loaded from that LiteLLM JSON (id `catalog_source`). NotFound when no version is stored.
   virtual absl::StatusOr<std::shared_ptr<const domain::pricing::PriceVersion>> PriceVersionFor(
@@ -108,6 +115,9 @@ class AdminService final : public v1::Admin::CallbackService {
   grpc::ServerUnaryReactor* WhatIfBudget(grpc::CallbackServerContext* context,
                                          const v1::WhatIfBudgetRequest* request,
                                          v1::WhatIfBudgetResponse* response) override;
+  grpc::ServerUnaryReactor* ListAdminAudit(grpc::CallbackServerContext* context,
+                                           const v1::ListAdminAuditRequest* request,
+                                           v1::ListAdminAuditResponse* response) override;
 
   grpc::ServerUnaryReactor* StartRollUp(grpc::CallbackServerContext* context,
                                         const v1::RollUpRequest* request,
@@ -126,7 +136,8 @@ class AdminService final : public v1::Admin::CallbackService {
   // What RollUp and StartRollUp run, and what StartRollUp reports progress with.
   absl::Status RunRollUp(const DayInterval& range, v1::RollUpResponse* response,
                          const AdminBackend::DayDone& on_day);
-  absl::Status RunReprice(const v1::RepriceRequest& request, v1::RepriceResponse* response);
+  absl::Status RunReprice(const v1::RepriceRequest& request, const domain::auth::AuditActor& actor,
+                          v1::RepriceResponse* response);
   // A what-if request checked and fixed in time (what WhatIfBudget and StartWhatIf run).
   struct WhatIfPlan {
     std::vector<domain::budget::Cap> caps;
@@ -149,10 +160,11 @@ class AdminService final : public v1::Admin::CallbackService {
       std::function<absl::Status(const std::string& id, v1::Operation& result)> work,
       v1::Operation* response);
 
-  // Runs `work` (returning the RPC status) on the pool and finishes the reactor with it.
-  // Authorizes `method`, then runs `work` on the pool.
-  grpc::ServerUnaryReactor* OnPool(grpc::CallbackServerContext* context, std::string_view method,
-                                   std::function<absl::Status()> work);
+  // Authorizes `method`, then runs `work` (given the caller, returning the RPC status) on the
+  // pool and finishes the reactor with it.
+  grpc::ServerUnaryReactor* OnPool(
+      grpc::CallbackServerContext* context, std::string_view method,
+      std::function<absl::Status(const domain::auth::Principal& caller)> work);
 
   // Counts the tasks that use the service, so that the destructor can wait for them.
   void BeginTask();

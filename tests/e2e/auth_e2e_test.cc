@@ -78,6 +78,7 @@ const std::vector<Expected> kMatrix = {
      {"price-admin", "budget-admin", "report-read"},
      Scoped::kDenied},
     {"/stepledger.v1.Admin/StartWhatIf", {"budget-admin", "report-read"}, Scoped::kDenied},
+    {"/stepledger.v1.Admin/ListAdminAudit", {"price-admin", "report-read"}, Scoped::kDenied},
     {"/stepledger.v1.Keys/CreateKey", {}, Scoped::kDenied},
     {"/stepledger.v1.Keys/ListKeys", {}, Scoped::kDenied},
     {"/stepledger.v1.Keys/RotateKey", {}, Scoped::kDenied},

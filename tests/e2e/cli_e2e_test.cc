@@ -132,7 +132,8 @@ TEST_F(CliE2ETest, EveryCommandWorksWithTheCollectorsAddressAlone) {
   EXPECT_EQ(db_.Count("SELECT count(*) FROM rollup_days WHERE day = '2026-11-27'"), 1);
   Expect({"rollup", "--from", "2026-11-27", "--to", "2026-11-28"},
          {"2026-11-28  re-rolled", "rollup: 2/2 days done (through 2026-11-28)"});
-  Expect({"invoice", "import", "--provider", "openai", "--period", "2026-11", "--amount", "$1,250"},
+  Expect({"invoice", "import", "--provider", "openai", "--period", "2026-11", "--amount", "$1,250",
+          "--reason", "by finance-cfo"},
          {"imported openai 2026-11: 1250.00 USD", "invoiced $1250.00", "FLAGGED"});
   Expect({"prices", "show", "gpt-4o"}, {"gpt-4o", "tier standard"});
   Expect({"prices", "show", "gpt-4o", "--catalog", "catalog/model_prices_and_context_window.json"},
@@ -146,6 +147,18 @@ TEST_F(CliE2ETest, EveryCommandWorksWithTheCollectorsAddressAlone) {
   Expect({"prices", "load", "--catalog", "catalog/model_prices_and_context_window.json",
           "--tool-prices", "catalog/tool_prices.txt"},
          {"unchanged: newest price version"});
+  Expect({"prices", "reprice", "--since", "2026-11-01", "--reason", "as finance-cfo"},
+         {"corrections made"});
+  // The audit names the key the CLI called with (the harness's bootstrapped admin), whatever
+  // was typed; the typed text is only the reason. The collector's own catalog load at start is
+  // the collector's.
+  const std::string key_identity =
+      absl::StrCat("by key:bootstrap-admin/", testing::TestAdminKey().substr(4, 16));
+  Expect({"prices", "audit", "--limit", "3"},
+         {absl::StrCat("reprice             ", key_identity, " (reason: as finance-cfo)"),
+          absl::StrCat("import_invoice      ", key_identity, " (reason: by finance-cfo)"),
+          "load_price_catalog  by collector:--price-catalog", "\"provider\": \"openai\""});
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM admin_audit WHERE actor LIKE '%finance-cfo%'"), 0);
   Expect({"budget", "whatif", "--scope", "team", "--key", "mail-assist", "--period", "daily",
           "--limit-usd", "0.0001", "--days", "30"},
          {"what-if: 1 proposed cap", "replayed:"});

@@ -12,9 +12,11 @@
 #include "server/app/catalog_pricer.h"
 #include "server/domain/ingest/group_committer.h"
 #include "server/domain/ingest/ingest_service.h"
+#include "server/storage/admin_audit.h"
 #include "server/storage/migrator.h"
 #include "server/storage/pg_ledger_store.h"
 #include "server/storage/pg_price_store.h"
+#include "server/storage/showback_source.h"
 #include "tests/fakes/pg_test_db.h"
 #include "tests/fakes/write_path.h"
 
@@ -31,6 +33,8 @@ using storage::CatalogTexts;
 using storage::PgPriceStore;
 using testing::TestDatabase;
 using testing::WritePath;
+
+const domain::auth::AuditActor kActor{"key:pricing-test/0001", ""};
 
 // Catalog texts in LiteLLM's format. v2 raises gpt-4o's input price; v3 is v2 plus a model
 // that v1 and v2 did not know.
@@ -82,7 +86,8 @@ class PricingTest : public ::testing::Test {
   }
 
   storage::PriceVersionInfo Save(const CatalogTexts& texts, absl::Time from) {
-    absl::StatusOr<storage::PriceVersionInfo> info = store_.SaveVersion(texts, from, absl::Now());
+    absl::StatusOr<storage::PriceVersionInfo> info =
+        store_.SaveVersion(texts, from, absl::Now(), kActor);
     EXPECT_TRUE(info.ok()) << info.status();
     return info.ok() ? *info : storage::PriceVersionInfo{};
   }
@@ -174,7 +179,7 @@ TEST_F(PricingTest, AVersionNeverTakesEffectBeforeTheNewestOne) {
 TEST_F(PricingTest, ACatalogThatDoesNotLoadIsNotStored) {
   absl::StatusOr<storage::PriceVersionInfo> bad = store_.SaveVersion(
       {"m.json", R"({"x": {"input_cost_per_token": "cheap", "output_cost_per_token": 1}})", "", ""},
-      now_, now_);
+      now_, now_, kActor);
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument) << bad.status();
   EXPECT_EQ(db_.Count("SELECT count(*) FROM price_versions"), 0);
 }
@@ -203,7 +208,7 @@ TEST_F(PricingTest, UnknownModelIsStoredUnpricedAndRepriceAfterTheFixCorrectsItO
 
   // Before the fix, reprice has nothing to correct.
   absl::StatusOr<storage::RepriceReport> none =
-      store_.Reprice(now_ - absl::Hours(3), absl::InfiniteFuture(), false);
+      store_.Reprice(now_ - absl::Hours(3), absl::InfiniteFuture(), false, kActor);
   ASSERT_TRUE(none.ok()) << none.status();
   EXPECT_TRUE(none->corrections.empty());
   EXPECT_EQ(none->still_unpriced, 1);
@@ -218,13 +223,13 @@ TEST_F(PricingTest, UnknownModelIsStoredUnpricedAndRepriceAfterTheFixCorrectsItO
 
   // A dry run shows the correction and writes nothing.
   absl::StatusOr<storage::RepriceReport> dry =
-      store_.Reprice(now_ - absl::Hours(3), absl::InfiniteFuture(), true);
+      store_.Reprice(now_ - absl::Hours(3), absl::InfiniteFuture(), true, kActor);
   ASSERT_TRUE(dry.ok()) << dry.status();
   EXPECT_EQ(dry->corrections.size(), 1u);
   EXPECT_EQ(db_.Count("SELECT count(*) FROM cost_corrections"), 0);
 
   absl::StatusOr<storage::RepriceReport> report =
-      store_.Reprice(now_ - absl::Hours(3), absl::InfiniteFuture(), false);
+      store_.Reprice(now_ - absl::Hours(3), absl::InfiniteFuture(), false, kActor);
   ASSERT_TRUE(report.ok()) << report.status();
   ASSERT_EQ(report->corrections.size(), 1u);
   const storage::Correction& c = report->corrections[0];
@@ -248,7 +253,7 @@ TEST_F(PricingTest, UnknownModelIsStoredUnpricedAndRepriceAfterTheFixCorrectsItO
 
   // Idempotent: a second run corrects nothing and the total stays.
   absl::StatusOr<storage::RepriceReport> again =
-      store_.Reprice(now_ - absl::Hours(3), absl::InfiniteFuture(), false);
+      store_.Reprice(now_ - absl::Hours(3), absl::InfiniteFuture(), false, kActor);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->corrections.empty());
   EXPECT_EQ(again->total_delta_nano_usd, 0);
@@ -273,7 +278,7 @@ TEST_F(PricingTest, AStepPricedByAStaleBookIsCorrectedToTheVersionInForce) {
   const int64_t total_before = Total();
 
   absl::StatusOr<storage::RepriceReport> report =
-      store_.Reprice(now_ - absl::Hours(3), absl::InfiniteFuture(), false);
+      store_.Reprice(now_ - absl::Hours(3), absl::InfiniteFuture(), false, kActor);
   ASSERT_TRUE(report.ok()) << report.status();
   ASSERT_EQ(report->corrections.size(), 1u);  // "old" was priced right
   EXPECT_EQ(report->corrections[0].event_id, "stale");
@@ -284,7 +289,7 @@ TEST_F(PricingTest, AStepPricedByAStaleBookIsCorrectedToTheVersionInForce) {
   EXPECT_EQ(Total(), total_before + (kCostV2 - kCostV1));
 
   absl::StatusOr<storage::RepriceReport> again =
-      store_.Reprice(now_ - absl::Hours(3), absl::InfiniteFuture(), false);
+      store_.Reprice(now_ - absl::Hours(3), absl::InfiniteFuture(), false, kActor);
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->corrections.empty());
   EXPECT_EQ(Total(), total_before + (kCostV2 - kCostV1));
@@ -298,7 +303,7 @@ TEST_F(PricingTest, RepriceOnlyLooksAtStepsSinceTheGivenTime) {
              ModelStep("late", "acme-large", now_ - absl::Hours(1))});
   Save(Texts(absl::StrCat(kGpt4oV1, ",", kNewModel)), now_ - absl::Minutes(5));
   absl::StatusOr<storage::RepriceReport> report =
-      store_.Reprice(now_ - absl::Hours(2), absl::InfiniteFuture(), false);
+      store_.Reprice(now_ - absl::Hours(2), absl::InfiniteFuture(), false, kActor);
   ASSERT_TRUE(report.ok()) << report.status();
   ASSERT_EQ(report->corrections.size(), 1u);
   EXPECT_EQ(report->corrections[0].event_id, "late");
@@ -316,7 +321,7 @@ TEST_F(PricingTest, TheStepsServiceTierAndToolUnitsArePricedAndKept) {
       "input_cost_per_token_batches": 1.25e-06, "output_cost_per_token_batches": 5e-06}})";
   absl::StatusOr<storage::PriceVersionInfo> v =
       store_.SaveVersion({"models.json", models, "tools.txt", "rerank 0 2 docs\n"},
-                         now_ - absl::Hours(1), absl::Now());
+                         now_ - absl::Hours(1), absl::Now(), kActor);
   ASSERT_TRUE(v.ok()) << v.status();
   RefreshPricer();
 
@@ -347,6 +352,74 @@ TEST_F(PricingTest, TheStepsServiceTierAndToolUnitsArePricedAndKept) {
   EXPECT_EQ(Text("SELECT cost_source || '/' || COALESCE(tool_units::text, 'NULL') FROM steps "
                  "WHERE event_id = 'rerank-no-units'"),
             "unpriced/NULL");
+}
+
+// Issue 17 item 4: a reprice, a new price version and an invoice import each write their
+// admin_audit row (the credential's identity, the typed reason as a note) in the transaction of
+// the change: a refused audit row takes the change with it, and a refused change its row.
+TEST_F(PricingTest, ChangesAndTheirAuditRowsCommitOrRollBackTogether) {
+  const domain::auth::AuditActor nobody{"", ""};  // the table refuses an audit without an actor
+  const domain::auth::AuditActor lead{"key:pricing-lead/00ff", "catalog fix, ticket 42"};
+  auto audit_rows = [&](const std::string& action) {
+    return db_.Count(
+        absl::StrCat("SELECT count(*) FROM admin_audit WHERE action = '", action, "'"));
+  };
+  Save(Texts(kGpt4oV1), now_ - absl::Hours(2));
+  RefreshPricer();
+  WritePath path(db_.url(), {.pricer = &pricer_});
+  ASSERT_EQ(path.Send({ModelStep("unknown", "acme-large", now_ - absl::Minutes(90))}).accepted, 1);
+
+  // A price version: refused with its audit row, stored with it.
+  const int64_t versions = db_.Count("SELECT count(*) FROM price_versions");
+  const CatalogTexts fix = Texts(absl::StrCat(kGpt4oV1, ",", kNewModel));
+  EXPECT_FALSE(store_.SaveVersion(fix, now_ - absl::Minutes(10), absl::Now(), nobody).ok());
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM price_versions"), versions);
+  ASSERT_TRUE(store_.SaveVersion(fix, now_ - absl::Minutes(10), absl::Now(), lead).ok());
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM price_versions"), versions + 1);
+  EXPECT_EQ(Text("SELECT actor || ' | ' || note || ' | ' || (detail->>'models') FROM admin_audit "
+                 "WHERE action = 'load_price_catalog' ORDER BY id DESC LIMIT 1"),
+            "key:pricing-lead/00ff | catalog fix, ticket 42 | 2");
+
+  // A reprice: the correction goes with its audit row; a dry run writes neither.
+  EXPECT_FALSE(store_.Reprice(now_ - absl::Hours(3), absl::InfiniteFuture(), false, nobody).ok());
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM cost_corrections"), 0);
+  EXPECT_EQ(audit_rows("reprice"), 0);
+  ASSERT_TRUE(store_.Reprice(now_ - absl::Hours(3), absl::InfiniteFuture(), true, lead).ok());
+  EXPECT_EQ(audit_rows("reprice"), 0);
+  absl::StatusOr<storage::RepriceReport> report =
+      store_.Reprice(now_ - absl::Hours(3), absl::InfiniteFuture(), false, lead);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->corrections.size(), 1u);
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM cost_corrections"), 1);
+  EXPECT_EQ(Text("SELECT actor || ' | ' || (detail->>'corrections') || ' | ' || "
+                 "(detail->>'total_delta_nano_usd') FROM admin_audit WHERE action = 'reprice'"),
+            absl::StrCat("key:pricing-lead/00ff | 1 | ", kCostNewModel));
+
+  // An invoice import: all months and the row, or nothing. A refused month (negative amount:
+  // the invoices table's check) rolls back the months before it and the audit row.
+  const std::vector<domain::reports::Invoice> good = {{"openai", absl::CivilMonth(2026, 10), 1000},
+                                                      {"openai", absl::CivilMonth(2026, 11), 2000}};
+  EXPECT_FALSE(storage::ImportInvoices(db_.url(), good, "test", nobody).ok());
+  EXPECT_FALSE(storage::ImportInvoices(
+                   db_.url(), {good[0], {"openai", absl::CivilMonth(2026, 11), -1}}, "test", lead)
+                   .ok());
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM invoices"), 0);
+  EXPECT_EQ(audit_rows("import_invoice"), 0);
+  ASSERT_TRUE(storage::ImportInvoices(db_.url(), good, "csv:nov.csv", lead).ok());
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM invoices"), 2);
+  EXPECT_EQ(
+      Text("SELECT actor || ' | ' || (detail->>'source') || ' | ' || "
+           "(detail->'months'->1->>'month') FROM admin_audit WHERE action = 'import_invoice'"),
+      "key:pricing-lead/00ff | csv:nov.csv | 2026-11");
+
+  // Read back newest first, as Admin.ListAdminAudit answers.
+  absl::StatusOr<std::vector<domain::auth::AdminAuditRecord>> rows =
+      storage::ListAdminAudit(db_.url(), 2);
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].action, "import_invoice");
+  EXPECT_EQ((*rows)[1].action, "reprice");
+  EXPECT_EQ((*rows)[1].actor.note, "catalog fix, ticket 42");
 }
 
 }  // namespace

@@ -320,8 +320,9 @@ TEST_F(RollupTest, ImportedInvoiceShowsTheAttributedGap) {
   int64_t month = 0;
   for (const auto& [d, t] : totals_) month += t.cost;
   // Invoiced 10% more than attributed: flagged.
-  ASSERT_TRUE(storage::ImportInvoice(db_.url(), "openai", absl::CivilMonth(2025, 1),
-                                     month + month / 10, "test")
+  ASSERT_TRUE(storage::ImportInvoices(db_.url(),
+                                      {{"openai", absl::CivilMonth(2025, 1), month + month / 10}},
+                                      "test", {"key:rollup-test/0001", ""})
                   .ok());
   absl::StatusOr<domain::reports::ShowbackInputs> in =
       storage::LoadShowbackInputs(db_.url(), kFirst, kLast, "");
@@ -331,8 +332,9 @@ TEST_F(RollupTest, ImportedInvoiceShowsTheAttributedGap) {
   EXPECT_EQ(report.invoices[0].attributed_nano_usd, month);
   EXPECT_TRUE(report.invoices[0].flagged);
   // Re-importing replaces the total: now within 5%.
-  ASSERT_TRUE(storage::ImportInvoice(db_.url(), "openai", absl::CivilMonth(2025, 1),
-                                     month + month / 50, "test")
+  ASSERT_TRUE(storage::ImportInvoices(db_.url(),
+                                      {{"openai", absl::CivilMonth(2025, 1), month + month / 50}},
+                                      "test", {"key:rollup-test/0001", ""})
                   .ok());
   in = storage::LoadShowbackInputs(db_.url(), kFirst, kLast, "");
   ASSERT_TRUE(in.ok());

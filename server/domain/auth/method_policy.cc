@@ -46,6 +46,8 @@ constexpr MethodRule kTable[] = {
     {method::kStartReprice, kPriceAdmin | kAdmin, ScopeRule::kAll},
     {method::kStartWhatIf, kBudgetAdmin | kReportRead | kAdmin, ScopeRule::kAll},
     {method::kGetOperation, kPriceAdmin | kBudgetAdmin | kReportRead | kAdmin, ScopeRule::kAll},
+    // Who changed prices and invoices: for the price admins and for auditors (report-read).
+    {method::kListAdminAudit, kPriceAdmin | kReportRead | kAdmin, ScopeRule::kAll},
     {method::kCreateKey, kAdmin, ScopeRule::kAll},
     {method::kListKeys, kAdmin, ScopeRule::kAll},
     {method::kRotateKey, kAdmin, ScopeRule::kAll},

@@ -65,6 +65,7 @@ inline constexpr std::string_view kStartRollUp = "/stepledger.v1.Admin/StartRoll
 inline constexpr std::string_view kStartReprice = "/stepledger.v1.Admin/StartReprice";
 inline constexpr std::string_view kGetOperation = "/stepledger.v1.Admin/GetOperation";
 inline constexpr std::string_view kStartWhatIf = "/stepledger.v1.Admin/StartWhatIf";
+inline constexpr std::string_view kListAdminAudit = "/stepledger.v1.Admin/ListAdminAudit";
 inline constexpr std::string_view kCreateKey = "/stepledger.v1.Keys/CreateKey";
 inline constexpr std::string_view kListKeys = "/stepledger.v1.Keys/ListKeys";
 inline constexpr std::string_view kRotateKey = "/stepledger.v1.Keys/RotateKey";

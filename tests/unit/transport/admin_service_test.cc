@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
+#include "server/transport/admin_convert.h"
 #include "server/transport/work_pool.h"
 #include "tests/fakes/no_auth.h"
 
@@ -53,10 +54,12 @@ class FakeBackend : public AdminBackend {
     return run;
   }
   absl::Status ImportInvoices(const std::vector<reports::Invoice>& invoices,
-                              const std::string& source) override {
+                              const std::string& source,
+                              const domain::auth::AuditActor& actor) override {
     absl::MutexLock lock(&mu);
     stored_invoices = invoices;
     invoice_source = source;
+    last_actor = actor;
     return absl::OkStatus();
   }
   absl::StatusOr<reports::ShowbackInputs> LoadShowback(absl::CivilDay from, absl::CivilDay to,
@@ -90,8 +93,13 @@ class FakeBackend : public AdminBackend {
                                                 absl::FromUnixSeconds(100),
                                                 absl::FromUnixSeconds(200)}};
   }
-  absl::StatusOr<pricing::PriceVersionInfo> SavePriceVersion(const pricing::CatalogTexts& texts,
-                                                             absl::Time now) override {
+  absl::StatusOr<pricing::PriceVersionInfo> SavePriceVersion(
+      const pricing::CatalogTexts& texts, absl::Time now,
+      const domain::auth::AuditActor& actor) override {
+    {
+      absl::MutexLock lock(&mu);
+      last_actor = actor;
+    }
     pricing::PriceVersionInfo info;
     info.id = "v7";
     info.effective_from = now;
@@ -100,8 +108,12 @@ class FakeBackend : public AdminBackend {
     info.created = true;
     return info;
   }
-  absl::StatusOr<pricing::RepriceReport> Reprice(absl::Time since, absl::Time until,
-                                                 bool dry_run) override {
+  absl::StatusOr<pricing::RepriceReport> Reprice(absl::Time since, absl::Time until, bool dry_run,
+                                                 const domain::auth::AuditActor& actor) override {
+    {
+      absl::MutexLock lock(&mu);
+      last_actor = actor;
+    }
     pricing::RepriceReport report;
     report.corrections.push_back(
         {"e1", since, "run-1", "gpt-4o", std::nullopt, 5 * kUsd, 5 * kUsd, "v7", "unpriced"});
@@ -110,6 +122,15 @@ class FakeBackend : public AdminBackend {
     report.still_unpriced = 1;
     report.dry_run = dry_run;
     return report;
+  }
+  absl::StatusOr<std::vector<domain::auth::AdminAuditRecord>> ListAdminAudit(int limit) override {
+    absl::MutexLock lock(&mu);
+    audit_limit = limit;
+    return std::vector<domain::auth::AdminAuditRecord>{{.id = 9,
+                                                        .action = "reprice",
+                                                        .actor = {"key:pricing/ab12", "monthly"},
+                                                        .detail_json = "{\"corrections\": 1}",
+                                                        .changed_at = absl::FromUnixSeconds(300)}};
   }
   absl::StatusOr<std::shared_ptr<const pricing::PriceVersion>> PriceVersionFor(
       const std::string& catalog_text, const std::string& catalog_source, absl::Time) override {
@@ -159,6 +180,8 @@ class FakeBackend : public AdminBackend {
   int last_run_days ABSL_GUARDED_BY(mu) = 0;
   std::vector<reports::Invoice> stored_invoices ABSL_GUARDED_BY(mu);
   std::string invoice_source ABSL_GUARDED_BY(mu);
+  domain::auth::AuditActor last_actor ABSL_GUARDED_BY(mu);
+  int audit_limit ABSL_GUARDED_BY(mu) = 0;
   absl::Time unpriced_since ABSL_GUARDED_BY(mu), unpriced_until ABSL_GUARDED_BY(mu);
   int history_calls ABSL_GUARDED_BY(mu) = 0;
   // When set, the second history read waits for it (a what-if operation half done).
@@ -250,6 +273,7 @@ TEST_F(AdminServiceTest, ImportInvoiceStoresEveryMonthAndReconcilesWithAttribute
   v1::ImportInvoiceRequest request;
   request.set_provider("openai");
   request.set_source("csv:daily.csv");
+  request.set_reason("finance-cfo says so");
   v1::InvoiceMonth* month = request.add_months();
   month->set_month("2026-11");
   month->set_amount_nano_usd(100 * kUsd);
@@ -260,6 +284,9 @@ TEST_F(AdminServiceTest, ImportInvoiceStoresEveryMonthAndReconcilesWithAttribute
     ASSERT_EQ(backend_.stored_invoices.size(), 1u);
     EXPECT_EQ(backend_.stored_invoices[0].month, absl::CivilMonth(2026, 11));
     EXPECT_EQ(backend_.invoice_source, "csv:daily.csv");
+    // Audited as the credential; the typed reason is only its note.
+    EXPECT_EQ(backend_.last_actor.identity, "key:insecure-no-auth/none");
+    EXPECT_EQ(backend_.last_actor.note, "finance-cfo says so");
   }
   ASSERT_EQ(response.reconciliation_size(), 1);
   EXPECT_EQ(response.reconciliation(0).month(), "2026-11");
@@ -267,6 +294,11 @@ TEST_F(AdminServiceTest, ImportInvoiceStoresEveryMonthAndReconcilesWithAttribute
   EXPECT_EQ(response.reconciliation(0).attributed_nano_usd(), 90 * kUsd);
   EXPECT_EQ(response.reconciliation(0).gap_nano_usd(), 10 * kUsd);
   EXPECT_TRUE(response.reconciliation(0).flagged());  // 10% > 5%
+
+  request.set_reason(std::string(kMaxReasonBytes + 1, 'x'));
+  const grpc::Status long_reason = stub_->ImportInvoice(Context().get(), request, &response);
+  EXPECT_EQ(long_reason.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(long_reason.error_message().rfind("reason:", 0), 0u) << long_reason.error_message();
 
   request.add_months()->set_month("2026-11");  // twice
   const grpc::Status twice = stub_->ImportInvoice(Context().get(), request, &response);
@@ -305,6 +337,27 @@ TEST_F(AdminServiceTest, LoadPriceCatalogNeedsTheModelCatalogText) {
   EXPECT_EQ(info.model_source(), "catalog.json");
   EXPECT_TRUE(info.created());
   EXPECT_GT(info.effective_from().seconds(), 0);
+}
+
+TEST_F(AdminServiceTest, ListAdminAuditChecksTheLimitAndConvertsTheRows) {
+  v1::ListAdminAuditRequest request;
+  v1::ListAdminAuditResponse response;
+  request.set_limit(1001);
+  const grpc::Status too_many = stub_->ListAdminAudit(Context().get(), request, &response);
+  EXPECT_EQ(too_many.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(too_many.error_message().rfind("limit:", 0), 0u) << too_many.error_message();
+  request.set_limit(0);
+  ASSERT_TRUE(stub_->ListAdminAudit(Context().get(), request, &response).ok());
+  {
+    absl::MutexLock lock(&backend_.mu);
+    EXPECT_EQ(backend_.audit_limit, 100);
+  }
+  ASSERT_EQ(response.entries_size(), 1);
+  EXPECT_EQ(response.entries(0).action(), "reprice");
+  EXPECT_EQ(response.entries(0).actor(), "key:pricing/ab12");
+  EXPECT_EQ(response.entries(0).note(), "monthly");
+  EXPECT_EQ(response.entries(0).detail_json(), "{\"corrections\": 1}");
+  EXPECT_EQ(response.entries(0).changed_at().seconds(), 300);
 }
 
 TEST_F(AdminServiceTest, RepriceNeedsSinceAndReturnsTheCorrections) {
