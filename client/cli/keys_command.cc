@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <cstdint>
 #include <fstream>
+#include <optional>
 
 #include "absl/strings/str_join.h"
 #include "client/cli/flags.h"
@@ -15,6 +17,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: stepledger keys create --name N --role R [--role R2] --scope S [--scope S2]\n"
     "                          [--expires TIME] [--cert-subject SUBJECT] [--note TEXT]\n"
+    "                          [--ingest-rate EVENTS_PER_SECOND]\n"
     "                          [--token-file PATH]\n"
     "       stepledger keys list\n"
     "       stepledger keys rotate ID [--grace DURATION] [--note TEXT] [--token-file PATH]\n"
@@ -34,6 +37,7 @@ std::string Line(const v1::KeyInfo& k) {
                      "  roles=" + absl::StrJoin(k.roles(), ",") +
                      "  scopes=" + absl::StrJoin(k.scopes(), ",");
   if (!k.cert_subject().empty()) line += "  cert=" + k.cert_subject();
+  if (k.has_ingest_rate()) line += "  ingest_rate=" + std::to_string(k.ingest_rate()) + "/s";
   if (k.has_expires_at())
     line += "  expires=" + TimeText(absl::FromUnixSeconds(k.expires_at().seconds()));
   line += "  created_by=" + k.created_by();
@@ -83,14 +87,19 @@ int RunKeysCommand(const CliContext& context, const std::vector<std::string>& ar
     v1::CreateKeyRequest request;
     std::string name, subject, expires;
     std::vector<std::string> roles, scopes;
+    std::optional<int64_t> ingest_rate;
     app.add_option("--name", name, "who or what holds the key")->required();
     app.add_option("--role", roles, "a role (repeatable)")->required();
     app.add_option("--scope", scopes, "a scope (repeatable)")->required();
     app.add_option("--cert-subject", subject, "a client certificate subject instead of a key");
     app.add_option("--expires", expires, "when the key stops working (RFC 3339 or -/+DURATION)");
     app.add_option("--token-file", token_file, "write the key to this file (mode 0600)");
+    app.add_option("--ingest-rate", ingest_rate,
+                   "events per second this key may ingest, instead of the collector's "
+                   "--ingest-rate-limit (kept by rotate)");
     if (std::optional<int> exit = ParseFlags(app, rest, context)) return *exit;
     request.set_name(name);
+    if (ingest_rate.has_value()) request.set_ingest_rate(*ingest_rate);
     for (const auto& r : roles) request.add_roles(r);
     for (const auto& s : scopes) request.add_scopes(s);
     request.set_cert_subject(subject);

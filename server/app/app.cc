@@ -295,8 +295,8 @@ int Run(const config::Config& config) {
   const domain::ingest::RateLimit ingest_rate =
       domain::ingest::DefaultRateLimit(config.ingest_rate_limit, config.ingest_burst);
   domain::ingest::IngestRateLimiter ingest_rate_limiter(clock, ingest_rate);
-  domain::ingest::IngestRateLimiter* rate_limiter =
-      ingest_rate_limiter.enabled() ? &ingest_rate_limiter : nullptr;
+  // Always on: a key may carry its own rate (keys create --ingest-rate) with the flag off.
+  domain::ingest::IngestRateLimiter* rate_limiter = &ingest_rate_limiter;
   log::Info(
       "ingest rate limit per credential",
       {{"events_per_second",

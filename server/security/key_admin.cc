@@ -39,6 +39,11 @@ absl::Status Validate(const NewKey& key, absl::Time now) {
     return absl::InvalidArgumentError("cert_subject: at most 1024 printable characters");
   }
   if (key.note.size() > kMaxNote) return absl::InvalidArgumentError("note: at most 1024 bytes");
+  if (key.ingest_rate.has_value() &&
+      (*key.ingest_rate < 1 || *key.ingest_rate > kMaxKeyIngestRate)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ingest_rate: 1..", kMaxKeyIngestRate, " events per second"));
+  }
   return absl::OkStatus();
 }
 
@@ -59,7 +64,8 @@ absl::StatusOr<CreatedKey> KeyAdmin::Create(const NewKey& key,
                             .created_at = now,
                             .created_by = actor.Identity(),
                             .expires_at = key.expires_at,
-                            .note = key.note}};
+                            .note = key.note,
+                            .ingest_rate = key.ingest_rate}};
   if (key.cert_subject.empty()) {
     KeyToken token = GenerateKey();
     out.record.id = token.id;
@@ -107,7 +113,8 @@ absl::StatusOr<CreatedKey> KeyAdmin::Rotate(std::string_view id, absl::Duration 
                             .created_by = actor.Identity(),
                             .expires_at = old->expires_at,
                             .replaces = old->id,
-                            .note = std::string(note)},
+                            .note = std::string(note),
+                            .ingest_rate = old->ingest_rate},
                  .token = std::move(token.token)};
   if (absl::Status s = repository_.RotateKey(id, now + grace, out.record, actor.Identity());
       !s.ok()) {

@@ -1,6 +1,7 @@
 // KeyAdmin: the key lifecycle use cases behind the Keys RPCs (docs/SECURITY.md, "Key
 // lifecycle"): create (the token is returned once, never stored), list, rotate (a new key with
-// the same name, roles and scopes; the old one keeps working for a grace period), revoke, and
+// the same name, roles, scopes and ingest rate; the old one keeps working for a grace period),
+// revoke, and
 // the bootstrap of the first admin key. Each change is audited with the acting identity in the
 // same transaction (the repository's contract) and refreshes the local KeyRing at once.
 //
@@ -29,7 +30,12 @@ struct NewKey {
   std::string cert_subject;  // Set: a certificate identity, no token.
   std::optional<absl::Time> expires_at;
   std::string note;
+  // Events per second this key may ingest, instead of --ingest-rate-limit (1..10,000,000).
+  std::optional<int64_t> ingest_rate;
 };
+
+// The largest per-key ingest rate (events per second).
+inline constexpr int64_t kMaxKeyIngestRate = 10'000'000;
 
 struct CreatedKey {
   domain::auth::KeyRecord record;

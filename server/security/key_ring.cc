@@ -20,7 +20,8 @@ absl::StatusOr<domain::auth::Principal> PrincipalOf(const domain::auth::KeyRecor
       .key_id = record.cert_subject.empty() ? record.id : "",
       .name = record.cert_subject.empty() ? record.name : record.cert_subject,
       .roles = *roles,
-      .scopes = *std::move(scopes)};
+      .scopes = *std::move(scopes),
+      .ingest_rate = record.ingest_rate};
 }
 
 KeyRing::KeyRing(domain::auth::KeyRepository& repository, const domain::Clock& clock)

@@ -18,15 +18,15 @@ SELECT id, name, coalesce(encode(secret_sha256, 'hex'), ''), coalesce(cert_subje
        (extract(epoch FROM created_at) * 1000000)::bigint, created_by,
        (extract(epoch FROM expires_at) * 1000000)::bigint,
        (extract(epoch FROM revoked_at) * 1000000)::bigint, coalesce(revoked_by, ''),
-       coalesce(replaces, ''), note
+       coalesce(replaces, ''), note, ingest_rate
   FROM api_keys)sql";
 
 constexpr char kInsertKey[] = R"sql(
 INSERT INTO api_keys (id, name, secret_sha256, cert_subject, roles, scopes, created_at,
-                      created_by, expires_at, replaces, note)
+                      created_by, expires_at, replaces, note, ingest_rate)
 VALUES ($1, $2, decode(nullif($3, ''), 'hex'), nullif($4, ''), string_to_array($5, E'\n'),
         string_to_array($6, E'\n'), $7::timestamptz, $8, nullif($9, '')::timestamptz,
-        nullif($10, ''), $11))sql";
+        nullif($10, ''), $11, nullif($12, '')::integer))sql";
 
 constexpr char kInsertAudit[] =
     "INSERT INTO key_audit (key_id, action, actor, note) VALUES ($1, $2, $3, $4)";
@@ -71,19 +71,21 @@ std::optional<absl::Time> MicrosOrNull(const pqxx::field& f) {
 }
 
 domain::auth::KeyRecord FromRow(const pqxx::row& row) {
-  return domain::auth::KeyRecord{.id = row[0].as<std::string>(),
-                                 .name = row[1].as<std::string>(),
-                                 .secret_sha256 = HexToBytes(row[2].as<std::string>()),
-                                 .cert_subject = row[3].as<std::string>(),
-                                 .roles = Lines(row[4].as<std::string>()),
-                                 .scopes = Lines(row[5].as<std::string>()),
-                                 .created_at = absl::FromUnixMicros(row[6].as<int64_t>()),
-                                 .created_by = row[7].as<std::string>(),
-                                 .expires_at = MicrosOrNull(row[8]),
-                                 .revoked_at = MicrosOrNull(row[9]),
-                                 .revoked_by = row[10].as<std::string>(),
-                                 .replaces = row[11].as<std::string>(),
-                                 .note = row[12].as<std::string>()};
+  return domain::auth::KeyRecord{
+      .id = row[0].as<std::string>(),
+      .name = row[1].as<std::string>(),
+      .secret_sha256 = HexToBytes(row[2].as<std::string>()),
+      .cert_subject = row[3].as<std::string>(),
+      .roles = Lines(row[4].as<std::string>()),
+      .scopes = Lines(row[5].as<std::string>()),
+      .created_at = absl::FromUnixMicros(row[6].as<int64_t>()),
+      .created_by = row[7].as<std::string>(),
+      .expires_at = MicrosOrNull(row[8]),
+      .revoked_at = MicrosOrNull(row[9]),
+      .revoked_by = row[10].as<std::string>(),
+      .replaces = row[11].as<std::string>(),
+      .note = row[12].as<std::string>(),
+      .ingest_rate = row[13].is_null() ? std::nullopt : std::optional(row[13].as<int64_t>())};
 }
 
 void Insert(pqxx::work& txn, const domain::auth::KeyRecord& key) {
@@ -91,7 +93,7 @@ void Insert(pqxx::work& txn, const domain::auth::KeyRecord& key) {
                   absl::StrJoin(key.roles, "\n"), absl::StrJoin(key.scopes, "\n"),
                   PgTimestamp(key.created_at), key.created_by,
                   key.expires_at.has_value() ? PgTimestamp(*key.expires_at) : "", key.replaces,
-                  key.note);
+                  key.note, key.ingest_rate ? absl::StrCat(*key.ingest_rate) : std::string());
 }
 
 bool IsUniqueViolation() {

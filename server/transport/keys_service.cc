@@ -32,6 +32,7 @@ void ToProto(const domain::auth::KeyRecord& key, absl::Time now, v1::KeyInfo* ou
   out->set_replaces(key.replaces);
   out->set_note(key.note);
   out->set_active(key.ActiveAt(now));
+  if (key.ingest_rate.has_value()) out->set_ingest_rate(*key.ingest_rate);
 }
 
 }  // namespace
@@ -67,6 +68,7 @@ grpc::ServerUnaryReactor* KeysService::CreateKey(grpc::CallbackServerContext* co
                              .scopes = {request->scopes().begin(), request->scopes().end()},
                              .cert_subject = request->cert_subject(),
                              .note = request->note()};
+        if (request->has_ingest_rate()) key.ingest_rate = request->ingest_rate();
         if (request->has_expires_at()) {
           key.expires_at = absl::FromUnixSeconds(request->expires_at().seconds()) +
                            absl::Nanoseconds(request->expires_at().nanos());

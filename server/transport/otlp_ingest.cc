@@ -100,8 +100,8 @@ void OtlpIngest::Export(
     return;
   }
   if (rate_limiter_ != nullptr) {
-    if (absl::Status s =
-            rate_limiter_->Take(caller.Identity(), static_cast<int64_t>(mapping.steps.size()));
+    if (absl::Status s = rate_limiter_->Take(
+            caller.Identity(), static_cast<int64_t>(mapping.steps.size()), caller.ingest_rate);
         !s.ok()) {
       std::move(done)(
           OtlpExportOutcome{.status = std::move(s), .rejected_spans = 0, .error_message = {}});

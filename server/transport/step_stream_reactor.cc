@@ -41,7 +41,8 @@ absl::Status StepStreamReactor::SubmitBatch() {
   const uint64_t sequence = batch->sequence;
   if (options_.rate_limiter != nullptr) {
     if (absl::Status s = options_.rate_limiter->Take(options_.caller->Identity(),
-                                                     static_cast<int64_t>(batch->events.size()));
+                                                     static_cast<int64_t>(batch->events.size()),
+                                                     options_.caller->ingest_rate);
         !s.ok()) {
       return s;
     }

@@ -4,6 +4,7 @@
 #ifndef STEPLEDGER_SERVER_DOMAIN_AUTH_KEY_REPOSITORY_H_
 #define STEPLEDGER_SERVER_DOMAIN_AUTH_KEY_REPOSITORY_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,8 @@ struct KeyRecord {
   std::string revoked_by;
   std::string replaces;  // The id of the key this one rotated, if any.
   std::string note;
+  // Events per second this key may ingest, instead of --ingest-rate-limit; unset: the flag's.
+  std::optional<int64_t> ingest_rate;
 
   bool ActiveAt(absl::Time now) const {
     return !revoked_at.has_value() && (!expires_at.has_value() || *expires_at > now);

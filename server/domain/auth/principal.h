@@ -4,6 +4,8 @@
 #ifndef STEPLEDGER_SERVER_DOMAIN_AUTH_PRINCIPAL_H_
 #define STEPLEDGER_SERVER_DOMAIN_AUTH_PRINCIPAL_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -17,6 +19,8 @@ struct Principal {
   std::string name;    // The key's name, or the certificate's subject.
   RoleSet roles = 0;
   Scopes scopes;
+  // The credential's own ingest rate (events per second); unset: --ingest-rate-limit's.
+  std::optional<int64_t> ingest_rate;
 
   bool Has(Role role) const { return (roles & Bit(role)) != 0; }
   // What audit rows record: "key:<name>/<id>" or "cert:<subject>".

@@ -3,7 +3,8 @@
 // delay instead of filling the write path that every client shares.
 //
 // A token bucket per credential identity (Principal::Identity(): one per API key or
-// certificate identity): `burst` tokens when full, refilled at `events_per_second`. A request of
+// certificate identity): `burst` tokens when full, refilled at `events_per_second`: the
+// collector's limit (--ingest-rate-limit), or the key's own rate when its key has one. A request of
 // n events passes when the bucket holds min(n, burst) tokens and then takes all n, so a request
 // larger than the burst still passes from a full bucket and the debt it leaves delays the next
 // ones: over time a credential never exceeds its rate. A refused request takes nothing and is
@@ -43,11 +44,15 @@ class IngestRateLimiter {
   // REQUIRES: `clock` outlives the limiter.
   IngestRateLimiter(const Clock& clock, RateLimit limit) : clock_(clock), limit_(limit) {}
 
+  // Whether the collector-wide limit is on (a key's own rate applies either way).
   bool enabled() const { return limit_.events_per_second > 0; }
 
   // OK when `credential` may ingest `events` now (and they are counted); otherwise
-  // ResourceExhausted saying the rate, carrying the wait (RetryDelayOf).
-  absl::Status Take(absl::string_view credential, int64_t events) ABSL_LOCKS_EXCLUDED(mu_);
+  // ResourceExhausted saying the rate, carrying the wait (RetryDelayOf). `own_rate`: the
+  // credential's own events per second (Principal::ingest_rate, stored with its key), which
+  // replaces the collector's limit for it, with the default burst (DefaultRateLimit(rate, 0)).
+  absl::Status Take(absl::string_view credential, int64_t events,
+                    std::optional<int64_t> own_rate = std::nullopt) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   struct Bucket {

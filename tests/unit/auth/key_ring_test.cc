@@ -124,6 +124,27 @@ TEST_F(KeyRingTest, RevokedKeyStopsAtTheNextRefreshAndExpiredKeysStopOnTime) {
   EXPECT_TRUE(ring_.Authenticate(rotated->token).ok());
 }
 
+// A key's own ingest rate reaches the principal the limiter reads, and a rotation keeps it.
+TEST_F(KeyRingTest, AKeysIngestRateIsItsPrincipalsAndSurvivesRotation) {
+  absl::StatusOr<CreatedKey> created = admin_.Create(
+      {.name = "gw", .roles = {"ingest"}, .scopes = {"*"}, .ingest_rate = 250}, Admin());
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(repo_.keys_.at(created->record.id).ingest_rate, 250);
+  absl::StatusOr<PrincipalPtr> who = ring_.Authenticate(created->token);
+  ASSERT_TRUE(who.ok()) << who.status();
+  EXPECT_EQ((*who)->ingest_rate, 250);
+  absl::StatusOr<CreatedKey> rotated =
+      admin_.Rotate(created->record.id, absl::ZeroDuration(), "", Admin());
+  ASSERT_TRUE(rotated.ok()) << rotated.status();
+  EXPECT_EQ(rotated->record.ingest_rate, 250);
+  EXPECT_EQ((*ring_.Authenticate(rotated->token))->ingest_rate, 250);
+  // Without one, the principal has none: the collector's --ingest-rate-limit applies.
+  absl::StatusOr<CreatedKey> plain =
+      admin_.Create({.name = "p", .roles = {"ingest"}, .scopes = {"*"}}, Admin());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE((*ring_.Authenticate(plain->token))->ingest_rate.has_value());
+}
+
 TEST_F(KeyRingTest, InvalidKeyRequestsNameTheField) {
   const std::vector<std::pair<NewKey, std::string>> cases = {
       {{.name = "", .roles = {"check"}, .scopes = {"*"}}, "name:"},
@@ -132,7 +153,8 @@ TEST_F(KeyRingTest, InvalidKeyRequestsNameTheField) {
       {{.name = "k", .roles = {"check"}, .scopes = {}}, "scopes:"},
       {{.name = "k", .roles = {"check"}, .scopes = {"org:x"}}, "scopes:"},
       {{.name = "k", .roles = {"check"}, .scopes = {"*"}, .expires_at = absl::UnixEpoch()},
-       "expires_at:"}};
+       "expires_at:"},
+      {{.name = "k", .roles = {"ingest"}, .scopes = {"*"}, .ingest_rate = 0}, "ingest_rate:"}};
   for (const auto& [key, field] : cases) {
     absl::StatusOr<CreatedKey> created = admin_.Create(key, Admin());
     ASSERT_TRUE(absl::IsInvalidArgument(created.status())) << field;

@@ -52,6 +52,23 @@ TEST_F(IngestRateLimiterTest, ZeroRateIsNoLimit) {
   EXPECT_TRUE(limiter.Take("k", 1'000'000).ok());
 }
 
+// A key's own rate (keys create --ingest-rate) replaces the flag's for that key only, with the
+// default burst, and applies with the flag off too.
+TEST_F(IngestRateLimiterTest, AKeysOwnRateReplacesTheCollectorsLimitForThatKey) {
+  IngestRateLimiter off(clock_, DefaultRateLimit(0, 0));
+  EXPECT_TRUE(off.Take("key:own/1", 1000, 10).ok());  // burst max(2 x 10, 1000)
+  const absl::Status refused = off.Take("key:own/1", 50, 10);
+  EXPECT_TRUE(absl::IsResourceExhausted(refused)) << refused;
+  EXPECT_EQ(RetryDelayOf(refused), absl::Seconds(5));  // 50 events at 10/s
+  EXPECT_THAT(refused.message(), HasSubstr("10 events/s"));
+  EXPECT_TRUE(off.Take("key:flag/2", 1'000'000).ok());  // no rate of its own: the flag's (off)
+
+  IngestRateLimiter on(clock_, {.events_per_second = 100, .burst = 1000});
+  EXPECT_TRUE(on.Take("key:big/3", 4000, 2000).ok());  // its own burst: 4,000
+  EXPECT_TRUE(on.Take("key:flag/2", 1000).ok());
+  EXPECT_FALSE(on.Take("key:flag/2", 1).ok());
+}
+
 TEST_F(IngestRateLimiterTest, DefaultBurstHoldsTheLargestBatch) {
   EXPECT_EQ(DefaultRateLimit(10, 0).burst, 1000);
   EXPECT_EQ(DefaultRateLimit(5000, 0).burst, 10000);
