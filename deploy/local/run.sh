@@ -13,6 +13,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # shellcheck source=deploy/local/examples.sh
 source "$(dirname "${BASH_SOURCE[0]}")/examples.sh"
+# shellcheck source=deploy/local/db_roles.sh
+source "$(dirname "${BASH_SOURCE[0]}")/db_roles.sh"
 cd "$STEPLEDGER_ROOT"
 
 PG_PORT=${STEPLEDGER_PG_PORT:-55432}
@@ -51,6 +53,11 @@ if ! bash "$PG_SH" start "$PG_DIR" "$PG_PORT"; then
   exit 1
 fi
 DATABASE_URL=$(bash "$PG_SH" url "$PG_DIR" "$PG_PORT")
+# The superuser migrates; the collector runs as a role without DDL rights (db_roles.sh).
+RUNTIME_URL=$(db_roles_init "$DATABASE_URL") || {
+  echo "run.sh: cannot create the collector's database role" >&2
+  exit 1
+}
 
 # TLS and keys (docs/SECURITY.md): a local CA, the collector's certificate and the bootstrap
 # admin key, made once under .var/security; the CLI below and in the tour uses them through
@@ -66,7 +73,8 @@ cat <<INFO
 stepledger (local)
   gRPC        $GRPC_LISTEN
   metrics     http://$METRICS_LISTEN/metrics
-  database    $DATABASE_URL
+  database    $DATABASE_URL (owner: migrations)
+              $RUNTIME_URL (the collector: no DDL)
   psql        psql '$DATABASE_URL'
   PostgreSQL  data in $PG_DIR/data, log in $PG_DIR/postgres.log
               (keeps running after the collector exits; stop it with:
@@ -106,6 +114,7 @@ if [[ $price_source != shipped ]]; then
   } >&2
   PRICE_FLAGS=()
 fi
-exec "$COLLECTOR" --database-url="$DATABASE_URL" --tls-cert="$SEC_DIR/server.pem" \
+exec "$COLLECTOR" --database-url="$RUNTIME_URL" --migration-database-url="$DATABASE_URL" \
+  --tls-cert="$SEC_DIR/server.pem" \
   --tls-key="$SEC_DIR/server.key" --bootstrap-admin-key-file="$SEC_DIR/admin.key" \
   "${PRICE_FLAGS[@]}"

@@ -88,7 +88,10 @@ constexpr int kPartitionDaysAhead = 3;
 absl::Status MigrateWithRetry(const config::Config& config) {
   const absl::Time deadline = absl::Now() + config.startup_db_wait;
   while (true) {
-    absl::StatusOr<storage::MigrationReport> report = storage::ApplyMigrations(config.database_url);
+    // The owner's URL when one is given: the runtime role may not run DDL.
+    absl::StatusOr<storage::MigrationReport> report = storage::ApplyMigrations(
+        config.migration_database_url.empty() ? config.database_url
+                                              : config.migration_database_url);
     if (report.ok()) {
       std::string applied;
       for (const auto& name : report->applied)

@@ -87,6 +87,14 @@ const std::vector<FlagSpec>& Flags() {
          c.database_url = v;
          return absl::OkStatus();
        }},
+      {"migration-database-url",
+       "PostgreSQL URL of the role that owns the schema, used only to migrate at start (default: "
+       "--database-url); the collector then runs as --database-url's role, which needs no DDL "
+       "right (docs/OPERATING.md, \"Database roles\")",
+       [](Config& c, const std::string& v) {
+         c.migration_database_url = v;
+         return absl::OkStatus();
+       }},
       {"migrate", "apply pending migrations at start (default true)",
        [](Config& c, const std::string& v) { return SetBool(c.migrate, "migrate", v); }},
       {"writers", "writer connections committing in parallel (default 2)",
@@ -460,6 +468,10 @@ absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const En
   }
   if (config.database_url.empty()) {
     return absl::InvalidArgumentError("--database-url (or STEPLEDGER_DATABASE_URL) is required");
+  }
+  if (!config.migration_database_url.empty() && !config.migrate) {
+    return absl::InvalidArgumentError(
+        "--migration-database-url is only used to migrate: it cannot go with --no-migrate");
   }
   return config;
 }

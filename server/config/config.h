@@ -21,6 +21,9 @@ struct Config {
   // OTLP/HTTP POST /v1/traces (docs/OTLP.md); empty: not served.
   std::string otlp_http_listen = "127.0.0.1:4318";
   std::string database_url;
+  // The schema owner's URL, used only for migrations; empty: database_url migrates too (one
+  // role). With it, database_url's role needs only DML and EXECUTE (migration 0022).
+  std::string migration_database_url;
   bool migrate = true;
   int writers = 2;                 // writer connections committing groups in parallel
   int max_group_events = 10000;    // events per transaction, at most

@@ -10,28 +10,19 @@
 #include "server/storage/pg_time.h"
 
 namespace stepledger::storage {
-namespace {
-
-constexpr int64_t kPartitionLockKey = 0x5354504c50415254;  // "STPLPART"
-
-}  // namespace
-
 std::string PartitionName(absl::CivilDay day) {
   return absl::StrFormat("steps_p%04d%02d%02d", day.year(), day.month(), day.day());
 }
 
 absl::Status EnsureDailyPartitions(pqxx::connection& conn, absl::Span<const absl::CivilDay> days) {
   if (days.empty()) return absl::OkStatus();
+  // A date[] literal built from CivilDays (PgDate), never from client text.
+  std::string array = "{";
+  for (absl::CivilDay day : days) absl::StrAppend(&array, array.size() > 1 ? "," : "", PgDate(day));
+  array += "}";
   try {
     pqxx::work txn(conn);
-    txn.exec_params("SELECT pg_advisory_xact_lock($1)", kPartitionLockKey);
-    for (absl::CivilDay day : days) {
-      // DDL cannot take bind parameters; the name and bounds are built from a CivilDay, never
-      // from client text, so this concatenation cannot inject anything.
-      txn.exec(absl::StrCat("CREATE TABLE IF NOT EXISTS ", PartitionName(day),
-                            " PARTITION OF steps FOR VALUES FROM ('", PgDate(day),
-                            " 00:00:00+00') TO ('", PgDate(day + 1), " 00:00:00+00')"));
-    }
+    txn.exec_params("SELECT ensure_ledger_partitions($1::date[])", array);
     txn.commit();
   } catch (...) {
     return CurrentExceptionToStatus("create partitions");

@@ -1,8 +1,11 @@
 // Daily partitions of the steps ledger.
 //
 // Partitions are named steps_pYYYYMMDD and cover [day 00:00 UTC, next day 00:00 UTC).
-// Creating one takes a transaction-scoped advisory lock so that concurrent writers (or
-// replicas) asking for the same day never race on CREATE TABLE.
+// They are created by the SQL function ensure_ledger_partitions (migration 0022), SECURITY
+// DEFINER: the DDL runs as the owner of the migrations, so the collector's runtime role needs
+// no CREATE right (docs/OPERATING.md, "Database roles"). The function takes a
+// transaction-scoped advisory lock so that concurrent writers (or replicas) asking for the
+// same day never race on CREATE TABLE.
 #ifndef STEPLEDGER_SERVER_STORAGE_PARTITIONS_H_
 #define STEPLEDGER_SERVER_STORAGE_PARTITIONS_H_
 

@@ -159,6 +159,19 @@ TEST(ConfigTest, BootstrapAdminKeyComesFromTheEnvironmentOnly) {
   EXPECT_TRUE(absl::IsInvalidArgument(Load({"--bootstrap-admin-key=slk_abc_def"}).status()));
 }
 
+// docs/OPERATING.md, "Database roles": the owner's URL only migrates.
+TEST(ConfigTest, MigrationDatabaseUrlIsTheOwnersAndNeedsMigrate) {
+  auto config = Load({}, {{"STEPLEDGER_MIGRATION_DATABASE_URL", "postgresql://owner@h/db"}});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->migration_database_url, "postgresql://owner@h/db");
+  EXPECT_EQ(config->database_url, "postgresql://u@127.0.0.1:5432/db");
+  EXPECT_TRUE(Load({})->migration_database_url.empty());
+  const absl::Status no_migrate =
+      Load({"--migration-database-url=postgresql://owner@h/db", "--no-migrate"}).status();
+  EXPECT_TRUE(absl::IsInvalidArgument(no_migrate));
+  EXPECT_THAT(std::string(no_migrate.message()), ::testing::HasSubstr("--migration-database-url"));
+}
+
 TEST(ConfigTest, MetricsTopCapsIsParsedAndBounded) {
   auto config = Load({"--metrics-top-caps=7"});
   ASSERT_TRUE(config.ok()) << config.status();
