@@ -263,7 +263,7 @@ cpu_ticks() {
 }
 
 profile_mode() {
-  local events=${PROFILE_EVENTS:-300000} perf_pid= perf_data before_c before_pg out
+  local events=${PROFILE_EVENTS:-300000} perf_pid='' perf_data before_c before_pg out
   new_cluster
   psql -qAt "$URL" -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
   bash "$PG_SH" stop "$PG_DIR"
