@@ -20,12 +20,21 @@ namespace stepledger::domain::auth {
 struct AuditActor {
   std::string identity;  // Never empty: the audit table refuses a row without one.
   std::string note;      // Free text from the caller; "" when none.
+  // Anything else the caller typed that is kept only for the record (a cap's typed
+  // signed_off_by, which never signs a cap off): the budget audit row's reason.
+  std::string remark;
+
+  // The audited name: the identity, with the note when there is one.
+  std::string Audited() const {
+    if (note.empty() || note == identity) return identity;
+    return absl::StrCat(identity, " (note: ", note, ")");
+  }
 
   static AuditActor Of(const Principal& caller, std::string note) {
-    return AuditActor{caller.Identity(), std::move(note)};
+    return AuditActor{caller.Identity(), std::move(note), ""};
   }
   static AuditActor Collector(const std::string& what) {
-    return AuditActor{absl::StrCat("collector:", what), ""};
+    return AuditActor{absl::StrCat("collector:", what), "", ""};
   }
 };
 

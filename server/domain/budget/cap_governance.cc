@@ -17,11 +17,6 @@ absl::Status SelfApproval(const std::string& what, const std::string& identity) 
 
 }  // namespace
 
-std::string Actor::Audited() const {
-  if (note.empty() || note == identity) return identity;
-  return absl::StrCat(identity, " (note: ", note, ")");
-}
-
 CapGovernance::CapGovernance(BudgetCoordinator& budgets, CapChangeStore& store, const Clock& clock)
     : budgets_(budgets), store_(store), clock_(clock) {}
 

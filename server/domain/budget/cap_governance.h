@@ -27,6 +27,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/domain/auth/audit.h"
 #include "server/domain/budget/budget_coordinator.h"
 #include "server/domain/budget/cap.h"
 #include "server/domain/clock.h"
@@ -38,18 +39,7 @@ namespace stepledger::domain::budget {
 inline constexpr absl::Duration kProposalLifetime = absl::Hours(7 * 24);
 
 // Who acts: the credential's identity (compared for self-approval) and what they typed.
-struct Actor {
-  Actor(std::string identity, std::string note = "", std::string remark = "")  // NOLINT
-      : identity(std::move(identity)), note(std::move(note)), remark(std::move(remark)) {}
-
-  std::string identity;  // "key:<name>/<id>" or "cert:<subject>"
-  std::string note;      // Free text the caller typed (changed_by, --by); audited as a note.
-  // Anything else typed that is kept only for the record (a cap's typed signed_off_by): the
-  // audit row's reason.
-  std::string remark;
-  // The audited name: the identity, with the note when there is one.
-  std::string Audited() const;
-};
+using Actor = auth::AuditActor;
 
 struct CapProposal {
   int64_t id = 0;
