@@ -11,19 +11,21 @@ port_in_use() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# Prints a random port in 56000-60999 on which nothing listens. Stays clear of 55432, the
-# default port of `make run`, so tests never collide with a running development cluster.
+# Prints a random port in 20000-29999 on which nothing listens. Stays clear of 55432, the
+# default port of `make run`, so tests never collide with a running development cluster, and
+# below Linux's ephemeral range (32768-60999), so an outgoing connection's local port never
+# takes it between this check and the bind (package_deb once lost its gRPC port that way).
 # Another process can still take the port before we bind it: callers retry on failure.
 free_port() {
   local port _
   for _ in $(seq 1 100); do
-    port=$((56000 + RANDOM % 5000))
+    port=$((20000 + RANDOM % 10000))
     if ! port_in_use "$port"; then
       echo "$port"
       return 0
     fi
   done
-  echo "no free port found in 56000-60999" >&2
+  echo "no free port found in 20000-29999" >&2
   return 1
 }
 
