@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "server/storage/copy_text.h"
 #include "server/storage/pg_connection.h"
 #include "server/storage/pg_status.h"
 #include "server/storage/pg_time.h"
@@ -16,13 +17,12 @@ std::string PartitionName(absl::CivilDay day) {
 
 absl::Status EnsureDailyPartitions(pqxx::connection& conn, absl::Span<const absl::CivilDay> days) {
   if (days.empty()) return absl::OkStatus();
-  // A date[] literal built from CivilDays (PgDate), never from client text.
-  std::string array = "{";
-  for (absl::CivilDay day : days) absl::StrAppend(&array, array.size() > 1 ? "," : "", PgDate(day));
-  array += "}";
+  std::vector<std::string> dates;
+  dates.reserve(days.size());
+  for (absl::CivilDay day : days) dates.push_back(PgDate(day));
   try {
     pqxx::work txn(conn);
-    txn.exec_params("SELECT ensure_ledger_partitions($1::date[])", array);
+    txn.exec_params("SELECT ensure_ledger_partitions($1::date[])", PgTextArray(dates));
     txn.commit();
   } catch (...) {
     return CurrentExceptionToStatus("create partitions");
