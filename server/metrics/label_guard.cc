@@ -38,7 +38,7 @@ LabelGuard::PerLabel& LabelGuard::Slot(std::string_view label) {
   return slot;
 }
 
-std::string LabelGuard::Admit(std::string_view label, std::string_view value) {
+std::string LabelGuard::Admit(std::string_view label, std::string_view value, size_t times) {
   absl::MutexLock lock(&mu_);
   PerLabel& slot = Slot(label);
   if (slot.admitted.contains(AsAbsl(value))) return std::string(value);
@@ -47,7 +47,7 @@ std::string LabelGuard::Admit(std::string_view label, std::string_view value) {
     slot.values->Set(static_cast<double>(slot.admitted.size()));
     return std::string(value);
   }
-  slot.folded->Increment();
+  slot.folded->Increment(static_cast<double>(times));
   return std::string(kOther);
 }
 

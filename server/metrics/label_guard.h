@@ -54,8 +54,9 @@ class LabelGuard {
 
   // Returns `value` if it already has a slot under `label` or a slot is free (taking it), else
   // "other" (and counts the fold). `label` must be a constant chosen by the caller, never client
-  // data: the guard keeps state per label name.
-  std::string Admit(std::string_view label, std::string_view value);
+  // data: the guard keeps state per label name. `times`: the value was seen that many times at
+  // once (a caller that sums a group first); each counts as a fold when it folds.
+  std::string Admit(std::string_view label, std::string_view value, size_t times = 1);
 
   // The limit that applies to `label`.
   size_t Limit(std::string_view label) const;

@@ -76,6 +76,10 @@ PricingMetrics::PricingMetrics(prometheus::Registry& registry, LabelGuard* guard
 void PricingMetrics::OnGroupCommitted(absl::Span<const domain::ingest::IngestItem* const> items,
                                       absl::Span<const domain::ingest::Outcome> outcomes,
                                       absl::Duration latency) {
+  // Summed per group in integer nano-USD (exact), then one increment per counter: every
+  // stored step passes here, and each increment is an atomic read-modify-write.
+  domain::NanoUsd computed = 0, reported = 0;
+  bool any_computed = false, any_reported = false;
   for (size_t i = 0; i < items.size() && i < outcomes.size(); ++i) {
     if (outcomes[i] != domain::ingest::Outcome::kAccepted) continue;
     const domain::ingest::IngestItem& item = *items[i];
@@ -84,15 +88,20 @@ void PricingMetrics::OnGroupCommitted(absl::Span<const domain::ingest::IngestIte
         OnUnpricedStep(ModelOf(item.step), item.unpriced_reason);
         break;
       case domain::ingest::CostSource::kComputed:
-        spend_computed_.Increment(static_cast<double>(item.cost_nano_usd.value_or(0)) /
-                                  static_cast<double>(domain::kNanoUsdPerUsd));
+        any_computed = true;
+        computed += item.cost_nano_usd.value_or(0);
         break;
       case domain::ingest::CostSource::kReported:
-        spend_reported_.Increment(static_cast<double>(item.cost_nano_usd.value_or(0)) /
-                                  static_cast<double>(domain::kNanoUsdPerUsd));
+        any_reported = true;
+        reported += item.cost_nano_usd.value_or(0);
         break;
     }
   }
+  const auto usd = [](domain::NanoUsd nano) {
+    return static_cast<double>(nano) / static_cast<double>(domain::kNanoUsdPerUsd);
+  };
+  if (any_computed) spend_computed_.Increment(usd(computed));
+  if (any_reported) spend_reported_.Increment(usd(reported));
 }
 
 void PricingMetrics::OnUnpricedStep(std::string_view model, std::string_view reason) {

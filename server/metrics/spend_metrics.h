@@ -36,8 +36,10 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "server/domain/clock.h"
 #include "server/domain/ingest/group_committer.h"
 #include "server/metrics/label_guard.h"
@@ -73,7 +75,9 @@ class SpendMetrics final : public domain::ingest::CommitObserver {
 
  private:
   // Adds one group's spend per tenant to the tenant series (re-choosing slots when due).
-  void CountTenants(const std::map<std::string, domain::NanoUsd>& spend) ABSL_LOCKS_EXCLUDED(mu_);
+  // REQUIRES: `spend` sorted by tenant.
+  void CountTenants(absl::Span<const std::pair<absl::string_view, domain::NanoUsd>> spend)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   LabelGuard& guard_;
   prometheus::Family<prometheus::Counter>& spend_family_;

@@ -78,13 +78,37 @@ void AppendClock(std::string& out, const UtcParts& p) {
 
 }  // namespace
 
-std::string PgTimestamp(absl::Time t) {
-  if (t == absl::InfiniteFuture()) return "infinity";
-  if (t == absl::InfinitePast()) return "-infinity";
+void AppendPgTimestamp(std::string& out, absl::Time t) {
+  if (t == absl::InfiniteFuture()) {
+    out += "infinity";
+    return;
+  }
+  if (t == absl::InfinitePast()) {
+    out += "-infinity";
+    return;
+  }
   const UtcParts p = Split(t);
+  if (p.year >= 1 && p.year <= 9999) {
+    // Every staged row has several timestamps, nearly all in this range: the fixed-width text
+    // is written into a buffer and appended once.
+    char text[] = "0000-00-00 00:00:00.000000+00";
+    const auto put = [&text](size_t at, int64_t value, int width) {
+      for (int i = width - 1; i >= 0; --i) {
+        text[at + i] = static_cast<char>('0' + value % 10);
+        value /= 10;
+      }
+    };
+    put(0, p.year, 4);
+    put(5, p.month, 2);
+    put(8, p.day, 2);
+    put(11, p.second_of_day / 3600, 2);
+    put(14, p.second_of_day / 60 % 60, 2);
+    put(17, p.second_of_day % 60, 2);
+    put(20, p.nanos / 1000, 6);
+    out.append(text, sizeof(text) - 1);
+    return;
+  }
   const bool before_christ = p.year <= 0;
-  std::string out;
-  out.reserve(32);
   AppendYearDigits(out, before_christ ? 1 - p.year : p.year);
   AppendMonthDay(out, p);
   out += ' ';
@@ -93,6 +117,12 @@ std::string PgTimestamp(absl::Time t) {
   AppendDigits(out, p.nanos / 1000, 6);
   out += "+00";
   if (before_christ) out += " BC";
+}
+
+std::string PgTimestamp(absl::Time t) {
+  std::string out;
+  out.reserve(32);
+  AppendPgTimestamp(out, t);
   return out;
 }
 

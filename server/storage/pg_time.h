@@ -26,6 +26,9 @@ namespace stepledger::storage {
 // Ingest validation keeps client timestamps inside PostgreSQL's range; the wider cases are here
 // so that the formatter is correct for every absl::Time, not only for validated ones.
 std::string PgTimestamp(absl::Time t);
+// The same text appended to `out`: the COPY writer formats several timestamps per stored step
+// and appends them to its row without a temporary string each.
+void AppendPgTimestamp(std::string& out, absl::Time t);
 
 // A date literal: "2026-11-28" (years padded as above; only years 1..9999 are expected).
 std::string PgDate(absl::CivilDay day);

@@ -19,18 +19,22 @@ bool IsAscii(std::string_view text) {
 void AppendAsciiJsonString(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  for (unsigned char c : text) {
+  size_t run = 0;  // start of the bytes not yet appended; they need no escape
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c != '"' && c != '\\' && c >= 0x20) continue;
+    out.append(text.data() + run, i - run);
+    run = i + 1;
     if (c == '"' || c == '\\') {
       out += '\\';
       out += static_cast<char>(c);
-    } else if (c < 0x20) {
+    } else {
       out += "\\u00";
       out += kHex[c >> 4];
       out += kHex[c & 0xf];
-    } else {
-      out += static_cast<char>(c);
     }
   }
+  out.append(text.data() + run, text.size() - run);
   out += '"';
 }
 
@@ -40,9 +44,15 @@ std::string AttributesToJson(const std::map<std::string, std::string>& attribute
   // Every stored step goes through here, so plain ASCII (the usual case) is written directly;
   // anything else takes nlohmann's UTF-8 aware path.
   bool ascii = true;
-  for (const auto& [k, v] : attributes) ascii = ascii && IsAscii(k) && IsAscii(v);
+  size_t unescaped_size = 2;  // the braces
+  for (const auto& [k, v] : attributes) {
+    ascii = ascii && IsAscii(k) && IsAscii(v);
+    unescaped_size += k.size() + v.size() + 6;  // two pairs of quotes, ':' and ','
+  }
   if (ascii) {
-    std::string out = "{";
+    std::string out;
+    out.reserve(unescaped_size);  // one allocation unless something needs escaping
+    out += '{';
     for (const auto& [k, v] : attributes) {
       if (out.size() > 1) out += ',';
       AppendAsciiJsonString(out, k);

@@ -19,27 +19,32 @@ bool ParseFrom(const grpc::ByteBuffer& buffer, google::protobuf::Message& messag
 
 }  // namespace
 
-domain::ingest::ReceivedEvent StepBatchReader::Strict(const v1::StepEvent& event) {
-  ConvertedStep converted = FromWire(event);
+void StepBatchReader::Strict(const v1::StepEvent& event,
+                             std::vector<domain::ingest::ReceivedEvent>& events) {
   renderers_.emplace_back([this, &event] {
     internal::WireStepEvent wire;
     wire.ParseFromString(event.SerializeAsString());  // same wire format: cannot fail
     return QuarantineJson(wire, max_quarantine_event_bytes_);
   });
-  return domain::ingest::ReceivedEvent{std::move(converted.step), EventDigest(event),
-                                       std::move(converted.error), renderers_.back()};
+  domain::ingest::ReceivedEvent& out = events.emplace_back(domain::ingest::ReceivedEvent{
+      {}, EventDigest(event, digest_scratch_), std::nullopt, renderers_.back()});
+  FromWire(event, out.step, out.conversion_error);  // in place: no step is moved again
 }
 
-domain::ingest::ReceivedEvent StepBatchReader::Lenient(const internal::WireStepEvent& event) {
+void StepBatchReader::Lenient(const internal::WireStepEvent& event,
+                              std::vector<domain::ingest::ReceivedEvent>& events) {
   const std::string bytes = DeterministicBytes(event);
   v1::StepEvent& api = recovered_.emplace_back();
-  if (api.ParseFromString(bytes)) return Strict(api);
+  if (api.ParseFromString(bytes)) {
+    Strict(api, events);
+    return;
+  }
   recovered_.pop_back();
   ConvertedStep converted = FromWire(event);
   renderers_.emplace_back(
       [this, &event] { return QuarantineJson(event, max_quarantine_event_bytes_); });
-  return domain::ingest::ReceivedEvent{std::move(converted.step), Sha256(bytes),
-                                       std::move(converted.error), renderers_.back()};
+  events.push_back(domain::ingest::ReceivedEvent{std::move(converted.step), Sha256(bytes),
+                                                 std::move(converted.error), renderers_.back()});
 }
 
 void StepBatchReader::Release() {
@@ -48,6 +53,7 @@ void StepBatchReader::Release() {
   lenient_ = internal::WireStepBatch();
   recovered_ = {};
   renderers_ = {};
+  digest_scratch_ = {};
 }
 
 absl::StatusOr<StepBatchReader::Batch> StepBatchReader::Read(grpc::ByteBuffer& buffer) {
@@ -62,7 +68,7 @@ absl::StatusOr<StepBatchReader::Batch> StepBatchReader::Read(grpc::ByteBuffer& b
     batch.sequence = strict_.sequence();
     renderers_.reserve(strict_.events_size());
     batch.events.reserve(strict_.events_size());
-    for (const v1::StepEvent& e : strict_.events()) batch.events.push_back(Strict(e));
+    for (const v1::StepEvent& e : strict_.events()) Strict(e, batch.events);
     return batch;
   }
   if (ParseFrom(buffer, lenient_)) {
@@ -71,7 +77,7 @@ absl::StatusOr<StepBatchReader::Batch> StepBatchReader::Read(grpc::ByteBuffer& b
     renderers_.reserve(lenient_.events_size());
     recovered_.reserve(lenient_.events_size());  // Strict() keeps references into it
     batch.events.reserve(lenient_.events_size());
-    for (const internal::WireStepEvent& e : lenient_.events()) batch.events.push_back(Lenient(e));
+    for (const internal::WireStepEvent& e : lenient_.events()) Lenient(e, batch.events);
     return batch;
   }
   internal::WireBatchSequence header;

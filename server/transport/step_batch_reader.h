@@ -52,8 +52,10 @@ class StepBatchReader {
   void Release();
 
  private:
-  domain::ingest::ReceivedEvent Strict(const v1::StepEvent& event);
-  domain::ingest::ReceivedEvent Lenient(const internal::WireStepEvent& event);
+  // Each appends the event's ReceivedEvent to `events` (reserved by the caller).
+  void Strict(const v1::StepEvent& event, std::vector<domain::ingest::ReceivedEvent>& events);
+  void Lenient(const internal::WireStepEvent& event,
+               std::vector<domain::ingest::ReceivedEvent>& events);
 
   const size_t max_quarantine_event_bytes_;
   v1::StepBatch strict_;
@@ -62,6 +64,7 @@ class StepBatchReader {
   std::vector<v1::StepEvent> recovered_;
   // One renderer per event; reserved before use so that the FunctionRefs stay valid.
   std::vector<std::function<std::string()>> renderers_;
+  std::string digest_scratch_;  // each event's serialization for its digest, memory reused
 };
 
 }  // namespace stepledger::transport

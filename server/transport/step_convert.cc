@@ -94,11 +94,10 @@ void CopyAttributes(const internal::WireStepEvent& e, domain::Step& s) {
   for (const internal::WireAttribute& a : e.attributes()) s.attributes[a.key()] = a.value();
 }
 
-// One conversion for both readings of a StepEvent (their accessors have the same names).
+// One conversion for both readings of a StepEvent (their accessors have the same names), into
+// a default-constructed step.
 template <typename Event>
-ConvertedStep Convert(const Event& e) {
-  ConvertedStep out;
-  domain::Step& s = out.step;
+void Convert(const Event& e, domain::Step& s, std::optional<domain::ingest::FieldError>& error) {
   s.event_id = e.event_id();
   s.tags = TagsFromWire(e.tags());
   s.step_id = e.step_id();
@@ -119,12 +118,11 @@ ConvertedStep Convert(const Event& e) {
   s.status = e.status();
   s.operation_id = e.operation_id();
   s.attempt = e.attempt();
-  if (e.has_started_at()) ConvertTime("started_at", e.started_at(), s.started_at, out.error);
-  if (e.has_ended_at()) ConvertTime("ended_at", e.ended_at(), s.ended_at, out.error);
+  if (e.has_started_at()) ConvertTime("started_at", e.started_at(), s.started_at, error);
+  if (e.has_ended_at()) ConvertTime("ended_at", e.ended_at(), s.ended_at, error);
   CopyAttributes(e, s);
   s.service_tier = e.service_tier();
   if (e.has_tool_units()) s.tool_units = e.tool_units();
-  return out;
 }
 
 }  // namespace
@@ -198,18 +196,38 @@ v1::StepKind ToProto(domain::StepKind kind) {
   return v1::STEP_KIND_OTHER;
 }
 
-ConvertedStep FromWire(const v1::StepEvent& event) { return Convert(event); }
+ConvertedStep FromWire(const v1::StepEvent& event) {
+  ConvertedStep out;
+  Convert(event, out.step, out.error);
+  return out;
+}
 
-ConvertedStep FromWire(const internal::WireStepEvent& event) { return Convert(event); }
+ConvertedStep FromWire(const internal::WireStepEvent& event) {
+  ConvertedStep out;
+  Convert(event, out.step, out.error);
+  return out;
+}
+
+void FromWire(const v1::StepEvent& event, domain::Step& step,
+              std::optional<domain::ingest::FieldError>& error) {
+  Convert(event, step, error);
+}
 
 std::string DeterministicBytes(const google::protobuf::Message& message) {
   std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  message.SerializeToCodedStream(&coded);
-  coded.Trim();
+  DeterministicBytes(message, bytes);
   return bytes;
+}
+
+void DeterministicBytes(const google::protobuf::Message& message, std::string& out) {
+  // Sized first, then written in place: a growing output stream would reallocate and copy
+  // the bytes several times per event.
+  const size_t size = message.ByteSizeLong();
+  out.resize(size);
+  google::protobuf::io::ArrayOutputStream array(out.data(), static_cast<int>(size));
+  google::protobuf::io::CodedOutputStream coded(&array);
+  coded.SetSerializationDeterministic(true);
+  message.SerializeWithCachedSizes(&coded);
 }
 
 std::string Sha256(std::string_view bytes) {
@@ -223,6 +241,14 @@ std::string Sha256(std::string_view bytes) {
   return std::string(reinterpret_cast<const char*>(md), len);
 }
 
-std::string EventDigest(const v1::StepEvent& event) { return Sha256(DeterministicBytes(event)); }
+std::string EventDigest(const v1::StepEvent& event) {
+  std::string scratch;
+  return EventDigest(event, scratch);
+}
+
+std::string EventDigest(const v1::StepEvent& event, std::string& scratch) {
+  DeterministicBytes(event, scratch);
+  return Sha256(scratch);
+}
 
 }  // namespace stepledger::transport

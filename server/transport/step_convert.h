@@ -25,6 +25,10 @@ struct ConvertedStep {
 // The API's reading and the lenient one (step_wire.proto) convert by the same rules.
 ConvertedStep FromWire(const v1::StepEvent& event);
 ConvertedStep FromWire(const internal::WireStepEvent& event);
+// The same conversion into a default-constructed `step` that the caller already holds where it
+// will stay (a step is over 700 bytes: the stream's reader builds each one in place).
+void FromWire(const v1::StepEvent& event, domain::Step& step,
+              std::optional<domain::ingest::FieldError>& error);
 
 domain::Tags FromProto(const v1::Tags& tags);
 
@@ -36,11 +40,16 @@ v1::StepKind ToProto(domain::StepKind kind);
 
 // SHA-256 of the event's deterministic protobuf serialization (map entries sorted): the same
 // content always gives the same 32 bytes, in any process, whatever order the client wrote maps.
+// `scratch` holds the serialization; a caller digesting many events passes the same string to
+// each, so that its memory is reused.
 std::string EventDigest(const v1::StepEvent& event);
+std::string EventDigest(const v1::StepEvent& event, std::string& scratch);
 
-// The deterministic serialization of a message, and SHA-256 of bytes (for events only the
-// lenient reading can hold: their digest is over their bytes as re-serialized).
+// The deterministic serialization of a message (into `out`, replacing what it held), and
+// SHA-256 of bytes (for events only the lenient reading can hold: their digest is over their
+// bytes as re-serialized).
 std::string DeterministicBytes(const google::protobuf::Message& message);
+void DeterministicBytes(const google::protobuf::Message& message, std::string& out);
 std::string Sha256(std::string_view bytes);
 
 }  // namespace stepledger::transport

@@ -72,26 +72,33 @@ size_t GroupCommitter::WriterFor(const IngestItem& item) const {
 
 std::vector<GroupCommitter::Pending> GroupCommitter::SplitByWriter(std::vector<IngestItem> items,
                                                                    Done done) const {
+  auto batch = std::make_shared<const std::vector<IngestItem>>(std::move(items));
   std::vector<Pending> parts(stores_.size());
-  std::vector<std::vector<size_t>> positions(stores_.size());
-  for (size_t i = 0; i < items.size(); ++i) positions[WriterFor(items[i])].push_back(i);
+  for (const IngestItem& item : *batch) parts[WriterFor(item)].items.push_back(&item);
   size_t used = 0;
-  for (const auto& p : positions) used += p.empty() ? 0 : 1;
+  for (const Pending& part : parts) used += part.items.empty() ? 0 : 1;
   if (used == 1) {  // one writer takes the whole batch: no split to complete
-    const size_t w = WriterFor(items.front());
-    parts[w] = Pending{std::move(items), std::move(done)};
+    for (Pending& part : parts) {
+      if (part.items.empty()) continue;
+      part.batch = std::move(batch);
+      part.done = std::move(done);
+    }
     return parts;
   }
   // Each part keeps its items in batch order; a refused batch drops the parts uncalled.
-  auto split = std::make_shared<SplitBatch>(items.size(), used, std::move(done));
-  for (size_t w = 0; w < parts.size(); ++w) {
-    if (positions[w].empty()) continue;
-    parts[w].items.reserve(positions[w].size());
-    for (size_t i : positions[w]) parts[w].items.push_back(std::move(items[i]));
-    parts[w].done =
-        [split, where = std::move(positions[w])](absl::StatusOr<std::vector<Outcome>> r) mutable {
-          split->PartDone(where, std::move(r));
-        };
+  auto split = std::make_shared<SplitBatch>(batch->size(), used, std::move(done));
+  for (Pending& part : parts) {
+    if (part.items.empty()) continue;
+    part.batch = batch;
+    std::vector<size_t> positions;
+    positions.reserve(part.items.size());
+    for (const IngestItem* item : part.items) {
+      positions.push_back(static_cast<size_t>(item - batch->data()));
+    }
+    part.done = [split,
+                 where = std::move(positions)](absl::StatusOr<std::vector<Outcome>> r) mutable {
+      split->PartDone(where, std::move(r));
+    };
   }
   return parts;
 }
@@ -108,7 +115,7 @@ absl::Status GroupCommitter::Submit(std::vector<IngestItem> items, Done done) {
   std::vector<Pending> parts = SplitByWriter(std::move(items), std::move(done));
   size_t bytes = 0;
   for (Pending& part : parts) {
-    for (const IngestItem& item : part.items) part.bytes += ApproximateBytes(item);
+    for (const IngestItem* item : part.items) part.bytes += ApproximateBytes(*item);
     bytes += part.bytes;
   }
   absl::MutexLock lock(&mu_);
@@ -185,10 +192,11 @@ void GroupCommitter::WriterLoop(size_t writer) {
 
 absl::StatusOr<std::vector<Outcome>> GroupCommitter::CommitItems(
     LedgerStore* store, const std::vector<Pending>& group) {
+  size_t events = 0;
+  for (const Pending& p : group) events += p.items.size();
   std::vector<const IngestItem*> items;
-  for (const Pending& p : group) {
-    for (const IngestItem& item : p.items) items.push_back(&item);
-  }
+  items.reserve(events);
+  for (const Pending& p : group) items.insert(items.end(), p.items.begin(), p.items.end());
   const absl::Time start = absl::Now();
   absl::StatusOr<std::vector<Outcome>> result;
   for (int attempt = 1; attempt <= options_.max_attempts; ++attempt) {

@@ -82,7 +82,10 @@ class GroupCommitter {
 
  private:
   struct Pending {
-    std::vector<IngestItem> items;
+    // The submitted batch. A batch split across writers is shared by its parts, so that no
+    // item is moved again (an item is over 1 KB) and it is freed once every part is done.
+    std::shared_ptr<const std::vector<IngestItem>> batch;
+    std::vector<const IngestItem*> items;  // this part's items, in batch order
     Done done;
     size_t bytes = 0;  // ApproximateBytes of items, counted in queued_bytes_
   };

@@ -38,7 +38,10 @@ size_t SequenceLength(std::string_view text, size_t i) {
 }  // namespace
 
 bool IsStorableText(std::string_view text) {
-  for (size_t i = 0; i < text.size();) {
+  // Nearly all text is ASCII without NUL (bytes 0x01..0x7f): skip it without decoding sequences.
+  size_t i = 0;
+  while (i < text.size() && static_cast<uint8_t>(text[i] - 1) < 0x7f) ++i;
+  while (i < text.size()) {
     const size_t n = SequenceLength(text, i);
     if (n == 0) return false;
     i += n;

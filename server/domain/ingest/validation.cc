@@ -12,15 +12,22 @@ bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '
 bool IsPrintableAscii(char c) { return c >= 0x20 && c <= 0x7e; }
 
 // Free text (names, models, attribute values): bounded, and storable as PostgreSQL text.
-std::optional<FieldError> CheckText(std::string_view field, const std::string& value, size_t max) {
+// An attribute value's field is "attributes.<key>": that name is only built for an error (every
+// event's attributes pass here).
+std::optional<FieldError> CheckText(std::string_view field, const std::string& value, size_t max,
+                                    std::string_view attribute_key = {}) {
+  const auto field_name = [&] {
+    std::string name(field);
+    if (!attribute_key.empty()) name.append(".").append(attribute_key);
+    return name;
+  };
   if (value.size() > max) {
-    return FieldError{std::string(field),
+    return FieldError{field_name(),
                       absl::StrCat("too long: ", value.size(), " bytes, at most ", max)};
   }
   if (!IsStorableText(value)) {
-    return FieldError{std::string(field),
-                      absl::StrCat("malformed: not UTF-8 text or contains NUL: \"",
-                                   EscapeUnstorable(value.substr(0, 80)), "\"")};
+    return FieldError{field_name(), absl::StrCat("malformed: not UTF-8 text or contains NUL: \"",
+                                                 EscapeUnstorable(value.substr(0, 80)), "\"")};
   }
   return std::nullopt;
 }
@@ -233,8 +240,7 @@ std::optional<FieldError> CheckStep(Step& step, absl::Time now, const Validation
           "attributes",
           absl::StrCat("malformed key: not UTF-8 text or contains NUL: \"", Excerpt(key), "\"")};
     }
-    if (auto e =
-            CheckText(absl::StrCat("attributes.", key), value, limits.max_attribute_value_length)) {
+    if (auto e = CheckText("attributes", value, limits.max_attribute_value_length, key)) {
       return e;
     }
   }

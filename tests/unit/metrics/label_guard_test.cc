@@ -26,6 +26,15 @@ TEST(LabelGuardTest, FirstValuesUpToTheLimitKeepTheirOwnValueAndLaterOnesFoldInt
   EXPECT_EQ(Sum(registry, "stepledger_metric_label_values", {{"label", "feature"}}), 3);
 }
 
+TEST(LabelGuardTest, AValueSeenSeveralTimesAtOnceFoldsThatManyTimes) {
+  prometheus::Registry registry;
+  LabelGuard guard(registry, {.default_limit = 1, .limits = {}});
+  EXPECT_EQ(guard.Admit("team", "a", 4), "a");
+  EXPECT_EQ(guard.Admit("team", "b", 3), "other");
+  EXPECT_EQ(guard.Admit("team", "c"), "other");
+  EXPECT_EQ(Sum(registry, "stepledger_metric_label_folded_total", {{"label", "team"}}), 4);
+}
+
 TEST(LabelGuardTest, LimitsArePerLabelAndOverridesWin) {
   prometheus::Registry registry;
   LabelGuard guard(registry, {.default_limit = 2, .limits = {{"tenant", 1}}});

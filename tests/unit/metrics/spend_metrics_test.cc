@@ -153,6 +153,21 @@ TEST_F(SpendMetricsTest, HundredThousandFeaturesAndTeamPairsStayWithinTheLabelLi
   EXPECT_EQ(Sum(registry_, "stepledger_metric_label_values", {{"label", "feature"}}), 10);
 }
 
+TEST_F(SpendMetricsTest, AGroupSummedPerChargeStillCountsEveryStepsFold) {
+  // Ten features take the guard's ten slots; five steps of an eleventh in one group fold five
+  // times (as five steps admitted one by one would), and their spend goes to "other".
+  std::vector<IngestItem> first;
+  for (int f = 0; f < 10; ++f) first.push_back(Item("f-" + std::to_string(f), "t", "x", kUnit));
+  Commit(first);
+  std::vector<IngestItem> second(5, Item("late", "t", "x", kUnit));
+  second.push_back(Item("f-3", "t", "x", 2 * kUnit));
+  Commit(second);
+  EXPECT_EQ(Sum(registry_, "stepledger_metric_label_folded_total", {{"label", "feature"}}), 5);
+  EXPECT_EQ(Sum(registry_, "stepledger_spend_usd_total", {{"feature", "other"}}), 5.0 / 512);
+  EXPECT_EQ(Sum(registry_, "stepledger_spend_usd_total", {{"feature", "f-3"}}), 3.0 / 512);
+  EXPECT_EQ(Sum(registry_, "stepledger_steps_stored_total"), 16);
+}
+
 TEST_F(SpendMetricsTest, DefaultedAndPendingSpendIsUnattributedByReason) {
   IngestItem defaulted = Item("(unattributed)", "(unattributed)", "(unattributed)", 2 * kUnit);
   defaulted.status = domain::AttributionStatus::kDefaulted;

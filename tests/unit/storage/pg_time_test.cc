@@ -78,6 +78,16 @@ TEST(PgTimestampTest, YearsOutsideOneToNineThousandNineHundredNinetyNine) {
   EXPECT_EQ(PgTimestamp(absl::InfinitePast()), "-infinity");
 }
 
+TEST(PgTimestampTest, AppendKeepsWhatTheStringHeld) {
+  std::string out = "a|";
+  AppendPgTimestamp(out, At(2026, 12, 6, 7, 8, 9) + absl::Microseconds(10));
+  out += '|';
+  AppendPgTimestamp(out, At(0, 1, 1));
+  out += '|';
+  AppendPgTimestamp(out, absl::InfinitePast());
+  EXPECT_EQ(out, "a|2026-12-06 07:08:09.000010+00|0001-01-01 00:00:00.000000+00 BC|-infinity");
+}
+
 TEST(PgTimestampTest, CopyRowsWriteTheSameText) {
   CopyRow row;
   row.Time(At(7, 3, 4, 5, 6, 7)).OptionalTime(std::nullopt);
