@@ -7,21 +7,34 @@
 
 namespace stepledger::storage::queries {
 
-// The staging table that COPY fills, emptied at every COMMIT. Made sure of at the start of every
-// write transaction, not once per connection: behind a transaction-mode pooler (pgbouncer) each
-// transaction may run in another server session (docs/OPERATING.md, "Connection poolers"). A
-// DO block rather than CREATE ... IF NOT EXISTS, whose NOTICE would be printed every time.
+// The staging table that COPY fills, emptied at every COMMIT. It holds only what the claim
+// needs (ids, times, tags, charge, cost): the whole row goes into `steps` once, by a second
+// COPY of just the claimed events with the charge the claim settled (PgLedgerStore::CommitOnce).
+// Staging every column and then INSERT ... SELECT-ing them into `steps` parsed and wrote each
+// row twice; a COPY into `steps` also batches its heap inserts, which INSERT ... SELECT does not
+// (docs/PERFORMANCE.md, "Fourth pass").
+// Made sure of at the start of every write transaction, not once per connection: behind a
+// transaction-mode pooler (pgbouncer) each transaction may run in another server session
+// (docs/OPERATING.md, "Connection poolers"). A DO block rather than CREATE ... IF NOT EXISTS,
+// whose NOTICE would be printed every time.
 inline constexpr char kEnsureStaging[] =
-    "DO $$BEGIN IF to_regclass('pg_temp.staging_steps') IS NULL THEN "
-    "CREATE TEMP TABLE staging_steps (seq integer NOT NULL, LIKE steps INCLUDING DEFAULTS) "
-    "ON COMMIT DELETE ROWS; END IF; END$$";
+    "DO $$BEGIN IF to_regclass('pg_temp.staging_claims') IS NULL THEN "
+    "CREATE TEMP TABLE staging_claims ("
+    "seq integer NOT NULL, event_id text NOT NULL, digest bytea NOT NULL, "
+    "occurred_at timestamptz NOT NULL, received_at timestamptz NOT NULL, feature text NOT NULL, "
+    "team text NOT NULL, workload_class text NOT NULL, tenant text NOT NULL, "
+    "environment text NOT NULL, parent_run_id text NOT NULL, charged_feature text NOT NULL, "
+    "charged_team text NOT NULL, charged_workload_class text NOT NULL, "
+    "charged_tenant text NOT NULL, attribution_status text NOT NULL, step_id text NOT NULL, "
+    "parent_step_id text NOT NULL, cost_nano_usd bigint, attempt integer NOT NULL, "
+    "tag_drift boolean) ON COMMIT DELETE ROWS; END IF; END$$";
 
-// The staging table's columns in COPY order (seq first, then the ledger's columns).
-inline constexpr std::array<std::string_view, 42> kStagingColumns = {"seq",
+// The staging table's columns in COPY order (tag_drift is set by the charge UPDATEs).
+inline constexpr std::array<std::string_view, 20> kStagingColumns = {"seq",
                                                                      "event_id",
+                                                                     "digest",
                                                                      "occurred_at",
                                                                      "received_at",
-                                                                     "digest",
                                                                      "feature",
                                                                      "team",
                                                                      "workload_class",
@@ -35,37 +48,60 @@ inline constexpr std::array<std::string_view, 42> kStagingColumns = {"seq",
                                                                      "attribution_status",
                                                                      "step_id",
                                                                      "parent_step_id",
-                                                                     "kind",
-                                                                     "name",
-                                                                     "provider",
-                                                                     "model",
-                                                                     "input_uncached_tokens",
-                                                                     "cache_read_tokens",
-                                                                     "cache_write_tokens",
-                                                                     "output_tokens",
-                                                                     "reasoning_tokens",
-                                                                     "reported_cost_nano_usd",
                                                                      "cost_nano_usd",
-                                                                     "cost_source",
-                                                                     "price_version",
-                                                                     "tool_name",
-                                                                     "tool_owner_team",
-                                                                     "status",
-                                                                     "operation_id",
-                                                                     "attempt",
-                                                                     "started_at",
-                                                                     "ended_at",
-                                                                     "attributes",
-                                                                     "unpriced_reason",
-                                                                     "service_tier",
-                                                                     "tool_units"};
+                                                                     "attempt"};
+
+// The ledger's columns in the order the claimed events are COPYed into `steps`
+// (attribution_reason keeps its default: only the pending timeout sets it).
+inline constexpr std::array<std::string_view, 42> kLedgerColumns = {"event_id",
+                                                                    "occurred_at",
+                                                                    "received_at",
+                                                                    "digest",
+                                                                    "feature",
+                                                                    "team",
+                                                                    "workload_class",
+                                                                    "tenant",
+                                                                    "environment",
+                                                                    "parent_run_id",
+                                                                    "charged_feature",
+                                                                    "charged_team",
+                                                                    "charged_workload_class",
+                                                                    "charged_tenant",
+                                                                    "attribution_status",
+                                                                    "step_id",
+                                                                    "parent_step_id",
+                                                                    "kind",
+                                                                    "name",
+                                                                    "provider",
+                                                                    "model",
+                                                                    "input_uncached_tokens",
+                                                                    "cache_read_tokens",
+                                                                    "cache_write_tokens",
+                                                                    "output_tokens",
+                                                                    "reasoning_tokens",
+                                                                    "reported_cost_nano_usd",
+                                                                    "cost_nano_usd",
+                                                                    "cost_source",
+                                                                    "price_version",
+                                                                    "tool_name",
+                                                                    "tool_owner_team",
+                                                                    "status",
+                                                                    "operation_id",
+                                                                    "attempt",
+                                                                    "started_at",
+                                                                    "ended_at",
+                                                                    "attributes",
+                                                                    "tag_drift",
+                                                                    "unpriced_reason",
+                                                                    "service_tier",
+                                                                    "tool_units"};
 
 // Inheritance and "who pays", before the claim: a non-root step of a run whose root is
 // already stored is charged to the root's tags; pending steps become inherited; a step whose
 // own feature/team/tenant disagree with the root's is flagged as tag drift.
 // (In an UPDATE every SET expression reads the row's old values.)
 inline constexpr char kChargeToStoredRoots[] = R"sql(
-  UPDATE staging_steps s SET
+  UPDATE staging_claims s SET
     charged_feature = r.charged_feature, charged_team = r.charged_team,
     charged_workload_class = r.charged_workload_class, charged_tenant = r.charged_tenant,
     tag_drift = (s.attribution_status <> 'pending' AND (s.feature, s.team, s.tenant)
@@ -85,7 +121,7 @@ inline constexpr char kChargeToStoredRoots[] = R"sql(
 
 // The same for runs whose root arrives in this very group (and was not stored before).
 inline constexpr char kChargeToStagedRoots[] = R"sql(
-  UPDATE staging_steps s SET
+  UPDATE staging_claims s SET
     charged_feature = r.feature, charged_team = r.team,
     charged_workload_class = r.workload_class, charged_tenant = r.tenant,
     tag_drift = (s.attribution_status <> 'pending' AND (s.feature, s.team, s.tenant)
@@ -93,7 +129,7 @@ inline constexpr char kChargeToStagedRoots[] = R"sql(
     attribution_status = CASE WHEN s.attribution_status = 'pending' THEN 'inherited'
                               ELSE s.attribution_status END
   FROM (SELECT DISTINCT ON (parent_run_id) parent_run_id, feature, team, workload_class, tenant
-        FROM staging_steps WHERE parent_step_id = '' ORDER BY parent_run_id, seq) r
+        FROM staging_claims WHERE parent_step_id = '' ORDER BY parent_run_id, seq) r
   WHERE r.parent_run_id = s.parent_run_id AND s.parent_step_id <> ''
     AND (s.attribution_status = 'pending'
          OR (s.charged_feature, s.charged_team, s.charged_workload_class, s.charged_tenant)
@@ -102,41 +138,28 @@ inline constexpr char kChargeToStagedRoots[] = R"sql(
                     WHERE x.parent_run_id = s.parent_run_id AND x.root_step_id IS NOT NULL)
 )sql";
 
-// Claims each staged event_id, inserts the claimed events into the ledger and adds them to
-// their runs. The staging table holds each id at most once (the store stages only the first
-// occurrence of an id in a group). Sorting by event_id (keys) and parent_run_id (runs) gives
-// concurrent writers one lock order, so two groups sharing ids or runs wait for each other
-// instead of deadlocking. Returns the claimed ids, whether each is a run root, and its run.
+// Claims each staged event_id and adds the claimed events to their runs, their spend counters
+// and their reservations; the store then COPYs the claimed rows into `steps` (with the charge,
+// status and drift returned here) before anything reads them. The staging table holds each id
+// at most once (the store stages only the first occurrence of an id in a group). Sorting by
+// event_id (keys) and parent_run_id (runs) gives concurrent writers one lock order, so two
+// groups sharing ids or runs wait for each other instead of deadlocking. Returns the claimed
+// ids, whether each is a run root, its run, and how the ledger charges it.
 // $1: this writer's spend-counter owner id.
-inline constexpr char kClaimAndInsert[] = R"sql(
+inline constexpr char kClaimEvents[] = R"sql(
   WITH claimed AS (
     INSERT INTO event_keys (event_id, digest, occurred_at, received_at)
-    SELECT event_id, digest, occurred_at, received_at FROM staging_steps ORDER BY event_id
+    SELECT event_id, digest, occurred_at, received_at FROM staging_claims ORDER BY event_id
     ON CONFLICT (event_id) DO NOTHING
     RETURNING event_id
   ), ins AS (
-    INSERT INTO steps (
-      event_id, occurred_at, received_at, digest, feature, team, workload_class, tenant,
-      environment, parent_run_id, charged_feature, charged_team, charged_workload_class,
-      charged_tenant, attribution_status, step_id, parent_step_id, kind, name, provider, model,
-      input_uncached_tokens, cache_read_tokens, cache_write_tokens, output_tokens,
-      reasoning_tokens, reported_cost_nano_usd, cost_nano_usd, cost_source, price_version,
-      tool_name, tool_owner_team, status, operation_id, attempt, started_at, ended_at,
-      attributes, tag_drift, attribution_reason, unpriced_reason, service_tier, tool_units)
-    SELECT
-      f.event_id, f.occurred_at, f.received_at, f.digest, f.feature, f.team, f.workload_class,
-      f.tenant, f.environment, f.parent_run_id, f.charged_feature, f.charged_team,
-      f.charged_workload_class, f.charged_tenant, f.attribution_status, f.step_id,
-      f.parent_step_id, f.kind, f.name, f.provider, f.model, f.input_uncached_tokens,
-      f.cache_read_tokens, f.cache_write_tokens, f.output_tokens, f.reasoning_tokens,
-      f.reported_cost_nano_usd, f.cost_nano_usd, f.cost_source, f.price_version, f.tool_name,
-      f.tool_owner_team, f.status, f.operation_id, f.attempt, f.started_at, f.ended_at,
-      f.attributes, COALESCE(f.tag_drift, false), '', f.unpriced_reason, f.service_tier,
-      f.tool_units
-    FROM staging_steps f JOIN claimed c USING (event_id)
-    RETURNING event_id, parent_run_id, parent_step_id, step_id, occurred_at, received_at,
-              cost_nano_usd, attempt, tag_drift, attribution_status, environment,
-              charged_feature, charged_team, charged_workload_class, charged_tenant
+    -- The claimed events as the ledger will store them; the store COPYs their rows into
+    -- `steps` right after this statement, in the same transaction.
+    SELECT f.event_id, f.parent_run_id, f.parent_step_id, f.step_id, f.occurred_at,
+           f.received_at, f.cost_nano_usd, f.attempt, COALESCE(f.tag_drift, false) AS tag_drift,
+           f.attribution_status, f.environment, f.charged_feature, f.charged_team,
+           f.charged_workload_class, f.charged_tenant
+    FROM staging_claims f JOIN claimed c USING (event_id)
   ), run_delta AS (
     -- A run's root (the first by event_id if a client sent two) gives the run its charge.
     INSERT INTO runs AS r (

@@ -1,5 +1,7 @@
 #include "server/storage/pg_ledger_store.h"
 
+#include <array>
+#include <optional>
 #include <pqxx/pqxx>
 #include <pqxx/tablewriter>
 #include <string>
@@ -40,13 +42,15 @@ absl::CivilDay DayOf(absl::Time t) { return absl::ToCivilDay(t, absl::UTCTimeZon
 
 int64_t EpochDay(absl::CivilDay day) { return day - absl::CivilDay(1970, 1, 1); }
 
+// What the claim needs of an event (queries::kStagingColumns): as validated, before the claim
+// settles who pays.
 void AppendStagingRow(CopyRow& row, int seq, const IngestItem& item) {
   const domain::Step& s = item.step;
   row.Int(seq)
       .Text(s.event_id)
+      .Bytea(item.digest)
       .Time(item.occurred_at())
       .Time(item.received_at)
-      .Bytea(item.digest)
       .Text(s.tags.feature)
       .Text(s.tags.team)
       .Text(domain::ToString(s.tags.workload_class))
@@ -58,6 +62,37 @@ void AppendStagingRow(CopyRow& row, int seq, const IngestItem& item) {
       .Text(domain::ToString(item.charged.workload_class))
       .Text(item.charged.tenant)
       .Text(domain::ToString(item.status))
+      .Text(s.step_id)
+      .Text(s.parent_step_id)
+      .OptionalInt(item.cost_nano_usd)
+      .Int(s.attempt);
+}
+
+// How the claim statement charged a claimed event: its ledger row is written with exactly
+// these values, and they are written back into the item for observers (ApplyLedgerCharge).
+struct LedgerCharge {
+  std::string status, feature, team, workload_class, tenant;
+  bool tag_drift = false;
+};
+
+// The ledger row of a claimed event (queries::kLedgerColumns).
+void AppendLedgerRow(CopyRow& row, const IngestItem& item, const LedgerCharge& charge) {
+  const domain::Step& s = item.step;
+  row.Text(s.event_id)
+      .Time(item.occurred_at())
+      .Time(item.received_at)
+      .Bytea(item.digest)
+      .Text(s.tags.feature)
+      .Text(s.tags.team)
+      .Text(domain::ToString(s.tags.workload_class))
+      .Text(s.tags.tenant)
+      .Text(domain::ToString(s.tags.environment))
+      .Text(s.tags.parent_run_id)
+      .Text(charge.feature)
+      .Text(charge.team)
+      .Text(charge.workload_class)
+      .Text(charge.tenant)
+      .Text(charge.status)
       .Text(s.step_id)
       .Text(s.parent_step_id)
       .Text(domain::ToString(s.kind))
@@ -85,10 +120,52 @@ void AppendStagingRow(CopyRow& row, int seq, const IngestItem& item) {
       .OptionalTime(s.started_at)
       .OptionalTime(s.ended_at)
       .Text(AttributesToJson(s.attributes))
+      .Text(charge.tag_drift ? "t" : "f")
       .Text(item.unpriced_reason)
       .Text(s.service_tier)
       .OptionalInt(s.tool_units);
 }
+
+// One COPY ... FROM STDIN of text rows, sent in chunks of many lines: write_raw_line copies its
+// argument and makes one libpq call per call, which per row was a visible part of the
+// collector's CPU. A chunk is lines joined by '\n'; write_raw_line ends it with the last newline.
+// libpq 6.4 exposes raw COPY lines only through the (deprecated) tablewriter; the rows are
+// escaped by CopyRow, so the raw path is exactly what is wanted here.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+class ChunkedCopy {
+ public:
+  template <size_t N>
+  ChunkedCopy(pqxx::work& txn, const std::string& table,
+              const std::array<std::string_view, N>& columns)
+      : columns_(columns.begin(), columns.end()),
+        copy_(txn, table, columns_.begin(), columns_.end()) {
+    chunk_.reserve(kChunkBytes + 4096);
+  }
+
+  void Add(const CopyRow& row) {
+    if (!chunk_.empty()) chunk_ += '\n';
+    chunk_ += row.line();
+    if (chunk_.size() >= kChunkBytes) Flush();
+  }
+
+  void Complete() {
+    if (!chunk_.empty()) Flush();
+    copy_.complete();
+  }
+
+ private:
+  static constexpr size_t kChunkBytes = 256 * 1024;
+  void Flush() {
+    copy_.write_raw_line(chunk_);
+    chunk_.clear();
+  }
+
+  const std::vector<std::string> columns_;
+  pqxx::tablewriter copy_;
+  std::string chunk_;
+};
+#pragma GCC diagnostic pop
 
 // The quarantine rows of one group, as the parallel arrays kInsertQuarantineRows takes. Every
 // text value is escaped where it is not storable (domain/ingest/text.h): a row keeps what it
@@ -141,19 +218,18 @@ domain::WorkloadClass WorkloadClassFromLabel(const std::string& label,
 
 // Writes back what the ledger recorded for an accepted item, so observers (metrics, budget
 // counters) charge whom the ledger charged, not whom the event named.
-void ApplyLedgerCharge(const std::string& status, const std::string& feature,
-                       const std::string& team, const std::string& workload_class,
-                       const std::string& tenant, const IngestItem& item) {
+void ApplyLedgerCharge(const LedgerCharge& charge, const IngestItem& item) {
   using domain::AttributionStatus;
   for (AttributionStatus a :
        {AttributionStatus::kComplete, AttributionStatus::kInherited, AttributionStatus::kPending,
         AttributionStatus::kDefaulted, AttributionStatus::kQuarantined}) {
-    if (status == domain::ToString(a)) item.status = a;
+    if (charge.status == domain::ToString(a)) item.status = a;
   }
-  item.charged.feature = feature;
-  item.charged.team = team;
-  item.charged.tenant = tenant;
-  item.charged.workload_class = WorkloadClassFromLabel(workload_class, item.charged.workload_class);
+  item.charged.feature = charge.feature;
+  item.charged.team = charge.team;
+  item.charged.tenant = charge.tenant;
+  item.charged.workload_class =
+      WorkloadClassFromLabel(charge.workload_class, item.charged.workload_class);
 }
 
 }  // namespace
@@ -224,69 +300,47 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
     pqxx::work txn(conn_->pg);
     txn.exec(queries::kEnsureStaging);
 
-    // 1-2: stage the valid events.
+    // 1-2: stage what the claim needs of the valid events.
     bool any_valid = false;
     {
-      // libpqxx 6.4 exposes raw COPY lines only through the (deprecated) tablewriter; the rows
-      // are escaped by CopyRow, so the raw path is exactly what is wanted here.
-      const std::vector<std::string> columns(queries::kStagingColumns.begin(),
-                                             queries::kStagingColumns.end());
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-      pqxx::tablewriter copy(txn, "staging_steps", columns.begin(), columns.end());
-#pragma GCC diagnostic pop
+      ChunkedCopy copy(txn, "staging_claims", queries::kStagingColumns);
       CopyRow row;
       // Only the first occurrence of an id in the group is staged (the claim statement relies
-      // on it); a repeat is then not claimed and is told duplicate or conflict in step 4 by
+      // on it); a repeat is then not claimed and is told duplicate or conflict in step 6 by
       // its digest, against the row the first occurrence stored.
       absl::flat_hash_set<std::string_view> staged_ids;
       staged_ids.reserve(items.size());
-      // Rows go out in chunks of many lines: write_raw_line copies its argument and makes one
-      // libpq call per call, which per row was a visible part of the collector's CPU. A chunk
-      // is lines joined by '\n'; write_raw_line ends it with the last newline.
-      constexpr size_t kChunkBytes = 256 * 1024;
-      std::string chunk;
-      chunk.reserve(kChunkBytes + 4096);
       for (size_t i = 0; i < items.size(); ++i) {
         if (items[i]->rejection.has_value()) continue;
         if (!staged_ids.insert(items[i]->step.event_id).second) continue;
         any_valid = true;
         row.Clear();
         AppendStagingRow(row, static_cast<int>(i), *items[i]);
-        if (!chunk.empty()) chunk += '\n';
-        chunk += row.line();
-        if (chunk.size() >= kChunkBytes) {
-          copy.write_raw_line(chunk);
-          chunk.clear();
-        }
+        copy.Add(row);
       }
-      if (!chunk.empty()) copy.write_raw_line(chunk);
-      copy.complete();
+      copy.Complete();
     }
 
-    // 3: claim ids and insert the claimed events.
-    // Claimed id -> how the ledger charged it (written back to the accepted item below).
-    struct LedgerCharge {
-      std::string status, feature, team, workload_class, tenant;
-    };
+    // 3: claim ids, add the claimed events to runs, counters and reservations.
+    // Claimed id -> how the ledger charges it (written back to the accepted item below).
     absl::flat_hash_map<std::string, LedgerCharge> claimed;
     std::vector<std::string> runs_with_new_root;
     // Runs in which this group stored pending steps. Their root may have been committed by a
     // concurrent group after kChargeToStoredRoots looked: that group's own re-charge ran before
-    // this group committed and could not see these steps. The runs upsert in kClaimAndInsert
+    // this group committed and could not see these steps. The runs upsert in kClaimEvents
     // waited for any such group (same runs row), so the statements after it see its root.
     absl::flat_hash_set<std::string> runs_with_pending;
     domain::ingest::RunUpdateStats run_stats;
     if (any_valid) {
       txn.exec(queries::kChargeToStoredRoots);
       txn.exec(queries::kChargeToStagedRoots);
-      pqxx::result r = txn.exec_params(queries::kClaimAndInsert, options_.counter_owner);
+      pqxx::result r = txn.exec_params(queries::kClaimEvents, options_.counter_owner);
       claimed.reserve(r.size());
       for (const auto& row : r) {
         claimed.emplace(row[0].as<std::string>(),
                         LedgerCharge{row[3].as<std::string>(), row[6].as<std::string>(),
                                      row[7].as<std::string>(), row[8].as<std::string>(),
-                                     row[9].as<std::string>()});
+                                     row[9].as<std::string>(), row[4].as<bool>()});
         // Only a root whose run already had stored steps can have anything to re-charge.
         if (row[1].as<bool>() && row[5].as<bool>()) {
           runs_with_new_root.push_back(row[2].as<std::string>());
@@ -300,6 +354,38 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
         if (row[4].as<bool>()) ++run_stats.tag_drift;
       }
     }
+
+    // 4: the claimed events into the ledger, charged as the claim settled. Everything not
+    // claimed was stored before (or earlier in this group). The first occurrence of a claimed
+    // id in the group is the one that is stored (only it was staged).
+    std::vector<std::string_view> lookup;
+    {
+      std::optional<ChunkedCopy> copy;
+      if (!claimed.empty()) copy.emplace(txn, "steps", queries::kLedgerColumns);
+      CopyRow row;
+      for (size_t i = 0; i < items.size(); ++i) {
+        const IngestItem& item = *items[i];
+        if (item.rejection.has_value()) {
+          outcomes[i] = Outcome::kQuarantined;
+          continue;
+        }
+        if (auto it = claimed.find(item.step.event_id); it != claimed.end()) {
+          outcomes[i] = Outcome::kAccepted;
+          ApplyLedgerCharge(it->second, item);
+          row.Clear();
+          AppendLedgerRow(row, item, it->second);
+          copy->Add(row);
+          claimed.erase(it);
+        } else {
+          outcomes[i] = Outcome::kDuplicate;  // or a conflict: refined in step 6
+          lookup.push_back(item.step.event_id);
+        }
+      }
+      if (copy.has_value()) copy->Complete();
+    }
+
+    // 5: re-charge stored steps to a root that arrived after them (this group's rows are in
+    // `steps` now: a pending step of this group may be among them).
     for (std::string& run : runs_with_new_root) runs_with_pending.erase(run);
     runs_with_new_root.insert(runs_with_new_root.end(), runs_with_pending.begin(),
                               runs_with_pending.end());
@@ -322,25 +408,7 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
       }
     }
 
-    // 4: everything not claimed now was stored before (or earlier in this group). The first
-    // occurrence of a claimed id in the group is the one that was stored (only it was staged).
-    std::vector<std::string_view> lookup;
-    for (size_t i = 0; i < items.size(); ++i) {
-      const IngestItem& item = *items[i];
-      if (item.rejection.has_value()) {
-        outcomes[i] = Outcome::kQuarantined;
-        continue;
-      }
-      if (auto it = claimed.find(item.step.event_id); it != claimed.end()) {
-        outcomes[i] = Outcome::kAccepted;
-        ApplyLedgerCharge(it->second.status, it->second.feature, it->second.team,
-                          it->second.workload_class, it->second.tenant, item);
-        claimed.erase(it);
-      } else {
-        outcomes[i] = Outcome::kDuplicate;  // or a conflict: refined below
-        lookup.push_back(item.step.event_id);
-      }
-    }
+    // 6: tell duplicates from conflicts by the stored digest.
     if (!lookup.empty()) {
       absl::flat_hash_map<std::string, std::string> stored;
       pqxx::result r = txn.exec_params(queries::kStoredDigests, PgTextArray(lookup));
@@ -357,7 +425,7 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
       }
     }
 
-    // 5: quarantine what was rejected, and conflicts (the stored row stays as it was).
+    // 7: quarantine what was rejected, and conflicts (the stored row stays as it was).
     QuarantineRows quarantine;
     for (size_t i = 0; i < items.size(); ++i) {
       const IngestItem& item = *items[i];

@@ -1,5 +1,5 @@
 // Named SQL of the budget reservations every replica shares (migrations/0016). The settle by a
-// stored step is part of the ledger's insert (ledger_queries.h, kClaimAndInsert).
+// stored step is part of the ledger's claim (ledger_queries.h, kClaimEvents).
 #ifndef STEPLEDGER_SERVER_STORAGE_RESERVATION_QUERIES_H_
 #define STEPLEDGER_SERVER_STORAGE_RESERVATION_QUERIES_H_
 

@@ -6,7 +6,7 @@ It reads the frontend side of the PostgreSQL wire protocol just enough to find t
 boundaries: the untyped start-up messages (SSLRequest / GSSENCRequest are answered by the
 server with one byte, 'N' here, since the test cluster has no TLS), then typed messages
 (1 type byte, int32 length that counts itself). A transaction is a write group if it sent
-CopyData ('d'): the write path COPYs into `staging_steps` (docs/RELIABILITY.md, "Group
+CopyData ('d'): the write path COPYs into `staging_claims` (docs/RELIABILITY.md, "Group
 commit"). The backend side is forwarded as raw bytes.
 
 arm(n) cuts the next n write-group COMMITs. Cuts alternate between two shapes: the link is

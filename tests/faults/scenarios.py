@@ -14,13 +14,14 @@ from journal import EventSource, event_digest, mutated
 from loadgen import METHOD
 
 # A write group's backend: its transaction is open and its last statement is the write path's
-# (the COPY into staging_steps or the claim in event_keys).
+# (a COPY into staging_claims or steps, or the claim in event_keys).
 WRITE_GROUP_BACKENDS = """
 SELECT count(pg_terminate_backend(pid)) FROM (
   SELECT pid FROM pg_stat_activity
   WHERE datname = current_database() AND pid <> pg_backend_pid()
     AND backend_type = 'client backend' AND xact_start IS NOT NULL
-    AND (query ILIKE '%staging_steps%' OR query ILIKE '%event_keys%')
+    AND (query ILIKE '%staging_claims%' OR query ILIKE '%event_keys%'
+         OR query ILIKE 'COPY%steps%')
   LIMIT 1) t
 """
 
