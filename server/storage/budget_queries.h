@@ -90,8 +90,35 @@ inline constexpr char kCounterTotals[] = R"sql(
 // $3 scope, $4 key, $5 environment, $6 period and $7 period start (unix seconds), plus every
 // counter (of a period ending after $1) of the series named by the parallel arrays $8 scope,
 // $9 key, $10 environment and $11 period: those a cap started watching since that read.
+//
+// Finding the changed rows, two ways, whichever is cheaper for the table's size (`by_scan`, from
+// the planner's row counts, so no extra round trip):
+//   - one filtered pass over spend_counters (about 0.1 us a row: the cheap xid8 comparison
+//     first, since a row that snapshot could not see has a writer no older than its xmin), then
+//     a hash join with `budgets` for the watched ones (and the org's): cost follows the table's
+//     rows and the changes, 4x less than probing at 10,000 caps under ingest (PERFORMANCE.md,
+//     "Counter refresh under ingest");
+//   - when the table holds over 10 rows per cap (many unwatched tenants, say), one probe of
+//     spend_counters_key per watched series, as kCounterTotals reads (about 1 us a probe):
+//     cost follows the caps, whatever the number of tenants.
+// No index on changed_xid: it would end the writers' HOT updates (migration 0011), and measured
+// with one it was no faster at 15,000 rows. Each wanted counter is then summed over its owners,
+// one probe of spend_counters_key each. The org series are those kCounterTotals reads.
 inline constexpr char kChangedCounterTotals[] = R"sql(
-  WITH watched AS (
+  WITH plan AS MATERIALIZED (
+    SELECT (SELECT reltuples FROM pg_class WHERE oid = 'spend_counters'::regclass)
+           <= 10 * GREATEST((SELECT reltuples FROM pg_class WHERE oid = 'budgets'::regclass), 1000)
+           AS by_scan
+  ), changed AS MATERIALIZED (
+    SELECT c.scope, c.key, c.environment, c.period, c.period_start
+    FROM spend_counters c
+    WHERE (SELECT by_scan FROM plan)
+      AND c.changed_xid >= (SELECT pg_snapshot_xmin($2::pg_snapshot))
+      AND NOT pg_visible_in_snapshot(c.changed_xid, (SELECT $2::pg_snapshot))
+      AND c.period_start >= CASE c.period
+                              WHEN 'daily' THEN (SELECT date_trunc('day', $1::timestamptz, 'UTC'))
+                              ELSE (SELECT date_trunc('month', $1::timestamptz, 'UTC')) END
+  ), watched AS (
     SELECT DISTINCT scope, key, environment, period FROM budgets
     UNION
     SELECT 'org', '*', e, p FROM unnest(ARRAY['production', 'staging', 'eval']) AS e,
@@ -101,6 +128,15 @@ inline constexpr char kChangedCounterTotals[] = R"sql(
     FROM unnest($8::text[], $9::text[], $10::text[], $11::text[])
          AS n(scope, key, environment, period)
   ), wanted AS (
+    SELECT ch.scope, ch.key, ch.environment, ch.period, ch.period_start
+    FROM changed ch JOIN budgets b
+      ON b.scope = ch.scope AND b.key = ch.key AND b.environment = ch.environment
+         AND b.period = ch.period
+    UNION
+    SELECT scope, key, environment, period, period_start FROM changed
+    WHERE scope = 'org' AND key = '*' AND environment IN ('production', 'staging', 'eval')
+      AND period IN ('daily', 'monthly')
+    UNION
     SELECT w.scope, w.key, w.environment, w.period, c.period_start
     FROM watched w CROSS JOIN LATERAL (
       SELECT c.period_start FROM spend_counters c
@@ -108,7 +144,8 @@ inline constexpr char kChangedCounterTotals[] = R"sql(
         AND c.period = w.period
         AND c.period_start >= date_trunc(CASE w.period WHEN 'daily' THEN 'day' ELSE 'month' END,
                                          $1::timestamptz, 'UTC')
-        AND NOT pg_visible_in_snapshot(c.changed_xid, $2::pg_snapshot)) c
+        AND NOT pg_visible_in_snapshot(c.changed_xid, (SELECT $2::pg_snapshot))) c
+    WHERE NOT (SELECT by_scan FROM plan)
     UNION
     SELECT scope, key, environment, period, to_timestamp(start_unix)
     FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])

@@ -168,6 +168,44 @@ TEST_F(CounterChangeMarksTest, AReadReturnsWatchedSeriesAndANewSeriesInFull) {
   EXPECT_EQ(TotalOf(next, mail_), std::nullopt) << "unchanged since the mark";
 }
 
+// The incremental read finds changed rows by one pass over the table while it holds at most 10
+// rows per cap, and by probing each watched series when it holds more (many unwatched tenants):
+// past that point the answers must stay the same.
+TEST_F(CounterChangeMarksTest, AReadOfATableOfManyUnwatchedRowsReturnsTheSameCounters) {
+  WritePath writer(db_.url(), {.counter_owner = "first/w0"});
+  writer.Send({StepOf("a", "mail-ai", 1000), StepOf("b", "search", 400)});
+  {
+    // 12,000 rows of unwatched tenants (more than 10 x the 1,000 caps the choice assumes at
+    // least), counted by ANALYZE as the planner's statistics (pg_class.reltuples).
+    pqxx::connection c(db_.url());
+    pqxx::work txn(c);
+    txn.exec(
+        "INSERT INTO spend_counters (owner, scope, key, environment, period, period_start, "
+        "spent_nano_usd) SELECT 'first/w0', 'tenant', 'unwatched-' || g, 'production', "
+        "'monthly', date_trunc('month', now(), 'UTC'), 5 FROM generate_series(1, 12000) g");
+    txn.commit();
+    pqxx::nontransaction analyze(c);
+    analyze.exec("ANALYZE spend_counters");
+    ASSERT_GT(
+        analyze.exec1("SELECT reltuples FROM pg_class WHERE oid = 'spend_counters'::regclass")[0]
+            .as<double>(),
+        10'000.0);
+  }
+  const CounterTotalsRead full = Read(nullptr);
+  EXPECT_EQ(TotalOf(full, mail_), 1000);
+  ChangedCounters since{.since_mark = *full.next_mark, .keys = {}};
+  EXPECT_TRUE(Read(&since).rows.empty()) << "nothing was written since the full read";
+
+  WritePath second(db_.url(), {.counter_owner = "second/w0"});
+  second.Send({StepOf("c", "mail-ai", 50)});
+  const CounterTotalsRead next = Read(&since);
+  EXPECT_EQ(TotalOf(next, mail_), 1050) << "summed over both writers";
+  EXPECT_EQ(TotalOf(next, search_), std::nullopt) << "unchanged since the mark";
+  EXPECT_EQ(TotalOf(next, MonthlyKey(Scope::kOrg, "*")), 1450) << "the org is always read";
+  EXPECT_EQ(TotalOf(next, MonthlyKey(Scope::kTenant, "acme")), std::nullopt) << "no cap on it";
+  EXPECT_EQ(next.rows.size(), 3u) << "the mail-ai and org counters, daily org included";
+}
+
 // The same marks for acknowledgements (migrations/0012): insert-only, so a read after a mark
 // returns exactly the ones stored since.
 TEST_F(CounterChangeMarksTest, AnAcknowledgementReadAfterAMarkReturnsOnlyTheNewOnes) {
