@@ -60,10 +60,10 @@ inline constexpr char kSelectNewAcknowledgements[] = R"sql(
 )sql";
 
 // The two counter reads below read only the series some cap watches and the org's (always
-// kept), never the rows of the other keys that writers count too (every key, migration 0013):
-// the LATERAL subquery per watched series makes PostgreSQL probe spend_counters_key once per
-// series, so a read costs the same with 10 or 1,000,000 tenants. $1: counters of periods that
-// end after it (the periods containing it, and later ones).
+// kept), never the rows of the other keys that writers count too (every key, migration 0013).
+// kCounterTotals probes spend_counters_key once per watched series (the LATERAL subquery), so
+// it costs the same with 10 or 1,000,000 tenants; kChangedCounterTotals says how it finds its
+// rows. $1: counters of periods that end after it (the periods containing it, and later ones).
 
 // Sum over every owner of each watched counter. (One owner's row can be negative: a re-charge
 // moves spend off a key that another writer counted.)
@@ -96,8 +96,8 @@ inline constexpr char kCounterTotals[] = R"sql(
 //   - one filtered pass over spend_counters (about 0.1 us a row: the cheap xid8 comparison
 //     first, since a row that snapshot could not see has a writer no older than its xmin), then
 //     a hash join with `budgets` for the watched ones (and the org's): cost follows the table's
-//     rows and the changes, 4x less than probing at 10,000 caps under ingest (PERFORMANCE.md,
-//     "Counter refresh under ingest");
+//     rows and the changes: half the time of probing at 10,000 caps under ingest
+//     (PERFORMANCE.md, "Counter refresh under ingest");
 //   - when the table holds over 10 rows per cap (many unwatched tenants, say), one probe of
 //     spend_counters_key per watched series, as kCounterTotals reads (about 1 us a probe):
 //     cost follows the caps, whatever the number of tenants.

@@ -42,7 +42,8 @@ class PgBudgetStore final : public domain::budget::BudgetRepository {
 
   // Totals over every owner of the watched counters (and the org's) of periods that end after
   // `since`, one index probe per watched series; with `changed`, only those with a row whose
-  // changed_xid is not visible in the mark, the named ones and the new series' in full. The
+  // changed_xid is not visible in the mark (found by a pass over the table or by those probes,
+  // whichever is cheaper: budget_queries.h), the named ones and the new series' in full. The
   // mark returned is the read's snapshot, as text (migrations/0011).
   absl::StatusOr<domain::budget::CounterTotalsRead> ReadCounterTotals(
       absl::Time since, const domain::budget::ChangedCounters* changed) override;
