@@ -29,12 +29,13 @@ inline constexpr char kEnsureStaging[] =
     "parent_step_id text NOT NULL, cost_nano_usd bigint, attempt integer NOT NULL, "
     "tag_drift boolean) ON COMMIT DELETE ROWS; END IF; END$$";
 
-// The staging table's columns in COPY order (tag_drift is set by the charge UPDATEs).
+// The staging table's columns in COPY order (tag_drift is set by the charge UPDATEs). They
+// begin as kLedgerColumns do (after seq): PgLedgerStore writes both from one function.
 inline constexpr std::array<std::string_view, 20> kStagingColumns = {"seq",
                                                                      "event_id",
-                                                                     "digest",
                                                                      "occurred_at",
                                                                      "received_at",
+                                                                     "digest",
                                                                      "feature",
                                                                      "team",
                                                                      "workload_class",

@@ -42,22 +42,29 @@ absl::CivilDay DayOf(absl::Time t) { return absl::ToCivilDay(t, absl::UTCTimeZon
 
 int64_t EpochDay(absl::CivilDay day) { return day - absl::CivilDay(1970, 1, 1); }
 
-// What the claim needs of an event (queries::kStagingColumns): as validated, before the claim
-// settles who pays.
-void AppendStagingRow(CopyRow& row, int seq, const IngestItem& item) {
+// The columns staging and ledger rows begin with: the id, the times, the digest and the event's
+// own six tags (queries::kStagingColumns after seq, queries::kLedgerColumns).
+void AppendIdTimesAndTags(CopyRow& row, const IngestItem& item) {
   const domain::Step& s = item.step;
-  row.Int(seq)
-      .Text(s.event_id)
-      .Bytea(item.digest)
+  row.Text(s.event_id)
       .Time(item.occurred_at())
       .Time(item.received_at)
+      .Bytea(item.digest)
       .Text(s.tags.feature)
       .Text(s.tags.team)
       .Text(domain::ToString(s.tags.workload_class))
       .Text(s.tags.tenant)
       .Text(domain::ToString(s.tags.environment))
-      .Text(s.tags.parent_run_id)
-      .Text(item.charged.feature)
+      .Text(s.tags.parent_run_id);
+}
+
+// What the claim needs of an event (queries::kStagingColumns): as validated, before the claim
+// settles who pays.
+void AppendStagingRow(CopyRow& row, int seq, const IngestItem& item) {
+  const domain::Step& s = item.step;
+  row.Int(seq);
+  AppendIdTimesAndTags(row, item);
+  row.Text(item.charged.feature)
       .Text(item.charged.team)
       .Text(domain::ToString(item.charged.workload_class))
       .Text(item.charged.tenant)
@@ -78,17 +85,8 @@ struct LedgerCharge {
 // The ledger row of a claimed event (queries::kLedgerColumns).
 void AppendLedgerRow(CopyRow& row, const IngestItem& item, const LedgerCharge& charge) {
   const domain::Step& s = item.step;
-  row.Text(s.event_id)
-      .Time(item.occurred_at())
-      .Time(item.received_at)
-      .Bytea(item.digest)
-      .Text(s.tags.feature)
-      .Text(s.tags.team)
-      .Text(domain::ToString(s.tags.workload_class))
-      .Text(s.tags.tenant)
-      .Text(domain::ToString(s.tags.environment))
-      .Text(s.tags.parent_run_id)
-      .Text(charge.feature)
+  AppendIdTimesAndTags(row, item);
+  row.Text(charge.feature)
       .Text(charge.team)
       .Text(charge.workload_class)
       .Text(charge.tenant)
