@@ -335,21 +335,23 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
       pqxx::result r = txn.exec_params(queries::kClaimEvents, options_.counter_owner);
       claimed.reserve(r.size());
       for (const auto& row : r) {
-        claimed.emplace(row[0].as<std::string>(),
-                        LedgerCharge{row[3].as<std::string>(), row[6].as<std::string>(),
-                                     row[7].as<std::string>(), row[8].as<std::string>(),
-                                     row[9].as<std::string>(), row[4].as<bool>()});
+        const LedgerCharge& charge =
+            claimed
+                .emplace(row[0].as<std::string>(),
+                         LedgerCharge{row[3].as<std::string>(), row[6].as<std::string>(),
+                                      row[7].as<std::string>(), row[8].as<std::string>(),
+                                      row[9].as<std::string>(), row[4].as<bool>()})
+                .first->second;
         // Only a root whose run already had stored steps can have anything to re-charge.
         if (row[1].as<bool>() && row[5].as<bool>()) {
           runs_with_new_root.push_back(row[2].as<std::string>());
         }
-        const std::string status = row[3].as<std::string>();
-        if (status == "inherited") ++run_stats.inherited_at_insert;
-        if (status == "pending") {
+        if (charge.status == "inherited") ++run_stats.inherited_at_insert;
+        if (charge.status == "pending") {
           ++run_stats.stored_pending;
           runs_with_pending.insert(row[2].as<std::string>());
         }
-        if (row[4].as<bool>()) ++run_stats.tag_drift;
+        if (charge.tag_drift) ++run_stats.tag_drift;
       }
     }
 
