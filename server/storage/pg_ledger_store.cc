@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 #include <pqxx/tablewriter>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -77,10 +78,19 @@ void AppendStagingRow(CopyRow& row, int seq, const IngestItem& item) {
 
 // How the claim statement charged a claimed event: its ledger row is written with exactly
 // these values, and they are written back into the item for observers (ApplyLedgerCharge).
+// Views into the claim's pqxx::result, which CommitOnce keeps until the last use: copying five
+// strings per claimed event out of it was a visible part of the collector's CPU.
 struct LedgerCharge {
-  std::string status, feature, team, workload_class, tenant;
+  std::string_view status, feature, team, workload_class, tenant;
   bool tag_drift = false;
 };
+
+// A field's text, valid while its result lives (libpqxx 6 has no field::view()). NULL is
+// refused, as field::as<std::string>() refuses it.
+std::string_view FieldView(const pqxx::field& field) {
+  if (field.is_null()) throw pqxx::conversion_error(absl::StrCat("NULL in column ", field.num()));
+  return {field.c_str(), field.size()};
+}
 
 // The ledger row of a claimed event (queries::kLedgerColumns).
 void AppendLedgerRow(CopyRow& row, const IngestItem& item, const LedgerCharge& charge) {
@@ -204,7 +214,7 @@ class QuarantineRows {
       environment_, parent_run_id_, cost_, event_;
 };
 
-domain::WorkloadClass WorkloadClassFromLabel(const std::string& label,
+domain::WorkloadClass WorkloadClassFromLabel(std::string_view label,
                                              domain::WorkloadClass fallback) {
   using domain::WorkloadClass;
   for (WorkloadClass w : {WorkloadClass::kInteractive, WorkloadClass::kBatch, WorkloadClass::kEval,
@@ -223,9 +233,14 @@ void ApplyLedgerCharge(const LedgerCharge& charge, const IngestItem& item) {
         AttributionStatus::kDefaulted, AttributionStatus::kQuarantined}) {
     if (charge.status == domain::ToString(a)) item.status = a;
   }
-  item.charged.feature = charge.feature;
-  item.charged.team = charge.team;
-  item.charged.tenant = charge.tenant;
+  // Usually the event's own tags: only a tag the claim changed (inherited from the run's root)
+  // is copied.
+  const auto set = [](std::string& to, std::string_view from) {
+    if (to != from) to.assign(from);
+  };
+  set(item.charged.feature, charge.feature);
+  set(item.charged.team, charge.team);
+  set(item.charged.tenant, charge.tenant);
   item.charged.workload_class =
       WorkloadClassFromLabel(charge.workload_class, item.charged.workload_class);
 }
@@ -321,7 +336,9 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
 
     // 3: claim ids, add the claimed events to runs, counters and reservations.
     // Claimed id -> how the ledger charges it (written back to the accepted item below).
-    absl::flat_hash_map<std::string, LedgerCharge> claimed;
+    // The charges are views into claim_result, which lives until the end of the transaction.
+    pqxx::result claim_result;
+    absl::flat_hash_map<std::string_view, LedgerCharge> claimed;
     std::vector<std::string> runs_with_new_root;
     // Runs in which this group stored pending steps. Their root may have been committed by a
     // concurrent group after kChargeToStoredRoots looked: that group's own re-charge ran before
@@ -332,15 +349,14 @@ absl::StatusOr<std::vector<Outcome>> PgLedgerStore::CommitOnce(
     if (any_valid) {
       txn.exec(queries::kChargeToStoredRoots);
       txn.exec(queries::kChargeToStagedRoots);
-      pqxx::result r = txn.exec_params(queries::kClaimEvents, options_.counter_owner);
-      claimed.reserve(r.size());
-      for (const auto& row : r) {
+      claim_result = txn.exec_params(queries::kClaimEvents, options_.counter_owner);
+      claimed.reserve(claim_result.size());
+      for (const auto& row : claim_result) {
         const LedgerCharge& charge =
             claimed
-                .emplace(row[0].as<std::string>(),
-                         LedgerCharge{row[3].as<std::string>(), row[6].as<std::string>(),
-                                      row[7].as<std::string>(), row[8].as<std::string>(),
-                                      row[9].as<std::string>(), row[4].as<bool>()})
+                .emplace(FieldView(row[0]),
+                         LedgerCharge{FieldView(row[3]), FieldView(row[6]), FieldView(row[7]),
+                                      FieldView(row[8]), FieldView(row[9]), row[4].as<bool>()})
                 .first->second;
         // Only a root whose run already had stored steps can have anything to re-charge.
         if (row[1].as<bool>() && row[5].as<bool>()) {

@@ -1,5 +1,7 @@
 #include "server/domain/budget/budget_coordinator.h"
 
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -27,6 +29,14 @@ constexpr absl::Duration kCounterPruneInterval = absl::Hours(1);
 constexpr int64_t kCounterPruneBatch = 10'000;
 
 absl::Time CountersSince(absl::Time now) { return now - kLateEventGrace; }
+
+// BudgetCoordinator::ReservationKey into `key`, reusing its memory: the write path builds one
+// per committed step, and allocating it each time was a visible part of the collector's CPU.
+void AssignReservationKey(std::string_view run_id, std::string_view step_id, std::string& key) {
+  key.clear();
+  key.reserve(run_id.size() + 1 + step_id.size());
+  key.append(run_id).append(1, '/').append(step_id);
+}
 
 // The counters whose local totals differ between two exports (rows in any order), i.e.
 // those this replica charged or released in between.
@@ -63,7 +73,9 @@ BudgetCoordinator::BudgetCoordinator(BudgetEngine& engine, BudgetRepository& rep
       full_counter_read_interval_(full_counter_read_interval) {}
 
 std::string BudgetCoordinator::ReservationKey(std::string_view run_id, std::string_view step_id) {
-  return absl::StrCat(std::string(run_id), "/", std::string(step_id));
+  std::string key;
+  AssignReservationKey(run_id, step_id, key);
+  return key;
 }
 
 absl::Status BudgetCoordinator::Start() { return Refresh(); }
@@ -339,14 +351,13 @@ std::vector<Acknowledgement> BudgetCoordinator::ListAcknowledgements(
 void BudgetCoordinator::OnGroupCommitted(absl::Span<const ingest::IngestItem* const> items,
                                          absl::Span<const ingest::Outcome> outcomes,
                                          absl::Duration latency) {
+  std::string key;  // one buffer for the group's reservation keys
   for (size_t i = 0; i < items.size(); ++i) {
     if (outcomes[i] != ingest::Outcome::kAccepted) continue;  // re-sends never count twice
     const ingest::IngestItem& item = *items[i];
     if (!item.cost_nano_usd.has_value()) continue;
-    engine_
-        .RecordSpend(item.charged, *item.cost_nano_usd, item.occurred_at(),
-                     ReservationKey(item.step.tags.parent_run_id, item.step.step_id))
-        .IgnoreError();
+    AssignReservationKey(item.step.tags.parent_run_id, item.step.step_id, key);
+    engine_.RecordSpend(item.charged, *item.cost_nano_usd, item.occurred_at(), key).IgnoreError();
   }
 }
 
