@@ -20,6 +20,12 @@
 #       and prints the path of the file that holds it, for STEPLEDGER_API_KEY_FILE.
 #   stop_bench_collector
 #       stops it (if started) and removes its log and BENCH_SECURITY_DIR
+#   empty_bench_ledger
+#       empties the tables an ingest benchmark fills (steps, event_keys, quarantine, runs,
+#       spend_counters) on $URL, those that exist: call it before start_bench_collector, so that
+#       what the collector reads at start (the budget counters) is what the database holds
+#       during the load. On a new database they do not exist yet, and the collector's
+#       migrations create them empty.
 COLLECTOR_PID=
 COLLECTOR_LOG=
 BENCH_SECURITY_DIR=
@@ -91,4 +97,15 @@ stop_bench_collector() {
   COLLECTOR_PID=''
   COLLECTOR_LOG=''
   BENCH_SECURITY_DIR=''
+}
+
+empty_bench_ledger() {
+  psql -qAt -v ON_ERROR_STOP=1 "$URL" >/dev/null <<'SQL'
+DO $$ DECLARE names text; BEGIN
+  SELECT string_agg(quote_ident(t), ', ') INTO names
+  FROM unnest(ARRAY['steps', 'event_keys', 'quarantine', 'runs', 'spend_counters']) t
+  WHERE to_regclass(t) IS NOT NULL;
+  IF names IS NOT NULL THEN EXECUTE 'TRUNCATE ' || names; END IF;
+END $$
+SQL
 }

@@ -24,10 +24,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/../collector.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../copy_ceiling.sh"
 cleanup() { stop_bench_collector; }
 trap cleanup EXIT
+# Empty tables before the collector starts: emptied after its start, they would lose rows
+# it had already read (the budget counters), and a TRUNCATE during its start-up work can deadlock.
+empty_bench_ledger
 start_bench_collector ingest --writers="$WRITERS"
 PID=$COLLECTOR_PID
 
-psql -qAt "$URL" -c "TRUNCATE steps, event_keys, quarantine, runs, spend_counters" >/dev/null
 # Caps left by an earlier benchmark (bench/budget_check loads 10,000) stay: the write path then
 # also maintains their spend counters, as it would in production. Fresh statistics first, so
 # the planner knows how many caps there are.

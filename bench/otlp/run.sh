@@ -26,10 +26,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/../collector.sh"
 # shellcheck source=bench/copy_ceiling.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../copy_ceiling.sh"
 trap stop_bench_collector EXIT
+# Empty tables before the collector starts: emptied after its start, they would lose rows
+# it had already read (the budget counters), and a TRUNCATE during its start-up work can deadlock.
+empty_bench_ledger
 start_bench_collector otlp --writers="$WRITERS"
 PID=$COLLECTOR_PID
 
-psql -qAt "$URL" -c "TRUNCATE steps, event_keys, quarantine, runs, spend_counters" >/dev/null
 psql -qAt "$URL" -c "ANALYZE budgets" >/dev/null
 CAPS=$(psql -qAt "$URL" -c "SELECT count(*) FROM budgets")
 echo "otlp: $SPANS spans, $CALLERS concurrent exporters, requests of $BATCH spans, $WRITERS writer connections, $CAPS caps"
