@@ -360,12 +360,26 @@ inline constexpr char kOpenRunStats[] = R"sql(
   FROM runs WHERE last_received_at >= $1::timestamptz
 )sql";
 
-// Steps whose parent step was never seen, in runs active since $1.
+// Steps whose parent step was never seen, in runs active since $1. Counted run by run: the
+// window's runs by runs_last_received, then each run's steps and their parents by steps_run,
+// only in the partitions of the run's own days (every step of a run occurred between its
+// first_seen and last_seen, so run-time pruning skips the others). Written as one join, the
+// planner hashed the whole ledger: with 10 million stored steps each upkeep tick was a parallel
+// scan of gigabytes (about 14 s on three processes) that cut ingest to a third while it ran. A
+// count per run cannot be flattened into that join, so the cost follows the window's steps, not
+// the ledger's size. Run with jit off: the estimate is large enough to trigger JIT compilation,
+// which cost more than the count itself (docs/PERFORMANCE.md, "Ledger size").
 inline constexpr char kOrphanSteps[] = R"sql(
-  SELECT count(*) FROM steps s JOIN runs r ON r.parent_run_id = s.parent_run_id
-  WHERE r.last_received_at >= $1::timestamptz AND s.parent_step_id <> ''
-    AND NOT EXISTS (SELECT 1 FROM steps p
-                    WHERE p.parent_run_id = s.parent_run_id AND p.step_id = s.parent_step_id)
+  SELECT COALESCE(sum(o.orphans), 0)::bigint
+  FROM runs r
+  CROSS JOIN LATERAL (
+    SELECT count(*) AS orphans FROM steps s
+    WHERE s.parent_run_id = r.parent_run_id AND s.parent_step_id <> ''
+      AND s.occurred_at BETWEEN r.first_seen AND r.last_seen
+      AND NOT EXISTS (SELECT 1 FROM steps p
+                      WHERE p.parent_run_id = r.parent_run_id AND p.step_id = s.parent_step_id
+                        AND p.occurred_at BETWEEN r.first_seen AND r.last_seen)) o
+  WHERE r.last_received_at >= $1::timestamptz
 )sql";
 
 }  // namespace stepledger::storage::queries

@@ -42,6 +42,7 @@ absl::StatusOr<OpenRunStats> ReadOpenRunStats(const std::string& database_url,
     PgConnection conn(database_url);
     pqxx::read_transaction txn(conn);
     pqxx::row row = txn.exec_params1(queries::kOpenRunStats, PgTimestamp(absl::Now() - window));
+    txn.exec0("SET LOCAL jit = off");  // see kOrphanSteps
     pqxx::row orphans =
         txn.exec_params1(queries::kOrphanSteps, PgTimestamp(absl::Now() - orphan_window));
     return OpenRunStats{row[0].as<int64_t>(), row[1].as<int64_t>(), row[2].as<int64_t>(),

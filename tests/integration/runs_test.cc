@@ -190,6 +190,23 @@ TEST_F(RunsTest, OpenRunGaugesCountOpenRunsPendingStepsAndOrphans) {
   EXPECT_EQ(stats->orphan_steps, 2) << "tool-1 (its root is not there) and orphan";
 }
 
+// The count looks for a step's parent only in its run's own days (kOrphanSteps prunes by the
+// run's first_seen and last_seen): a parent stored a day before its child, in another day's
+// partition, is still found, and a missing one is still counted.
+TEST_F(RunsTest, OrphanCountFindsAParentStoredInAnotherDaysPartition) {
+  WritePath path(db_.url());
+  Step root = Root("r9");
+  root.started_at = absl::Now() - absl::Hours(26);  // another UTC day than its children
+  Step child = BareChild("r9", "child");
+  Step lost = BareChild("r9", "lost", "ghost");  // never sent
+  path.Send({root});
+  path.Send({child, lost});
+  ASSERT_EQ(db_.Count("SELECT count(DISTINCT tableoid) FROM steps WHERE parent_run_id = 'r9'"), 2);
+  auto stats = storage::ReadOpenRunStats(db_.url(), absl::Hours(24));
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->orphan_steps, 1) << "only lost: child's root is in yesterday's partition";
+}
+
 // The runs table must always equal a recomputation from the ledger.
 TEST_F(RunsTest, RunsTableEqualsARecomputationFromTheLedger) {
   testing::RunGeneratorOptions options;
