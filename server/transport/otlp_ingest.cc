@@ -119,11 +119,9 @@ void OtlpIngest::Export(
         view.wire[mapped.resource_index][mapped.span_index];
     const size_t max_bytes = max_quarantine_event_bytes_;
     renderers.emplace_back([span, max_bytes] { return OtlpSpanJson(*span, max_bytes); });
-    events.push_back(
-        domain::ingest::ReceivedEvent{.step = std::move(mapped.step),
-                                      .digest = OtlpSpanDigest(resource.resource(), *span),
-                                      .conversion_error = std::move(mapped.conversion_error),
-                                      .as_json = renderers.back()});
+    events.emplace_back(OtlpSpanDigest(resource.resource(), *span),
+                        std::move(mapped.conversion_error), renderers.back(),
+                        std::move(mapped.step));
   }
   domain::ingest::RejectOutOfScope(caller.scopes, events);
   auto call = std::make_shared<ExportCall>(std::move(done));

@@ -26,9 +26,9 @@ void StepBatchReader::Strict(const v1::StepEvent& event,
     wire.ParseFromString(event.SerializeAsString());  // same wire format: cannot fail
     return QuarantineJson(wire, max_quarantine_event_bytes_);
   });
-  domain::ingest::ReceivedEvent& out = events.emplace_back(domain::ingest::ReceivedEvent{
-      {}, EventDigest(event, digest_scratch_), std::nullopt, renderers_.back()});
-  FromWire(event, out.step, out.conversion_error);  // in place: no step is moved again
+  domain::ingest::ReceivedEvent& out =
+      events.emplace_back(EventDigest(event, digest_scratch_), std::nullopt, renderers_.back());
+  FromWire(event, out.step, out.conversion_error);  // in place: no step is moved
 }
 
 void StepBatchReader::Lenient(const internal::WireStepEvent& event,
@@ -43,8 +43,8 @@ void StepBatchReader::Lenient(const internal::WireStepEvent& event,
   ConvertedStep converted = FromWire(event);
   renderers_.emplace_back(
       [this, &event] { return QuarantineJson(event, max_quarantine_event_bytes_); });
-  events.push_back(domain::ingest::ReceivedEvent{std::move(converted.step), Sha256(bytes),
-                                                 std::move(converted.error), renderers_.back()});
+  events.emplace_back(Sha256(bytes), std::move(converted.error), renderers_.back(),
+                      std::move(converted.step));
 }
 
 void StepBatchReader::Release() {

@@ -40,7 +40,7 @@ class WritePath {
     std::vector<domain::ingest::ReceivedEvent> events;
     for (const domain::Step& s : steps) {
       events.push_back(
-          domain::ingest::ReceivedEvent{s, s.event_id + "#digest", std::nullopt, NoJson});
+          domain::ingest::ReceivedEvent{s.event_id + "#digest", std::nullopt, NoJson, s});
     }
     absl::Notification done;
     absl::StatusOr<domain::ingest::BatchResult> result;

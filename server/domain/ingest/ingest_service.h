@@ -21,8 +21,10 @@
 
 namespace stepledger::domain::ingest {
 
+// The step comes last so that a transport can build it in place: `events.emplace_back(digest,
+// error, as_json)` value-initializes the step inside the vector (as_json has no empty state, so
+// the event cannot be made first and filled after), where a braced temporary would be moved in.
 struct ReceivedEvent {
-  Step step;
   std::string digest;  // stable digest of the event as received
   // Set when the event could not be converted faithfully from the wire (a protobuf Timestamp
   // outside protobuf's own range, say): the event is quarantined with this reason, unvalidated.
@@ -30,6 +32,7 @@ struct ReceivedEvent {
   std::optional<FieldError> conversion_error;
   // Renders the event as received, as JSON, for quarantine. Only valid during SubmitBatch().
   absl::FunctionRef<std::string()> as_json;
+  Step step;
 };
 
 struct Rejection {

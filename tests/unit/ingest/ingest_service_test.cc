@@ -29,7 +29,7 @@ Step MakeStep(const std::string& id) {
 std::string NoJson() { return "{}"; }
 
 ReceivedEvent Event(const std::string& id, const std::string& digest) {
-  return ReceivedEvent{MakeStep(id), digest, std::nullopt, NoJson};
+  return ReceivedEvent{digest, std::nullopt, NoJson, MakeStep(id)};
 }
 
 struct Harness {
