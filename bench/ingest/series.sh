@@ -118,9 +118,7 @@ point() {
   local x=$1 writers=$2 streams=$3 batch=$4 events=$5 empty=$6 load1 out rate rss
   load1=$(cut -d' ' -f1 /proc/loadavg)
   # Emptied before the collector starts: a TRUNCATE during its start-up work can deadlock.
-  if [[ $empty == yes ]]; then
-    psql -qAt "$URL" -c "TRUNCATE steps, event_keys, quarantine, runs, spend_counters" >/dev/null
-  fi
+  if [[ $empty == yes ]]; then empty_bench_ledger; fi
   # To stderr: the collector's stdout must not hold the caller's pipe (tee) open if this fails.
   start_bench_collector series --writers="$writers" >&2
   psql -qAt "$URL" -c "ANALYZE budgets" >/dev/null
@@ -232,7 +230,7 @@ curves_mode() {
       streams) for x in 1 2 4 8 16 32 64; do point "$x" 2 "$x" 500 "$events" yes | tee -a "$f"; done ;;
       batch) for x in 50 100 250 500 1000; do point "$x" 2 8 "$x" "$events" yes | tee -a "$f"; done ;;
       ledger)
-        psql -qAt "$URL" -c "TRUNCATE steps, event_keys, quarantine, runs, spend_counters" >/dev/null
+        empty_bench_ledger
         for x in 0 ${CURVE_LEDGER_SIZES:-10000000}; do
           preload_ledger "$x"
           # The benchmark's own rows from the previous point are part of the ledger now.
@@ -273,8 +271,8 @@ profile_mode() {
   bash "$PG_SH" stop "$PG_DIR"
   bash "$PG_SH" start "$PG_DIR" "$PG_PORT"
   load_caps
+  empty_bench_ledger  # before the collector starts: it reads the budget counters at start
   start_bench_collector profile --writers=2
-  psql -qAt "$URL" -c "TRUNCATE steps, event_keys, quarantine, runs, spend_counters" >/dev/null
   psql -qAt "$URL" -c "ANALYZE budgets" >/dev/null
   psql -qAt "$URL" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
   psql -qAt "$URL" -c "SELECT pg_stat_statements_reset()" >/dev/null
