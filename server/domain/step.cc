@@ -18,6 +18,14 @@ std::string_view ToString(WorkloadClass v) {
   return kUnattributed;  // only stored outside production, where missing tags are defaulted
 }
 
+std::optional<WorkloadClass> WorkloadClassFromString(std::string_view label) {
+  for (WorkloadClass w : {WorkloadClass::kInteractive, WorkloadClass::kBatch, WorkloadClass::kEval,
+                          WorkloadClass::kBackground}) {
+    if (label == ToString(w)) return w;
+  }
+  return std::nullopt;
+}
+
 std::string_view ToString(Environment v) {
   switch (v) {
     case Environment::kProduction:

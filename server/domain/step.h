@@ -42,6 +42,10 @@ std::string_view ToString(Environment v);
 std::string_view ToString(StepKind v);
 std::string_view ToString(AttributionStatus v);
 
+// The workload class a label names (the inverse of ToString); std::nullopt for any other text,
+// "(unattributed)" included.
+std::optional<WorkloadClass> WorkloadClassFromString(std::string_view label);
+
 struct Tags {
   std::string feature;
   std::string team;

@@ -23,14 +23,6 @@ SELECT charged_feature, charged_team, charged_workload_class, charged_tenant, en
  ORDER BY occurred_at
 )sql";
 
-domain::WorkloadClass WorkloadClassFrom(const std::string& s) {
-  for (auto v : {domain::WorkloadClass::kInteractive, domain::WorkloadClass::kBatch,
-                 domain::WorkloadClass::kEval, domain::WorkloadClass::kBackground}) {
-    if (s == domain::ToString(v)) return v;
-  }
-  return domain::WorkloadClass::kUnspecified;
-}
-
 domain::Environment EnvironmentFrom(const std::string& s) {
   for (auto v : {domain::Environment::kProduction, domain::Environment::kStaging,
                  domain::Environment::kEval}) {
@@ -58,7 +50,8 @@ absl::StatusOr<std::vector<domain::budget::HistoricalStep>> LoadBudgetHistory(
       domain::budget::HistoricalStep step;
       step.tags.feature = r[0].as<std::string>();
       step.tags.team = r[1].as<std::string>();
-      step.tags.workload_class = WorkloadClassFrom(r[2].as<std::string>());
+      step.tags.workload_class = domain::WorkloadClassFromString(r[2].as<std::string>())
+                                     .value_or(domain::WorkloadClass::kUnspecified);
       step.tags.tenant = r[3].as<std::string>();
       step.tags.environment = EnvironmentFrom(r[4].as<std::string>());
       step.tags.parent_run_id = r[5].as<std::string>();

@@ -214,16 +214,6 @@ class QuarantineRows {
       environment_, parent_run_id_, cost_, event_;
 };
 
-domain::WorkloadClass WorkloadClassFromLabel(std::string_view label,
-                                             domain::WorkloadClass fallback) {
-  using domain::WorkloadClass;
-  for (WorkloadClass w : {WorkloadClass::kInteractive, WorkloadClass::kBatch, WorkloadClass::kEval,
-                          WorkloadClass::kBackground}) {
-    if (label == domain::ToString(w)) return w;
-  }
-  return fallback;
-}
-
 // Writes back what the ledger recorded for an accepted item, so observers (metrics, budget
 // counters) charge whom the ledger charged, not whom the event named.
 void ApplyLedgerCharge(const LedgerCharge& charge, const IngestItem& item) {
@@ -242,7 +232,7 @@ void ApplyLedgerCharge(const LedgerCharge& charge, const IngestItem& item) {
   set(item.charged.team, charge.team);
   set(item.charged.tenant, charge.tenant);
   item.charged.workload_class =
-      WorkloadClassFromLabel(charge.workload_class, item.charged.workload_class);
+      domain::WorkloadClassFromString(charge.workload_class).value_or(item.charged.workload_class);
 }
 
 }  // namespace

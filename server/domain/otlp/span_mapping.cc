@@ -110,14 +110,6 @@ bool IsHex(absl::string_view id, size_t digits) {
   return nonzero;
 }
 
-std::optional<WorkloadClass> ParseWorkloadClass(absl::string_view v) {
-  if (v == "interactive") return WorkloadClass::kInteractive;
-  if (v == "batch") return WorkloadClass::kBatch;
-  if (v == "eval") return WorkloadClass::kEval;
-  if (v == "background") return WorkloadClass::kBackground;
-  return std::nullopt;
-}
-
 std::optional<Environment> ParseEnvironment(absl::string_view v) {
   if (v == "production") return Environment::kProduction;
   if (v == "staging") return Environment::kStaging;
@@ -149,7 +141,7 @@ Tags TagsOf(const Span& span, const Attributes& resource,
   tags.team = Text(Lookup(a, resource, "stepledger.team")).value_or("");
   tags.tenant = Text(Lookup(a, resource, "stepledger.tenant")).value_or("");
   if (auto wc = Text(Lookup(a, resource, "stepledger.workload_class")); wc && !wc->empty()) {
-    if (auto parsed = ParseWorkloadClass(*wc)) {
+    if (auto parsed = WorkloadClassFromString(*wc)) {
       tags.workload_class = *parsed;
     } else {
       SetError(error, "tags.workload_class",
