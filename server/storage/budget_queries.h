@@ -118,11 +118,13 @@ inline constexpr char kChangedCounterTotals[] = R"sql(
       AND c.period_start >= CASE c.period
                               WHEN 'daily' THEN (SELECT date_trunc('day', $1::timestamptz, 'UTC'))
                               ELSE (SELECT date_trunc('month', $1::timestamptz, 'UTC')) END
+  ), org AS (
+    SELECT 'org' AS scope, '*' AS key, e AS environment, p AS period
+    FROM unnest(ARRAY['production', 'staging', 'eval']) AS e, unnest(ARRAY['daily', 'monthly']) AS p
   ), watched AS (
     SELECT DISTINCT scope, key, environment, period FROM budgets
     UNION
-    SELECT 'org', '*', e, p FROM unnest(ARRAY['production', 'staging', 'eval']) AS e,
-                                unnest(ARRAY['daily', 'monthly']) AS p
+    SELECT scope, key, environment, period FROM org
   ), fresh AS (
     SELECT scope, key, environment, period
     FROM unnest($8::text[], $9::text[], $10::text[], $11::text[])
@@ -133,9 +135,8 @@ inline constexpr char kChangedCounterTotals[] = R"sql(
       ON b.scope = ch.scope AND b.key = ch.key AND b.environment = ch.environment
          AND b.period = ch.period
     UNION
-    SELECT scope, key, environment, period, period_start FROM changed
-    WHERE scope = 'org' AND key = '*' AND environment IN ('production', 'staging', 'eval')
-      AND period IN ('daily', 'monthly')
+    SELECT ch.scope, ch.key, ch.environment, ch.period, ch.period_start
+    FROM changed ch JOIN org USING (scope, key, environment, period)
     UNION
     SELECT w.scope, w.key, w.environment, w.period, c.period_start
     FROM watched w CROSS JOIN LATERAL (
