@@ -206,7 +206,9 @@ inline constexpr char kClaimEvents[] = R"sql(
       drift_steps = r.drift_steps + EXCLUDED.drift_steps,
       pending_steps = r.pending_steps + EXCLUDED.pending_steps,
       status = CASE WHEN COALESCE(r.root_step_id, EXCLUDED.root_step_id) IS NULL THEN 'open'
-                    ELSE 'rooted' END
+                    ELSE 'rooted' END,
+      -- What the orphan recount watches (0024; an insert stamps by the column's default).
+      changed_xid = pg_current_xact_id()
     RETURNING r.parent_run_id, r.step_count
   ), counter_delta AS (
     -- Budget spend counters of every charged key, watched by a cap or not (migration 0013: a
@@ -360,26 +362,77 @@ inline constexpr char kOpenRunStats[] = R"sql(
   FROM runs WHERE last_received_at >= $1::timestamptz
 )sql";
 
-// Steps whose parent step was never seen, in runs active since $1. Counted run by run: the
-// window's runs by runs_last_received, then each run's steps and their parents by steps_run,
-// only in the partitions of the run's own days (every step of a run occurred between its
-// first_seen and last_seen, so run-time pruning skips the others). Written as one join, the
-// planner hashed the whole ledger: with 10 million stored steps each upkeep tick was a parallel
-// scan of gigabytes (about 14 s on three processes) that cut ingest to a third while it ran. A
-// count per run cannot be flattened into that join, so the cost follows the window's steps, not
-// the ledger's size. Run with jit off: the estimate is large enough to trigger JIT compilation,
-// which cost more than the count itself (docs/PERFORMANCE.md, "Ledger size").
-inline constexpr char kOrphanSteps[] = R"sql(
-  SELECT COALESCE(sum(o.orphans), 0)::bigint
-  FROM runs r
-  CROSS JOIN LATERAL (
-    SELECT count(*) AS orphans FROM steps s
-    WHERE s.parent_run_id = r.parent_run_id AND s.parent_step_id <> ''
-      AND s.occurred_at BETWEEN r.first_seen AND r.last_seen
-      AND NOT EXISTS (SELECT 1 FROM steps p
-                      WHERE p.parent_run_id = r.parent_run_id AND p.step_id = s.parent_step_id
-                        AND p.occurred_at BETWEEN r.first_seen AND r.last_seen)) o
-  WHERE r.last_received_at >= $1::timestamptz
+// The orphan gauge (stepledger_orphan_steps), in two steps that run in one transaction under the
+// run upkeep lock: kRecountRunOrphans counts the runs that changed since the last recount,
+// kStoreRunOrphans stores their counts and the recount's snapshot (run_orphan_mark, 0024);
+// kOrphanStepsInWindow then sums the stored counts. ReadOpenRunStats (run_upkeep.cc) says
+// why this is exact under concurrent writers.
+//
+// kRecountRunOrphans: the runs whose runs row was written by a transaction that the last
+// recount's snapshot did not see (runs_changed finds them; pg_visible_in_snapshot drops those
+// between that snapshot's xmin and xmax that it did see), or, before the first recount, every
+// run received since $1. For each, the steps whose parent step is not stored. Counted run by
+// run: each run's steps and their parents by steps_run, only in the partitions of the run's own
+// days (every step of a run occurred between its first_seen and last_seen, so run-time pruning
+// skips the others). Written as one join, the planner hashed the whole ledger: with 10 million
+// stored steps that was a parallel scan of gigabytes (about 14 s on three processes) that cut
+// ingest to a third while it ran. Run with jit off: the estimate is large enough to trigger JIT
+// compilation, which cost more than the count itself (docs/PERFORMANCE.md, "Ledger size").
+// Returns one row: the statement's snapshot, how many runs were recounted, and, as array
+// literals for kStoreRunOrphans, the runs whose count changed and their new counts.
+inline constexpr char kRecountRunOrphans[] = R"sql(
+  WITH mark AS MATERIALIZED (SELECT counted_in FROM run_orphan_mark),
+  changed AS (
+    SELECT r.parent_run_id, r.first_seen, r.last_seen, r.orphan_steps FROM runs r
+    WHERE r.changed_xid >= (SELECT pg_snapshot_xmin(counted_in) FROM mark)
+      AND NOT pg_visible_in_snapshot(r.changed_xid, (SELECT counted_in FROM mark))
+    UNION ALL
+    SELECT r.parent_run_id, r.first_seen, r.last_seen, r.orphan_steps FROM runs r
+    WHERE (SELECT counted_in IS NULL FROM mark) AND r.last_received_at >= $1::timestamptz
+  ), counted AS (
+    SELECT c.parent_run_id, c.orphan_steps AS stored, o.orphans
+    FROM changed c
+    CROSS JOIN LATERAL (
+      SELECT count(*) AS orphans FROM steps s
+      WHERE s.parent_run_id = c.parent_run_id AND s.parent_step_id <> ''
+        AND s.occurred_at BETWEEN c.first_seen AND c.last_seen
+        AND NOT EXISTS (SELECT 1 FROM steps p
+                        WHERE p.parent_run_id = c.parent_run_id
+                          AND p.step_id = s.parent_step_id
+                          AND p.occurred_at BETWEEN c.first_seen AND c.last_seen)) o
+  )
+  SELECT pg_current_snapshot()::text, count(*),
+         COALESCE(array_agg(parent_run_id ORDER BY parent_run_id)
+                  FILTER (WHERE orphans <> stored), '{}')::text,
+         COALESCE(array_agg(orphans ORDER BY parent_run_id)
+                  FILTER (WHERE orphans <> stored), '{}')::text
+  FROM counted
+)sql";
+
+// Stores the recount's results. $1: text[] of runs, $2: bigint[] of their counts, $3: the
+// snapshot the counts were taken in. The rows are locked in parent_run_id order first, the
+// order in which the write path's runs upsert locks them, so the two wait for each other
+// instead of deadlocking. Returns how many runs' counts were written.
+inline constexpr char kStoreRunOrphans[] = R"sql(
+  WITH c AS (SELECT * FROM unnest($1::text[], $2::bigint[]) AS c(parent_run_id, orphans)),
+  locked AS (
+    SELECT r.parent_run_id FROM runs r WHERE r.parent_run_id IN (SELECT parent_run_id FROM c)
+    ORDER BY r.parent_run_id FOR NO KEY UPDATE
+  ), stored AS (
+    UPDATE runs r SET orphan_steps = c.orphans
+    FROM c JOIN locked USING (parent_run_id) WHERE r.parent_run_id = c.parent_run_id
+    RETURNING 1
+  ), marked AS (
+    UPDATE run_orphan_mark SET counted_in = $3::pg_snapshot, counted_at = now() RETURNING 1
+  )
+  SELECT (SELECT count(*) FROM stored), (SELECT count(*) FROM marked)
+)sql";
+
+// The gauge: the stored counts of the runs active since $1 (runs_with_orphans: only the runs
+// that have orphans are read).
+inline constexpr char kOrphanStepsInWindow[] = R"sql(
+  SELECT COALESCE(sum(orphan_steps), 0)::bigint FROM runs
+  WHERE last_received_at >= $1::timestamptz AND orphan_steps > 0
 )sql";
 
 }  // namespace stepledger::storage::queries

@@ -12,7 +12,43 @@
 namespace stepledger::storage {
 namespace {
 
-constexpr int64_t kRunUpkeepLockKey = 0x5354504c52554e53;  // "STPLRUNS"
+// Recounts the orphans of the runs changed since the last recount (kRecountRunOrphans) and
+// stores them with the snapshot the count ran in (kStoreRunOrphans). Returns how many runs it
+// recounted. REQUIRES: `txn` holds the run upkeep lock (one recount at a time, each one
+// starting after the previous one committed).
+//
+// Why the stored counts stay exact under concurrent writers. A run's orphans change only when
+// steps are added to it: orphan status depends on the step ids, parent ids and times of the
+// run's steps (and its first_seen/last_seen), and the write path adds steps in the transaction
+// whose runs upsert stamps runs.changed_xid with that transaction's id. The re-charge of steps
+// to a late root (kChargeStoredStepsToNewRoots) and the pending timeout change a step's charge
+// and status, never those columns. Claim: after a recount whose snapshot is S, every run's
+// stored count is exact for its steps as S sees them, or the run's newest row version carries
+// a stamp that S does not see (so the next recount counts it). By induction on the recounts:
+//  - A run counted in S: exact for S. A group that wrote it after S stamped it with an id that
+//    S does not see, and the count stored onto that newer version (the UPDATE takes the newest
+//    version) keeps the stamp.
+//  - A run not counted: the stamp S sees was also seen by the previous recount's snapshot S'.
+//    So by the claim for S' its count was exact for S', and no group that S sees and S' does
+//    not added steps to it (that group's stamp would be the one S sees).
+//  - A group that S does not see (running when S was taken, or started later) stamps its runs
+//    with an id S does not see. Writers of one run take its row lock in turn, so each later
+//    writer of the run committed after S too: the stamp stays one that S does not see.
+// Only the runs upsert stamps, so a run that aged out of the window keeps its count until it
+// gains a step (and with it a new last_received_at). Retention (0020) drops whole days and the
+// runs wholly inside them; a run active within the window that still had steps in a retired
+// day keeps its count, where a full recount would now count the children of its retired steps.
+// A long write transaction (a retention run, a stuck writer) holds the snapshot's xmin back:
+// the runs_changed range then reaches back to it, but pg_visible_in_snapshot drops what the
+// last recount saw, so the index range grows, not the counting.
+int64_t RecountChangedRunOrphans(pqxx::work& txn, absl::Time window_start) {
+  txn.exec0("SET LOCAL jit = off");  // see kRecountRunOrphans
+  pqxx::row counted = txn.exec_params1(queries::kRecountRunOrphans, PgTimestamp(window_start));
+  // The arrays go back as the text PostgreSQL wrote them: nothing to parse here.
+  txn.exec_params1(queries::kStoreRunOrphans, counted[2].as<std::string>(),
+                   counted[3].as<std::string>(), counted[0].as<std::string>());
+  return counted[1].as<int64_t>();
+}
 
 }  // namespace
 
@@ -40,13 +76,25 @@ absl::StatusOr<OpenRunStats> ReadOpenRunStats(const std::string& database_url,
                                               absl::Duration window, absl::Duration orphan_window) {
   try {
     PgConnection conn(database_url);
-    pqxx::read_transaction txn(conn);
+    pqxx::work txn(conn);
+    OpenRunStats stats;
+    const absl::Time orphan_window_start = absl::Now() - orphan_window;
+    // The same lock as ExpirePendingInheritance: its kRecountRuns updates runs rows in no
+    // particular order, and the recount locks them in id order; one at a time, they cannot
+    // deadlock. A replica that finds the lock taken reads the stored counts.
+    if (txn.exec_params1("SELECT pg_try_advisory_xact_lock($1)", kRunUpkeepLockKey)[0].as<bool>()) {
+      stats.orphan_runs_recounted = RecountChangedRunOrphans(txn, orphan_window_start);
+      stats.orphans_recounted = true;
+    }
     pqxx::row row = txn.exec_params1(queries::kOpenRunStats, PgTimestamp(absl::Now() - window));
-    txn.exec0("SET LOCAL jit = off");  // see kOrphanSteps
-    pqxx::row orphans =
-        txn.exec_params1(queries::kOrphanSteps, PgTimestamp(absl::Now() - orphan_window));
-    return OpenRunStats{row[0].as<int64_t>(), row[1].as<int64_t>(), row[2].as<int64_t>(),
-                        orphans[0].as<int64_t>()};
+    stats.open_runs = row[0].as<int64_t>();
+    stats.pending_steps = row[1].as<int64_t>();
+    stats.drift_steps = row[2].as<int64_t>();
+    stats.orphan_steps =
+        txn.exec_params1(queries::kOrphanStepsInWindow, PgTimestamp(orphan_window_start))[0]
+            .as<int64_t>();
+    txn.commit();
+    return stats;
   } catch (...) {
     return CurrentExceptionToStatus("read open run stats");
   }

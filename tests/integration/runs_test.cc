@@ -190,7 +190,7 @@ TEST_F(RunsTest, OpenRunGaugesCountOpenRunsPendingStepsAndOrphans) {
   EXPECT_EQ(stats->orphan_steps, 2) << "tool-1 (its root is not there) and orphan";
 }
 
-// The count looks for a step's parent only in its run's own days (kOrphanSteps prunes by the
+// The count looks for a step's parent only in its run's own days (kRecountRunOrphans prunes by the
 // run's first_seen and last_seen): a parent stored a day before its child, in another day's
 // partition, is still found, and a missing one is still counted.
 TEST_F(RunsTest, OrphanCountFindsAParentStoredInAnotherDaysPartition) {

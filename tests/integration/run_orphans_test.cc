@@ -1,0 +1,156 @@
+// Integration: the orphan gauge recounts only the runs that changed since the last recount
+// (migration 0024, ReadOpenRunStats) and stays exact: a parent arriving later, a run changed
+// after a recount, a write group in flight during a recount, a second replica reading.
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "server/storage/migrator.h"
+#include "server/storage/run_upkeep.h"
+#include "tests/fakes/pg_test_db.h"
+#include "tests/fakes/write_path.h"
+
+namespace stepledger {
+namespace {
+
+using domain::Step;
+using testing::TestDatabase;
+using testing::WritePath;
+
+// A step of `run` with id `id` under `parent` ("" for the run's root), fully tagged.
+Step StepOf(const std::string& run, const std::string& id, const std::string& parent) {
+  Step s;
+  s.event_id = run + "-" + id;
+  s.tags = {"inbox-triage",
+            "mail-ai",
+            domain::WorkloadClass::kInteractive,
+            "acme",
+            domain::Environment::kProduction,
+            run};
+  s.step_id = id;
+  s.parent_step_id = parent;
+  s.kind = domain::StepKind::kModelCall;
+  s.cost_nano_usd = 100;
+  s.started_at = absl::Now() - absl::Minutes(2);
+  return s;
+}
+
+class RunOrphansTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(db_.url().empty());
+    ASSERT_TRUE(storage::ApplyMigrations(db_.url()).ok());
+  }
+  storage::OpenRunStats Read() {
+    absl::StatusOr<storage::OpenRunStats> stats =
+        storage::ReadOpenRunStats(db_.url(), absl::Hours(24));
+    EXPECT_TRUE(stats.ok()) << stats.status();
+    return stats.ok() ? *stats : storage::OpenRunStats{};
+  }
+  TestDatabase db_;
+};
+
+TEST_F(RunOrphansTest, AParentArrivingInALaterGroupTurnsTheCountDownOnTheNextTick) {
+  WritePath path(db_.url());
+  path.Send({StepOf("a", "root", ""), StepOf("a", "tool", "plan")});   // "plan" not sent yet
+  path.Send({StepOf("b", "root", ""), StepOf("b", "lost", "ghost")});  // never sent
+  storage::OpenRunStats first = Read();
+  EXPECT_EQ(first.orphan_runs_recounted, 2);
+  EXPECT_EQ(first.orphan_steps, 2);
+
+  path.Send({StepOf("a", "plan", "root")});
+  storage::OpenRunStats second = Read();
+  EXPECT_TRUE(second.orphans_recounted);
+  EXPECT_EQ(second.orphan_runs_recounted, 1) << "only run a changed";
+  EXPECT_EQ(second.orphan_steps, 1) << "b's lost step is still an orphan; a's tool is not";
+}
+
+TEST_F(RunOrphansTest, ARunChangedAfterARecountIsRecountedAndAnUnchangedWindowIsNot) {
+  WritePath path(db_.url());
+  path.Send({StepOf("a", "root", ""), StepOf("b", "root", ""), StepOf("c", "root", "")});
+  EXPECT_EQ(Read().orphan_runs_recounted, 3);
+  storage::OpenRunStats unchanged = Read();
+  EXPECT_TRUE(unchanged.orphans_recounted);
+  EXPECT_EQ(unchanged.orphan_runs_recounted, 0) << "nothing changed since the last recount";
+  EXPECT_EQ(unchanged.orphan_steps, 0);
+
+  path.Send({StepOf("c", "x", "ghost"), StepOf("c", "y", "ghost")});
+  storage::OpenRunStats changed = Read();
+  EXPECT_EQ(changed.orphan_runs_recounted, 1);
+  EXPECT_EQ(changed.orphan_steps, 2);
+  EXPECT_EQ(db_.Count("SELECT orphan_steps FROM runs WHERE parent_run_id = 'c'"), 2);
+  EXPECT_EQ(Read().orphan_runs_recounted, 0);
+}
+
+// Every replica reads the same gauge from the stored counts; only one recounts at a time, and
+// one that finds the lock taken does not wait for it.
+TEST_F(RunOrphansTest, ASecondReplicaSeesTheSameGaugeWithoutRecounting) {
+  WritePath path(db_.url());
+  path.Send({StepOf("a", "root", ""), StepOf("a", "lost", "ghost")});
+  storage::OpenRunStats first = Read();
+  ASSERT_EQ(first.orphan_steps, 1);
+
+  storage::OpenRunStats other = Read();  // another replica, after the first one's tick
+  EXPECT_EQ(other.orphan_runs_recounted, 0);
+  EXPECT_EQ(other.orphan_steps, 1);
+
+  pqxx::connection holder(db_.url());  // a replica in the middle of its upkeep
+  pqxx::work held(holder);
+  held.exec_params("SELECT pg_advisory_xact_lock($1)", storage::kRunUpkeepLockKey);
+  path.Send({StepOf("a", "lost2", "ghost")});
+  storage::OpenRunStats blocked = Read();
+  EXPECT_FALSE(blocked.orphans_recounted);
+  EXPECT_EQ(blocked.orphan_steps, 1) << "the stored counts, until the next recount";
+  held.commit();
+  storage::OpenRunStats after = Read();
+  EXPECT_EQ(after.orphan_runs_recounted, 1);
+  EXPECT_EQ(after.orphan_steps, 2);
+}
+
+// A write group that stamped its run before a recount's snapshot but committed after it is
+// recounted next time. The group is held between its runs upsert and its COPY into `steps` by
+// a lock on `steps` while the recount runs.
+TEST_F(RunOrphansTest, AGroupInFlightDuringARecountIsCountedByTheNextOne) {
+  WritePath path(db_.url());
+  path.Send({StepOf("a", "root", "")});
+  ASSERT_EQ(Read().orphan_runs_recounted, 1);
+
+  pqxx::connection blocker(db_.url());
+  pqxx::work lock(blocker);
+  lock.exec("LOCK TABLE steps IN SHARE MODE");  // reads pass, the group's COPY waits
+  std::thread writer([&] { path.Send({StepOf("a", "lost", "ghost")}); });
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (db_.Count("SELECT count(*) FROM pg_locks WHERE NOT granted AND "
+                   "relation = 'steps'::regclass") == 0 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(db_.Count("SELECT count(*) FROM pg_locks WHERE NOT granted AND "
+                      "relation = 'steps'::regclass"),
+            1)
+      << "the group never reached its COPY into steps";
+  storage::OpenRunStats during = Read();
+  EXPECT_EQ(during.orphan_steps, 0) << "the group has not committed";
+  lock.commit();
+  writer.join();
+
+  storage::OpenRunStats next = Read();
+  EXPECT_EQ(next.orphan_runs_recounted, 1);
+  EXPECT_EQ(next.orphan_steps, 1) << "the group's step, committed after the last recount";
+}
+
+// Runs stored before migration 0024 have no stamp: the first recount counts the window's runs
+// by their receive time, and later recounts leave them alone until they change.
+TEST_F(RunOrphansTest, TheFirstRecountCountsTheWindowsRunsWrittenBeforeTheMigration) {
+  WritePath path(db_.url());
+  path.Send({StepOf("old", "root", ""), StepOf("old", "lost", "ghost")});
+  db_.Exec("UPDATE runs SET changed_xid = NULL");  // as 0024 leaves the rows it finds
+  storage::OpenRunStats first = Read();
+  EXPECT_EQ(first.orphan_runs_recounted, 1);
+  EXPECT_EQ(first.orphan_steps, 1);
+  EXPECT_EQ(Read().orphan_runs_recounted, 0);
+}
+
+}  // namespace
+}  // namespace stepledger
