@@ -14,7 +14,7 @@ DEB_PACKAGES := \
 	python3-grpcio python3-protobuf python3-pytest \
 	python3-venv python3-setuptools python3-wheel \
 	prometheus prometheus-alertmanager chromium nodejs \
-	pgbouncer gnuplot-nox
+	pgbouncer gnuplot-nox libgoogle-perftools-dev
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c

@@ -27,8 +27,10 @@
 #       one run of PROFILE_EVENTS (default 300,000) events with the 10,000 caps on a cluster
 #       with pg_stat_statements (track = all): wall time inside PostgreSQL per statement per
 #       event, CPU per event of the collector, of PostgreSQL's processes and of the load client
-#       (from /proc and /usr/bin/time), and, when `perf` is installed, the collector's hottest
-#       symbols (perf record -g at 999 Hz during the load).
+#       (from /proc and /usr/bin/time), the collector's peak RSS, and, when `perf` is
+#       installed, the collector's hottest symbols (perf record -g at 999 Hz during the load).
+#       BENCH_EXTRA_SQL, if set, runs once on the migrated cluster before the load: a schema
+#       experiment's A/B (e.g. an index dropped) without a new migration.
 #
 # Every run prints the load average at its start: other work on a 2-core machine moves these
 # figures, so compare within one series.
@@ -271,6 +273,7 @@ profile_mode() {
   bash "$PG_SH" stop "$PG_DIR"
   bash "$PG_SH" start "$PG_DIR" "$PG_PORT"
   load_caps
+  if [[ -n ${BENCH_EXTRA_SQL:-} ]]; then psql -qAt "$URL" -c "$BENCH_EXTRA_SQL" >/dev/null; fi
   empty_bench_ledger  # before the collector starts: it reads the budget counters at start
   start_bench_collector profile --writers=2
   psql -qAt "$URL" -c "ANALYZE budgets" >/dev/null
@@ -300,6 +303,7 @@ profile_mode() {
   done
   before_pg=0
   client=$(sed -nE 's/.*client_cpu_s=([0-9.]+)\+([0-9.]+).*/\1 + \2/p' <<<"$out")
+  echo "  collector peak RSS: $(awk '/VmHWM/ {print $2, $3}' "/proc/$COLLECTOR_PID/status")"
   python3 -c "e=$events; print(f'  CPU per event: collector {($after_c-$before_c)/$hz/e*1e6:.1f} us, PostgreSQL {($after_pg-$before_pg)/$hz/e*1e6:.1f} us, load client {($client)/e*1e6:.1f} us')"
   echo "  wall time inside PostgreSQL per event, by statement (both writers summed):"
   psql -qAt -F ' | ' "$URL" <<SQL | sed 's/^/    /'
