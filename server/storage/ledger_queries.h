@@ -261,7 +261,7 @@ inline constexpr char kClaimEvents[] = R"sql(
 // PgLedgerStore::CommitOnce).
 inline constexpr char kChargeStoredStepsToNewRoots[] = R"sql(
   WITH moving AS (
-    SELECT s.event_id, s.occurred_at, s.environment, s.cost_nano_usd,
+    SELECT s.parent_run_id, s.event_id, s.occurred_at, s.environment, s.cost_nano_usd,
            s.charged_feature AS old_feature, s.charged_team AS old_team,
            s.charged_tenant AS old_tenant,
            r.charged_feature, r.charged_team, r.charged_workload_class, r.charged_tenant,
@@ -284,7 +284,10 @@ inline constexpr char kChargeStoredStepsToNewRoots[] = R"sql(
       charged_workload_class = m.charged_workload_class, charged_tenant = m.charged_tenant,
       tag_drift = m.drift, attribution_status = m.status, attribution_reason = ''
     FROM moving m
-    WHERE s.event_id = m.event_id AND s.occurred_at = m.occurred_at
+    -- The run finds the row through steps_run and the time prunes to its day: steps has no
+    -- index on event_id (migration 0025).
+    WHERE s.parent_run_id = m.parent_run_id AND s.event_id = m.event_id
+      AND s.occurred_at = m.occurred_at
     RETURNING s.attribution_status, s.tag_drift, s.parent_run_id
   ), moved AS (
     -- The spend moves with the charge: off the old keys' budget counters, onto the root's

@@ -1,0 +1,14 @@
+-- 0025: `steps` loses its primary key (event_id, occurred_at).
+--
+-- That key never guarded idempotency: a partitioned table's unique index must include the
+-- partition key, so it let one event_id land twice under two occurred_at values. event_keys
+-- (0001) is the guard: the write path claims every event_id there, in the transaction that
+-- stores its step, and stores only what it claimed. The fault suite's ledger check counts extra
+-- `steps` rows per id on its own.
+--
+-- What the key cost: one B-tree insert per stored step at a random place (event ids are not
+-- ordered), about 3.6 us of PostgreSQL's CPU per ingested event, a tenth of it, and a
+-- per-day index as large as the day's event ids, which outgrows memory first on a large ledger
+-- (docs/PERFORMANCE.md, "The steps primary key"). No statement looked a step up by event_id
+-- alone: the write path's re-charge joins on run, event and time, through steps_run.
+ALTER TABLE steps DROP CONSTRAINT steps_pkey;
