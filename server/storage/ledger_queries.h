@@ -380,7 +380,12 @@ inline constexpr char kOpenRunStats[] = R"sql(
 // skips the others). Written as one join, the planner hashed the whole ledger: with 10 million
 // stored steps that was a parallel scan of gigabytes (about 14 s on three processes) that cut
 // ingest to a third while it ran. Run with jit off: the estimate is large enough to trigger JIT
-// compilation, which cost more than the count itself (docs/PERFORMANCE.md, "Ledger size").
+// compilation, which cost more than the count itself (docs/PERFORMANCE.md, "Ledger size"). And
+// with bitmap scans off: the planner guesses that a run's time range holds 0.5% of a partition
+// and ANDs a bitmap of steps_charged's occurred_at range with steps_run's; when runs overlap in
+// time (runs that last minutes, at thousands of steps a second), that range is most of the
+// day's partition, read again for every run: over 15 minutes for 25,000 runs of 12 steps
+// spread over an hour, against 1.4 s by steps_run alone (docs/PERFORMANCE.md, "Orphan gauge").
 // Returns one row: the statement's snapshot, how many runs were recounted, and, as array
 // literals for kStoreRunOrphans, the runs whose count changed and their new counts.
 inline constexpr char kRecountRunOrphans[] = R"sql(

@@ -42,7 +42,8 @@ namespace {
 // the runs_changed range then reaches back to it, but pg_visible_in_snapshot drops what the
 // last recount saw, so the index range grows, not the counting.
 int64_t RecountChangedRunOrphans(pqxx::work& txn, absl::Time window_start) {
-  txn.exec0("SET LOCAL jit = off");  // see kRecountRunOrphans
+  txn.exec0("SET LOCAL jit = off");                // see kRecountRunOrphans
+  txn.exec0("SET LOCAL enable_bitmapscan = off");  // see kRecountRunOrphans
   pqxx::row counted = txn.exec_params1(queries::kRecountRunOrphans, PgTimestamp(window_start));
   // The arrays go back as the text PostgreSQL wrote them: nothing to parse here.
   txn.exec_params1(queries::kStoreRunOrphans, counted[2].as<std::string>(),
