@@ -2,6 +2,8 @@
 
 #include <fstream>
 
+#include "absl/strings/str_cat.h"
+#include "client/cli/budget_file.h"
 #include "client/cli/flags.h"
 #include "client/lib/admin_client.h"
 #include "client/lib/step_stream_client.h"
@@ -30,13 +32,13 @@ absl::StatusOr<v1::ReportFormat> ParseFormat(const std::string& text) {
       "--format: expected table, csv, json, focus, html or unpriced, got '" + text + "'");
 }
 
+// Empty: every environment. Otherwise the budget file's reading of an environment name.
 absl::StatusOr<v1::Environment> ParseEnvironment(const std::string& text) {
   if (text.empty()) return v1::ENVIRONMENT_UNSPECIFIED;
-  if (text == "production") return v1::ENVIRONMENT_PRODUCTION;
-  if (text == "staging") return v1::ENVIRONMENT_STAGING;
-  if (text == "eval") return v1::ENVIRONMENT_EVAL;
-  return absl::InvalidArgumentError("--environment: expected production, staging or eval, got '" +
-                                    text + "'");
+  absl::StatusOr<v1::Environment> env = ParseEnvironmentName(text);
+  if (!env.ok())
+    return absl::InvalidArgumentError(absl::StrCat("--environment: ", env.status().message()));
+  return env;
 }
 
 int RunShowback(const CliContext& context, const std::vector<std::string>& args) {

@@ -26,6 +26,13 @@ std::optional<WorkloadClass> WorkloadClassFromString(std::string_view label) {
   return std::nullopt;
 }
 
+std::optional<Environment> EnvironmentFromString(std::string_view label) {
+  for (Environment e : {Environment::kProduction, Environment::kStaging, Environment::kEval}) {
+    if (label == ToString(e)) return e;
+  }
+  return std::nullopt;
+}
+
 std::string_view ToString(Environment v) {
   switch (v) {
     case Environment::kProduction:

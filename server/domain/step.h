@@ -45,6 +45,8 @@ std::string_view ToString(AttributionStatus v);
 // The workload class a label names (the inverse of ToString); std::nullopt for any other text,
 // "(unattributed)" included.
 std::optional<WorkloadClass> WorkloadClassFromString(std::string_view label);
+// The environment a label names (the inverse of ToString); std::nullopt for any other text.
+std::optional<Environment> EnvironmentFromString(std::string_view label);
 
 struct Tags {
   std::string feature;

@@ -23,14 +23,6 @@ SELECT charged_feature, charged_team, charged_workload_class, charged_tenant, en
  ORDER BY occurred_at
 )sql";
 
-domain::Environment EnvironmentFrom(const std::string& s) {
-  for (auto v : {domain::Environment::kProduction, domain::Environment::kStaging,
-                 domain::Environment::kEval}) {
-    if (s == domain::ToString(v)) return v;
-  }
-  return domain::Environment::kUnspecified;
-}
-
 }  // namespace
 
 absl::StatusOr<std::vector<domain::budget::HistoricalStep>> LoadBudgetHistory(
@@ -53,7 +45,8 @@ absl::StatusOr<std::vector<domain::budget::HistoricalStep>> LoadBudgetHistory(
       step.tags.workload_class = domain::WorkloadClassFromString(r[2].as<std::string>())
                                      .value_or(domain::WorkloadClass::kUnspecified);
       step.tags.tenant = r[3].as<std::string>();
-      step.tags.environment = EnvironmentFrom(r[4].as<std::string>());
+      step.tags.environment =
+          domain::EnvironmentFromString(r[4].c_str()).value_or(domain::Environment::kUnspecified);
       step.tags.parent_run_id = r[5].as<std::string>();
       step.cost_nano_usd = r[6].as<int64_t>();
       step.occurred_at = absl::FromUnixMicros(r[7].as<int64_t>());

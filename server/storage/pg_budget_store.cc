@@ -59,9 +59,7 @@ absl::StatusOr<domain::budget::StalePolicy> ParseStalePolicy(std::string_view s,
 }
 
 absl::StatusOr<domain::Environment> ParseEnvironment(std::string_view s) {
-  if (s == "production") return domain::Environment::kProduction;
-  if (s == "staging") return domain::Environment::kStaging;
-  if (s == "eval") return domain::Environment::kEval;
+  if (std::optional<domain::Environment> env = domain::EnvironmentFromString(s)) return *env;
   return absl::InvalidArgumentError(
       absl::StrCat("environment: \"", std::string(s), "\" is not production, staging or eval"));
 }

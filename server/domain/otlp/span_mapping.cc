@@ -110,13 +110,6 @@ bool IsHex(absl::string_view id, size_t digits) {
   return nonzero;
 }
 
-std::optional<Environment> ParseEnvironment(absl::string_view v) {
-  if (v == "production") return Environment::kProduction;
-  if (v == "staging") return Environment::kStaging;
-  if (v == "eval") return Environment::kEval;
-  return std::nullopt;
-}
-
 // The environment's attribute, most specific first: stepledger's own name wins over the
 // general OpenTelemetry one at the same level, and the span's over the resource's.
 const AttributeValue* EnvironmentValue(const Attributes& span, const Attributes& resource) {
@@ -150,7 +143,7 @@ Tags TagsOf(const Span& span, const Attributes& resource,
     }
   }
   if (auto env = Text(EnvironmentValue(a, resource)); env && !env->empty()) {
-    if (auto parsed = ParseEnvironment(*env)) {
+    if (auto parsed = EnvironmentFromString(*env)) {
       tags.environment = *parsed;
     } else {
       SetError(error, "tags.environment",
