@@ -89,20 +89,13 @@ absl::StatusOr<domain::budget::Cap> FromProto(const v1::Cap& in) {
   }
   cap.key = in.key();
   if (cap.scope == Scope::kOrg && cap.key.empty()) cap.key = "*";
-  switch (in.environment()) {
-    case v1::ENVIRONMENT_UNSPECIFIED:
-    case v1::ENVIRONMENT_PRODUCTION:
-      cap.environment = domain::Environment::kProduction;
-      break;
-    case v1::ENVIRONMENT_STAGING:
-      cap.environment = domain::Environment::kStaging;
-      break;
-    case v1::ENVIRONMENT_EVAL:
-      cap.environment = domain::Environment::kEval;
-      break;
-    default:
-      return absl::InvalidArgumentError("cap.environment: unknown value");
+  if (!v1::Environment_IsValid(in.environment())) {
+    return absl::InvalidArgumentError("cap.environment: unknown value");
   }
+  // A cap that names no environment is a production cap.
+  cap.environment = in.environment() == v1::ENVIRONMENT_UNSPECIFIED
+                        ? domain::Environment::kProduction
+                        : EnvironmentFromProto(in.environment());
   switch (in.period()) {
     case v1::PERIOD_DAILY:
       cap.period = Period::kDaily;

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "server/transport/step_convert.h"
 
 namespace stepledger::transport {
 namespace {
@@ -100,23 +101,12 @@ absl::StatusOr<ShowbackQuery> FromProto(const v1::ShowbackRequest& request, absl
       q.to = today;
       break;
   }
-  switch (request.environment()) {
-    case v1::ENVIRONMENT_UNSPECIFIED:
-      q.environment = "";
-      break;
-    case v1::ENVIRONMENT_PRODUCTION:
-      q.environment = "production";
-      break;
-    case v1::ENVIRONMENT_STAGING:
-      q.environment = "staging";
-      break;
-    case v1::ENVIRONMENT_EVAL:
-      q.environment = "eval";
-      break;
-    default:
-      return absl::InvalidArgumentError(
-          absl::StrCat("environment: unknown value ", static_cast<int>(request.environment())));
+  if (!v1::Environment_IsValid(request.environment())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("environment: unknown value ", static_cast<int>(request.environment())));
   }
+  // "" (every environment) for ENVIRONMENT_UNSPECIFIED.
+  q.environment = domain::ToString(EnvironmentFromProto(request.environment()));
   switch (request.format()) {
     case v1::REPORT_FORMAT_UNSPECIFIED:
       break;

@@ -25,7 +25,9 @@ domain::WorkloadClass FromProto(v1::WorkloadClass v) {
   }
 }
 
-domain::Environment FromProto(v1::Environment v) {
+}  // namespace
+
+domain::Environment EnvironmentFromProto(v1::Environment v) {
   switch (v) {
     case v1::ENVIRONMENT_PRODUCTION:
       return domain::Environment::kProduction;
@@ -37,6 +39,8 @@ domain::Environment FromProto(v1::Environment v) {
       return domain::Environment::kUnspecified;
   }
 }
+
+namespace {
 
 domain::StepKind FromProto(v1::StepKind v) {
   switch (v) {
@@ -80,7 +84,7 @@ domain::Tags TagsFromWire(const TagsMessage& tags) {
   out.team = tags.team();
   out.workload_class = FromProto(tags.workload_class());
   out.tenant = tags.tenant();
-  out.environment = FromProto(tags.environment());
+  out.environment = EnvironmentFromProto(tags.environment());
   out.parent_run_id = tags.parent_run_id();
   return out;
 }

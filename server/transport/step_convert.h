@@ -31,6 +31,9 @@ void FromWire(const v1::StepEvent& event, domain::Step& step,
               std::optional<domain::ingest::FieldError>& error);
 
 domain::Tags FromProto(const v1::Tags& tags);
+// kUnspecified for ENVIRONMENT_UNSPECIFIED and for a value this build does not know; a caller
+// that must refuse unknown values checks v1::Environment_IsValid first.
+domain::Environment EnvironmentFromProto(v1::Environment v);
 
 // The time a Timestamp names, or nullopt when it breaks protobuf's own rules (outside
 // 0001-01-01..9999-12-31, or nanos outside 0..999,999,999). The one home of that rule.
