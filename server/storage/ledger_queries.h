@@ -385,7 +385,7 @@ inline constexpr char kOpenRunStats[] = R"sql(
 // and ANDs a bitmap of steps_charged's occurred_at range with steps_run's; when runs overlap in
 // time (runs that last minutes, at thousands of steps a second), that range is most of the
 // day's partition, read again for every run: over 15 minutes for 25,000 runs of 12 steps
-// spread over an hour, against 1.4 s by steps_run alone (docs/PERFORMANCE.md, "Orphan gauge").
+// spread over an hour, against 0.6-1.5 s by steps_run alone (docs/PERFORMANCE.md, "Orphan gauge").
 // Returns one row: the statement's snapshot, how many runs were recounted, and, as array
 // literals for kStoreRunOrphans, the runs whose count changed and their new counts.
 inline constexpr char kRecountRunOrphans[] = R"sql(
