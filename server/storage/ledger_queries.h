@@ -371,10 +371,13 @@ inline constexpr char kOpenRunStats[] = R"sql(
 // kOrphanStepsInWindow then sums the stored counts. ReadOpenRunStats (run_upkeep.cc) says
 // why this is exact under concurrent writers.
 //
-// kRecountRunOrphans: the runs whose runs row was written by a transaction that the last
-// recount's snapshot did not see (runs_changed finds them; pg_visible_in_snapshot drops those
-// between that snapshot's xmin and xmax that it did see), or, before the first recount, every
-// run received since $1. For each, the steps whose parent step is not stored. Counted run by
+// kRecountRunOrphans: the runs received since $1 whose runs row was written by a transaction
+// that the last recount's snapshot did not see (runs_changed finds them; pg_visible_in_snapshot
+// drops those between that snapshot's xmin and xmax that it did see), or, before the first
+// recount, every run received since $1. A changed run outside the window is left: the gauge
+// does not sum it, and it comes back into the window only by gaining a step, which stamps it
+// again (without this, a bulk load or restore of old runs was recounted whole, 10 million steps
+// in one tick). For each, the steps whose parent step is not stored. Counted run by
 // run: each run's steps and their parents by steps_run, only in the partitions of the run's own
 // days (every step of a run occurred between its first_seen and last_seen, so run-time pruning
 // skips the others). Written as one join, the planner hashed the whole ledger: with 10 million
@@ -394,6 +397,7 @@ inline constexpr char kRecountRunOrphans[] = R"sql(
     SELECT r.parent_run_id, r.first_seen, r.last_seen, r.orphan_steps FROM runs r
     WHERE r.changed_xid >= (SELECT pg_snapshot_xmin(counted_in) FROM mark)
       AND NOT pg_visible_in_snapshot(r.changed_xid, (SELECT counted_in FROM mark))
+      AND r.last_received_at >= $1::timestamptz
     UNION ALL
     SELECT r.parent_run_id, r.first_seen, r.last_seen, r.orphan_steps FROM runs r
     WHERE (SELECT counted_in IS NULL FROM mark) AND r.last_received_at >= $1::timestamptz

@@ -24,13 +24,18 @@ namespace {
 // to a late root (kChargeStoredStepsToNewRoots) and the pending timeout change a step's charge
 // and status, never those columns. Claim: after a recount whose snapshot is S, every run's
 // stored count is exact for its steps as S sees them, or the run's newest row version carries
-// a stamp that S does not see (so the next recount counts it). By induction on the recounts:
+// a stamp that S does not see (so the next recount counts it), or the run was last received
+// before the recount's window (which only moves forward; the gauge sums only runs inside it,
+// and a run re-enters it only by gaining a step, which stamps it). By induction on the
+// recounts:
 //  - A run counted in S: exact for S. A group that wrote it after S stamped it with an id that
 //    S does not see, and the count stored onto that newer version (the UPDATE takes the newest
 //    version) keeps the stamp.
-//  - A run not counted: the stamp S sees was also seen by the previous recount's snapshot S'.
-//    So by the claim for S' its count was exact for S', and no group that S sees and S' does
-//    not added steps to it (that group's stamp would be the one S sees).
+//  - A changed run last received before the window: not counted, the third case.
+//  - Any other run not counted: the stamp S sees was also seen by the previous recount's
+//    snapshot S', and the run was inside S''s window (an earlier one). So by the claim for S'
+//    its count was exact for S', and no group that S sees and S' does not added steps to it
+//    (that group's stamp would be the one S sees).
 //  - A group that S does not see (running when S was taken, or started later) stamps its runs
 //    with an id S does not see. Writers of one run take its row lock in turn, so each later
 //    writer of the run committed after S too: the stamp stays one that S does not see.

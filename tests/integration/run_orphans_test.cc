@@ -152,5 +152,26 @@ TEST_F(RunOrphansTest, TheFirstRecountCountsTheWindowsRunsWrittenBeforeTheMigrat
   EXPECT_EQ(Read().orphan_runs_recounted, 0);
 }
 
+// A run stamped since the last recount but last received before the window (a bulk load or a
+// restore of old runs) is not recounted: the gauge does not sum it. It comes back by gaining a
+// step, which stamps it and moves it into the window.
+TEST_F(RunOrphansTest, AChangedRunReceivedBeforeTheWindowIsLeftUntilItGainsAStep) {
+  WritePath path(db_.url());
+  path.Send({StepOf("a", "root", "")});
+  EXPECT_EQ(Read().orphan_runs_recounted, 1);
+  path.Send({StepOf("old", "root", ""), StepOf("old", "lost", "ghost")});
+  db_.Exec(
+      "UPDATE runs SET last_received_at = now() - interval '2 hours' "
+      "WHERE parent_run_id = 'old'");  // keeps the write path's stamp
+  storage::OpenRunStats outside = Read();
+  EXPECT_EQ(outside.orphan_runs_recounted, 0) << "outside the one-hour window";
+  EXPECT_EQ(outside.orphan_steps, 0);
+
+  path.Send({StepOf("old", "late", "root")});
+  storage::OpenRunStats back = Read();
+  EXPECT_EQ(back.orphan_runs_recounted, 1);
+  EXPECT_EQ(back.orphan_steps, 1) << "its lost step";
+}
+
 }  // namespace
 }  // namespace stepledger
