@@ -30,6 +30,9 @@ void LedgerUpkeep::RunsAndPrices() {
   if (stats.ok()) {
     run_metrics_.SetOpenRuns(stats->open_runs, stats->pending_steps, stats->drift_steps);
     run_metrics_.SetOrphanSteps(stats->orphan_steps);
+  } else {
+    // The gauges keep their last values; say why they stopped moving.
+    log::Warn("run gauges not read", {{"error", std::string(stats.status().message())}});
   }
 }
 

@@ -13,6 +13,7 @@
 #include "server/storage/migrator.h"
 #include "server/storage/partitions.h"
 #include "server/storage/pg_ledger_store.h"
+#include "server/storage/run_upkeep.h"
 #include "tests/fakes/pg_test_db.h"
 
 namespace stepledger::storage {
@@ -120,6 +121,11 @@ TEST_F(RuntimeRoleTest, TheRuntimeRoleIngestsIntoANewDaysPartitionAndIsRefusedDd
   EXPECT_EQ(db_.Count("SELECT count(*) FROM pg_tables WHERE tablename = '" + partition +
                       "' AND tableowner = current_user"),
             1);
+  // The upkeep's run gauges: the orphan recount writes runs and run_orphan_mark (0024).
+  absl::StatusOr<OpenRunStats> gauges = ReadOpenRunStats(runtime_url_, absl::Hours(24));
+  ASSERT_TRUE(gauges.ok()) << gauges.status();
+  EXPECT_TRUE(gauges->orphans_recounted);
+  EXPECT_EQ(db_.Count("SELECT count(*) FROM run_orphan_mark WHERE counted_in IS NOT NULL"), 1);
   // Start-up's partitions too.
   const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
   ASSERT_TRUE(EnsurePartitionsAround(runtime_url_, today, 3).ok());
