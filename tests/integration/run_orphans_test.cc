@@ -173,5 +173,33 @@ TEST_F(RunOrphansTest, AChangedRunReceivedBeforeTheWindowIsLeftUntilItGainsAStep
   EXPECT_EQ(back.orphan_steps, 1) << "its lost step";
 }
 
+// The other run gauges read only the runs that add to them (runs_to_watch, migration 0026):
+// open runs, pending steps and drifted steps, within the window.
+using RunGaugesTest = RunOrphansTest;
+
+TEST_F(RunGaugesTest, OpenPendingAndDriftCountTheWindowsRunsThatHaveThem) {
+  WritePath path(db_.url());
+  path.Send({StepOf("rooted", "root", ""), StepOf("rooted", "tool", "root")});
+  Step bare = StepOf("open", "tool", "root");  // its root has not arrived
+  bare.tags = {.environment = domain::Environment::kProduction, .parent_run_id = "open"};
+  path.Send({bare});  // pending: it carries no tags of its own to be charged to meanwhile
+  Step drifted = StepOf("drift", "tool", "root");
+  drifted.tags.feature = "summarize";  // the root says inbox-triage
+  path.Send({StepOf("drift", "root", "")});
+  path.Send({drifted});
+  storage::OpenRunStats stats = Read();
+  EXPECT_EQ(stats.open_runs, 1);
+  EXPECT_EQ(stats.pending_steps, 1);
+  EXPECT_EQ(stats.drift_steps, 1);
+
+  db_.Exec(
+      "UPDATE runs SET last_received_at = now() - interval '25 hours' "
+      "WHERE parent_run_id = 'open'");
+  storage::OpenRunStats later = Read();
+  EXPECT_EQ(later.open_runs, 0) << "outside the 24-hour window";
+  EXPECT_EQ(later.pending_steps, 0);
+  EXPECT_EQ(later.drift_steps, 1);
+}
+
 }  // namespace
 }  // namespace stepledger
