@@ -1,6 +1,7 @@
 // Integration: the orphan gauge recounts only the runs that changed since the last recount
 // (migration 0024, ReadOpenRunStats) and stays exact: a parent arriving later, a run changed
-// after a recount, a write group in flight during a recount, a second replica reading.
+// after a recount, a write group in flight during a recount, a second replica reading. And the
+// other run gauges (open, pending, drift), read through runs_to_watch (migration 0026).
 #include <pqxx/pqxx>
 #include <thread>
 
