@@ -36,8 +36,9 @@ absl::StatusOr<v1::ReportFormat> ParseFormat(const std::string& text) {
 absl::StatusOr<v1::Environment> ParseEnvironment(const std::string& text) {
   if (text.empty()) return v1::ENVIRONMENT_UNSPECIFIED;
   absl::StatusOr<v1::Environment> env = ParseEnvironmentName(text);
-  if (!env.ok())
+  if (!env.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--environment: ", env.status().message()));
+  }
   return env;
 }
 

@@ -372,8 +372,8 @@ inline constexpr char kOpenRunStats[] = R"sql(
 // The orphan gauge (stepledger_orphan_steps), in two steps that run in one transaction under the
 // run upkeep lock: kRecountRunOrphans counts the runs that changed since the last recount,
 // kStoreRunOrphans stores their counts and the recount's snapshot (run_orphan_mark, 0024);
-// kOrphanStepsInWindow then sums the stored counts. ReadOpenRunStats (run_upkeep.cc) says
-// why this is exact under concurrent writers.
+// kOrphanStepsInWindow then sums the stored counts. RecountChangedRunOrphans (run_upkeep.cc)
+// says why this is exact under concurrent writers.
 //
 // kRecountRunOrphans: the runs received since $1 whose runs row was written by a transaction
 // that the last recount's snapshot did not see (runs_changed finds them; pg_visible_in_snapshot

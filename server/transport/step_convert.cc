@@ -25,23 +25,6 @@ domain::WorkloadClass FromProto(v1::WorkloadClass v) {
   }
 }
 
-}  // namespace
-
-domain::Environment EnvironmentFromProto(v1::Environment v) {
-  switch (v) {
-    case v1::ENVIRONMENT_PRODUCTION:
-      return domain::Environment::kProduction;
-    case v1::ENVIRONMENT_STAGING:
-      return domain::Environment::kStaging;
-    case v1::ENVIRONMENT_EVAL:
-      return domain::Environment::kEval;
-    default:
-      return domain::Environment::kUnspecified;
-  }
-}
-
-namespace {
-
 domain::StepKind FromProto(v1::StepKind v) {
   switch (v) {
     case v1::STEP_KIND_MODEL_CALL:
@@ -142,6 +125,19 @@ std::optional<absl::Time> TimeFromProto(const google::protobuf::Timestamp& t) {
     return std::nullopt;
   }
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+domain::Environment EnvironmentFromProto(v1::Environment v) {
+  switch (v) {
+    case v1::ENVIRONMENT_PRODUCTION:
+      return domain::Environment::kProduction;
+    case v1::ENVIRONMENT_STAGING:
+      return domain::Environment::kStaging;
+    case v1::ENVIRONMENT_EVAL:
+      return domain::Environment::kEval;
+    default:
+      return domain::Environment::kUnspecified;
+  }
 }
 
 domain::Tags FromProto(const v1::Tags& tags) { return TagsFromWire(tags); }
