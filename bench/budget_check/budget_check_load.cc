@@ -33,6 +33,11 @@
 // and with STEPLEDGER_API_KEY[_FILE], the key on every call of every kind (the floor's server
 // ignores it, so the floor is "the same client, no key check, no work").
 //
+// With BUDGET_BENCH_ONLY_DECIDING_CAP=1 every request (check and canned kinds, both modes) sets
+// only_deciding_cap, so an answer carries at most the deciding cap's status; empty_server's
+// canned answer is then its ALERT with that one cap. An answer that ignored the flag counts as
+// an error.
+//
 // Requests: a uniformly random feature (and its team, feature i belongs to team i % 200) and a
 // uniformly random tenant, interactive, production, a random run id and an estimate of
 // $0.001..$0.50: every check matches 4 caps (feature, team, tenant, org), 5 for the features
@@ -84,6 +89,19 @@ constexpr int64_t kNanoPerUsd = 1'000'000'000;
 // Distinct requests made ahead per client thread (cycled): enough that caches see a uniform
 // spread over the 10,000 caps, as with fresh random requests.
 constexpr int kRequestsPerThread = 4096;
+
+// BUDGET_BENCH_ONLY_DECIDING_CAP=1 (see the top of the file).
+const bool kOnlyDecidingCap = [] {
+  const char* v = std::getenv("BUDGET_BENCH_ONLY_DECIDING_CAP");
+  return v != nullptr && std::string(v) == "1";
+}();
+
+// What a check or canned answer must carry: every matching cap (4 or 5), or with
+// only_deciding_cap at most the deciding one, and one exactly when something decided.
+bool AnswerHasItsCaps(const stepledger::v1::CheckBudgetResponse& response) {
+  if (!kOnlyDecidingCap) return response.caps_size() >= 4;
+  return response.caps_size() == (response.deciding_cap_id().empty() ? 0 : 1);
+}
 
 std::string Feature(int i) { return absl::StrCat("feat-", i); }
 std::string Team(int i) { return absl::StrCat("team-", i); }
@@ -278,6 +296,7 @@ stepledger::v1::CheckBudgetRequest MakeCheck(absl::BitGen& rng, int thread, int6
   tags->set_environment(stepledger::v1::ENVIRONMENT_PRODUCTION);
   tags->set_parent_run_id(absl::StrCat("run-", thread, "-", i / 8));
   request.set_estimated_cost_nano_usd(absl::Uniform<int64_t>(rng, 1'000'000, 500'000'000));
+  request.set_only_deciding_cap(kOnlyDecidingCap);
   return request;
 }
 
@@ -367,7 +386,7 @@ int Run(const std::string& check_target, const std::string& floor_target, double
         grpc::ClientContext context;
         context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
         const grpc::Status status = invoke(&context, request, response);
-        return status.ok() && response->caps_size() >= 4;
+        return status.ok() && AnswerHasItsCaps(*response);
       };
     };
     const MakeCall check = [&](int t) -> Call {
@@ -507,7 +526,7 @@ int RunPaced(const std::string& check_target, const std::string& floor_target, d
     budget[i % kChannels]->async()->CheckBudget(
         &call->context, &requests[i % requests.size()], &call->response,
         [call, done = std::move(done)](grpc::Status status) {
-          const bool ok = status.ok() && call->response.caps_size() >= 4;
+          const bool ok = status.ok() && AnswerHasItsCaps(call->response);
           delete call;
           done(ok);
         });

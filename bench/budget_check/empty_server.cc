@@ -7,7 +7,8 @@
 //          budget work: the floor plus the messages' cost, built the usual typed way with the
 //          messages on a per-call arena (arena_message_allocator.h). The collector writes its
 //          answer's bytes directly instead (server/transport/check_response_encoding.h), so
-//          check/canned also shows what that saves
+//          check/canned also shows what that saves. A request with only_deciding_cap gets
+//          the same answer cut to its deciding cap (one status), as the collector cuts its own
 //
 //   empty_server [ADDRESS=127.0.0.1:0 [CERT_PEM KEY_PEM]]
 //
@@ -74,14 +75,23 @@ stepledger::v1::CheckBudgetResponse CannedResponse() {
   return r;
 }
 
+// The canned answer to a request with only_deciding_cap: its deciding cap's status alone.
+stepledger::v1::CheckBudgetResponse OnlyDecidingCap(stepledger::v1::CheckBudgetResponse full) {
+  auto* caps = full.mutable_caps();
+  for (int i = caps->size() - 1; i >= 0; --i) {
+    if (caps->Get(i).cap_id() != full.deciding_cap_id()) caps->DeleteSubrange(i, 1);
+  }
+  return full;
+}
+
 class EchoService final : public stepledger::bench::Echo::CallbackService {
  public:
   EchoService() { SetMessageAllocatorFor_Check(&check_allocator_); }
 
   grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context,
-                                  const stepledger::v1::CheckBudgetRequest* /*request*/,
+                                  const stepledger::v1::CheckBudgetRequest* request,
                                   stepledger::v1::CheckBudgetResponse* response) override {
-    *response = canned_;
+    *response = request->only_deciding_cap() ? canned_deciding_ : canned_;
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
     return reactor;
@@ -97,6 +107,7 @@ class EchoService final : public stepledger::bench::Echo::CallbackService {
 
  private:
   const stepledger::v1::CheckBudgetResponse canned_ = CannedResponse();
+  const stepledger::v1::CheckBudgetResponse canned_deciding_ = OnlyDecidingCap(canned_);
   stepledger::bench::ArenaMessageAllocator<stepledger::v1::CheckBudgetRequest,
                                            stepledger::v1::CheckBudgetResponse>
       check_allocator_;

@@ -14,7 +14,9 @@
 #      each server (BUDGET_BENCH_SERVER_PIDS)
 #   4. open loop at half the saturating rate (the closed-loop check rate at the highest
 #      concurrency of step 3): CheckBudget and the empty RPC, PACED seconds each in alternating
-#      1 s slices, p50/p99/p99.9 from each call's scheduled send time (target: check p99 < 1 ms)
+#      1 s slices, p50/p99/p99.9 from each call's scheduled send time (target: check p99 < 1 ms);
+#      BUDGET_BENCH_PACED_SHARES (default 0.5) lists the shares of the saturating rate to run,
+#      e.g. 0.1,0.25,0.5 for latency against load
 #
 # Steps 1 to 4 run twice, in the same run: first plaintext with no credentials (`--insecure
 # --insecure-no-auth`, the floor on a plaintext empty_server), then with TLS and API keys
@@ -27,7 +29,8 @@
 # BUDGET_BENCH_SECONDS (default 30: at 10 s the interval is about +-0.05, as wide as the margin
 # to the target; at 30 s about +-0.03), BUDGET_BENCH_CONCURRENCY (default 1,4,16,64),
 # BUDGET_BENCH_SLICE_SECONDS (default 0.5) and BUDGET_BENCH_PACED_SECONDS (default 10; 0 skips
-# step 4) override.
+# step 4) override. BUDGET_BENCH_ONLY_DECIDING_CAP=1 sends every check with only_deciding_cap
+# (the answer carries at most the deciding cap's status; budget_check_load.cc).
 set -euo pipefail
 : "${STEPLEDGER_BENCH_DATABASE_URL:?run through make bench}"
 BUILD_DIR=${STEPLEDGER_BUILD_DIR:-build/release}
@@ -35,6 +38,7 @@ SECONDS_EACH=${BUDGET_BENCH_SECONDS:-30}
 CONCURRENCY=${BUDGET_BENCH_CONCURRENCY:-1,4,16,64}
 SLICE=${BUDGET_BENCH_SLICE_SECONDS:-0.5}
 PACED=${BUDGET_BENCH_PACED_SECONDS:-10}
+PACED_SHARES=${BUDGET_BENCH_PACED_SHARES:-0.5}
 TLS_MODES=${BUDGET_BENCH_TLS:-both}
 URL=$STEPLEDGER_BENCH_DATABASE_URL
 LOAD="$BUILD_DIR/bench/budget_check/budget_check_load"
@@ -112,9 +116,14 @@ measure() {
     local top saturated
     top=$(tr ',' '\n' <<<"$CONCURRENCY" | sort -n | tail -1)
     saturated=$(awk -v c="$top" '$1 == "check" && $2 == c { print int($3); exit }' "$RUN_OUT")
-    echo "budget_check ($label): half the saturating load: check saturates at ${saturated}/s" \
-      "(closed loop, $top clients); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-    "$LOAD" paced "127.0.0.1:$GRPC_PORT" "127.0.0.1:$FLOOR_PORT" "$((saturated / 2))" "$PACED"
+    local share rate
+    for share in ${PACED_SHARES//,/ }; do
+      rate=$(awk -v s="$saturated" -v f="$share" 'BEGIN { r = int(s * f); print (r < 1 ? 1 : r) }')
+      echo "budget_check ($label): ${share} of the saturating load: check saturates at" \
+        "${saturated}/s (closed loop, $top clients), so ${rate}/s; load average" \
+        "$(cut -d' ' -f1-3 /proc/loadavg)"
+      "$LOAD" paced "127.0.0.1:$GRPC_PORT" "127.0.0.1:$FLOOR_PORT" "$rate" "$PACED"
+    done
   fi
   RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$PID/status")
   echo "  collector peak RSS: $((RSS_KB / 1024)) MiB"

@@ -119,7 +119,9 @@ grpc::Status BudgetService::Check(const domain::auth::Principal& caller,
   absl::StatusOr<domain::budget::CheckResult> result = budgets_.Check(check);
   // Never a silent ALLOW: a malformed or unservable check is an error the caller must handle.
   if (!result.ok()) return ToGrpcStatus(result.status());
-  const CheckResponseEncoder encoder(*result);
+  const CheckResponseEncoder encoder(*result, request->only_deciding_cap()
+                                                  ? AnsweredCaps::kOnlyDecidingCap
+                                                  : AnsweredCaps::kEveryMatchingCap);
   grpc_slice slice = grpc_slice_malloc(encoder.size());
   encoder.EncodeTo(GRPC_SLICE_START_PTR(slice));
   grpc::Slice owned(slice, grpc::Slice::STEAL_REF);

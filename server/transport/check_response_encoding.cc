@@ -174,9 +174,9 @@ size_t CapStatusSize(const CapStatus& status) {
   return counter.size();
 }
 
-// `cap_sizes` holds CapStatusSize of each of result.caps.
+// `caps` are the statuses to write, in result.caps' order, with their CapStatusSize.
 template <typename Sink>
-void WriteResponse(const CheckResult& result, const absl::InlinedVector<size_t, 8>& cap_sizes,
+void WriteResponse(const CheckResult& result, const absl::InlinedVector<AnsweredCapStatus, 8>& caps,
                    Sink& sink) {
   namespace f = response_field;
   FieldWriter<Sink> w(sink);
@@ -184,10 +184,10 @@ void WriteResponse(const CheckResult& result, const absl::InlinedVector<size_t, 
   w.Int64(f::kDecidingScope, ToProto(result.deciding_scope));
   w.String(f::kDecidingCapId, result.deciding_cap_id);
   w.String(f::kReservationId, result.reservation_id);
-  for (size_t i = 0; i < result.caps.size(); ++i) {
+  for (const AnsweredCapStatus& cap : caps) {
     // An embedded message is written even when empty (a CapStatus always has its cap_id).
-    w.MessageHeader(f::kCaps, cap_sizes[i]);
-    sink.EmbeddedCapStatus(result.caps[i], cap_sizes[i]);
+    w.MessageHeader(f::kCaps, cap.size);
+    sink.EmbeddedCapStatus(*cap.status, cap.size);
   }
   // As ToProto: a never-read engine reports neither time nor age, only `stale`.
   if (result.counters_as_of.has_value()) {
@@ -199,17 +199,24 @@ void WriteResponse(const CheckResult& result, const absl::InlinedVector<size_t, 
 
 }  // namespace
 
-CheckResponseEncoder::CheckResponseEncoder(const CheckResult& result) : result_(result) {
-  cap_sizes_.reserve(result.caps.size());
-  for (const CapStatus& status : result.caps) cap_sizes_.push_back(CapStatusSize(status));
+CheckResponseEncoder::CheckResponseEncoder(const CheckResult& result, AnsweredCaps caps)
+    : result_(result) {
+  for (const CapStatus& status : result.caps) {
+    // Cap ids are unique, so at most one status is the deciding one; an ALLOW names none.
+    if (caps == AnsweredCaps::kOnlyDecidingCap &&
+        (result.deciding_cap_id.empty() || status.cap->id != result.deciding_cap_id)) {
+      continue;
+    }
+    caps_.push_back({&status, CapStatusSize(status)});
+  }
   CountingSink counter;
-  WriteResponse(result, cap_sizes_, counter);
+  WriteResponse(result, caps_, counter);
   size_ = counter.size();
 }
 
 size_t CheckResponseEncoder::EncodeTo(uint8_t* out) const {
   WritingSink writer(out);
-  WriteResponse(result_, cap_sizes_, writer);
+  WriteResponse(result_, caps_, writer);
   return writer.size();
 }
 

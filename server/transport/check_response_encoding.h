@@ -23,11 +23,24 @@
 
 namespace stepledger::transport {
 
+// One cap status of the answer and its encoded size in bytes.
+struct AnsweredCapStatus {
+  const domain::budget::CapStatus* status;
+  size_t size;
+};
+
+// Which of the result's cap statuses the answer carries (CheckBudgetRequest.only_deciding_cap).
+enum class AnsweredCaps {
+  kEveryMatchingCap,  // result.caps, all of them (the default answer)
+  kOnlyDecidingCap,   // only the status whose cap id is result.deciding_cap_id (none for ALLOW)
+};
+
 // Usage: CheckResponseEncoder encoder(result); buffer of encoder.size(); encoder.EncodeTo(buffer).
 // Holds a reference to `result`, which must outlive it.
 class CheckResponseEncoder {
  public:
-  explicit CheckResponseEncoder(const domain::budget::CheckResult& result);
+  explicit CheckResponseEncoder(const domain::budget::CheckResult& result,
+                                AnsweredCaps caps = AnsweredCaps::kEveryMatchingCap);
 
   // The encoded size in bytes.
   size_t size() const { return size_; }
@@ -37,8 +50,9 @@ class CheckResponseEncoder {
 
  private:
   const domain::budget::CheckResult& result_;
-  // Each CapStatus's encoded size, needed for its length prefix: counted once, here.
-  absl::InlinedVector<size_t, 8> cap_sizes_;
+  // The statuses the answer carries, each with its encoded size (needed for its length prefix:
+  // counted once, here).
+  absl::InlinedVector<AnsweredCapStatus, 8> caps_;
   size_t size_ = 0;
 };
 

@@ -135,6 +135,41 @@ TEST_F(CheckBudgetServiceTest, AnswerCarriesEveryMatchingCapsFullStatus) {
   EXPECT_EQ(by_id.at("org").period_end_unix_seconds(), absl::ToUnixSeconds(Utc(2024, 3, 15)));
 }
 
+TEST_F(CheckBudgetServiceTest, OnlyDecidingCapAnswersWithThatCapAlone) {
+  PutCaps();
+  ASSERT_TRUE(engine_.RecordSpend(ProdTags(), 17 * kUsd, clock_.Now(), "").ok());
+  v1::CheckBudgetRequest request = Request(2 * kUsd);
+  request.set_only_deciding_cap(true);
+
+  absl::StatusOr<client::CheckOutcome> outcome = Client().Check(request);
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  // The same decision as the full answer above, with the tenant cap's status alone.
+  const v1::CheckBudgetResponse& r = outcome->response;
+  EXPECT_EQ(r.decision(), v1::DECISION_ALERT);
+  EXPECT_EQ(r.deciding_scope(), v1::SCOPE_TENANT);
+  EXPECT_EQ(r.deciding_cap_id(), "x-acme");
+  ASSERT_EQ(r.caps_size(), 1);
+  EXPECT_EQ(r.caps(0).cap_id(), "x-acme");
+  EXPECT_EQ(r.caps(0).spent_nano_usd(), 17 * kUsd);
+  EXPECT_EQ(r.caps(0).remaining_nano_usd(), 3 * kUsd);
+  EXPECT_EQ(r.caps(0).decision(), v1::DECISION_ALERT);
+
+  // Another feature and tenant, within the team and org caps: ALLOW, and no status at all.
+  request.set_estimated_cost_nano_usd(1);
+  request.mutable_tags()->set_feature("report-writer");
+  request.mutable_tags()->set_tenant("globex");
+  outcome = Client().Check(request);
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(outcome->response.decision(), v1::DECISION_ALLOW);
+  EXPECT_EQ(outcome->response.caps_size(), 0);
+  // Asked for every cap, the same check names the two that match.
+  request.set_only_deciding_cap(false);
+  outcome = Client().Check(request);
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(outcome->response.decision(), v1::DECISION_ALLOW);
+  EXPECT_EQ(outcome->response.caps_size(), 2);
+}
+
 TEST_F(CheckBudgetServiceTest, ManyChecksInParallelEachGetTheirOwnAnswer) {
   PutCaps();
   // Requests and responses live on per-call arenas: concurrent calls must not share them.

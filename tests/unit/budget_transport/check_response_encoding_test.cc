@@ -32,8 +32,9 @@ using domain::budget::testing::kUsd;
 using domain::budget::testing::MakeCap;
 using domain::budget::testing::Utc;
 
-std::string Encoded(const CheckResult& result) {
-  const CheckResponseEncoder encoder(result);
+std::string Encoded(const CheckResult& result,
+                    AnsweredCaps caps = AnsweredCaps::kEveryMatchingCap) {
+  const CheckResponseEncoder encoder(result, caps);
   std::string bytes(encoder.size(), '\0');
   const size_t written = encoder.EncodeTo(reinterpret_cast<uint8_t*>(bytes.data()));
   EXPECT_EQ(written, encoder.size());
@@ -213,7 +214,59 @@ TEST(CheckResponseEncodingTest, RandomAnswersMatchProtobufByteForByte) {
       result.caps.push_back(st);
     }
     ASSERT_EQ(Encoded(result), ProtobufBytes(result)) << "random answer " << n;
+    // Only the deciding cap: the same bytes as protobuf's for the answer cut to that cap. The
+    // deciding id is sometimes one of the caps' (whose ids are distinct), sometimes none.
+    if (!result.caps.empty() && rng() % 2 == 0) {
+      result.deciding_cap_id = result.caps[rng() % result.caps.size()].cap->id;
+    }
+    CheckResult cut = result;
+    std::erase_if(cut.caps, [&](const CapStatus& st) {
+      return result.deciding_cap_id.empty() || st.cap->id != result.deciding_cap_id;
+    });
+    ASSERT_EQ(Encoded(result, AnsweredCaps::kOnlyDecidingCap), ProtobufBytes(cut))
+        << "random answer " << n << ", deciding cap only";
   }
+}
+
+// CheckBudgetRequest.only_deciding_cap: the answer keeps everything but the other caps.
+TEST(CheckResponseEncodingTest, OnlyTheDecidingCapsStatusWhenAsked) {
+  CapStatus feature = StatusOf(MakeCap("feature-daily", Scope::kFeature, kUsd));
+  feature.spent = 3 * kUsd;
+  feature.decision = Decision::kAlert;
+  CapStatus tenant = StatusOf(MakeCap("tenant-monthly", Scope::kTenant, 50 * kUsd));
+  tenant.spent = 49 * kUsd;
+  tenant.decision = Decision::kRequireAck;
+  CapStatus org = StatusOf(MakeCap("org", Scope::kOrg, 1'000'000 * kUsd));
+  CheckResult result;
+  result.decision = Decision::kRequireAck;
+  result.deciding_scope = Scope::kTenant;
+  result.deciding_cap_id = "tenant-monthly";
+  result.reservation_id = "r-7";
+  result.counters_as_of = Utc(2024, 3, 14, 12);
+  result.counters_age = absl::Milliseconds(800);
+  result.caps = {feature, tenant, org};
+
+  v1::CheckBudgetResponse parsed;
+  ASSERT_TRUE(parsed.ParseFromString(Encoded(result, AnsweredCaps::kOnlyDecidingCap)));
+  ASSERT_EQ(parsed.caps_size(), 1);
+  EXPECT_EQ(parsed.caps(0).cap_id(), "tenant-monthly");
+  EXPECT_EQ(parsed.caps(0).spent_nano_usd(), 49 * kUsd);
+  EXPECT_EQ(parsed.caps(0).decision(), v1::DECISION_REQUIRE_ACK);
+  EXPECT_EQ(parsed.decision(), v1::DECISION_REQUIRE_ACK);
+  EXPECT_EQ(parsed.deciding_scope(), v1::SCOPE_TENANT);
+  EXPECT_EQ(parsed.deciding_cap_id(), "tenant-monthly");
+  EXPECT_EQ(parsed.reservation_id(), "r-7");
+  EXPECT_EQ(parsed.counters_age_millis(), 800);
+  EXPECT_LT(Encoded(result, AnsweredCaps::kOnlyDecidingCap).size(), Encoded(result).size());
+
+  // An ALLOW names no deciding cap: no status at all, however many caps matched.
+  result.decision = Decision::kAllow;
+  result.deciding_scope = Scope::kUnspecified;
+  result.deciding_cap_id.clear();
+  ASSERT_TRUE(parsed.ParseFromString(Encoded(result, AnsweredCaps::kOnlyDecidingCap)));
+  EXPECT_EQ(parsed.caps_size(), 0);
+  EXPECT_EQ(parsed.decision(), v1::DECISION_ALLOW);
+  EXPECT_EQ(parsed.reservation_id(), "r-7");
 }
 
 }  // namespace
