@@ -16,7 +16,9 @@
 #      concurrency of step 3): CheckBudget and the empty RPC, PACED seconds each in alternating
 #      1 s slices, p50/p99/p99.9 from each call's scheduled send time (target: check p99 < 1 ms);
 #      BUDGET_BENCH_PACED_SHARES (default 0.5) lists the shares of the saturating rate to run,
-#      e.g. 0.1,0.25,0.5 for latency against load
+#      e.g. 0.1,0.25,0.5 for latency against load. BUDGET_BENCH_PIN=SERVER_CPUS:CLIENT_CPUS
+#      (e.g. 1:0) pins both servers' threads and the load client to separate CPUs for steps 3
+#      and 4, so that the latency is not the two sides' threads preempting each other
 #
 # Steps 1 to 4 run twice, in the same run: first plaintext with no credentials (`--insecure
 # --insecure-no-auth`, the floor on a plaintext empty_server), then with TLS and API keys
@@ -39,6 +41,11 @@ CONCURRENCY=${BUDGET_BENCH_CONCURRENCY:-1,4,16,64}
 SLICE=${BUDGET_BENCH_SLICE_SECONDS:-0.5}
 PACED=${BUDGET_BENCH_PACED_SECONDS:-10}
 PACED_SHARES=${BUDGET_BENCH_PACED_SHARES:-0.5}
+PIN=${BUDGET_BENCH_PIN:-}
+if [[ -n $PIN && ! $PIN =~ ^[0-9,-]+:[0-9,-]+$ ]]; then
+  echo "BUDGET_BENCH_PIN: SERVER_CPUS:CLIENT_CPUS (e.g. 1:0), not '$PIN'" >&2
+  exit 64
+fi
 TLS_MODES=${BUDGET_BENCH_TLS:-both}
 URL=$STEPLEDGER_BENCH_DATABASE_URL
 LOAD="$BUILD_DIR/bench/budget_check/budget_check_load"
@@ -104,10 +111,19 @@ measure() {
   FLOOR_PORT=$(sed -nE 's/^ready port=([0-9]+)$/\1/p' "$FLOOR_OUT")
   [[ -n $FLOOR_PORT ]] || { echo "empty_server did not start"; exit 1; }
 
+  local client=("$LOAD")
+  if [[ -n $PIN ]]; then
+    # Every thread of both servers on SERVER_CPUS, the load client on CLIENT_CPUS: neither
+    # side's threads preempt the other's (PostgreSQL is left alone; checks do not reach it).
+    taskset -a -p -c "${PIN%%:*}" "$PID" >/dev/null
+    taskset -a -p -c "${PIN%%:*}" "$FLOOR_PID" >/dev/null
+    client=(taskset -c "${PIN##*:}" "$LOAD")
+    echo "budget_check ($label): servers pinned to CPU ${PIN%%:*}, the load client to CPU ${PIN##*:}"
+  fi
   echo "budget_check ($label): closed-loop clients over loopback, ${SECONDS_EACH}s per point in ~${SLICE}s slices (first 10% of each warm-up),"
   echo "  CheckBudget on the collector vs an empty unary RPC (empty_server); $(nproc) CPUs,"
   echo "  load average $(cut -d' ' -f1-3 /proc/loadavg); idle collector CPU (background refresh): ${IDLE_CPU}% of a core"
-  BUDGET_BENCH_SERVER_PIDS="$PID,$FLOOR_PID" "$LOAD" run "127.0.0.1:$GRPC_PORT" \
+  BUDGET_BENCH_SERVER_PIDS="$PID,$FLOOR_PID" "${client[@]}" run "127.0.0.1:$GRPC_PORT" \
     "127.0.0.1:$FLOOR_PORT" "$SECONDS_EACH" "$CONCURRENCY" "$SLICE" | tee "$RUN_OUT"
   echo "  load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -122,7 +138,7 @@ measure() {
       echo "budget_check ($label): ${share} of the saturating load: check saturates at" \
         "${saturated}/s (closed loop, $top clients), so ${rate}/s; load average" \
         "$(cut -d' ' -f1-3 /proc/loadavg)"
-      "$LOAD" paced "127.0.0.1:$GRPC_PORT" "127.0.0.1:$FLOOR_PORT" "$rate" "$PACED"
+      "${client[@]}" paced "127.0.0.1:$GRPC_PORT" "127.0.0.1:$FLOOR_PORT" "$rate" "$PACED"
     done
   fi
   RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$PID/status")
