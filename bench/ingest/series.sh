@@ -121,8 +121,15 @@ point() {
   load1=$(cut -d' ' -f1 /proc/loadavg)
   # Emptied before the collector starts: a TRUNCATE during its start-up work can deadlock.
   if [[ $empty == yes ]]; then empty_bench_ledger; fi
+  # The collector's write queue must admit what the load keeps in flight, or it answers
+  # RESOURCE_EXHAUSTED, which ingest_load does not retry. ingest_load keeps 8 batches per stream
+  # unacked, but a stream's next batch can arrive before the acked one leaves the queue: at 32
+  # streams of 500, a queue of exactly 8 batches per stream (128,000) overflowed. So 16 per
+  # stream, the collector's own --max-inflight-batches; never below the default 100,000.
+  local queued=$((streams * batch * 16))
+  if ((queued < 100000)); then queued=100000; fi
   # To stderr: the collector's stdout must not hold the caller's pipe (tee) open if this fails.
-  start_bench_collector series --writers="$writers" >&2
+  start_bench_collector series --writers="$writers" --max-queued-events="$queued" >&2
   psql -qAt "$URL" -c "ANALYZE budgets" >/dev/null
   out=$("$INGEST_LOAD" "127.0.0.1:$GRPC_PORT" "$events" "$streams" "$batch")
   rate=$(sed -E 's/.*events_per_second=([0-9]+).*/\1/' <<<"$out")
