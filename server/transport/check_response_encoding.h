@@ -10,6 +10,8 @@
 // The bytes are exactly those of ToProto(result) serialized by protobuf (fields in number order,
 // proto3 defaults left out, `projected_exhaustion_unix_seconds` present whenever set), so any
 // client's generated code parses them as before; a unit test holds the two equal field by field.
+// With AnsweredCaps::kOnlyDecidingCap they are those of ToProto of the same result with `caps`
+// cut to the deciding cap's status.
 // A new CapStatus or CheckBudgetResponse field must be added both to ToProto (budget_convert.cc)
 // and here; that test fails until it is.
 #ifndef STEPLEDGER_SERVER_TRANSPORT_CHECK_RESPONSE_ENCODING_H_
