@@ -23,6 +23,13 @@
 #                  event_keys, steps and runs over the last 7 days), not through the collector
 #       With no curve named, all four. The raw COPY ceiling is measured once, after the first
 #       curve, for reference.
+#   bench/ingest/series.sh BUILD_DIR store [RUNS=3]
+#       RUNS times: a fresh durable cluster with the 10,000 caps, then ledger_store_load: the
+#       write path alone (GroupCommitter and PgLedgerStore, STORE_WRITERS writers, default 2),
+#       no gRPC and no load client, STORE_EVENTS events (default 500,000, as `median`). Prints
+#       its events/s, its own and PostgreSQL's CPU per event, the raw COPY ceiling and the
+#       ratio store/COPY; then the median: what PostgreSQL's work per event allows on these
+#       cores when the collector's transport and the load client cost nothing.
 #   bench/ingest/series.sh BUILD_DIR profile
 #       one run of PROFILE_EVENTS (default 300,000) events with the 10,000 caps on a cluster
 #       with pg_stat_statements (track = all): wall time inside PostgreSQL per statement per
@@ -262,6 +269,45 @@ curves_mode() {
   done
 }
 
+store_mode() {
+  local runs=${1:-3} events=${STORE_EVENTS:-500000} writers=${STORE_WRITERS:-2} i out ratio
+  local ratios=() pm hz pg_before pg_after pg_cpu rate
+  hz=$(getconf CLK_TCK)
+  for i in $(seq 1 "$runs"); do
+    new_cluster
+    load_caps
+    empty_bench_ledger
+    psql -qAt "$URL" -c "ANALYZE budgets" >/dev/null
+    echo "store run $i of $runs: $events events, $writers writers, 10,000 caps; load average $(loadavg) at start"
+    pm=$(sed -n 1p "$PG_DIR/data/postmaster.pid")
+    pg_before=$(cluster_cpu_ticks "$pm")
+    out=$("$BUILD_DIR/bench/ingest/ledger_store_load" "$URL" "$events" "$writers")
+    pg_after=$(($(cluster_cpu_ticks "$pm") - pg_before))
+    pg_cpu=$(python3 -c "print(f'{$pg_after / $hz / $events * 1e6:.1f}')")
+    echo "  store: $out postgres_cpu_us_per_event=$pg_cpu"
+    copy_ceiling "$URL"
+    rate=$(sed -E 's/.*events_per_second=([0-9]+).*/\1/' <<<"$out")
+    ratio=$(python3 -c "print(f'{$rate / $COPY_RATE:.2f}')")
+    echo "  ratio store/COPY: $ratio"
+    ratios+=("$ratio")
+    destroy_cluster
+  done
+  python3 - "${ratios[@]}" <<'PY2'
+import statistics, sys
+r = sorted(float(x) for x in sys.argv[1:])
+print(f"median ratio store/COPY over {len(r)} runs: {statistics.median(r):.2f} "
+      f"(spread {r[0]:.2f} to {r[-1]:.2f}; runs: {', '.join(f'{x:.2f}' for x in r)})")
+PY2
+}
+
+# CPU ticks of a whole PostgreSQL cluster so far: the postmaster's own and its reaped
+# children's (fields 14-17 of its stat), plus its live children's. Backends that connected and
+# exited between two readings are in the difference too.
+cluster_cpu_ticks() {
+  local pm=$1
+  echo $(($(awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat") + $(cpu_ticks $(pgrep -P "$pm"))))
+}
+
 # Summed utime + stime (clock ticks) of the processes whose ids are given.
 cpu_ticks() {
   local pid sum=0
@@ -338,8 +384,9 @@ SQL
     median) median_mode "$@" ;;
     curves) curves_mode "$@" ;;
     profile) profile_mode ;;
+    store) store_mode "$@" ;;
     *) echo "usage: series.sh BUILD_DIR median [RUNS] | curves [writers|streams|batch|ledger ...]" \
-         "| profile" >&2; exit 2 ;;
+         "| profile | store [RUNS]" >&2; exit 2 ;;
   esac
   exit
 }
