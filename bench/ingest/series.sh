@@ -27,9 +27,11 @@
 #       RUNS times: a fresh durable cluster with the 10,000 caps, then ledger_store_load: the
 #       write path alone (GroupCommitter and PgLedgerStore, STORE_WRITERS writers, default 2),
 #       no gRPC and no load client, STORE_EVENTS events (default 500,000, as `median`). Prints
-#       its events/s, its own and PostgreSQL's CPU per event, the raw COPY ceiling and the
-#       ratio store/COPY; then the median: what PostgreSQL's work per event allows on these
-#       cores when the collector's transport and the load client cost nothing.
+#       its events/s, its own and PostgreSQL's CPU per event, the raw COPY ceiling (with
+#       PostgreSQL's CPU per row) and the ratio store/COPY, and the ratio the CPU per event
+#       allows at equal machine speed (cores x COPY's CPU per row / the store's per event);
+#       then the median: what PostgreSQL's work per event allows on these cores when the
+#       collector's transport and the load client cost nothing.
 #   bench/ingest/series.sh BUILD_DIR profile
 #       one run of PROFILE_EVENTS (default 300,000) events with the 10,000 caps on a cluster
 #       with pg_stat_statements (track = all): wall time inside PostgreSQL per statement per
@@ -280,15 +282,22 @@ store_mode() {
     psql -qAt "$URL" -c "ANALYZE budgets" >/dev/null
     echo "store run $i of $runs: $events events, $writers writers, 10,000 caps; load average $(loadavg) at start"
     pm=$(sed -n 1p "$PG_DIR/data/postmaster.pid")
-    pg_before=$(cluster_cpu_ticks "$pm")
+    pg_before=$(postgres_cpu_ticks "$pm")
     out=$("$BUILD_DIR/bench/ingest/ledger_store_load" "$URL" "$events" "$writers")
-    pg_after=$(($(cluster_cpu_ticks "$pm") - pg_before))
+    sleep 1  # until the load's backends have exited and been reaped (copy_ceiling.sh)
+    pg_after=$(($(postgres_cpu_ticks "$pm") - pg_before))
     pg_cpu=$(python3 -c "print(f'{$pg_after / $hz / $events * 1e6:.1f}')")
     echo "  store: $out postgres_cpu_us_per_event=$pg_cpu"
-    copy_ceiling "$URL"
+    copy_ceiling "$URL" "$pm"
     rate=$(sed -E 's/.*events_per_second=([0-9]+).*/\1/' <<<"$out")
     ratio=$(python3 -c "print(f'{$rate / $COPY_RATE:.2f}')")
     echo "  ratio store/COPY: $ratio"
+    # What the CPU per event allows whatever the VM's speed at each moment: COPY keeps one core
+    # busy, the store all of them, so at equal speed the ratio would be cores x COPY's CPU per
+    # row / the store's CPU per event (PostgreSQL's and its own).
+    local bench_cpu
+    bench_cpu=$(sed -E 's/.*bench_cpu_us_per_event=([0-9.]+).*/\1/' <<<"$out")
+    python3 -c "print(f'  CPU bound store/COPY on $(nproc) cores: {$(nproc) * $COPY_PG_CPU_US / ($pg_cpu + $bench_cpu):.2f} (PostgreSQL {$pg_cpu / $COPY_PG_CPU_US:.2f} x COPY per row)')"
     ratios+=("$ratio")
     destroy_cluster
   done
@@ -298,14 +307,6 @@ r = sorted(float(x) for x in sys.argv[1:])
 print(f"median ratio store/COPY over {len(r)} runs: {statistics.median(r):.2f} "
       f"(spread {r[0]:.2f} to {r[-1]:.2f}; runs: {', '.join(f'{x:.2f}' for x in r)})")
 PY2
-}
-
-# CPU ticks of a whole PostgreSQL cluster so far: the postmaster's own and its reaped
-# children's (fields 14-17 of its stat), plus its live children's. Backends that connected and
-# exited between two readings are in the difference too.
-cluster_cpu_ticks() {
-  local pm=$1
-  echo $(($(awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat") + $(cpu_ticks $(pgrep -P "$pm"))))
 }
 
 # Summed utime + stime (clock ticks) of the processes whose ids are given.
@@ -332,11 +333,9 @@ profile_mode() {
   psql -qAt "$URL" -c "ANALYZE budgets" >/dev/null
   psql -qAt "$URL" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
   psql -qAt "$URL" -c "SELECT pg_stat_statements_reset()" >/dev/null
-  # Per process, since the writers' backends may start after this (they connect on first use).
-  local pm pid
+  local pm
   pm=$(sed -n 1p "$PG_DIR/data/postmaster.pid")
-  declare -A pg_before=()
-  for pid in $(pgrep -P "$pm"); do pg_before[$pid]=$(cpu_ticks "$pid"); done
+  before_pg=$(postgres_cpu_ticks "$pm")
   before_c=$(cpu_ticks "$COLLECTOR_PID")
   if command -v perf >/dev/null; then
     perf_data=$(mktemp /tmp/stepledger-bench-perf.XXXXXX.data)
@@ -350,11 +349,7 @@ profile_mode() {
   local hz after_c after_pg client
   hz=$(getconf CLK_TCK)
   after_c=$(cpu_ticks "$COLLECTOR_PID")
-  after_pg=0
-  for pid in $(pgrep -P "$pm"); do
-    after_pg=$((after_pg + $(cpu_ticks "$pid") - ${pg_before[$pid]:-0}))
-  done
-  before_pg=0
+  after_pg=$(postgres_cpu_ticks "$pm")
   client=$(sed -nE 's/.*client_cpu_s=([0-9.]+)\+([0-9.]+).*/\1 + \2/p' <<<"$out")
   echo "  collector peak RSS: $(awk '/VmHWM/ {print $2, $3}' "/proc/$COLLECTOR_PID/status")"
   python3 -c "e=$events; print(f'  CPU per event: collector {($after_c-$before_c)/$hz/e*1e6:.1f} us, PostgreSQL {($after_pg-$before_pg)/$hz/e*1e6:.1f} us, load client {($client)/e*1e6:.1f} us')"
