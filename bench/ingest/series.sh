@@ -31,7 +31,7 @@
 #       PostgreSQL's CPU per row) and the ratio store/COPY, and the ratio the CPU per event
 #       allows at equal machine speed (cores x COPY's CPU per row / the store's per event);
 #       then the median: what PostgreSQL's work per event allows on these cores when the
-#       collector's transport and the load client cost nothing.
+#       collector's transport and the load client cost nothing. BENCH_EXTRA_SQL as for profile.
 #   bench/ingest/series.sh BUILD_DIR profile
 #       one run of PROFILE_EVENTS (default 300,000) events with the 10,000 caps on a cluster
 #       with pg_stat_statements (track = all): wall time inside PostgreSQL per statement per
@@ -278,6 +278,7 @@ store_mode() {
   for i in $(seq 1 "$runs"); do
     new_cluster
     load_caps
+    if [[ -n ${BENCH_EXTRA_SQL:-} ]]; then psql -qAt "$URL" -c "$BENCH_EXTRA_SQL" >/dev/null; fi
     empty_bench_ledger
     psql -qAt "$URL" -c "ANALYZE budgets" >/dev/null
     echo "store run $i of $runs: $events events, $writers writers, 10,000 caps; load average $(loadavg) at start"

@@ -101,6 +101,11 @@ inline constexpr std::array<std::string_view, 42> kLedgerColumns = {"event_id",
 // already stored is charged to the root's tags; pending steps become inherited; a step whose
 // own feature/team/tenant disagree with the root's is flagged as tag drift.
 // (In an UPDATE every SET expression reads the row's old values.)
+// The group's runs are looked up one by one by primary key (the LATERAL subquery with LIMIT is
+// never flattened into a join). Joined to `runs` as a whole, the planner hashed every stored
+// run for every write group while the table held up to about a million runs: 90 ms per group
+// of 6,000 events at 165,000 runs, growing with the ledger (docs/PERFORMANCE.md, "Sustained
+// ingest").
 inline constexpr char kChargeToStoredRoots[] = R"sql(
   UPDATE staging_claims s SET
     charged_feature = r.charged_feature, charged_team = r.charged_team,
@@ -109,9 +114,14 @@ inline constexpr char kChargeToStoredRoots[] = R"sql(
                  IS DISTINCT FROM (r.charged_feature, r.charged_team, r.charged_tenant)),
     attribution_status = CASE WHEN s.attribution_status = 'pending' THEN 'inherited'
                               ELSE s.attribution_status END
-  FROM runs r
-  WHERE r.parent_run_id = s.parent_run_id AND r.root_step_id IS NOT NULL
-    AND s.parent_step_id <> ''
+  FROM (SELECT g.parent_run_id, k.charged_feature, k.charged_team, k.charged_workload_class,
+               k.charged_tenant
+        FROM (SELECT DISTINCT parent_run_id FROM staging_claims WHERE parent_step_id <> '') g
+        CROSS JOIN LATERAL (
+          SELECT x.charged_feature, x.charged_team, x.charged_workload_class, x.charged_tenant
+          FROM runs x WHERE x.parent_run_id = g.parent_run_id AND x.root_step_id IS NOT NULL
+          LIMIT 1) k) r
+  WHERE r.parent_run_id = s.parent_run_id AND s.parent_step_id <> ''
     -- Rows already charged to the root's tags (the common case: a step carries its run's
     -- tags) are left alone: nothing would change.
     AND (s.attribution_status = 'pending'
@@ -389,12 +399,17 @@ inline constexpr char kOpenRunStats[] = R"sql(
 // ingest to a third while it ran. Run with jit off: the estimate is large enough to trigger JIT
 // compilation, which cost more than the count itself (docs/PERFORMANCE.md, "Ledger size"). And
 // with bitmap scans off: the planner guesses that a run's time range holds 0.5% of a partition
-// and ANDs a bitmap of steps_charged's occurred_at range with steps_run's; when runs overlap in
-// time (runs that last minutes, at thousands of steps a second), that range is most of the
-// day's partition, read again for every run: over 15 minutes for 25,000 runs of 12 steps
-// spread over an hour, against 0.6-1.5 s by steps_run alone (docs/PERFORMANCE.md, "Orphan gauge").
-// Returns one row: the statement's snapshot, how many runs were recounted, and, as array
-// literals for kStoreRunOrphans, the runs whose count changed and their new counts.
+// and ANDs a bitmap of its occurred_at range (from steps_charged then; the BRIN index
+// steps_occurred_at would give one too) with steps_run's; when runs overlap in time (runs that last
+// minutes, at thousands of steps a second), that range is most of the day's partition, read again
+// for every run: over 15 minutes for 25,000 runs of 12 steps spread over an hour, against 0.6-1.5 s
+// by steps_run alone (docs/PERFORMANCE.md, "Orphan gauge"). With bitmaps off, steps_run is the only
+// index that can find a run's steps: `steps` has no full B-tree that leads with occurred_at
+// (migration 0027). When it had one, a day partition without statistics yet let the planner take it
+// for the time bound, a scan of the run's whole time range for every run (docs/PERFORMANCE.md, "The
+// orphan recount on a day without statistics"). Returns one row: the statement's snapshot, how many
+// runs were recounted, and, as array literals for kStoreRunOrphans, the runs whose count changed
+// and their new counts.
 inline constexpr char kRecountRunOrphans[] = R"sql(
   WITH mark AS MATERIALIZED (SELECT counted_in FROM run_orphan_mark),
   changed AS (

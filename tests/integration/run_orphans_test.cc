@@ -7,6 +7,7 @@
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "server/storage/ledger_queries.h"
 #include "server/storage/migrator.h"
 #include "server/storage/run_upkeep.h"
 #include "tests/fakes/pg_test_db.h"
@@ -172,6 +173,48 @@ TEST_F(RunOrphansTest, AChangedRunReceivedBeforeTheWindowIsLeftUntilItGainsAStep
   storage::OpenRunStats back = Read();
   EXPECT_EQ(back.orphan_runs_recounted, 1);
   EXPECT_EQ(back.orphan_steps, 1) << "its lost step";
+}
+
+// A day partition that has never been analyzed (the first minutes of every UTC day, a new
+// deployment) gives the planner no statistics to choose an index by. The recount must still find
+// each run's steps through steps_run: when `steps` had a B-tree leading with occurred_at, the
+// planner took it for the run's time bound, a scan of the whole time range for every changed
+// run (migration 0027). Checked on the plan, under the settings the recount runs with.
+TEST_F(RunOrphansTest, TheRecountFindsARunsStepsByRunOnADayWithoutStatistics) {
+  db_.Exec(
+      "CREATE TABLE steps_p20300101 PARTITION OF steps "
+      "FOR VALUES FROM ('2030-01-01 00:00+00') TO ('2030-01-02 00:00+00')");
+  db_.Exec("ALTER TABLE steps_p20300101 SET (autovacuum_enabled = off)");  // stays unanalyzed
+  // 50,000 steps of runs of 12 that each span up to an hour of the day: enough rows that an
+  // occurred_at index looks as good as steps_run to a planner without statistics.
+  db_.Exec(R"sql(
+    INSERT INTO steps (event_id, occurred_at, received_at, digest, feature, team,
+                       workload_class, tenant, environment, parent_run_id, charged_feature,
+                       charged_team, charged_workload_class, charged_tenant, attribution_status,
+                       step_id, parent_step_id, kind, cost_source, attempt)
+    SELECT 'e-' || g, timestamptz '2030-01-01 10:00+00' + ((g * 7919) % 3600) * interval '1 s',
+           now(), sha256(('e-' || g)::bytea), 'f', 't', 'interactive', 'acme', 'production',
+           'run-' || g / 12, 'f', 't', 'interactive', 'acme', 'complete', 'step-' || g % 12,
+           CASE WHEN g % 12 = 0 THEN '' ELSE 'step-0' END, 'model_call', 'reported', 1
+    FROM generate_series(1, 50000) g)sql");
+  ASSERT_EQ(db_.Count("SELECT count(*) FROM pg_stats WHERE tablename = 'steps_p20300101'"), 0);
+
+  pqxx::connection conn(db_.url());
+  pqxx::work txn(conn);
+  txn.exec0("SET LOCAL jit = off");  // as RecountChangedRunOrphans runs it
+  txn.exec0("SET LOCAL enable_bitmapscan = off");
+  const pqxx::result plan = txn.exec_params(
+      std::string("EXPLAIN ") + storage::queries::kRecountRunOrphans, "2029-12-31 00:00:00+00");
+  int scans = 0;
+  std::string text;
+  for (const auto& row : plan) {
+    const std::string line = row[0].as<std::string>();
+    text += line + "\n";
+    if (line.find(" on steps_p20300101 ") == std::string::npos) continue;
+    ++scans;
+    EXPECT_NE(line.find("steps_p20300101_parent_run_id_step_id_idx"), std::string::npos) << line;
+  }
+  EXPECT_EQ(scans, 2) << "the run's steps, and their parents:\n" << text;
 }
 
 // The other run gauges read only the runs that add to them (runs_to_watch, migration 0026):
