@@ -16,5 +16,10 @@
 -- of time ranges (repricing, budget back-fill, rollups and exports by day) read whole days or
 -- large parts of them, where a BRIN bitmap or a partition scan is what the B-tree gave them;
 -- nothing looks steps up by team or feature through this index.
+--
+-- Upgrading: on a large ledger this migration reads every `steps` partition once to build the
+-- BRIN index, and writes to `steps` wait until it is done (the write path then answers late,
+-- and RESOURCE_EXHAUSTED once its queue is full; nothing acknowledged is lost, clients
+-- re-send). Older collectors run unchanged against the new schema: none names either index.
 DROP INDEX steps_charged;
 CREATE INDEX steps_occurred_at ON steps USING brin (occurred_at);
