@@ -103,6 +103,18 @@ load_caps() {
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
+# Prints "LABEL over N runs: M (spread A to B; runs: ...)" for the ratios given.
+print_median() {
+  local label=$1
+  shift
+  python3 - "$label" "$@" <<'PY'
+import statistics, sys
+label, r = sys.argv[1], sorted(float(x) for x in sys.argv[2:])
+print(f"{label} over {len(r)} runs: {statistics.median(r):.2f} "
+      f"(spread {r[0]:.2f} to {r[-1]:.2f}; runs: {', '.join(f'{x:.2f}' for x in r)})")
+PY
+}
+
 median_mode() {
   local runs=${1:-5} i out ratio ratios=()
   for i in $(seq 1 "$runs"); do
@@ -115,12 +127,7 @@ median_mode() {
     ratios+=("$ratio")
     destroy_cluster
   done
-  python3 - "${ratios[@]}" <<'PY'
-import statistics, sys
-r = sorted(float(x) for x in sys.argv[1:])
-print(f"median ratio over {len(r)} runs: {statistics.median(r):.2f} "
-      f"(spread {r[0]:.2f} to {r[-1]:.2f}; runs: {', '.join(f'{x:.2f}' for x in r)})")
-PY
+  print_median "median ratio" "${ratios[@]}"
 }
 
 # One point: a fresh collector with WRITERS, EVENTS events over STREAMS streams in batches of
@@ -302,12 +309,7 @@ store_mode() {
     ratios+=("$ratio")
     destroy_cluster
   done
-  python3 - "${ratios[@]}" <<'PY2'
-import statistics, sys
-r = sorted(float(x) for x in sys.argv[1:])
-print(f"median ratio store/COPY over {len(r)} runs: {statistics.median(r):.2f} "
-      f"(spread {r[0]:.2f} to {r[-1]:.2f}; runs: {', '.join(f'{x:.2f}' for x in r)})")
-PY2
+  print_median "median ratio store/COPY" "${ratios[@]}"
 }
 
 # Summed utime + stime (clock ticks) of the processes whose ids are given.
