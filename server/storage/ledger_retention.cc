@@ -30,6 +30,14 @@ constexpr char kSelectDueDays[] = R"sql(
 constexpr char kRetireDay[] =
     "SELECT outcome, steps, quarantined, corrections FROM retire_ledger_day($1::date, $2)";
 
+// The runs that outlive a retired day (those wholly inside it are deleted with it) lost their
+// steps of that day, so their orphan counts may change: stamped as the write path stamps a run
+// it adds to, the next orphan recount counts them again (run_upkeep.cc). $1: the retired day.
+constexpr char kStampRunsSpanningRetiredDay[] = R"sql(
+  UPDATE runs SET changed_xid = pg_current_xact_id()
+  WHERE first_seen < ($1::date + 1)::timestamp AT TIME ZONE 'UTC'
+)sql";
+
 const absl::CivilDay kEpoch(1970, 1, 1);
 
 }  // namespace
@@ -69,6 +77,7 @@ absl::StatusOr<RetentionRun> RetireExpiredLedgerDays(const RetentionOptions& opt
       pqxx::row r = txn.exec_params1(kRetireDay, PgDate(due[i]), mode);
       RetiredDay day{due[i], r[0].as<std::string>(), r[1].as<int64_t>(), r[2].as<int64_t>(),
                      r[3].as<int64_t>()};
+      if (day.outcome == "retired") txn.exec_params0(kStampRunsSpanningRetiredDay, PgDate(due[i]));
       txn.commit();
       run.days.push_back(day);
       if (day.outcome != "retired" && day.outcome != "already") {

@@ -18,9 +18,11 @@ namespace {
 // starting after the previous one committed).
 //
 // Why the stored counts stay exact under concurrent writers. A run's orphans change only when
-// steps are added to it: orphan status depends on the step ids, parent ids and times of the
-// run's steps (and its first_seen/last_seen), and the write path adds steps in the transaction
-// whose runs upsert stamps runs.changed_xid with that transaction's id. The re-charge of steps
+// steps are added to it or retired: orphan status depends on the step ids, parent ids and times
+// of the run's steps (and its first_seen/last_seen), the write path adds steps in the
+// transaction whose runs upsert stamps runs.changed_xid with that transaction's id, and
+// retention removes a day's steps in the transaction that stamps the runs outliving it (call
+// either a "group" below). The re-charge of steps
 // to a late root (kChargeStoredStepsToNewRoots) and the pending timeout change a step's charge
 // and status, never those columns. Claim: after a recount whose snapshot is S, every run's
 // stored count is exact for its steps as S sees them, or the run's newest row version carries
@@ -39,10 +41,11 @@ namespace {
 //  - A group that S does not see (running when S was taken, or started later) stamps its runs
 //    with an id S does not see. Writers of one run take its row lock in turn, so each later
 //    writer of the run committed after S too: the stamp stays one that S does not see.
-// Only the runs upsert stamps, so a run that aged out of the window keeps its count until it
-// gains a step (and with it a new last_received_at). Retention (0020) drops whole days and the
-// runs wholly inside them; a run active within the window that still had steps in a retired
-// day keeps its count, where a full recount would now count the children of its retired steps.
+// A run that aged out of the window keeps its count until it gains a step (and with it a new
+// last_received_at). Retention (0020) drops whole days and the runs wholly inside them, and
+// stamps the runs that outlive a retired day in the same transaction (ledger_retention.cc):
+// their steps of that day are gone, so the next recount counts them again. Like a write group,
+// it takes each run's row lock to stamp it, so the argument above holds for its stamps too.
 // A long write transaction (a retention run, a stuck writer) holds the snapshot's xmin back:
 // the runs_changed range then reaches back to it, but pg_visible_in_snapshot drops what the
 // last recount saw, so the index range grows, not the counting.

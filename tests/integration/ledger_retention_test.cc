@@ -16,6 +16,7 @@
 #include "server/storage/partitions.h"
 #include "server/storage/pg_time.h"
 #include "server/storage/rollup_store.h"
+#include "server/storage/run_upkeep.h"
 #include "tests/fakes/pg_test_db.h"
 
 namespace stepledger {
@@ -226,6 +227,31 @@ TEST_F(LedgerRetentionTest, DetachKeepsTheRetiredRowsInTheArchiveSchema) {
   EXPECT_EQ(db_.Count("SELECT count(*) FROM ledger_archive.quarantine_p20250301"), 1);
   EXPECT_EQ(db_.Count("SELECT count(*) FROM steps WHERE occurred_at < '2025-03-03'"), 0);
   EXPECT_EQ(db_.Count("SELECT count(*) FROM ledger_retired_days WHERE mode = 'detach'"), 2);
+}
+
+// A run still active that had steps in a retired day: its step on kDay3 whose parent was on
+// kDay2 is an orphan once kDay2 is retired, and the next orphan recount sees it. Retention
+// stamps the runs that outlive a day it retires; without that the gauge kept the old count.
+TEST_F(LedgerRetentionTest, ARunThatOutlivesARetiredDayIsRecountedOnTheNextTick) {
+  // run-day2-3 holds e4-e6 on kDay2 and e8-e10 on kDay3; e8's parent is e4.
+  db_.Exec("UPDATE steps SET parent_step_id = 'e4' WHERE event_id = 'e8'");
+  db_.Exec("UPDATE runs SET last_received_at = now() WHERE parent_run_id = 'run-day2-3'");
+  absl::StatusOr<storage::OpenRunStats> before =
+      storage::ReadOpenRunStats(db_.url(), absl::Hours(24));
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(before->orphan_steps, 0) << "e8's parent is stored";
+
+  RollUp(kDay1, kDay3);
+  absl::StatusOr<storage::RetentionRun> run = Retire();
+  ASSERT_TRUE(run.ok()) << run.status();
+  ASSERT_EQ(run->days.size(), 2u);
+  ASSERT_FALSE(PartitionExists(kDay2));
+
+  absl::StatusOr<storage::OpenRunStats> after =
+      storage::ReadOpenRunStats(db_.url(), absl::Hours(24));
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->orphan_runs_recounted, 1) << "the run that outlived kDay2";
+  EXPECT_EQ(after->orphan_steps, 1) << "e8 lost its parent with kDay2";
 }
 
 TEST_F(LedgerRetentionTest, ARetentionOfZeroDaysIsRefused) {
