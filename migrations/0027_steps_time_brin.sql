@@ -7,9 +7,9 @@
 -- every UTC day, a new deployment, a restore) the planner has no statistics to tell the two
 -- indexes apart and may take steps_charged for that bound: a scan of every step received in
 -- the run's time range, for every changed run. Under sustained ingest that one tick ran for
--- over five minutes on a core and halved ingest (docs/PERFORMANCE.md, "The orphan recount on a
--- day without statistics"). A BRIN index is read only through a bitmap, which the recount turns
--- off, so steps_run is its only index path.
+-- over five minutes on a core and halved ingest (docs/PERFORMANCE.md, "Sustained ingest"). A
+-- BRIN index is read only through a bitmap, which the recount turns off, so steps_run is its
+-- only index path.
 --
 -- What else changes: every stored step inserted into a random place of a three-column B-tree
 -- (occurred_at is not arrival order); a BRIN entry is updated once per 128 pages. The readers

@@ -406,8 +406,8 @@ inline constexpr char kOpenRunStats[] = R"sql(
 // by steps_run alone (docs/PERFORMANCE.md, "Orphan gauge"). With bitmaps off, steps_run is the only
 // index that can find a run's steps: `steps` has no full B-tree that leads with occurred_at
 // (migration 0027). When it had one, a day partition without statistics yet let the planner take it
-// for the time bound, a scan of the run's whole time range for every run (docs/PERFORMANCE.md, "The
-// orphan recount on a day without statistics"). Returns one row: the statement's snapshot, how many
+// for the time bound, a scan of the run's whole time range for every run (docs/PERFORMANCE.md,
+// "Sustained ingest"). Returns one row: the statement's snapshot, how many
 // runs were recounted, and, as array literals for kStoreRunOrphans, the runs whose count changed
 // and their new counts.
 inline constexpr char kRecountRunOrphans[] = R"sql(
