@@ -32,10 +32,15 @@ constexpr char kRetireDay[] =
 
 // The runs that outlive a retired day (those wholly inside it are deleted with it) lost their
 // steps of that day, so their orphan counts may change: stamped as the write path stamps a run
-// it adds to, the next orphan recount counts them again (run_upkeep.cc). $1: the retired day.
+// it adds to, the next orphan recount counts them again (run_upkeep.cc). The rows are locked in
+// parent_run_id order first, the order in which the write path's runs upsert locks them, so a
+// write group touching one of these runs waits instead of deadlocking. $1: the retired day.
 constexpr char kStampRunsSpanningRetiredDay[] = R"sql(
-  UPDATE runs SET changed_xid = pg_current_xact_id()
-  WHERE first_seen < ($1::date + 1)::timestamp AT TIME ZONE 'UTC'
+  UPDATE runs r SET changed_xid = pg_current_xact_id()
+  FROM (SELECT parent_run_id FROM runs
+        WHERE first_seen < ($1::date + 1)::timestamp AT TIME ZONE 'UTC'
+        ORDER BY parent_run_id FOR NO KEY UPDATE) l
+  WHERE r.parent_run_id = l.parent_run_id
 )sql";
 
 const absl::CivilDay kEpoch(1970, 1, 1);
