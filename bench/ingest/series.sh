@@ -280,7 +280,7 @@ curves_mode() {
 
 store_mode() {
   local runs=${1:-3} events=${STORE_EVENTS:-500000} writers=${STORE_WRITERS:-2} i out ratio
-  local ratios=() pm hz pg_before pg_after pg_cpu rate
+  local ratios=() pm hz pg_before pg_after pg_cpu rate bench_cpu
   hz=$(getconf CLK_TCK)
   for i in $(seq 1 "$runs"); do
     new_cluster
@@ -303,7 +303,6 @@ store_mode() {
     # What the CPU per event allows whatever the VM's speed at each moment: COPY keeps one core
     # busy, the store all of them, so at equal speed the ratio would be cores x COPY's CPU per
     # row / the store's CPU per event (PostgreSQL's and its own).
-    local bench_cpu
     bench_cpu=$(sed -E 's/.*bench_cpu_us_per_event=([0-9.]+).*/\1/' <<<"$out")
     python3 -c "print(f'  CPU bound store/COPY on $(nproc) cores: {$(nproc) * $COPY_PG_CPU_US / ($pg_cpu + $bench_cpu):.2f} (PostgreSQL {$pg_cpu / $COPY_PG_CPU_US:.2f} x COPY per row)')"
     ratios+=("$ratio")
