@@ -66,7 +66,10 @@ std::vector<IngestItem> PrepareItems(const std::vector<stepledger::v1::StepEvent
   items.reserve(events.size());
   std::vector<std::unique_ptr<LedgerStore>> stores;
   stores.push_back(std::make_unique<CopyingStore>(items));
-  GroupCommitter copier(std::move(stores), {.max_queued_events = events.size() + 1}, nullptr);
+  // Bounded by nothing, as the timed committer below: the copy must never refuse a batch.
+  GroupCommitter copier(std::move(stores),
+                        {.max_queued_events = events.size() + 1, .max_queued_bytes = SIZE_MAX},
+                        nullptr);
   stepledger::domain::SystemClock clock;
   stepledger::domain::ingest::IngestService service(copier, clock, {}, nullptr);
   stepledger::transport::StepBatchReader reader(64 * 1024);
